@@ -1,0 +1,103 @@
+package calsync
+
+import (
+	"context"
+	"time"
+)
+
+// Window is the sync window: events that overlap [Start, End) are synchronized.
+type Window struct {
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// RemoteEvent is an event as the Microsoft side holds it, in domain terms.
+// graphclient maps Graph's event resource to and from this type; the engine
+// never sees Graph JSON. Fields grow with recurrence, attendees and reminders.
+type RemoteEvent struct {
+	ID            string    // Graph immutable id, case-sensitive
+	ChangeKey     string    // changes on every write
+	ETag          string    // @odata.etag, sent back as If-Match
+	ICalUID       string    // iCalUId
+	TransactionID string    // set by us at creation, "" otherwise
+	OroID         string    // our extended property; "" when the event was not created or linked by us
+	Type          string    // singleInstance, occurrence, exception, seriesMaster
+	IsOrganizer   bool      // the connected user organizes it; only such events are ever changed by us
+	LastModified  time.Time // lastModifiedDateTime (UTC)
+
+	Subject     string
+	Body        string // plain text
+	Location    string
+	AllDay      bool
+	Start, End  time.Time // timed: instants; all-day: midnight UTC of the plain dates, End exclusive
+	TimeZone    string    // the event's original zone (Windows or IANA name), informational for now
+	IsCancelled bool
+
+	// Removed is set for a delta "@removed" item: deleted, or moved out of the
+	// window. Only ID is meaningful then.
+	Removed bool
+}
+
+// DeltaPage is one page of a calendarView delta round.
+type DeltaPage struct {
+	Events []RemoteEvent
+	// Exactly one of NextLink (more pages in this round) and DeltaLink (round
+	// finished; keep it for the next round) is set.
+	NextLink  string
+	DeltaLink string
+}
+
+// WriteOp is the kind of a Microsoft-side write.
+type WriteOp string
+
+// The write operations.
+const (
+	WriteCreate WriteOp = "create"
+	WriteUpdate WriteOp = "update"
+	WriteDelete WriteOp = "delete"
+)
+
+// Write is one Microsoft-side change planned by the engine.
+type Write struct {
+	Key   string // unique within one Apply call; results carry it back
+	Op    WriteOp
+	OroID string // the Oro event this write serves
+	// ID of the event to update or delete ("" for create).
+	ID string
+	// IfMatch is the ETag the update/delete is conditional on ("" = unconditional).
+	IfMatch string
+	// TransactionID makes a create idempotent; deterministic per Oro event.
+	TransactionID string
+	// Event holds the content for create and update (ID, ETag etc. ignored).
+	// For update only the fields listed in Fields are sent.
+	Event  RemoteEvent
+	Fields []string // for update: "subject", "body", "location", "start", "end", "allDay"
+}
+
+// WriteResult is the outcome of one Write.
+type WriteResult struct {
+	Key   string
+	Event *RemoteEvent // the event as stored after create/update (nil for delete or on error)
+	Err   error        // *Error; KindConflict for 412, KindNotFound for 404, KindThrottled with RetryAfter...
+}
+
+// Remote is the Microsoft 365 calendar of one connected user, as the engine
+// needs it. graphclient implements it over Microsoft Graph; tests may use the
+// Graph simulator behind it. Every method honours ctx (deadline, cancel).
+// Errors are *Error values with a Kind.
+type Remote interface {
+	// Delta reads one page of a calendarView delta round. link is "" to start
+	// a new round over window, or a NextLink/DeltaLink from an earlier page.
+	// An expired or reset delta token answers KindResyncRequired.
+	Delta(ctx context.Context, window Window, link string) (DeltaPage, error)
+	// Get reads one event by id (KindNotFound when it is gone).
+	Get(ctx context.Context, id string) (RemoteEvent, error)
+	// FindByOroID finds events carrying our extended property with this Oro id
+	// (how a repeated run finds what an unrecorded run created).
+	FindByOroID(ctx context.Context, oroID string) ([]RemoteEvent, error)
+	// Apply performs writes: JSON batches of up to 20, at most 4 requests in
+	// flight for the mailbox, per-item 429/503 retried after Retry-After while
+	// ctx allows. Results come back in any order, one per Write, keyed by
+	// Write.Key. Apply itself fails only when nothing could be attempted.
+	Apply(ctx context.Context, writes []Write) ([]WriteResult, error)
+}
