@@ -9,7 +9,38 @@
 //	import calsync "github.com/oro-msync/oro-msync/sync"
 //
 // Dependencies point inward: this package must not import graphclient,
-// msgraph-sdk-go or rpc. The Microsoft side reaches it through the Remote
-// interface, which graphclient implements. Planning is pure (no I/O); the
-// clock and id generation are injected so tests are byte-stable.
+// msgraph-sdk-go or rpc (TestDependencies enforces it). The Microsoft side
+// reaches it through the Remote interface, which graphclient implements.
+// Planning is pure (plan.go: no I/O); the clock is injected and every key
+// and id the engine makes is derived from its inputs, so tests are
+// byte-stable.
+//
+// # One run
+//
+// [Run] validates the [Request], resolves the cascade (disabled: skipped, no
+// Remote call), reads one calendarView delta round (following nextLinks, with
+// a guard against rounds that never end), pairs Microsoft items with the Oro
+// events (by link, then by our transactionId or Oro id, then, in full mode,
+// by iCalendar UID), confirms removals with Get (a delta "@removed" is a
+// deletion or a move out of the window), plans each pair (see CONFLICTS.md),
+// applies the mass-delete guard, writes through Remote.Apply (If-Match on
+// updates and deletes; 412 and 404 are read again and decided again; an
+// ambiguous create is looked up with FindByOroID before it is repeated with
+// the same transactionId), and reads a settle round that absorbs the echoes
+// of its own writes. The [Result] carries operations for the host, issues,
+// the new [State] and statistics.
+//
+// Incremental runs need the state of an earlier run for the same window; a
+// first run, a changed window or an expired delta token (410) answers
+// partial/resync_required with state.needsFull, and the host calls again
+// with mode full, which reconciles by id and UID and never mass-creates or
+// mass-deletes.
+//
+// # Crash safety
+//
+// Nothing is stored here. A host that loses a result calls again with its
+// old state and events: the delta round from the old state shows what the
+// lost run wrote (our transactionId identifies the creates, content hashes
+// the updates), so the outcome converges without duplicates. The model test
+// (TestModel) checks this with random edits, faults and lost results.
 package calsync

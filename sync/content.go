@@ -1,0 +1,192 @@
+package calsync
+
+import (
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// content is the synchronized part of an event, normalized so that the Oro
+// and the Microsoft copies of the same event compare equal: times are UTC
+// instants, all-day dates are midnight UTC.
+type content struct {
+	Title, Description, Location string
+	AllDay                       bool
+	Start, End                   time.Time
+}
+
+// Field groups compared and merged one by one. Start, end and the all-day
+// flag form one group ("when"): merging a start from one side with an end
+// from the other could produce an impossible event.
+const (
+	fieldTitle       = "title"
+	fieldDescription = "description"
+	fieldLocation    = "location"
+	fieldWhen        = "when"
+)
+
+var fieldGroups = [...]string{fieldTitle, fieldDescription, fieldLocation, fieldWhen}
+
+// graphFields maps a field group to the Write.Fields names.
+var graphFields = map[string][]string{
+	fieldTitle:       {"subject"},
+	fieldDescription: {"body"},
+	fieldLocation:    {"location"},
+	fieldWhen:        {"start", "end", "allDay"},
+}
+
+const dateLayout = "2006-01-02"
+
+type contentError struct{ field, msg string }
+
+// parseContent normalizes an Oro event. Errors name the field.
+func parseContent(e Event) (content, *contentError) {
+	c := content{Title: e.Title, Description: e.Description, Location: e.Location, AllDay: e.AllDay}
+	parse := func(field, v string) (time.Time, *contentError) {
+		if v == "" {
+			return time.Time{}, &contentError{field, "is required"}
+		}
+		if e.AllDay {
+			t, err := time.Parse(dateLayout, v)
+			if err != nil {
+				return t, &contentError{field, "must be a plain date (YYYY-MM-DD) for an all-day event, got " + strconv.Quote(v)}
+			}
+			return t, nil
+		}
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return t, &contentError{field, "must be an RFC 3339 date-time with an offset, got " + strconv.Quote(v)}
+		}
+		return t.UTC(), nil
+	}
+	var err *contentError
+	if c.Start, err = parse("start", e.Start); err != nil {
+		return c, err
+	}
+	if c.End, err = parse("end", e.End); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// remoteContent normalizes a Microsoft event.
+func remoteContent(r *RemoteEvent) content {
+	c := content{Title: r.Subject, Description: r.Body, Location: r.Location, AllDay: r.AllDay, Start: r.Start.UTC(), End: r.End.UTC()}
+	if c.AllDay {
+		c.Start = midnight(c.Start)
+		c.End = midnight(c.End)
+	}
+	return c
+}
+
+func midnight(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// check reports what Microsoft would reject, before asking it.
+func (c content) check() string {
+	if !c.End.After(c.Start) {
+		return "end must be after start"
+	}
+	return ""
+}
+
+func (c content) field(name string) string {
+	switch name {
+	case fieldTitle:
+		return c.Title
+	case fieldDescription:
+		return c.Description
+	case fieldLocation:
+		return c.Location
+	}
+	if c.AllDay {
+		return "D" + c.Start.Format(dateLayout) + "/" + c.End.Format(dateLayout)
+	}
+	return "T" + c.Start.Format(time.RFC3339) + "/" + c.End.Format(time.RFC3339)
+}
+
+// setField copies one field group from src.
+func (c *content) setField(name string, src content) {
+	switch name {
+	case fieldTitle:
+		c.Title = src.Title
+	case fieldDescription:
+		c.Description = src.Description
+	case fieldLocation:
+		c.Location = src.Location
+	default:
+		c.AllDay, c.Start, c.End = src.AllDay, src.Start, src.End
+	}
+}
+
+func shortHash(s string) string {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return strconv.FormatUint(h.Sum64(), 16)
+}
+
+// hashes returns the per-field hashes and the overall hash.
+func (c content) hashes() (map[string]string, string) {
+	m := make(map[string]string, len(fieldGroups))
+	var all strings.Builder
+	for _, f := range fieldGroups {
+		h := shortHash(c.field(f))
+		m[f] = h
+		all.WriteString(f + "=" + h + ";")
+	}
+	return m, shortHash(all.String())
+}
+
+// hash is the overall content hash, as stored in Link.Hash.
+func (c content) hash() string {
+	_, h := c.hashes()
+	return h
+}
+
+// event renders c as an Oro event.
+func (c content) event() Event {
+	e := Event{Title: c.Title, Description: c.Description, Location: c.Location, AllDay: c.AllDay}
+	if c.AllDay {
+		e.Start, e.End = c.Start.Format(dateLayout), c.End.Format(dateLayout)
+	} else {
+		e.Start, e.End = c.Start.Format(time.RFC3339), c.End.Format(time.RFC3339)
+	}
+	return e
+}
+
+// remote renders c as a Microsoft event body.
+func (c content) remote() RemoteEvent {
+	return RemoteEvent{Subject: c.Title, Body: c.Description, Location: c.Location, AllDay: c.AllDay, Start: c.Start, End: c.End, TimeZone: "UTC", Type: "singleInstance"}
+}
+
+// newLink describes r, whose content both sides now hold.
+func newLink(r *RemoteEvent, c content, now time.Time) *Link {
+	fields, h := c.hashes()
+	return &Link{V: LinkVersion, RemoteID: r.ID, ChangeKey: r.ChangeKey, ETag: r.ETag, ICalUID: r.ICalUID,
+		ReadOnly: !r.IsOrganizer, Hash: h, Fields: fields, SyncedAt: now}
+}
+
+// TransactionID is the deterministic Graph transactionId of the create that
+// serves an Oro event: a repeated create of the same event is recognised by
+// Graph and by the engine (it appears in delta items). replaces is the
+// Microsoft id of the copy being re-created ("" for the first create), so
+// that a re-creation is not mistaken for a repeat of the first create.
+func TransactionID(oroID, uid, replaces string) string {
+	h := fnv.New128a()
+	h.Write([]byte(oroID + "\x00" + uid + "\x00" + replaces))
+	var b [16]byte
+	s := h.Sum(b[:0])
+	s[6] = s[6]&0x0f | 0x50 // UUID-shaped (version 5 bits, variant) for Graph's sake
+	s[8] = s[8]&0x3f | 0x80
+	const hexd = "0123456789abcdef"
+	out := make([]byte, 0, 36)
+	for i, x := range s {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out = append(out, '-')
+		}
+		out = append(out, hexd[x>>4], hexd[x&15])
+	}
+	return string(out)
+}

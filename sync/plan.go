@@ -1,0 +1,401 @@
+package calsync
+
+import (
+	"slices"
+	"time"
+)
+
+// This file is the pure planner: given one Oro event and/or one Microsoft
+// event, their link and the settings, decide what to write where. No I/O.
+
+// remoteState is what the engine knows about the Microsoft copy of a pair.
+type remoteState int
+
+const (
+	remoteUnknown remoteState = iota // not seen this run: assumed unchanged since the link
+	remotePresent                    // seen in delta or read with Get
+	remoteGone                       // deleted (confirmed)
+)
+
+// side change classification, relative to the link's base content.
+type change int
+
+const (
+	unchanged change = iota
+	edited
+	deleted
+	created // no link: new on that side
+)
+
+// pairInput is everything the planner needs about one event.
+type pairInput struct {
+	oro     *Event // nil: the event was not in the request
+	oroC    content
+	remote  *RemoteEvent // current Microsoft copy when remoteState is remotePresent
+	remoteS remoteState
+	// ours: the unlinked remote event was created by us for this Oro event
+	// (matched by transactionId or Oro id), so its content is the base.
+	ours bool
+	// inWindow: the remote copy overlaps the sync window.
+	inWindow bool
+	// replaced: the remote copy is our re-creation of an event whose linked
+	// copy was deleted; the old link no longer applies.
+	replaced bool
+}
+
+func (p *pairInput) link() *Link {
+	if p.oro == nil || p.replaced {
+		return nil
+	}
+	return p.oro.Link
+}
+
+type planConfig struct {
+	dir      Direction
+	strategy ConflictResolution
+}
+
+// decision is the planner's answer for one pair.
+type decision struct {
+	write  WriteOp  // Microsoft-side write, "" for none
+	fields []string // for updates: the Write.Fields to send
+	pull   OpKind   // Oro-side operation, "" for none
+	// unlink: remove the stored link (the Oro event is a tombstone whose
+	// Microsoft copy is gone or must be left alone).
+	unlink bool
+	// relink: store a fresh link for the current remote copy (content agrees).
+	relink   bool
+	target   content // content both sides hold afterwards
+	reason   Reason
+	conflict string // "oro_won", "microsoft_won", "merged" when a conflict was resolved
+	issue    *Issue
+}
+
+func (p *pairInput) oroChange() change {
+	switch {
+	case p.oro == nil:
+		return unchanged
+	case p.oro.Deleted:
+		return deleted
+	case p.link() == nil && !p.ours:
+		return created
+	case p.link() == nil: // ours: the remote copy is the base
+		if p.oroC.hash() == remoteContent(p.remote).hash() {
+			return unchanged
+		}
+		return edited
+	case p.oroC.hash() == p.link().Hash:
+		return unchanged
+	}
+	return edited
+}
+
+func (p *pairInput) remoteChange() change {
+	switch {
+	case p.remoteS == remoteGone:
+		if p.link() == nil && !p.ours {
+			return unchanged // never existed as far as we know
+		}
+		return deleted
+	case p.remoteS == remoteUnknown:
+		return unchanged
+	case p.ours:
+		return unchanged
+	case p.link() == nil:
+		return created
+	case remoteContent(p.remote).hash() == p.link().Hash:
+		return unchanged
+	}
+	return edited
+}
+
+// readOnly: the Microsoft copy must never be changed by us.
+func (p *pairInput) readOnly() bool {
+	if p.remote != nil {
+		return !p.remote.IsOrganizer
+	}
+	return p.link() != nil && p.link().ReadOnly
+}
+
+// decide is the planner. The cases are documented in CONFLICTS.md.
+func decide(p *pairInput, cfg planConfig) decision {
+	oc, rc := p.oroChange(), p.remoteChange()
+	push, pull := cfg.dir.Pushes(), cfg.dir.Pulls()
+	var rcont content
+	if p.remoteS == remotePresent {
+		rcont = remoteContent(p.remote)
+	}
+
+	// Remote-only: the Oro event was not in the request.
+	if p.oro == nil {
+		if !pull {
+			return decision{}
+		}
+		switch {
+		case p.remoteS == remoteGone:
+			return decision{pull: OpDelete, reason: ReasonMicrosoftDeleted}
+		case !p.inWindow:
+			return decision{pull: OpUpdate, target: rcont, reason: ReasonMicrosoftMoved}
+		}
+		return decision{pull: OpCreate, target: rcont, reason: ReasonMicrosoftCreated}
+	}
+
+	switch {
+	case oc == created && rc == created: // matched by iCalendar UID: no base
+		if rcont.hash() == p.oroC.hash() {
+			return decision{relink: true, target: rcont, reason: ReasonMatchedUID}
+		}
+		if !p.inWindow {
+			return decision{} // only the UID matches; the Microsoft copy is outside the window
+		}
+		return resolveBoth(p, cfg, rcont, true)
+	case oc == created:
+		if !push {
+			return decision{}
+		}
+		if msg := p.oroC.check(); msg != "" {
+			return decision{issue: &Issue{Kind: KindRejected, Reason: ReasonInvalidEvent, Message: msg}}
+		}
+		return decision{write: WriteCreate, target: p.oroC, reason: ReasonOroCreated}
+	case rc == created:
+		// A remote event matched by UID to a tombstone without link: the
+		// Oro event was never linked to it; leave it alone.
+		return decision{}
+	}
+
+	switch {
+	case oc == unchanged && rc == unchanged:
+		if p.oro.Deleted {
+			return decision{}
+		}
+		if p.remoteS == remotePresent && (p.link() == nil || p.link().ChangeKey != p.remote.ChangeKey) {
+			reason := ReasonSameContent
+			if p.ours && p.link() == nil {
+				reason = ReasonRecovered
+			}
+			return decision{relink: true, target: rcont, reason: reason}
+		}
+		return decision{}
+	case oc == deleted && rc == deleted:
+		return decision{unlink: true, reason: ReasonOroDeleted}
+	case oc == edited && rc == unchanged:
+		if push {
+			return pushEdit(p, cfg, p.oroC, ReasonOroChanged, "")
+		}
+		return decision{} // microsoft_to_oro: Oro edits stay in Oro
+	case oc == unchanged && rc == edited:
+		if pull {
+			return decision{pull: OpUpdate, target: rcont, reason: ReasonMicrosoftChanged}
+		}
+		return decision{} // oro_to_microsoft: Microsoft edits are left alone
+	case oc == unchanged && rc == deleted:
+		if pull {
+			return decision{pull: OpDelete, reason: ReasonMicrosoftDeleted}
+		}
+		return decision{}
+	case oc == deleted && rc == unchanged:
+		if push {
+			return pushDelete(p, "")
+		}
+		return decision{unlink: true, reason: ReasonDirectionIgnored}
+	case oc == edited && rc == edited:
+		if rcont.hash() == p.oroC.hash() {
+			return decision{relink: true, target: rcont, reason: ReasonSameContent}
+		}
+		return resolveBoth(p, cfg, rcont, false)
+	case oc == edited && rc == deleted:
+		w := editVsDelete(cfg, p, true)
+		if w == "oro" {
+			return recreateRemote(p, cfg, conflictTag(cfg, true))
+		}
+		return decision{pull: OpDelete, reason: conflictReason(cfg, ReasonMicrosoftDeleted, false), conflict: conflictTag(cfg, false)}
+	case oc == deleted && rc == edited:
+		w := editVsDelete(cfg, p, false)
+		if w == "oro" {
+			return pushDelete(p, conflictTag(cfg, true))
+		}
+		return decision{pull: OpCreate, target: rcont, reason: conflictReason(cfg, ReasonMicrosoftRecreated, false), conflict: conflictTag(cfg, false)}
+	}
+	return decision{}
+}
+
+// conflictTag names the winner for Stats, only when both sides sync.
+func conflictTag(cfg planConfig, oroWon bool) string {
+	if cfg.dir != DirectionBoth {
+		return ""
+	}
+	if oroWon {
+		return "oro_won"
+	}
+	return "microsoft_won"
+}
+
+func conflictReason(cfg planConfig, oneWay Reason, oroWon bool) Reason {
+	if cfg.dir != DirectionBoth {
+		return oneWay
+	}
+	if oroWon {
+		return ReasonConflictOroWon
+	}
+	return ReasonConflictMSWon
+}
+
+// editVsDelete says which side wins when one side edited and the other
+// deleted ("oro" or "microsoft"). oroEdited: Oro edited and Microsoft deleted.
+func editVsDelete(cfg planConfig, p *pairInput, oroEdited bool) string {
+	switch cfg.dir {
+	case DirectionOroToMicrosoft:
+		return "oro"
+	case DirectionMicrosoftToOro:
+		return "microsoft"
+	}
+	switch cfg.strategy {
+	case ConflictMicrosoftWins:
+		return "microsoft"
+	case ConflictMostRecent:
+		if oroEdited {
+			return "oro" // Microsoft's deletion time is unknown: the edit wins
+		}
+		if p.remote.LastModified.After(p.oro.UpdatedAt.Add(ClockSkewTolerance)) {
+			return "microsoft"
+		}
+		return "oro"
+	}
+	return "oro" // oro_wins, and merge's fallback
+}
+
+// resolveBoth handles content changed on both sides (or, with noBase, two
+// independent copies matched by UID).
+func resolveBoth(p *pairInput, cfg planConfig, rcont content, noBase bool) decision {
+	switch cfg.dir {
+	case DirectionOroToMicrosoft:
+		return pushEdit(p, cfg, p.oroC, ReasonOroChanged, "")
+	case DirectionMicrosoftToOro:
+		return decision{pull: OpUpdate, target: rcont, reason: ReasonMicrosoftChanged}
+	}
+	oroWins := true
+	switch cfg.strategy {
+	case ConflictMicrosoftWins:
+		oroWins = false
+	case ConflictMostRecent:
+		oroWins = !p.remote.LastModified.After(p.oro.UpdatedAt.Add(ClockSkewTolerance))
+	case ConflictMerge:
+		if !noBase {
+			return merge(p, cfg, rcont)
+		}
+	}
+	if oroWins {
+		return pushEdit(p, cfg, p.oroC, ReasonConflictOroWon, "oro_won")
+	}
+	return decision{pull: OpUpdate, target: rcont, reason: ReasonConflictMSWon, conflict: "microsoft_won"}
+}
+
+// merge takes each field group from the side that changed it; a group
+// changed on both sides to different values goes to Oro (merge's fallback
+// is oro_wins).
+func merge(p *pairInput, cfg planConfig, rcont content) decision {
+	base := p.link().Fields
+	target := rcont
+	for _, f := range fieldGroups {
+		if shortHash(p.oroC.field(f)) != base[f] { // Oro changed it (alone, or both did: fallback)
+			target.setField(f, p.oroC)
+		}
+	}
+	d := decision{target: target, reason: ReasonConflictMerged, conflict: "merged"}
+	if target.hash() != rcont.hash() {
+		w := pushEdit(p, cfg, target, ReasonConflictMerged, "merged")
+		if w.issue != nil { // cannot write Microsoft: Microsoft's copy wins
+			return w
+		}
+		d.write, d.fields = w.write, w.fields
+	}
+	if target.hash() != p.oroC.hash() {
+		d.pull = OpUpdate
+	}
+	if d.write == "" && d.pull == "" {
+		d.relink = true
+	}
+	return d
+}
+
+// pushEdit writes target to Microsoft: an update, or a re-creation when the
+// Microsoft copy is gone. Events the user does not organize are not
+// written; in both directions Microsoft's copy is pulled back instead.
+func pushEdit(p *pairInput, cfg planConfig, target content, reason Reason, conflict string) decision {
+	if msg := target.check(); msg != "" {
+		return decision{issue: &Issue{Kind: KindRejected, Reason: ReasonInvalidEvent, Message: msg}}
+	}
+	if p.readOnly() {
+		if cfg.dir.Pulls() && p.remoteS == remotePresent {
+			return decision{pull: OpUpdate, target: remoteContent(p.remote), reason: ReasonNotOrganizer}
+		}
+		return decision{issue: &Issue{Kind: KindForbidden, Reason: ReasonNotOrganizer, Message: "the connected user does not organize this event; it is not changed in Microsoft 365"}}
+	}
+	var cur content
+	switch {
+	case p.remoteS == remotePresent:
+		cur = remoteContent(p.remote)
+	case p.link() != nil:
+		// unknown remote: the base fields tell what to send
+		return decision{write: WriteUpdate, fields: changedFieldsVsBase(target, p.link().Fields), target: target, reason: reason, conflict: conflict}
+	}
+	return decision{write: WriteUpdate, fields: changedFields(target, cur), target: target, reason: reason, conflict: conflict}
+}
+
+func changedFields(a, b content) []string {
+	var out []string
+	for _, f := range fieldGroups {
+		if a.field(f) != b.field(f) {
+			out = append(out, graphFields[f]...)
+		}
+	}
+	return out
+}
+
+func changedFieldsVsBase(a content, base map[string]string) []string {
+	var out []string
+	for _, f := range fieldGroups {
+		if shortHash(a.field(f)) != base[f] {
+			out = append(out, graphFields[f]...)
+		}
+	}
+	return out
+}
+
+func recreateRemote(p *pairInput, cfg planConfig, conflict string) decision {
+	if msg := p.oroC.check(); msg != "" {
+		return decision{issue: &Issue{Kind: KindRejected, Reason: ReasonInvalidEvent, Message: msg}}
+	}
+	reason := ReasonOroChanged
+	if cfg.dir == DirectionBoth {
+		reason = ReasonConflictOroWon
+	}
+	return decision{write: WriteCreate, target: p.oroC, reason: reason, conflict: conflict}
+}
+
+func pushDelete(p *pairInput, conflict string) decision {
+	if p.readOnly() {
+		return decision{unlink: true, reason: ReasonNotOrganizer, conflict: conflict,
+			issue: &Issue{Kind: KindForbidden, Reason: ReasonNotOrganizer, Message: "deleted in Oro, but the connected user does not organize it: the Microsoft 365 event is kept"}}
+	}
+	reason := ReasonOroDeleted
+	if conflict != "" {
+		reason = ReasonConflictOroWon
+	}
+	return decision{write: WriteDelete, reason: reason, conflict: conflict}
+}
+
+// overlaps reports whether [s, e) meets the window.
+func (w Window) overlaps(s, e time.Time) bool {
+	return s.Before(w.End) && e.After(w.Start)
+}
+
+// sortedKeys returns m's keys in order (deterministic output).
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,394 @@
+package calsync
+
+import (
+	"fmt"
+	"time"
+)
+
+// Mode says which Oro events a request carries.
+type Mode string
+
+// The request modes.
+const (
+	// ModeIncremental: the Oro events created, changed or deleted since the
+	// last run (plus any the last result reported an issue for). Needs the
+	// state of an earlier run.
+	ModeIncremental Mode = "incremental"
+	// ModeFull: every Oro event in the window, plus tombstones of linked events
+	// deleted since the last run. Used for the first sync and for repair.
+	ModeFull Mode = "full"
+)
+
+// Request is the engine's part of the sync.run params. The app and the
+// tokens are handled by the RPC layer and never reach the engine.
+type Request struct {
+	Cascade Cascade `json:"cascade"`
+	// State is the state returned by the previous run; nil the first time.
+	State *State `json:"state,omitempty"`
+	// Window is the sync window; absent means 30 days back to 365 days
+	// ahead of today (UTC).
+	Window *Window `json:"window,omitempty"`
+	// Mode is incremental or full; "" means incremental when State has a
+	// deltaLink for the same window, full otherwise.
+	Mode    Mode    `json:"mode,omitempty"`
+	Events  []Event `json:"events"`
+	Options Options `json:"options"`
+}
+
+// Event is an Oro calendar event as the host sends it and as operations
+// return it. Field names follow Oro's calendar REST API. Recurrence, time
+// zones, reminders and attendees will be added as optional fields.
+type Event struct {
+	// ID is the Oro event id; empty only inside an operation that creates
+	// an Oro event.
+	ID string `json:"id,omitempty"`
+	// UID is the iCalendar UID (Oro's uid column); for events pulled from
+	// Microsoft 365 it is the event's iCalUId.
+	UID         string `json:"uid,omitempty"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+	Location    string `json:"location,omitempty"`
+	// Start and End: plain dates ("2026-03-05", End exclusive) when AllDay,
+	// RFC 3339 with an offset ("2026-03-05T09:00:00+01:00") otherwise.
+	Start  string `json:"start"`
+	End    string `json:"end"`
+	AllDay bool   `json:"allDay"`
+	// UpdatedAt is Oro's updated_at; used for most_recent conflicts and as
+	// the precondition of operations.
+	UpdatedAt time.Time `json:"updatedAt,omitzero"`
+	// Deleted marks a tombstone: the event was deleted in Oro since its link
+	// was stored.
+	Deleted bool `json:"deleted,omitempty"`
+	// Link is what the engine returned for this event last time; nil when
+	// the event was never synced.
+	Link *Link `json:"link,omitempty"`
+}
+
+// Link is the per-event bookkeeping the host stores beside its event and
+// sends back unchanged. Its fields are informational to the host, except
+// that the host may compare Hash with an operation's event hash.
+type Link struct {
+	// V is the link format version.
+	V         int    `json:"v"`
+	RemoteID  string `json:"remoteId"`
+	ChangeKey string `json:"changeKey,omitempty"`
+	ETag      string `json:"etag,omitempty"`
+	ICalUID   string `json:"iCalUId,omitempty"`
+	// ReadOnly: the connected user does not organize the event; it is never
+	// changed in Microsoft 365.
+	ReadOnly bool `json:"readOnly,omitempty"`
+	// Hash is the content hash of the synchronized fields as both sides held
+	// them at SyncedAt; Fields holds one hash per field group (the base of
+	// field-level merges).
+	Hash     string            `json:"hash"`
+	Fields   map[string]string `json:"fields"`
+	SyncedAt time.Time         `json:"syncedAt"`
+}
+
+// LinkVersion is the current Link.V.
+const LinkVersion = 1
+
+// Options are the per-call switches.
+type Options struct {
+	// DryRun plans and returns the operations but writes nothing to
+	// Microsoft 365; the returned state is the request's state.
+	DryRun bool `json:"dryRun,omitempty"`
+	// MassDeleteThreshold is the share (0 < t ≤ 1) of one side's events a run
+	// may delete; 0 means the default 0.5. Runs deleting fewer than
+	// MassDeleteMinimum events are never stopped.
+	MassDeleteThreshold float64 `json:"massDeleteThreshold,omitempty"`
+	// AllowMassDelete overrides the guard for this call.
+	AllowMassDelete bool `json:"allowMassDelete,omitempty"`
+	// TimeBudgetSeconds bounds the run; 0 means the default of 60 seconds.
+	// When it is used up the result is partial and its state continues.
+	TimeBudgetSeconds int `json:"timeBudgetSeconds,omitempty"`
+	// OroEventCount is the number of Oro events in the window, the base of
+	// the guard on the Oro side in incremental mode (full mode counts the
+	// request's events). 0 means unknown: the state's last count is used.
+	OroEventCount int `json:"oroEventCount,omitempty"`
+}
+
+// Guard and budget defaults.
+const (
+	DefaultMassDeleteThreshold = 0.5
+	// MassDeleteMinimum: a run deleting fewer events than this on a side is
+	// never stopped, whatever the share.
+	MassDeleteMinimum = 5
+	DefaultTimeBudget = 60 * time.Second
+	// ClockSkewTolerance: under most_recent, changes closer together than
+	// this are a tie, which Oro wins.
+	ClockSkewTolerance = 2 * time.Minute
+)
+
+// State is the per-user sync state. It does not grow with the calendar: it
+// holds a delta link, the window it belongs to and two counters.
+type State struct {
+	V      int    `json:"v"`
+	Window Window `json:"window"`
+	// DeltaLink continues change tracking in the next incremental run.
+	DeltaLink string `json:"deltaLink,omitempty"`
+	// NextLink continues a delta round a partial run did not finish.
+	NextLink string `json:"nextLink,omitempty"`
+	// FullRound: NextLink continues the snapshot round of a full sync, so
+	// unlinked events are still matched by iCalendar UID.
+	FullRound bool `json:"fullRound,omitempty"`
+	// NeedsFull: the next call must be mode full (first sync, changed
+	// window, or Microsoft reset its change tracking).
+	NeedsFull bool `json:"needsFull,omitempty"`
+	// OroCount and MicrosoftCount are approximate event counts in the window,
+	// the base of the mass-delete guard.
+	OroCount       int       `json:"oroCount"`
+	MicrosoftCount int       `json:"microsoftCount"`
+	LastRunAt      time.Time `json:"lastRunAt,omitzero"`
+}
+
+// StateVersion is the current State.V.
+const StateVersion = 1
+
+// Status is the outcome of a run.
+type Status string
+
+// The run statuses.
+const (
+	StatusCompleted Status = "completed"
+	// StatusPartial: call again soon with the returned state (time budget used
+	// up, a full run needed, or a guard stopped part of the work).
+	StatusPartial Status = "partial"
+	// StatusSkipped: sync is disabled; nothing was read or written.
+	StatusSkipped Status = "skipped"
+)
+
+// OpKind is what the host does with one operation.
+type OpKind string
+
+// The operation kinds. Every operation names the Oro event by OroID when the
+// engine knows it, and by RemoteID always (the host finds the event whose
+// stored link has that remoteId).
+const (
+	// OpCreate: create the Oro event from Event and store Link; if an Oro
+	// event already has a link with RemoteID, update that one instead.
+	OpCreate OpKind = "create"
+	// OpUpdate: overwrite the Oro event's fields with Event and store Link.
+	// No matching Oro event: do nothing.
+	OpUpdate OpKind = "update"
+	// OpDelete: delete the Oro event and its link. No match: do nothing.
+	OpDelete OpKind = "delete"
+	// OpLink: store Link (nil: remove the stored link); the Oro event's
+	// content is already right. Applied even if the event changed meanwhile.
+	OpLink OpKind = "link"
+)
+
+// Operation is one change for the host to apply to Oro. Applying the same
+// operation twice is harmless. Create, update and delete apply only if the
+// Oro event did not change while the sync ran: its updatedAt must equal
+// ExpectedUpdatedAt when set, and when it is not set (the event was not in
+// the request) the event must not have changed since its link was stored.
+// A skipped operation is harmless: the changed event is sent next run.
+type Operation struct {
+	// Key is deterministic: the same decision on the same inputs gives the
+	// same key, so a host can also de-duplicate by it.
+	Key               string     `json:"key"`
+	Op                OpKind     `json:"op"`
+	OroID             string     `json:"oroId,omitempty"`
+	RemoteID          string     `json:"remoteId,omitempty"`
+	ExpectedUpdatedAt *time.Time `json:"expectedUpdatedAt,omitempty"`
+	// Event holds the full content to write (create, update).
+	Event *Event `json:"event,omitempty"`
+	Link  *Link  `json:"link,omitempty"`
+	// Reason says why, e.g. "microsoft_changed" or "conflict_oro_won";
+	// Detail explains it to a person.
+	Reason Reason `json:"reason"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Reason is the machine-readable why of an operation or issue.
+type Reason string
+
+// The reasons.
+const (
+	ReasonOroCreated         Reason = "oro_created"
+	ReasonOroChanged         Reason = "oro_changed"
+	ReasonOroDeleted         Reason = "oro_deleted"
+	ReasonMicrosoftCreated   Reason = "microsoft_created"
+	ReasonMicrosoftChanged   Reason = "microsoft_changed"
+	ReasonMicrosoftDeleted   Reason = "microsoft_deleted"
+	ReasonMicrosoftMoved     Reason = "microsoft_moved_out_of_window"
+	ReasonSameContent        Reason = "same_content"
+	ReasonMatchedUID         Reason = "matched_uid"
+	ReasonRecovered          Reason = "recovered_unrecorded_create"
+	ReasonConflictOroWon     Reason = "conflict_oro_won"
+	ReasonConflictMSWon      Reason = "conflict_microsoft_won"
+	ReasonConflictMerged     Reason = "conflict_merged"
+	ReasonNotOrganizer       Reason = "not_organizer"
+	ReasonMassDeleteGuard    Reason = "mass_delete_guard"
+	ReasonWriteFailed        Reason = "write_failed"
+	ReasonInvalidEvent       Reason = "invalid_event"
+	ReasonOutOfWindow        Reason = "out_of_window"
+	ReasonResyncRequired     Reason = "resync_required"
+	ReasonTimeBudget         Reason = "time_budget"
+	ReasonDisabled           Reason = "disabled"
+	ReasonDirectionIgnored   Reason = "direction"
+	ReasonMicrosoftRecreated Reason = "microsoft_recreated"
+)
+
+// Issue is a per-event error or skip. The rest of the run went on.
+type Issue struct {
+	OroID     string `json:"oroId,omitempty"`
+	RemoteID  string `json:"remoteId,omitempty"`
+	Kind      Kind   `json:"kind"`
+	Retryable bool   `json:"retryable"`
+	Reason    Reason `json:"reason"`
+	Message   string `json:"message"`
+}
+
+// Stats describe the cost and the effect of a run.
+type Stats struct {
+	// GraphRequests counts HTTP requests by kind, when the Remote reports
+	// them (see RequestCounter); nil otherwise.
+	GraphRequests map[string]int `json:"graphRequests,omitempty"`
+	// Calls counts Remote method calls (delta, get, findByOroId, apply) and
+	// the writes sent (writes).
+	Calls     map[string]int `json:"calls"`
+	Pulled    int            `json:"pulled"` // Oro operations from Microsoft-side changes
+	Pushed    int            `json:"pushed"` // successful Microsoft-side writes
+	Echoes    int            `json:"echoes"` // our own writes seen again and ignored
+	Conflicts map[string]int `json:"conflicts"`
+	// DurationMs is measured with the injected clock.
+	DurationMs int64 `json:"durationMs"`
+}
+
+// GuardReport says a mass-delete guard stopped the deletes on one side.
+type GuardReport struct {
+	Side      string  `json:"side"` // "oro" or "microsoft"
+	Deletes   int     `json:"deletes"`
+	Total     int     `json:"total"`
+	Threshold float64 `json:"threshold"`
+}
+
+// WriteRecord describes one Microsoft-side write.
+type WriteRecord struct {
+	Op       WriteOp  `json:"op"`
+	OroID    string   `json:"oroId"`
+	RemoteID string   `json:"remoteId,omitempty"`
+	Fields   []string `json:"fields,omitempty"`
+	Reason   Reason   `json:"reason"`
+	// Outcome is "done", "planned" (dry run), "failed" or "not_attempted"
+	// (time budget).
+	Outcome string `json:"outcome"`
+}
+
+// Result is the engine's part of the sync.run result (the RPC layer adds
+// rotated tokens).
+type Result struct {
+	Status Status `json:"status"`
+	// Reason explains a skipped or partial status.
+	Reason     Reason        `json:"reason,omitempty"`
+	Operations []Operation   `json:"operations"`
+	State      *State        `json:"state,omitempty"`
+	Issues     []Issue       `json:"issues"`
+	Guards     []GuardReport `json:"guards,omitempty"`
+	// Writes lists the Microsoft-side writes of the run (planned ones in a
+	// dry run), for people; the host applies nothing from it.
+	Writes     []WriteRecord `json:"writes,omitempty"`
+	Stats      Stats         `json:"stats"`
+	NextSyncAt time.Time     `json:"nextSyncAt"`
+	Settings   Resolved      `json:"settings"`
+}
+
+// RequestCounter may be implemented by a Remote that counts the HTTP
+// requests it made (batches count once); the counts since the Remote was
+// created go into Stats.GraphRequests.
+type RequestCounter interface {
+	GraphRequests() map[string]int
+}
+
+// RunOptions are the engine's dependencies, injected for tests.
+type RunOptions struct {
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// MaxDeltaPages bounds one delta round (the endless-nextLink guard);
+	// 0 means 10000.
+	MaxDeltaPages int
+	// ApplyChunk is the number of writes per Remote.Apply call, between which
+	// the time budget is checked; 0 means 100.
+	ApplyChunk int
+}
+
+func (o RunOptions) withDefaults() RunOptions {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxDeltaPages <= 0 {
+		o.MaxDeltaPages = 10000
+	}
+	if o.ApplyChunk <= 0 {
+		o.ApplyChunk = 100
+	}
+	return o
+}
+
+// DefaultWindow is the window used when the request has none.
+func DefaultWindow(now time.Time) Window {
+	d := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	return Window{Start: d.AddDate(0, 0, -30), End: d.AddDate(0, 0, 365)}
+}
+
+// Validate checks the request and names the first bad field, e.g.
+// "events[3].start".
+func (r Request) Validate() error {
+	if err := r.Cascade.Validate("cascade"); err != nil {
+		return err
+	}
+	if w := r.Window; w != nil {
+		if w.Start.IsZero() {
+			return Invalid("window.start", "is required")
+		}
+		if !w.End.After(w.Start) {
+			return Invalid("window.end", "must be after window.start")
+		}
+	}
+	switch r.Mode {
+	case "", ModeIncremental, ModeFull:
+	default:
+		return Invalid("mode", "must be %q or %q, got %q", ModeIncremental, ModeFull, r.Mode)
+	}
+	if s := r.State; s != nil && s.V != StateVersion {
+		return Invalid("state.v", "unsupported state version %d", s.V)
+	}
+	o := r.Options
+	if o.MassDeleteThreshold < 0 || o.MassDeleteThreshold > 1 {
+		return Invalid("options.massDeleteThreshold", "must be between 0 and 1, got %v", o.MassDeleteThreshold)
+	}
+	if o.TimeBudgetSeconds < 0 {
+		return Invalid("options.timeBudgetSeconds", "must not be negative")
+	}
+	if o.OroEventCount < 0 {
+		return Invalid("options.oroEventCount", "must not be negative")
+	}
+	seen := make(map[string]int, len(r.Events))
+	for i, e := range r.Events {
+		p := fmt.Sprintf("events[%d]", i)
+		if e.ID == "" {
+			return Invalid(p+".id", "is required")
+		}
+		if j, dup := seen[e.ID]; dup {
+			return Invalid(p+".id", "duplicates events[%d].id %q", j, e.ID)
+		}
+		seen[e.ID] = i
+		if e.Link != nil {
+			if e.Link.V != LinkVersion {
+				return Invalid(p+".link.v", "unsupported link version %d", e.Link.V)
+			}
+			if e.Link.RemoteID == "" {
+				return Invalid(p+".link.remoteId", "is required")
+			}
+		}
+		if e.Deleted {
+			continue // a tombstone needs only its id and link
+		}
+		if _, err := parseContent(e); err != nil {
+			return Invalid(p+"."+err.field, "%s", err.msg)
+		}
+	}
+	return nil
+}
