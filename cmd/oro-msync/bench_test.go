@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Benchmarks through real processes and pipes:
+//
+//	go test -run XXX -bench . -benchtime 200x ./cmd/oro-msync/
+//
+// BenchmarkStart/sidecar-discover is process start to the rpc.discover
+// reply; BenchmarkStart/echo-baseline is the same for a Go program that
+// reads one line and echoes it (the target is within 2x of it).
+
+func roundTrip(b *testing.B, bin string, line string) {
+	cmd := exec.Command(bin)
+	in, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	io.WriteString(in, line)
+	r, err := bufio.NewReaderSize(out, 64<<10).ReadString('\n')
+	if err != nil || len(r) < 10 {
+		b.Fatalf("reply %q: %v", r, err)
+	}
+	in.Close()
+	if err := cmd.Wait(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func BenchmarkStart(b *testing.B) {
+	echo := filepath.Join(b.TempDir(), "echo")
+	build := exec.Command("go", "build", "-o", echo, "./testdata/echo")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("%v\n%s", err, out)
+	}
+	discover := `{"jsonrpc":"2.0","id":1,"method":"rpc.discover"}` + "\n"
+	b.Run("sidecar-discover", func(b *testing.B) {
+		for b.Loop() {
+			roundTrip(b, binary, discover)
+		}
+	})
+	b.Run("echo-baseline", func(b *testing.B) {
+		for b.Loop() {
+			roundTrip(b, echo, discover)
+		}
+	})
+}
+
+const smallRequest = `{"jsonrpc":"2.0","id":%d,"method":"settings.resolve","params":{"cascade":{"system":{"enabled":true},"organization":{"direction":"both"},"user":{"syncIntervalMinutes":30}}}}` + "\n"
+
+// BenchmarkRequests measures small requests through one process: one at a
+// time (latency) and pipelined (throughput); both report req/s.
+func BenchmarkRequests(b *testing.B) {
+	b.Run("sequential", func(b *testing.B) {
+		cmd := exec.Command(binary)
+		in, _ := cmd.StdinPipe()
+		out, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		r := bufio.NewReader(out)
+		i := 0
+		for b.Loop() {
+			fmt.Fprintf(in, smallRequest, i)
+			if l, err := r.ReadString('\n'); err != nil || !strings.Contains(l, `"result"`) {
+				b.Fatalf("%q %v", l, err)
+			}
+			i++
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+		in.Close()
+		cmd.Wait()
+	})
+	b.Run("pipelined", func(b *testing.B) {
+		cmd := exec.Command(binary)
+		in, _ := cmd.StdinPipe()
+		out, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		r := bufio.NewReader(out)
+		const batch = 1000
+		for b.Loop() {
+			go func() {
+				w := bufio.NewWriter(in)
+				for i := range batch {
+					fmt.Fprintf(w, smallRequest, i)
+				}
+				w.Flush()
+			}()
+			for range batch {
+				if l, err := r.ReadString('\n'); err != nil || !strings.Contains(l, `"result"`) {
+					b.Fatalf("%q %v", l, err)
+				}
+			}
+		}
+		b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "req/s")
+		in.Close()
+		cmd.Wait()
+	})
+}

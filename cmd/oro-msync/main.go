@@ -1,0 +1,179 @@
+// Command oro-msync is the sidecar an Oro application starts as a
+// subprocess: it speaks JSON-RPC 2.0 on stdin/stdout (see package rpc and
+// schema/openrpc.json) and logs to stderr. This package only reads flags
+// and the environment, protects stdout, wires signals and calls rpc.Serve.
+//
+// Every flag has an environment variable, OROMSYNC_ plus the flag name in
+// upper case with - as _ (e.g. OROMSYNC_GRAPH_URL); a flag given on the
+// command line wins.
+//
+// OROMSYNC_TEST_HOOKS=1 adds methods that exist only for the black-box
+// tests (test.sleep, test.panic, test.print, test.echo); never set it in
+// production.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/oro-msync/oro-msync/rpc"
+	"github.com/oro-msync/oro-msync/rpc/api"
+	"github.com/oro-msync/oro-msync/schema"
+	"github.com/rs/zerolog"
+)
+
+// version is set at build time with -ldflags "-X main.version=…"; otherwise
+// it comes from the module build info.
+var version = ""
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv))
+}
+
+type config struct {
+	framing         string
+	logLevel        string
+	logFormat       string
+	authorityURL    string
+	graphURL        string
+	maxMessageBytes int64
+	maxConcurrent   int
+	version         bool
+}
+
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("oro-msync", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(name, def string) string {
+		if v := getenv("OROMSYNC_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&c.framing, "framing", env("framing", rpc.FramingNDJSON), "message framing: ndjson (one JSON message per line) or content-length (LSP headers)")
+	fs.StringVar(&c.logLevel, "log-level", env("log-level", "info"), "log level: debug, info, warn, error")
+	fs.StringVar(&c.logFormat, "log-format", env("log-format", "json"), "log format on stderr: json or console")
+	fs.StringVar(&c.authorityURL, "authority-url", env("authority-url", "https://login.microsoftonline.com"), "Microsoft identity platform base URL")
+	fs.StringVar(&c.graphURL, "graph-url", env("graph-url", "https://graph.microsoft.com/v1.0"), "Microsoft Graph base URL, with the version")
+	maxBytes, err := strconv.ParseInt(env("max-message-bytes", strconv.Itoa(rpc.DefaultMaxMessageBytes)), 10, 64)
+	if err != nil {
+		return c, fmt.Errorf("OROMSYNC_MAX_MESSAGE_BYTES: %v", err)
+	}
+	fs.Int64Var(&c.maxMessageBytes, "max-message-bytes", maxBytes, "largest incoming message in bytes; larger ones get an error reply")
+	maxConc, err := strconv.Atoi(env("max-concurrent", strconv.Itoa(rpc.DefaultMaxConcurrent)))
+	if err != nil {
+		return c, fmt.Errorf("OROMSYNC_MAX_CONCURRENT: %v", err)
+	}
+	fs.IntVar(&c.maxConcurrent, "max-concurrent", maxConc, "requests running at once; more wait their turn")
+	fs.BoolVar(&c.version, "version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if c.maxMessageBytes <= 0 || c.maxConcurrent <= 0 {
+		return c, errors.New("--max-message-bytes and --max-concurrent must be positive")
+	}
+	return c, nil
+}
+
+func run(args []string, getenv func(string) string) int {
+	c, err := parseFlags(args, getenv, os.Stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintln(os.Stderr, "oro-msync:", err)
+		return 2
+	}
+	if c.version {
+		fmt.Printf("oro-msync %s (API %s)\n", buildVersion(), apiVersion())
+		return 0
+	}
+
+	level, err := zerolog.ParseLevel(c.logLevel)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "oro-msync: --log-level:", err)
+		return 2
+	}
+	var logOut io.Writer = os.Stderr
+	switch c.logFormat {
+	case "json":
+	case "console":
+		logOut = zerolog.ConsoleWriter{Out: os.Stderr}
+	default:
+		fmt.Fprintf(os.Stderr, "oro-msync: --log-format must be json or console, got %q\n", c.logFormat)
+		return 2
+	}
+	log := zerolog.New(logOut).Level(level).With().Timestamp().Logger()
+
+	// A parent that goes away must show up as a failed write, not as a
+	// death by SIGPIPE in the middle of a log line.
+	signal.Ignore(syscall.SIGPIPE)
+	out, err := protectStdout()
+	if err != nil {
+		log.Error().Err(err).Msg("cannot set up stdout")
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	env := api.Env{AuthorityURL: c.authorityURL, GraphURL: c.graphURL, Version: buildVersion(), Logger: log}
+	methods := api.Methods(env)
+	if getenv("OROMSYNC_TEST_HOOKS") == "1" {
+		methods = append(methods, testHooks()...)
+	}
+	err = rpc.Serve(ctx, os.Stdin, out, rpc.Options{
+		Framing:         c.framing,
+		MaxMessageBytes: c.maxMessageBytes,
+		MaxConcurrent:   c.maxConcurrent,
+		Logger:          log,
+		Methods:         methods,
+		Schema:          schema.OpenRPC,
+	})
+	switch {
+	case err == nil:
+		return 0
+	case ctx.Err() != nil:
+		log.Info().Msg("stopped by signal")
+		return 0
+	case errors.Is(err, rpc.ErrOutputClosed):
+		log.Info().Msg("stdout closed by the host; exiting")
+		return 1
+	default:
+		log.Error().Err(err).Msg("stopped")
+		return 1
+	}
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+func apiVersion() string {
+	var d struct {
+		Info struct {
+			Version string `json:"version"`
+		} `json:"info"`
+	}
+	_ = json.Unmarshal(schema.OpenRPC, &d)
+	return d.Info.Version
+}

@@ -1,0 +1,313 @@
+package calendar
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	abs "github.com/microsoft/kiota-abstractions-go"
+	kjson "github.com/microsoft/kiota-serialization-json-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
+
+	calsync "github.com/oro-msync/oro-msync/sync"
+)
+
+// A job is one Write on its way through Apply.
+type job struct {
+	w        calsync.Write
+	body     json.RawMessage // create/update payload, built once
+	attempts int
+	readyAt  time.Time      // not before this (Retry-After)
+	lastErr  *calsync.Error // the last transient failure, reported if retries run out
+}
+
+// Wire format of a JSON batch (graph-facts §6). Item ids are the index of the
+// item in its batch; responses come back in any order and are matched by id.
+type batchRequest struct {
+	Requests []batchItem `json:"requests"`
+}
+
+type batchItem struct {
+	ID      string            `json:"id"`
+	Method  string            `json:"method"`
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers,omitempty"`
+	Body    json.RawMessage   `json:"body,omitempty"`
+}
+
+type batchResponse struct {
+	Responses []batchItemResponse `json:"responses"`
+}
+
+type batchItemResponse struct {
+	ID      string            `json:"id"`
+	Status  int               `json:"status"`
+	Headers map[string]string `json:"headers"`
+	Body    json.RawMessage   `json:"body"`
+}
+
+// itemPrefer is sent on every batch item (the session asks for immutable ids
+// on every request, and the middleware's headers reach the
+// $batch request, not the items inside it).
+const itemPrefer = `IdType="ImmutableId", outlook.timezone="UTC", outlook.body-content-type="text"`
+
+// Apply performs writes in JSON batches (see calsync.Remote).
+//
+// Batches hold at most BatchSize unordered items; Graph runs the items of one
+// batch at most 4 at a time, and a batch holds as many mailbox slots as items
+// it may run at once, so batches of 4 or more go out one after another and the
+// mailbox never sees more than Concurrency requests. Items answered 429, 503
+// or 504 go back to the queue after their Retry-After (or a doubling backoff)
+// and travel in a later batch, while ctx allows and MaxAttempts is not
+// reached; their last error is their result otherwise. A batch request that
+// fails as a whole (network, 5xx, 429 on $batch) is retried the same way, all
+// its items with it; that is safe for every operation: creates carry a
+// transactionId that Graph deduplicates, conditional updates and deletes that
+// already happened answer 412 or 404, which the engine resolves by reading
+// again. 412 is never retried here: deciding again is the engine's business.
+//
+// Apply returns an error only when no write reached Graph at all, for a reason
+// that concerns the whole run (reconnect, consent, cancellation).
+func (r *Remote) Apply(ctx context.Context, writes []calsync.Write) ([]calsync.WriteResult, error) {
+	results := make([]calsync.WriteResult, 0, len(writes))
+	var queue []*job
+	for _, w := range writes {
+		j := &job{w: w}
+		if err := j.prepare(); err != nil {
+			results = append(results, calsync.WriteResult{Key: w.Key, Err: err})
+			continue
+		}
+		queue = append(queue, j)
+	}
+	reached := false // some item got an answer of its own
+	for len(queue) > 0 {
+		ready, waiting := r.nextBatch(queue, time.Now())
+		if len(ready) == 0 {
+			wake := waiting[0].readyAt
+			for _, j := range waiting {
+				if j.readyAt.Before(wake) {
+					wake = j.readyAt
+				}
+			}
+			if err := sleepUntil(ctx, wake); err != nil {
+				break
+			}
+			continue
+		}
+		queue = waiting
+		answers, err := r.sendBatch(ctx, ready)
+		if err != nil {
+			if e := calsync.AsError(err); !reached && !e.Kind.Retryable() && e.Kind != calsync.KindRejected {
+				return nil, e // nothing reached Graph; the run cannot go on
+			}
+			queue = append(queue, r.retryOrFinish(ctx, ready, calsync.AsError(err), &results)...)
+			continue
+		}
+		reached = true
+		for i, j := range ready {
+			a, ok := answers[strconv.Itoa(i)]
+			if !ok {
+				queue = append(queue, r.retryOrFinish(ctx, []*job{j}, &calsync.Error{Kind: calsync.KindUnavailable,
+					Op: "graph.batch", Message: "batch response lacks an item"}, &results)...)
+				continue
+			}
+			res, retry := itemResult(j, a)
+			if retry != nil {
+				queue = append(queue, r.retryOrFinish(ctx, []*job{j}, retry, &results)...)
+				continue
+			}
+			results = append(results, res)
+		}
+	}
+	for _, j := range queue { // ctx ended while waiting
+		err := j.lastErr
+		if err == nil {
+			err = calsync.AsError(ctx.Err())
+		}
+		results = append(results, calsync.WriteResult{Key: j.w.Key, Err: err})
+	}
+	return results, nil
+}
+
+// prepare validates a write and builds its body once.
+func (j *job) prepare() *calsync.Error {
+	w := j.w
+	switch w.Op {
+	case calsync.WriteCreate:
+	case calsync.WriteUpdate, calsync.WriteDelete:
+		if w.ID == "" {
+			return &calsync.Error{Kind: calsync.KindInternal, Op: "graph.batch", Message: string(w.Op) + " without an event id"}
+		}
+	default:
+		return &calsync.Error{Kind: calsync.KindInternal, Op: "graph.batch", Message: "unknown write op " + strconv.Quote(string(w.Op))}
+	}
+	if w.Op == calsync.WriteDelete {
+		return nil
+	}
+	b, err := toGraph(w)
+	if err != nil {
+		return &calsync.Error{Kind: calsync.KindInternal, Op: "graph.batch", Message: "encoding the event", Err: err}
+	}
+	j.body = b
+	return nil
+}
+
+// nextBatch splits the queue into the jobs to send now (ready, at most
+// BatchSize, queue order kept) and the rest.
+func (r *Remote) nextBatch(queue []*job, now time.Time) (ready, rest []*job) {
+	for _, j := range queue {
+		if len(ready) < r.opts.BatchSize && !j.readyAt.After(now) {
+			ready = append(ready, j)
+		} else {
+			rest = append(rest, j)
+		}
+	}
+	return ready, rest
+}
+
+// retryOrFinish puts jobs that failed transiently back in the queue after
+// their Retry-After or a backoff, or records err as their result when their
+// attempts are used up or the wait would outlast ctx.
+func (r *Remote) retryOrFinish(ctx context.Context, jobs []*job, err *calsync.Error, results *[]calsync.WriteResult) (again []*job) {
+	for _, j := range jobs {
+		j.attempts++
+		j.lastErr = err
+		wait := err.RetryAfter
+		if wait <= 0 {
+			wait = r.opts.Backoff << min(j.attempts-1, 6)
+		}
+		j.readyAt = time.Now().Add(wait)
+		deadline, has := ctx.Deadline()
+		if !err.Kind.Retryable() || err.Kind == calsync.KindConflict || err.Kind == calsync.KindResyncRequired ||
+			j.attempts >= r.opts.MaxAttempts || ctx.Err() != nil || (has && j.readyAt.After(deadline)) {
+			*results = append(*results, calsync.WriteResult{Key: j.w.Key, Err: err})
+			continue
+		}
+		again = append(again, j)
+	}
+	return again
+}
+
+// itemResult turns one batch item's answer into the write's result, or into
+// the transient error to retry it after.
+func itemResult(j *job, a batchItemResponse) (calsync.WriteResult, *calsync.Error) {
+	res := calsync.WriteResult{Key: j.w.Key}
+	if a.Status >= 200 && a.Status < 300 {
+		if j.w.Op == calsync.WriteDelete {
+			return res, nil
+		}
+		ev, err := parseEvent(a.Body)
+		if err != nil || ev.ID == "" {
+			res.Err = &calsync.Error{Kind: calsync.KindUnavailable, Op: opName(j.w.Op), Message: "unreadable event in the batch response", Err: err}
+			return res, nil
+		}
+		if ev.OroID == "" {
+			ev.OroID = j.w.OroID // written with the request; Graph does not echo it
+		}
+		res.Event = &ev
+		return res, nil
+	}
+	e := classify(itemError(a), opName(j.w.Op))
+	if a.Status == 429 || a.Status == 503 || a.Status == 504 {
+		return res, e
+	}
+	res.Err = e
+	return res, nil
+}
+
+func opName(op calsync.WriteOp) string {
+	return "graph." + string(op) + "Event"
+}
+
+// itemError rebuilds the error the SDK would have returned for this answer
+// had it come on its own, so that graphclient.Classify sees the same shapes
+// either way: an ODataError when the body is a Graph error, an ApiError
+// otherwise, both with status and headers.
+func itemError(a batchItemResponse) error {
+	h := abs.NewResponseHeaders()
+	for k, v := range a.Headers {
+		h.Add(k, v)
+	}
+	if n, err := kjson.NewJsonParseNode(a.Body); err == nil {
+		if v, err := n.GetObjectValue(odataerrors.CreateODataErrorFromDiscriminatorValue); err == nil {
+			if oe, ok := v.(*odataerrors.ODataError); ok && oe.GetErrorEscaped() != nil {
+				oe.ResponseStatusCode = a.Status
+				oe.ResponseHeaders = h
+				return oe
+			}
+		}
+	}
+	return &abs.ApiError{Message: "batch item failed with status " + strconv.Itoa(a.Status), ResponseStatusCode: a.Status, ResponseHeaders: h}
+}
+
+// sendBatch sends one $batch request and returns the item answers by id.
+func (r *Remote) sendBatch(ctx context.Context, jobs []*job) (map[string]batchItemResponse, error) {
+	req := batchRequest{Requests: make([]batchItem, len(jobs))}
+	for i, j := range jobs {
+		it := batchItem{ID: strconv.Itoa(i), Headers: map[string]string{"Prefer": itemPrefer}, Body: j.body}
+		switch j.w.Op {
+		case calsync.WriteCreate:
+			it.Method, it.URL = "POST", "/me/events"
+		case calsync.WriteUpdate:
+			it.Method, it.URL = "PATCH", "/me/events/"+url.PathEscape(j.w.ID)
+		case calsync.WriteDelete:
+			it.Method, it.URL = "DELETE", "/me/events/"+url.PathEscape(j.w.ID)
+		}
+		if j.body != nil {
+			it.Headers["Content-Type"] = "application/json"
+		}
+		if j.w.IfMatch != "" && j.w.Op != calsync.WriteCreate {
+			it.Headers["If-Match"] = j.w.IfMatch
+		}
+		req.Requests[i] = it
+	}
+	payload, err := json.Marshal(req)
+	if err != nil {
+		return nil, &calsync.Error{Kind: calsync.KindInternal, Op: "graph.batch", Message: "encoding the batch", Err: err}
+	}
+	ri := abs.NewRequestInformation()
+	ri.Method = abs.POST
+	ri.UrlTemplate = "{+baseurl}/$batch"
+	ri.Headers.TryAdd("Accept", "application/json")
+	ri.SetStreamContentAndContentType(payload, "application/json")
+
+	release, err := r.slots.acquire(ctx, len(jobs))
+	if err != nil {
+		return nil, classify(err, "graph.batch")
+	}
+	defer release()
+	r.count(KindBatch)
+	raw, err := r.adapter.SendPrimitive(ctx, ri, "[]byte", abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue})
+	if err != nil {
+		return nil, classify(err, "graph.batch")
+	}
+	body, _ := raw.([]byte)
+	var resp batchResponse
+	if err := json.Unmarshal(body, &resp); err != nil {
+		return nil, &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.batch", Message: "unreadable batch response", Err: err}
+	}
+	out := make(map[string]batchItemResponse, len(resp.Responses))
+	for _, a := range resp.Responses {
+		out[strings.ToLower(a.ID)] = a
+	}
+	return out, nil
+}
+
+// sleepUntil waits until t or until ctx ends.
+func sleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

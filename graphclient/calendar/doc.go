@@ -1,0 +1,30 @@
+// Package calendar implements the sync engine's Remote contract
+// (calsync.Remote) over Microsoft Graph for the primary calendar of one
+// connected user.
+//
+// Reads go through msgraph-sdk-go's request builders: calendarView/delta pages
+// (one page per call, links replayed verbatim), single events and the lookup
+// by our extended property. Writes go through JSON $batch requests that this
+// package builds itself on the session's request adapter, because the SDK's
+// batch helper panics on 204 items, chunks by 19 and never retries throttled
+// items.
+//
+// Every request asks for UTC times and text bodies (Prefer headers), so the
+// mapping to calsync.RemoteEvent never converts zones: timed events are
+// instants in UTC, all-day events are plain dates at midnight UTC with an
+// exclusive end. The Oro id travels in one single-value extended property
+// (OroIDPropertyID), written with creates and updates and read back with
+// $expand wherever Graph allows it (not on delta).
+//
+// Concurrency: Microsoft throttles an application at 4 concurrent requests
+// per mailbox, and Graph runs the items of an unordered batch 4 at a time.
+// A Remote therefore holds 4 mailbox slots; a single request takes one slot,
+// a batch takes one slot per item up to 4. Batches are sized and sent so that
+// no more than 4 requests ever run against the mailbox, which is what keeps a
+// well-behaved run free of 429s. Items answered 429 or 503 are queued again
+// after their Retry-After while the context allows.
+//
+// The package must not decide anything about sync: what to write, and what a
+// failure means for an event, is the engine's business. Errors leave as
+// *calsync.Error, classified by graphclient.Classify.
+package calendar

@@ -1,0 +1,245 @@
+package calendar
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	abs "github.com/microsoft/kiota-abstractions-go"
+	msgraph "github.com/microsoftgraph/msgraph-sdk-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/users"
+
+	"github.com/oro-msync/oro-msync/graphclient"
+	calsync "github.com/oro-msync/oro-msync/sync"
+)
+
+// Options tune a Remote. The zero value is the production setting.
+type Options struct {
+	// PageSize is asked of calendarView/delta with Prefer: odata.maxpagesize
+	// (Graph may return more or fewer). Default 200.
+	PageSize int
+	// BatchSize is the number of writes per $batch request, 1..20. Default 20.
+	BatchSize int
+	// Concurrency is the number of requests allowed to run against the
+	// mailbox at once, 1..4 (Microsoft's MailboxConcurrency limit). Default 4.
+	Concurrency int
+	// MaxAttempts bounds how often one write is sent when Graph answers 429,
+	// 503 or 504, or the batch request itself fails transiently. Default 6.
+	MaxAttempts int
+	// Backoff is the wait before a retry when Graph gave no Retry-After; it
+	// doubles with each attempt. Default 1s.
+	Backoff time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.PageSize <= 0 {
+		o.PageSize = 200
+	}
+	if o.BatchSize <= 0 || o.BatchSize > 20 {
+		o.BatchSize = 20
+	}
+	if o.Concurrency <= 0 || o.Concurrency > 4 {
+		o.Concurrency = 4
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 6
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = time.Second
+	}
+	return o
+}
+
+// Remote is the primary calendar of the session's user. It implements
+// calsync.Remote and is safe for concurrent use; all its requests share the
+// mailbox's concurrency slots.
+type Remote struct {
+	client  *msgraph.GraphServiceClient
+	adapter abs.RequestAdapter
+	opts    Options
+	slots   *slots
+
+	mu     sync.Mutex
+	counts map[string]int
+}
+
+var (
+	_ calsync.Remote         = (*Remote)(nil)
+	_ calsync.RequestCounter = (*Remote)(nil)
+)
+
+// New returns the Remote for the session's user.
+func New(session *graphclient.Session, opts Options) *Remote {
+	opts = opts.withDefaults()
+	return &Remote{
+		client:  session.Client(),
+		adapter: session.Adapter(),
+		opts:    opts,
+		slots:   newSlots(opts.Concurrency),
+		counts:  map[string]int{},
+	}
+}
+
+// The kinds of Graph requests counted by GraphRequests.
+const (
+	KindDelta = "delta" // a calendarView/delta page
+	KindGet   = "get"   // one event by id
+	KindFind  = "find"  // a page of the lookup by Oro id
+	KindBatch = "batch" // a $batch request, however many items it carries
+)
+
+// GraphRequests returns how many Graph requests of each kind this Remote has
+// sent (calsync.RequestCounter). A batch counts once; retries sent by Apply
+// count again; retries made inside the SDK's retry middleware do not show.
+func (r *Remote) GraphRequests() map[string]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]int, len(r.counts))
+	for k, v := range r.counts {
+		out[k] = v
+	}
+	return out
+}
+
+func (r *Remote) count(kind string) {
+	r.mu.Lock()
+	r.counts[kind]++
+	r.mu.Unlock()
+}
+
+// prefer returns fresh headers for a read (RequestHeaders must not be shared
+// between requests): UTC times and text bodies, so the mapping never
+// converts anything.
+func prefer(extra ...string) *abs.RequestHeaders {
+	h := abs.NewRequestHeaders()
+	h.Add("Prefer", `outlook.timezone="UTC"`)
+	h.Add("Prefer", `outlook.body-content-type="text"`)
+	for _, v := range extra {
+		h.Add("Prefer", v)
+	}
+	return h
+}
+
+// classify turns any failure into the taxonomy, naming the operation.
+func classify(err error, op string) *calsync.Error {
+	e := *graphclient.Classify(err)
+	if e.Op == "" {
+		e.Op = op
+	}
+	return &e
+}
+
+// Delta reads one page of a calendarView delta round (see calsync.Remote).
+// The first request of a round carries the window; later ones replay the
+// link verbatim, with the same Prefer headers, since Graph encodes the query
+// in the link but not the headers. $expand is never sent: delta rejects it,
+// so events on delta pages carry no OroID.
+func (r *Remote) Delta(ctx context.Context, window calsync.Window, link string) (calsync.DeltaPage, error) {
+	b := r.client.Me().CalendarView().Delta()
+	cfg := &users.ItemCalendarViewDeltaRequestBuilderGetRequestConfiguration{
+		Headers: prefer(fmt.Sprintf("odata.maxpagesize=%d", r.opts.PageSize)),
+	}
+	if link != "" {
+		b = b.WithUrl(link)
+	} else {
+		if !window.Start.Before(window.End) {
+			return calsync.DeltaPage{}, calsync.Invalid("window", "start must be before end")
+		}
+		start, end := window.Start.UTC().Format(time.RFC3339), window.End.UTC().Format(time.RFC3339)
+		cfg.QueryParameters = &users.ItemCalendarViewDeltaRequestBuilderGetQueryParameters{StartDateTime: &start, EndDateTime: &end}
+	}
+	release, err := r.slots.acquire(ctx, 1)
+	if err != nil {
+		return calsync.DeltaPage{}, classify(err, "graph.delta")
+	}
+	defer release()
+	r.count(KindDelta)
+	resp, err := b.GetAsDeltaGetResponse(ctx, cfg)
+	if err != nil {
+		return calsync.DeltaPage{}, classify(err, "graph.delta")
+	}
+	var page calsync.DeltaPage
+	for _, ev := range resp.GetValue() {
+		page.Events = append(page.Events, fromGraph(ev))
+	}
+	page.NextLink = str(resp.GetOdataNextLink())
+	page.DeltaLink = str(resp.GetOdataDeltaLink())
+	if (page.NextLink == "") == (page.DeltaLink == "") {
+		return calsync.DeltaPage{}, &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.delta",
+			Message: "delta page carries neither or both of nextLink and deltaLink"}
+	}
+	return page, nil
+}
+
+// Get reads one event with its Oro id property.
+func (r *Remote) Get(ctx context.Context, id string) (calsync.RemoteEvent, error) {
+	if id == "" {
+		return calsync.RemoteEvent{}, calsync.Invalid("id", "is required")
+	}
+	release, err := r.slots.acquire(ctx, 1)
+	if err != nil {
+		return calsync.RemoteEvent{}, classify(err, "graph.getEvent")
+	}
+	defer release()
+	r.count(KindGet)
+	ev, err := r.client.Me().Events().ByEventId(id).Get(ctx, &users.ItemEventsEventItemRequestBuilderGetRequestConfiguration{
+		Headers:         prefer(),
+		QueryParameters: &users.ItemEventsEventItemRequestBuilderGetQueryParameters{Expand: []string{expandOroID}},
+	})
+	if err != nil {
+		return calsync.RemoteEvent{}, classify(err, "graph.getEvent")
+	}
+	if ev == nil {
+		return calsync.RemoteEvent{}, &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.getEvent", Message: "empty response"}
+	}
+	return fromGraph(ev), nil
+}
+
+// maxFindPages bounds the pages FindByOroID follows: one Oro id should match
+// one event, a handful after a crash, never pages of them.
+const maxFindPages = 5
+
+// FindByOroID lists the events carrying our property with this Oro id,
+// across the whole mailbox (not only the window).
+func (r *Remote) FindByOroID(ctx context.Context, oroID string) ([]calsync.RemoteEvent, error) {
+	if oroID == "" {
+		return nil, calsync.Invalid("oroId", "is required")
+	}
+	filter := "singleValueExtendedProperties/Any(ep: ep/id eq '" + OroIDPropertyID +
+		"' and ep/value eq '" + strings.ReplaceAll(oroID, "'", "''") + "')"
+	release, err := r.slots.acquire(ctx, 1)
+	if err != nil {
+		return nil, classify(err, "graph.findEvent")
+	}
+	defer release()
+	b := r.client.Me().Events()
+	cfg := &users.ItemEventsRequestBuilderGetRequestConfiguration{
+		QueryParameters: &users.ItemEventsRequestBuilderGetQueryParameters{Filter: &filter, Expand: []string{expandOroID}},
+	}
+	var out []calsync.RemoteEvent
+	for range maxFindPages {
+		cfg.Headers = prefer()
+		r.count(KindFind)
+		resp, err := b.Get(ctx, cfg)
+		if err != nil {
+			return nil, classify(err, "graph.findEvent")
+		}
+		for _, ev := range resp.GetValue() {
+			if e := fromGraph(ev); e.OroID == oroID || e.OroID == "" {
+				// Graph matches the value case-insensitively; an event
+				// returned without the property still matched the filter.
+				e.OroID = oroID
+				out = append(out, e)
+			}
+		}
+		next := str(resp.GetOdataNextLink())
+		if next == "" {
+			return out, nil
+		}
+		b = b.WithUrl(next)
+		cfg.QueryParameters = nil
+	}
+	return out, nil
+}

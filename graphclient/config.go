@@ -1,0 +1,136 @@
+package graphclient
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	calsync "github.com/oro-msync/oro-msync/sync"
+)
+
+// Production endpoints of the Microsoft identity platform and Microsoft Graph.
+const (
+	DefaultAuthority = "https://login.microsoftonline.com"
+	DefaultGraph     = "https://graph.microsoft.com/v1.0"
+)
+
+// Endpoints are the base URLs of the identity platform and of Graph. They are
+// process-level settings (--authority-url, --graph-url), never request input.
+type Endpoints struct {
+	Authority string // without tenant, e.g. https://login.microsoftonline.com
+	Graph     string // including the version segment, e.g. https://graph.microsoft.com/v1.0
+}
+
+// WithDefaults fills empty fields with the production endpoints and trims
+// trailing slashes.
+func (e Endpoints) WithDefaults() Endpoints {
+	if e.Authority == "" {
+		e.Authority = DefaultAuthority
+	}
+	if e.Graph == "" {
+		e.Graph = DefaultGraph
+	}
+	e.Authority = strings.TrimRight(e.Authority, "/")
+	e.Graph = strings.TrimRight(e.Graph, "/")
+	return e
+}
+
+// Validate reports a malformed endpoint. Plain http is accepted only for
+// loopback hosts (the simulator).
+func (e Endpoints) Validate() error {
+	for _, f := range []struct{ name, raw string }{{"authority", e.Authority}, {"graph", e.Graph}} {
+		u, err := url.Parse(f.raw)
+		if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("%s endpoint %q is not an absolute URL", f.name, f.raw)
+		}
+		switch {
+		case u.Scheme == "https":
+		case u.Scheme == "http" && isLoopback(u.Hostname()):
+		default:
+			return fmt.Errorf("%s endpoint %q must use https (http only for loopback)", f.name, f.raw)
+		}
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+}
+
+// Config is what a Session needs from the process.
+type Config struct {
+	Endpoints Endpoints
+	Version   string            // oro-msync's version, sent in User-Agent
+	Logger    zerolog.Logger    // used when the request context carries no logger
+	Transport http.RoundTripper // optional: the network below the SDK middleware and OAuth (tests)
+	Now       func() time.Time  // optional: the clock deciding whether a token is about to expire
+}
+
+func (c Config) withDefaults() Config {
+	c.Endpoints = c.Endpoints.WithDefaults()
+	if c.Version == "" {
+		c.Version = "dev"
+	}
+	if c.Transport == nil {
+		c.Transport = http.DefaultTransport
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}
+
+// App is the application registered in Microsoft Entra ID, as the host sends
+// it. ClientSecret is only needed for the token endpoint.
+type App struct {
+	Tenant       string `json:"tenant"`
+	ClientID     string `json:"clientId"`
+	ClientSecret string `json:"clientSecret,omitempty"`
+	RedirectURI  string `json:"redirectUri"`
+}
+
+var (
+	guidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	domainRE = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$`)
+)
+
+// Validate checks the shape of the registration before anything is sent:
+// tenant is common, organizations, consumers, a GUID or a domain; clientId a
+// GUID; redirectUri an absolute https URL (http only for loopback). With
+// needSecret it also requires the client secret. Field paths are prefixed
+// with "app.". Messages never contain the secret.
+func (a App) Validate(needSecret bool) *calsync.Error {
+	switch t := a.Tenant; {
+	case t == "":
+		return calsync.Invalid("app.tenant", "is required")
+	case t == "common" || t == "organizations" || t == "consumers" || guidRE.MatchString(t) || domainRE.MatchString(t):
+	default:
+		return calsync.Invalid("app.tenant", "must be common, organizations, consumers, a tenant id (GUID) or a domain name")
+	}
+	if !guidRE.MatchString(a.ClientID) {
+		return calsync.Invalid("app.clientId", "must be the application (client) id, a GUID")
+	}
+	u, err := url.Parse(a.RedirectURI)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Fragment != "" {
+		return calsync.Invalid("app.redirectUri", "must be an absolute URL without a fragment")
+	}
+	if u.Scheme != "https" && (u.Scheme != "http" || !isLoopback(u.Hostname())) {
+		return calsync.Invalid("app.redirectUri", "must use https (http only for localhost)")
+	}
+	if needSecret && a.ClientSecret == "" {
+		return calsync.Invalid("app.clientSecret", "is required")
+	}
+	return nil
+}
+
+// Tokens are the user's OAuth tokens as the host stores them.
+type Tokens struct {
+	AccessToken  string    `json:"accessToken"`
+	RefreshToken string    `json:"refreshToken,omitempty"`
+	ExpiresAt    time.Time `json:"expiresAt"`
+}

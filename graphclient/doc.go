@@ -1,0 +1,24 @@
+// Package graphclient is the Microsoft side of oro-msync's connection: OAuth 2.0
+// against the Microsoft identity platform (authorization code with PKCE S256,
+// a client secret, refresh with rotation captured), a deterministic
+// msgraph-sdk-go client whose access tokens come from an oauth2.TokenSource,
+// and Classify, the one function that maps every Microsoft failure onto the
+// calsync error taxonomy.
+//
+// A Session lives for one RPC request: it is built from the tokens the host
+// sent, may refresh them, and hands the rotated set back through Tokens so the
+// host can persist it. The package holds no storage and no process-wide state
+// beyond what msgraph-sdk-go itself keeps.
+//
+// Base URLs come only from process-level Endpoints (flags or environment),
+// never from request parameters, so a request can never send a token to a
+// host of its choosing; the Graph token provider refuses any host other than
+// the configured Graph host.
+//
+// Tokens, codes, verifiers and client secrets are never logged and never put
+// into error messages. Errors from the SDK and from x/oauth2 are reduced to
+// status, codes and request ids before they leave this package.
+//
+// The package must not import rpc; calendar mapping lives in the calendar
+// subpackage.
+package graphclient

@@ -1,0 +1,1004 @@
+package graphsim
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"html"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+// mailbox is one user's calendar store. All fields are guarded by Sim.mu.
+type mailbox struct {
+	calendarKey string
+	events      map[string]*event // by key; deleted events stay as tombstones
+	seq         int64             // bumped by every change
+	changes     []change          // append-only, ordered by seq
+	txids       map[string]txRecord
+	tokens      map[string]*deltaState
+	deltaFIFO   []string // delta tokens in issue order, for eviction
+	skipFIFO    []string // skip tokens in issue order
+	generation  int
+	resetNext   bool
+}
+
+type change struct {
+	seq int64
+	key string
+}
+
+type txRecord struct {
+	key     string
+	created time.Time
+}
+
+func newMailbox(s *Sim) *mailbox {
+	return &mailbox{
+		calendarKey: string(rune(kindCalendar)) + string(s.randBytes(16)),
+		events:      map[string]*event{},
+		txids:       map[string]txRecord{},
+		tokens:      map[string]*deltaState{},
+	}
+}
+
+// event is a stored item: a single instance, a series master or an
+// exception. Occurrences are never stored; they are computed from the
+// master's series.
+type event struct {
+	key       string
+	typ       string // singleInstance, seriesMaster, exception
+	masterKey string // exceptions
+	origStart time.Time
+	props     map[string]any // client-writable properties other than those below
+	start     time.Time
+	end       time.Time
+	startTZ   string
+	endTZ     string
+	allDay    bool
+	history   []*series // masters: every version, oldest first
+	ext       map[string]extProp
+	txid      string
+	created   time.Time
+	modified  time.Time
+	changeKey string
+	iCalUID   string
+	seq       int64
+	deleted   bool
+	organizer map[string]any
+	isOrg     bool
+}
+
+func (e *event) series() *series { return e.history[len(e.history)-1] }
+
+type extProp struct{ id, value string }
+
+func (e *event) etag() string { return `W/"` + e.changeKey + `"` }
+
+// touch records a change of e in mb.
+func (s *Sim) touch(mb *mailbox, e *event) {
+	mb.seq++
+	e.seq = mb.seq
+	e.modified = s.now()
+	e.changeKey = base64.StdEncoding.EncodeToString(s.randBytes(16))
+	mb.changes = append(mb.changes, change{seq: mb.seq, key: e.key})
+}
+
+// instance is a resolved event id: a stored event, or a computed occurrence.
+type instance struct {
+	ev     *event    // stored event (nil for an occurrence)
+	master *event    // occurrence's master
+	orig   time.Time // occurrence's original start
+}
+
+// lookup resolves key in mb; ok is false for unknown, deleted or cancelled.
+func (mb *mailbox) lookup(key string) (instance, bool) {
+	if e, ok := mb.events[key]; ok {
+		if e.deleted {
+			return instance{}, false
+		}
+		return instance{ev: e}, true
+	}
+	mk, orig, ok := splitOccurrenceKey(key)
+	if !ok {
+		return instance{}, false
+	}
+	m, ok := mb.events[mk]
+	if !ok || m.deleted || m.typ != "seriesMaster" || !m.series().hasOccurrence(orig) {
+		return instance{}, false
+	}
+	return instance{master: m, orig: orig}, true
+}
+
+// ---- property validation ----
+
+type apiErr struct {
+	status      int
+	code, msg   string
+	unsupported bool // the simulator does not model it: log loudly
+}
+
+func (e *apiErr) Error() string { return e.code + ": " + e.msg }
+
+func badRequest(code, format string, a ...any) *apiErr {
+	return &apiErr{status: 400, code: code, msg: fmt.Sprintf(format, a...)}
+}
+
+var enumProps = map[string][]string{
+	"showAs":                {"free", "tentative", "busy", "oof", "workingElsewhere", "unknown"},
+	"sensitivity":           {"normal", "personal", "private", "confidential"},
+	"importance":            {"low", "normal", "high"},
+	"onlineMeetingProvider": {"unknown", "teamsForBusiness", "skypeForBusiness", "skypeForConsumer"},
+}
+
+var boolProps = map[string]bool{"isReminderOn": true, "responseRequested": true, "allowNewTimeProposals": true, "hideAttendees": true, "isOnlineMeeting": true}
+
+// readOnlyProps are accepted in a body and ignored, as Graph does for
+// computed properties a client echoes back.
+var readOnlyProps = map[string]bool{
+	"id": true, "createdDateTime": true, "lastModifiedDateTime": true, "changeKey": true, "iCalUId": true,
+	"uid": true, "type": true, "seriesMasterId": true, "originalStart": true, "originalStartTimeZone": true,
+	"originalEndTimeZone": true, "webLink": true, "isOrganizer": true, "responseStatus": true,
+	"bodyPreview": true, "hasAttachments": true, "isCancelled": true, "isDraft": true, "onlineMeeting": true,
+	"onlineMeetingUrl": true,
+}
+
+// unmodelledProps exist on event but the simulator does not model them.
+var unmodelledProps = map[string]bool{
+	"multiValueExtendedProperties": true, "extensions": true, "attachments": true, "calendar": true,
+	"instances": true, "exceptionOccurrences": true, "cancelledOccurrences": true,
+}
+
+type dtz struct {
+	wall time.Time // wall clock in loc
+	tz   string
+	loc  *time.Location
+}
+
+var dtLayouts = []string{"2006-01-02T15:04:05.9999999", "2006-01-02T15:04"}
+
+func parseDTZ(name string, v any) (dtz, *apiErr) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return dtz{}, badRequest("RequestBodyRead", "Property '%s' must be a dateTimeTimeZone object.", name)
+	}
+	s, _ := obj["dateTime"].(string)
+	tz, _ := obj["timeZone"].(string)
+	if tz == "" {
+		tz = "UTC"
+	}
+	loc, ok := loadZone(tz)
+	if !ok {
+		return dtz{}, badRequest("TimeZoneNotSupportedException", "A valid TimeZone value must be specified. The following TimeZone value is not supported: '%s'.", tz)
+	}
+	for _, l := range dtLayouts {
+		if t, err := time.ParseInLocation(l, s, loc); err == nil {
+			return dtz{wall: t, tz: tz, loc: loc}, nil
+		}
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return dtz{wall: t.In(loc), tz: tz, loc: loc}, nil
+	}
+	return dtz{}, badRequest("RequestBodyRead", "Cannot convert the literal '%s' to the expected type 'Edm.DateTime' of property '%s'.", s, name)
+}
+
+var extIDRe = regexp.MustCompile(`^(?i:(String|Integer|Boolean|Long|Double|SystemTime|Short|Float|Currency|Binary|CLSID|ApplicationTime)) (\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}) (?i:(Name|Id)) (.+)$|^(?i:(String|Integer|Boolean|Long|Double|SystemTime)) (0x[0-9A-Fa-f]{8})$`)
+
+// extKey normalises an extended property id: type, GUID and the Name/Id
+// keyword are case-insensitive; the name itself is case-sensitive (facts §4).
+func extKey(id string) (string, bool) {
+	m := extIDRe.FindStringSubmatch(strings.TrimSpace(id))
+	if m == nil {
+		return "", false
+	}
+	if m[1] != "" {
+		return strings.ToLower(m[1]) + " " + strings.ToLower(m[2]) + " " + strings.ToLower(m[3]) + " " + m[4], true
+	}
+	return strings.ToLower(m[5]) + " " + strings.ToLower(m[6]), true
+}
+
+// parsedBody is a validated event body.
+type parsedBody struct {
+	props     map[string]any
+	start     *dtz
+	end       *dtz
+	allDay    *bool
+	rec       any // nil when absent; json null becomes jsonNull
+	txid      string
+	ext       []extProp
+	organizer map[string]any
+	attendees bool // attendees present in the body
+}
+
+var jsonNull = struct{}{}
+
+func parseEventBody(body map[string]any) (*parsedBody, *apiErr) {
+	p := &parsedBody{props: map[string]any{}}
+	for k, v := range body {
+		switch {
+		case k == "@odata.type":
+			if v != "#microsoft.graph.event" {
+				return nil, badRequest("RequestBodyRead", "A type named '%v' could not be resolved by the model.", v)
+			}
+		case strings.HasPrefix(k, "@") || strings.Contains(k, "@odata."):
+		case readOnlyProps[k]:
+		case unmodelledProps[k]:
+			e := badRequest("RequestBodyRead", "Property '%s' is not supported by graphsim.", k)
+			e.unsupported = true
+			return nil, e
+		case k == "subject":
+			if _, ok := v.(string); !ok && v != nil {
+				return nil, badRequest("RequestBodyRead", "Property 'subject' must be a string.")
+			}
+			p.props[k] = v
+		case k == "body":
+			b, ok := v.(map[string]any)
+			if !ok {
+				return nil, badRequest("RequestBodyRead", "Property 'body' must be an itemBody object.")
+			}
+			ct, _ := b["contentType"].(string)
+			if ct = strings.ToLower(ct); ct != "text" && ct != "html" {
+				return nil, badRequest("RequestBodyRead", "The value '%v' of property 'contentType' is not valid.", b["contentType"])
+			}
+			c, _ := b["content"].(string)
+			p.props[k] = map[string]any{"contentType": ct, "content": c}
+		case k == "start" || k == "end":
+			d, err := parseDTZ(k, v)
+			if err != nil {
+				return nil, err
+			}
+			if k == "start" {
+				p.start = &d
+			} else {
+				p.end = &d
+			}
+		case k == "isAllDay":
+			b, ok := v.(bool)
+			if !ok {
+				return nil, badRequest("RequestBodyRead", "Property 'isAllDay' must be a boolean.")
+			}
+			p.allDay = &b
+		case boolProps[k]:
+			if _, ok := v.(bool); !ok {
+				return nil, badRequest("RequestBodyRead", "Property '%s' must be a boolean.", k)
+			}
+			p.props[k] = v
+		case enumProps[k] != nil:
+			sv, _ := v.(string)
+			if !slices.Contains(enumProps[k], sv) {
+				return nil, badRequest("RequestBodyRead", "The value '%v' of property '%s' is not valid.", v, k)
+			}
+			p.props[k] = sv
+		case k == "reminderMinutesBeforeStart":
+			if _, ok := num(v); !ok {
+				return nil, badRequest("RequestBodyRead", "Property 'reminderMinutesBeforeStart' must be an integer.")
+			}
+			p.props[k] = v
+		case k == "categories":
+			arr, ok := v.([]any)
+			if !ok {
+				return nil, badRequest("RequestBodyRead", "Property 'categories' must be an array of strings.")
+			}
+			for _, c := range arr {
+				if _, ok := c.(string); !ok {
+					return nil, badRequest("RequestBodyRead", "Property 'categories' must be an array of strings.")
+				}
+			}
+			p.props[k] = v
+		case k == "location":
+			if _, ok := v.(map[string]any); !ok && v != nil {
+				return nil, badRequest("RequestBodyRead", "Property 'location' must be a location object.")
+			}
+			p.props[k] = v
+		case k == "locations":
+			if _, ok := v.([]any); !ok {
+				return nil, badRequest("RequestBodyRead", "Property 'locations' must be an array.")
+			}
+			p.props[k] = v
+		case k == "attendees":
+			arr, ok := v.([]any)
+			if !ok {
+				return nil, badRequest("RequestBodyRead", "Property 'attendees' must be an array.")
+			}
+			if len(arr) > 500 {
+				return nil, badRequest("ErrorInvalidRecipients", "An event can have at most 500 attendees.")
+			}
+			for _, a := range arr {
+				am, ok := a.(map[string]any)
+				ea, _ := am["emailAddress"].(map[string]any)
+				if !ok || ea == nil {
+					return nil, badRequest("RequestBodyRead", "Each attendee requires an emailAddress.")
+				}
+				if t, ok := am["type"]; ok && t != nil && !slices.Contains([]string{"required", "optional", "resource"}, fmt.Sprint(t)) {
+					return nil, badRequest("RequestBodyRead", "The value '%v' of property 'type' is not valid.", t)
+				}
+			}
+			p.props[k] = v
+			p.attendees = true
+		case k == "organizer":
+			o, ok := v.(map[string]any)
+			if !ok {
+				return nil, badRequest("RequestBodyRead", "Property 'organizer' must be a recipient object.")
+			}
+			p.organizer = o
+		case k == "recurrence":
+			if v == nil {
+				p.rec = jsonNull
+			} else {
+				p.rec = v
+			}
+		case k == "transactionId":
+			s, ok := v.(string)
+			if !ok && v != nil {
+				return nil, badRequest("RequestBodyRead", "Property 'transactionId' must be a string.")
+			}
+			p.txid = s
+		case k == "singleValueExtendedProperties":
+			arr, ok := v.([]any)
+			if !ok {
+				return nil, badRequest("RequestBodyRead", "Property 'singleValueExtendedProperties' must be an array.")
+			}
+			for _, it := range arr {
+				m, _ := it.(map[string]any)
+				id, _ := m["id"].(string)
+				val, ok := m["value"].(string)
+				if _, good := extKey(id); !good {
+					return nil, badRequest("ErrorInvalidProperty", "The extended property id '%s' is not valid.", id)
+				}
+				if !ok {
+					return nil, badRequest("ErrorInvalidProperty", "The value of extended property '%s' must be a string.", id)
+				}
+				p.ext = append(p.ext, extProp{id: id, value: val})
+			}
+		default:
+			return nil, badRequest("RequestBodyRead", "The property '%s' does not exist on type 'microsoft.graph.event'. Make sure to only use property names that are defined by the type or mark the type as open type.", k)
+		}
+	}
+	return p, nil
+}
+
+func midnight(t time.Time) bool {
+	h, m, s := t.Clock()
+	return h == 0 && m == 0 && s == 0 && t.Nanosecond() == 0
+}
+
+func civil(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// applyTimes validates start, end and isAllDay together and stores them
+// (facts §2 isAllDay; §5 all-day events).
+func applyTimes(e *event, start, end dtz, allDay bool) *apiErr {
+	if allDay {
+		if !midnight(start.wall) || !midnight(end.wall) || start.tz != end.tz {
+			return badRequest("ErrorPropertyValidationFailure", "Your request can't be completed. If the event is an all-day event, the start time and end time must be midnight and in the same time zone.")
+		}
+		s, en := civil(start.wall), civil(end.wall)
+		if en.Sub(s) < 24*time.Hour {
+			return badRequest("ErrorPropertyValidationFailure", "Your request can't be completed. An all-day event must be at least a day long.")
+		}
+		e.start, e.end = s, en
+	} else {
+		e.start, e.end = start.wall.UTC(), end.wall.UTC()
+		if e.end.Before(e.start) {
+			return badRequest("ErrorInvalidRequest", "The end time of an event cannot be before its start time.")
+		}
+	}
+	e.startTZ, e.endTZ, e.allDay = start.tz, end.tz, allDay
+	return nil
+}
+
+func (e *event) startDTZ() dtz {
+	loc, _ := loadZone(e.startTZ)
+	if e.allDay {
+		return dtz{wall: time.Date(e.start.Year(), e.start.Month(), e.start.Day(), 0, 0, 0, 0, loc), tz: e.startTZ, loc: loc}
+	}
+	return dtz{wall: e.start.In(loc), tz: e.startTZ, loc: loc}
+}
+
+func (e *event) endDTZ() dtz {
+	loc, _ := loadZone(e.endTZ)
+	if e.allDay {
+		return dtz{wall: time.Date(e.end.Year(), e.end.Month(), e.end.Day(), 0, 0, 0, 0, loc), tz: e.endTZ, loc: loc}
+	}
+	return dtz{wall: e.end.In(loc), tz: e.endTZ, loc: loc}
+}
+
+// seriesFor builds the master's series from its times and recurrence.
+func seriesFor(e *event, rec *recurrence, seq int64) *series {
+	loc := time.UTC
+	if !e.allDay {
+		loc, _ = loadZone(e.startTZ)
+		if rec.TimeZone != "" {
+			if l, ok := loadZone(rec.TimeZone); ok {
+				loc = l
+			}
+		}
+	}
+	return &series{seq: seq, start: e.start, dur: e.end.Sub(e.start), loc: loc, rec: rec,
+		cancelled: map[int64]bool{}, exceptions: map[int64]bool{}}
+}
+
+func (s *Sim) newKey(kind byte) string { return string(rune(kind)) + string(s.randBytes(16)) }
+
+// createEvent stores a new event from a validated body. It needs s.mu.
+func (s *Sim) createEvent(u *user, p *parsedBody, source string) (*event, *apiErr) {
+	mb := u.mb
+	if p.start == nil || p.end == nil {
+		return nil, badRequest("ErrorInvalidRequest", "An event requires both start and end.")
+	}
+	e := &event{key: s.newKey(kindEvent), typ: "singleInstance", props: p.props, created: s.now(), ext: map[string]extProp{}}
+	allDay := p.allDay != nil && *p.allDay
+	if err := applyTimes(e, *p.start, *p.end, allDay); err != nil {
+		return nil, err
+	}
+	if p.rec != nil && p.rec != jsonNull {
+		rec, err := parseRecurrence(p.rec, civil(p.start.wall))
+		if err != nil {
+			return nil, badRequest("ErrorPropertyValidationFailure", "%s", err.Error())
+		}
+		e.typ = "seriesMaster"
+		e.history = []*series{seriesFor(e, rec, 0)}
+	}
+	normaliseLocations(e.props, p.props)
+	for _, x := range p.ext {
+		k, _ := extKey(x.id)
+		e.ext[k] = x
+	}
+	e.txid = p.txid
+	e.iCalUID = "040000008200E00074C5B7101A82E00800000000" + hex.EncodeToString(s.randBytes(8)) + "0000000000000000100000" + hex.EncodeToString(s.randBytes(8))
+	own := map[string]any{"emailAddress": map[string]any{"name": u.DisplayName, "address": u.address()}}
+	e.organizer, e.isOrg = own, true
+	if p.organizer != nil && source == "outlook" {
+		if ea, _ := p.organizer["emailAddress"].(map[string]any); ea != nil && !strings.EqualFold(fmt.Sprint(ea["address"]), u.address()) {
+			e.organizer, e.isOrg = p.organizer, false
+		}
+	}
+	mb.events[e.key] = e
+	s.touch(mb, e)
+	if e.typ == "seriesMaster" {
+		e.history[0].seq = e.seq
+	}
+	if e.isOrg && len(attendeeAddrs(e.props)) > 0 {
+		s.sendMail(u, e, "invitation", attendeeAddrs(e.props), source)
+	}
+	return e, nil
+}
+
+func (u *user) address() string {
+	if u.Mail != "" {
+		return u.Mail
+	}
+	return u.UPN
+}
+
+// normaliseLocations keeps location and locations in step (facts §2: updating
+// location replaces the whole locations collection).
+func normaliseLocations(dst, patch map[string]any) {
+	if loc, ok := patch["location"].(map[string]any); ok {
+		if _, has := patch["locations"]; !has {
+			dst["locations"] = []any{loc}
+		}
+	} else if locs, ok := patch["locations"].([]any); ok && len(locs) > 0 {
+		if _, has := patch["location"]; !has {
+			dst["location"] = locs[0]
+		}
+	}
+}
+
+func attendeeAddrs(props map[string]any) []string {
+	arr, _ := props["attendees"].([]any)
+	var out []string
+	for _, a := range arr {
+		am, _ := a.(map[string]any)
+		ea, _ := am["emailAddress"].(map[string]any)
+		if addr, _ := ea["address"].(string); addr != "" {
+			out = append(out, strings.ToLower(addr))
+		}
+	}
+	return out
+}
+
+func (s *Sim) sendMail(u *user, e *event, kind string, to []string, source string) {
+	subj, _ := e.props["subject"].(string)
+	s.mail = append(s.mail, Mail{Time: s.now(), Kind: kind, From: u.address(), To: slices.Clone(to),
+		Subject: subj, EventID: formatID(e.key, false), Source: source})
+}
+
+// materialise turns an occurrence into a stored exception (facts §11.2).
+func (s *Sim) materialise(mb *mailbox, in instance) *event {
+	m := in.master
+	sr := m.series()
+	props := make(map[string]any, len(m.props))
+	for k, v := range m.props {
+		props[k] = v
+	}
+	ex := &event{key: occurrenceKey(m.key, in.orig), typ: "exception", masterKey: m.key, origStart: in.orig,
+		props: props, start: in.orig, end: in.orig.Add(sr.dur), startTZ: m.startTZ, endTZ: m.endTZ, allDay: m.allDay,
+		ext: map[string]extProp{}, txid: "", created: s.now(), iCalUID: m.iCalUID, organizer: m.organizer, isOrg: m.isOrg}
+	for k, v := range m.ext {
+		ex.ext[k] = v
+	}
+	mb.events[ex.key] = ex
+	nv := sr.clone(sr.seq)
+	nv.exceptions[in.orig.Unix()] = true
+	m.history = append(m.history, nv)
+	return ex
+}
+
+var detailProps = []string{"subject", "body", "location", "locations", "start", "end", "isAllDay", "recurrence"}
+
+// updateEvent applies a validated patch. It needs s.mu.
+func (s *Sim) updateEvent(u *user, in instance, p *parsedBody, source string) (*event, *apiErr) {
+	mb := u.mb
+	e := in.ev
+	if e == nil {
+		if p.rec != nil && p.rec != jsonNull {
+			return nil, badRequest("ErrorInvalidRequest", "An occurrence cannot have a recurrence.")
+		}
+		e = s.materialise(mb, in)
+	}
+	if p.rec != nil && e.typ == "exception" && p.rec != jsonNull {
+		return nil, badRequest("ErrorInvalidRequest", "An exception cannot have a recurrence.")
+	}
+	if p.rec == jsonNull && e.typ == "seriesMaster" {
+		return nil, &apiErr{status: 400, code: "ErrorInvalidRequest", msg: "Removing the recurrence of a series is not supported by graphsim.", unsupported: true}
+	}
+	oldAttendees := attendeeAddrs(e.props)
+	start, end := e.startDTZ(), e.endDTZ()
+	if p.start != nil {
+		start = *p.start
+	}
+	if p.end != nil {
+		end = *p.end
+	}
+	allDay := e.allDay
+	if p.allDay != nil {
+		allDay = *p.allDay
+	}
+	trial := *e
+	if p.start != nil || p.end != nil || p.allDay != nil {
+		if err := applyTimes(&trial, start, end, allDay); err != nil {
+			return nil, err
+		}
+	}
+	var rec *recurrence
+	if e.typ == "seriesMaster" {
+		rec = e.series().rec
+		if p.rec != nil {
+			var err error
+			if rec, err = parseRecurrence(p.rec, civil(start.wall)); err != nil {
+				return nil, badRequest("ErrorPropertyValidationFailure", "%s", err.Error())
+			}
+		} else if !civil(start.wall).Equal(rec.StartDate) {
+			moved := *rec
+			moved.StartDate = civil(start.wall)
+			rec = &moved
+		}
+	}
+	*e = trial
+	for k, v := range p.props {
+		if v == nil {
+			delete(e.props, k)
+		} else {
+			e.props[k] = v
+		}
+	}
+	normaliseLocations(e.props, p.props)
+	for _, x := range p.ext {
+		k, _ := extKey(x.id)
+		e.ext[k] = x
+	}
+	s.touch(mb, e)
+	if e.typ == "seriesMaster" {
+		nv := seriesFor(e, rec, e.seq)
+		old := e.series()
+		if p.rec == nil && p.start == nil && p.end == nil && p.allDay == nil {
+			nv = old.clone(e.seq)
+		} else {
+			// A pattern or time change discards the series' exceptions.
+			for k := range old.exceptions {
+				if ex, ok := mb.events[occurrenceKey(e.key, time.Unix(k, 0).UTC())]; ok && !ex.deleted {
+					ex.deleted = true
+					s.touch(mb, ex)
+				}
+			}
+		}
+		e.history = append(e.history, nv)
+	}
+	if e.isOrg {
+		newAttendees := attendeeAddrs(e.props)
+		details := false
+		for _, k := range detailProps {
+			if _, ok := p.props[k]; ok || (k == "start" && p.start != nil) || (k == "end" && p.end != nil) ||
+				(k == "isAllDay" && p.allDay != nil) || (k == "recurrence" && p.rec != nil) {
+				details = true
+			}
+		}
+		switch {
+		case details && len(newAttendees) > 0:
+			s.sendMail(u, e, "update", newAttendees, source)
+		case p.attendees:
+			// Only attendees changed: only the changed ones hear (facts §10).
+			var added, removed []string
+			for _, a := range newAttendees {
+				if !slices.Contains(oldAttendees, a) {
+					added = append(added, a)
+				}
+			}
+			for _, a := range oldAttendees {
+				if !slices.Contains(newAttendees, a) {
+					removed = append(removed, a)
+				}
+			}
+			if len(added) > 0 {
+				s.sendMail(u, e, "invitation", added, source)
+			}
+			if len(removed) > 0 {
+				s.sendMail(u, e, "cancellation", removed, source)
+			}
+		}
+	}
+	return e, nil
+}
+
+// deleteInstance deletes an event, cancels an occurrence, or deletes a series
+// with its exceptions. It needs s.mu.
+func (s *Sim) deleteInstance(u *user, in instance, source string) {
+	mb := u.mb
+	mailTo := func(e *event) {
+		if e.isOrg && len(attendeeAddrs(e.props)) > 0 {
+			s.sendMail(u, e, "cancellation", attendeeAddrs(e.props), source)
+		}
+	}
+	cancel := func(m *event, orig time.Time) {
+		nv := m.series().clone(0)
+		nv.cancelled[orig.Unix()] = true
+		delete(nv.exceptions, orig.Unix())
+		s.touch(mb, m)
+		nv.seq = m.seq
+		m.history = append(m.history, nv)
+	}
+	switch {
+	case in.ev == nil:
+		mailTo(in.master)
+		cancel(in.master, in.orig)
+	case in.ev.typ == "exception":
+		in.ev.deleted = true
+		s.touch(mb, in.ev)
+		mailTo(in.ev)
+		if m, ok := mb.events[in.ev.masterKey]; ok && !m.deleted {
+			cancel(m, in.ev.origStart)
+		}
+	default:
+		in.ev.deleted = true
+		s.touch(mb, in.ev)
+		mailTo(in.ev)
+		if in.ev.typ == "seriesMaster" {
+			for k := range in.ev.series().exceptions {
+				if ex, ok := mb.events[occurrenceKey(in.ev.key, time.Unix(k, 0).UTC())]; ok && !ex.deleted {
+					ex.deleted = true
+					s.touch(mb, ex)
+				}
+			}
+		}
+	}
+}
+
+// ---- rendering ----
+
+// view is how a response renders events (Prefer headers, $select, $expand).
+type view struct {
+	loc       *time.Location // nil → UTC
+	tzName    string
+	bodyText  bool
+	immutable bool
+	expandExt []string // extended property keys to include; nil → none
+	sel       map[string]bool
+}
+
+const dtFormat = "2006-01-02T15:04:05.0000000"
+const stampFormat = "2006-01-02T15:04:05.0000000Z"
+
+func (v view) dt(t time.Time, allDay bool) map[string]any {
+	name := "UTC"
+	if v.loc != nil {
+		name = v.tzName
+	}
+	if allDay {
+		// All-day values are midnight whatever the zone (facts §5).
+		return map[string]any{"dateTime": t.Format(dtFormat), "timeZone": name}
+	}
+	loc := v.loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	return map[string]any{"dateTime": t.In(loc).Format(dtFormat), "timeZone": name}
+}
+
+var tagRe = regexp.MustCompile(`(?s)<head>.*?</head>|<[^>]*>`)
+
+func (v view) body(props map[string]any) (map[string]any, string) {
+	b, _ := props["body"].(map[string]any)
+	ct, _ := b["contentType"].(string)
+	c, _ := b["content"].(string)
+	text := c
+	if ct == "html" {
+		text = strings.TrimSpace(html.UnescapeString(tagRe.ReplaceAllString(c, "")))
+	}
+	preview := text
+	if r := []rune(preview); len(r) > 255 {
+		preview = string(r[:255])
+	}
+	if v.bodyText {
+		return map[string]any{"contentType": "text", "content": text}, preview
+	}
+	if ct != "html" {
+		c = "<html><head>\r\n<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\r\n</head>\r\n<body>\r\n" +
+			strings.ReplaceAll(html.EscapeString(c), "\n", "<br>\r\n") + "\r\n</body>\r\n</html>\r\n"
+	}
+	return map[string]any{"contentType": "html", "content": c}, preview
+}
+
+var emptyLocation = map[string]any{"displayName": "", "locationType": "default", "uniqueIdType": "unknown", "address": map[string]any{}, "coordinates": map[string]any{}}
+
+func renderLocation(l any) any {
+	m, ok := l.(map[string]any)
+	if !ok {
+		return emptyLocation
+	}
+	out := map[string]any{"locationType": "default", "uniqueIdType": "private"}
+	for k, v := range m {
+		out[k] = v
+	}
+	if _, ok := out["uniqueId"]; !ok {
+		out["uniqueId"] = out["displayName"]
+	}
+	return out
+}
+
+func renderAttendees(a any) []any {
+	arr, _ := a.([]any)
+	out := make([]any, 0, len(arr))
+	for _, x := range arr {
+		m, _ := x.(map[string]any)
+		r := map[string]any{"type": "required", "status": map[string]any{"response": "none", "time": "0001-01-01T00:00:00Z"}}
+		for k, v := range m {
+			r[k] = v
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func propOr(props map[string]any, k string, def any) any {
+	if v, ok := props[k]; ok {
+		return v
+	}
+	return def
+}
+
+// render is the full Graph shape of a stored event, or of the occurrence
+// orig of master m when e is nil.
+func (v view) render(e *event, m *event, orig time.Time) map[string]any {
+	src, typ, key := e, "", ""
+	var start, end time.Time
+	allDay := false
+	if e == nil {
+		src, typ, key = m, "occurrence", occurrenceKey(m.key, orig)
+		start, end, allDay = orig, orig.Add(m.series().dur), m.allDay
+	} else {
+		typ, key, start, end, allDay = e.typ, e.key, e.start, e.end, e.allDay
+	}
+	body, preview := v.body(src.props)
+	locs, _ := src.props["locations"].([]any)
+	rlocs := make([]any, 0, len(locs))
+	for _, l := range locs {
+		rlocs = append(rlocs, renderLocation(l))
+	}
+	var txid any
+	if src.txid != "" && typ != "occurrence" {
+		txid = src.txid
+	}
+	resp := map[string]any{"response": "organizer", "time": "0001-01-01T00:00:00Z"}
+	if !src.isOrg {
+		resp = map[string]any{"response": "notResponded", "time": "0001-01-01T00:00:00Z"}
+	}
+	out := map[string]any{
+		"@odata.etag":                src.etag(),
+		"id":                         formatID(key, v.immutable),
+		"createdDateTime":            src.created.Format(stampFormat),
+		"lastModifiedDateTime":       src.modified.Format(stampFormat),
+		"changeKey":                  src.changeKey,
+		"categories":                 propOr(src.props, "categories", []any{}),
+		"transactionId":              txid,
+		"originalStartTimeZone":      src.startTZ,
+		"originalEndTimeZone":        src.endTZ,
+		"iCalUId":                    src.iCalUID,
+		"uid":                        src.iCalUID,
+		"reminderMinutesBeforeStart": propOr(src.props, "reminderMinutesBeforeStart", 15),
+		"isReminderOn":               propOr(src.props, "isReminderOn", true),
+		"hasAttachments":             false,
+		"subject":                    propOr(src.props, "subject", ""),
+		"bodyPreview":                preview,
+		"importance":                 propOr(src.props, "importance", "normal"),
+		"sensitivity":                propOr(src.props, "sensitivity", "normal"),
+		"isAllDay":                   allDay,
+		"isCancelled":                false,
+		"isOrganizer":                src.isOrg,
+		"responseRequested":          propOr(src.props, "responseRequested", true),
+		"seriesMasterId":             nil,
+		"showAs":                     propOr(src.props, "showAs", "busy"),
+		"type":                       typ,
+		"webLink":                    "https://outlook.office365.com/owa/?itemid=" + formatID(key, false) + "&exvsurl=1&path=/calendar/item",
+		"onlineMeetingUrl":           nil,
+		"isOnlineMeeting":            propOr(src.props, "isOnlineMeeting", false),
+		"onlineMeetingProvider":      propOr(src.props, "onlineMeetingProvider", "unknown"),
+		"allowNewTimeProposals":      propOr(src.props, "allowNewTimeProposals", true),
+		"isDraft":                    false,
+		"hideAttendees":              propOr(src.props, "hideAttendees", false),
+		"responseStatus":             resp,
+		"body":                       body,
+		"start":                      v.dt(start, allDay),
+		"end":                        v.dt(end, allDay),
+		"location":                   renderLocation(src.props["location"]),
+		"locations":                  rlocs,
+		"recurrence":                 nil,
+		"attendees":                  renderAttendees(src.props["attendees"]),
+		"organizer":                  src.organizer,
+		"onlineMeeting":              nil,
+	}
+	if typ == "seriesMaster" {
+		out["recurrence"] = e.series().rec.render()
+	}
+	if typ == "occurrence" || typ == "exception" {
+		mk := m
+		if e != nil {
+			mk = &event{key: e.masterKey}
+			orig = e.origStart
+		}
+		out["seriesMasterId"] = formatID(mk.key, v.immutable)
+		out["originalStart"] = orig.Format("2006-01-02T15:04:05Z")
+	}
+	if v.expandExt != nil {
+		var props []any
+		for _, k := range v.expandExt {
+			if x, ok := src.ext[k]; ok {
+				props = append(props, map[string]any{"id": x.id, "value": x.value})
+			}
+		}
+		if props != nil {
+			out["singleValueExtendedProperties"] = props
+		}
+	}
+	if v.sel != nil {
+		for k := range out {
+			if k != "id" && k != "@odata.etag" && k != "singleValueExtendedProperties" && !v.sel[strings.ToLower(k)] {
+				delete(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// renderMinimal is an occurrence as calendarView/delta returns it: only
+// @odata.type, @odata.etag, id, seriesMasterId, type, start, end (facts §1.4).
+func (v view) renderMinimal(m *event, orig time.Time) map[string]any {
+	return map[string]any{
+		"@odata.type":    "#microsoft.graph.event",
+		"@odata.etag":    m.etag(),
+		"id":             formatID(occurrenceKey(m.key, orig), v.immutable),
+		"seriesMasterId": formatID(m.key, v.immutable),
+		"type":           "occurrence",
+		"start":          v.dt(orig, m.allDay),
+		"end":            v.dt(orig.Add(m.series().dur), m.allDay),
+	}
+}
+
+func removedItem(id string) map[string]any {
+	return map[string]any{"@odata.type": "#microsoft.graph.event", "id": id, "@removed": map[string]any{"reason": "deleted"}}
+}
+
+// instRef is one item of a listing: a stored event or an occurrence.
+type instRef struct {
+	key   string
+	start time.Time
+	group string // series master key; pages never split a group
+}
+
+// instancesInWindow lists what calendarView returns for [ws, we): singles,
+// exceptions and occurrences, plus masters when withMasters, sorted by start.
+func (mb *mailbox) instancesInWindow(ws, we time.Time, withMasters bool) []instRef {
+	var out []instRef
+	for _, e := range mb.events {
+		if e.deleted {
+			continue
+		}
+		switch e.typ {
+		case "singleInstance":
+			if overlaps(e.start, e.end, ws, we) {
+				out = append(out, instRef{key: e.key, start: e.start})
+			}
+		case "exception":
+			if overlaps(e.start, e.end, ws, we) {
+				out = append(out, instRef{key: e.key, start: e.start, group: e.masterKey})
+			}
+		case "seriesMaster":
+			occ := e.series().occurrences(ws, we, false)
+			if withMasters && (len(occ) > 0 || mb.hasExceptionIn(e, ws, we)) {
+				out = append(out, instRef{key: e.key, start: e.start, group: e.key})
+			}
+			for _, o := range occ {
+				out = append(out, instRef{key: occurrenceKey(e.key, o), start: o, group: e.key})
+			}
+		}
+	}
+	sortRefs(out)
+	return out
+}
+
+func (mb *mailbox) hasExceptionIn(m *event, ws, we time.Time) bool {
+	for k := range m.series().exceptions {
+		if ex, ok := mb.events[occurrenceKey(m.key, time.Unix(k, 0).UTC())]; ok && !ex.deleted && overlaps(ex.start, ex.end, ws, we) {
+			return true
+		}
+	}
+	return false
+}
+
+// sortRefs orders by series (masters first), then start, then key, so a
+// series stays contiguous and output is deterministic.
+func sortRefs(refs []instRef) {
+	groupStart := map[string]time.Time{}
+	for _, r := range refs {
+		g := r.group
+		if g == "" {
+			continue
+		}
+		if t, ok := groupStart[g]; !ok || r.start.Before(t) {
+			groupStart[g] = r.start
+		}
+	}
+	sortKey := func(r instRef) (time.Time, string) {
+		if r.group != "" {
+			return groupStart[r.group], r.group
+		}
+		return r.start, r.key
+	}
+	sort.SliceStable(refs, func(i, j int) bool {
+		ti, gi := sortKey(refs[i])
+		tj, gj := sortKey(refs[j])
+		if !ti.Equal(tj) {
+			return ti.Before(tj)
+		}
+		if gi != gj {
+			return gi < gj
+		}
+		mi, mj := refs[i].key == refs[i].group, refs[j].key == refs[j].group
+		if mi != mj {
+			return mi
+		}
+		if !refs[i].start.Equal(refs[j].start) {
+			return refs[i].start.Before(refs[j].start)
+		}
+		return refs[i].key < refs[j].key
+	})
+}
+
+// renderRef renders a listing item in full; ok is false when it is gone.
+func (v view) renderRef(mb *mailbox, key string, minimalOccurrences bool) (map[string]any, bool) {
+	in, ok := mb.lookup(key)
+	if !ok {
+		return nil, false
+	}
+	if in.ev != nil {
+		return v.render(in.ev, nil, time.Time{}), true
+	}
+	if minimalOccurrences {
+		return v.renderMinimal(in.master, in.orig), true
+	}
+	return v.render(nil, in.master, in.orig), true
+}

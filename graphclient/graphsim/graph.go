@@ -1,0 +1,1006 @@
+package graphsim
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// gctx is one Graph request being served.
+type gctx struct {
+	s       *Sim
+	w       http.ResponseWriter
+	r       *http.Request
+	body    []byte
+	u       *user
+	tok     *accessToken
+	q       url.Values
+	prefer  map[string]string
+	applied []string
+	base    string // scheme://host of the request, for absolute links
+}
+
+func (c *gctx) fail(status int, code, msg string) { c.s.graphError(c.w, status, code, msg) }
+
+func (c *gctx) failErr(e *apiErr) {
+	if e.unsupported {
+		c.s.unimplemented(c.r, e.msg)
+	}
+	c.fail(e.status, e.code, e.msg)
+}
+
+func (c *gctx) ok(status int, v any) {
+	if len(c.applied) > 0 {
+		c.w.Header().Set("Preference-Applied", strings.Join(c.applied, ","))
+	}
+	writeJSON(c.w, status, v)
+}
+
+// parsePrefer reads every Prefer line, comma-joined or repeated (sdk-notes
+// Appendix), into lower-cased keys and unquoted values.
+func parsePrefer(h http.Header) map[string]string {
+	out := map[string]string{}
+	for _, line := range h.Values("Prefer") {
+		for _, part := range splitOutsideQuotes(line, ',') {
+			k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+			out[strings.ToLower(strings.TrimSpace(k))] = strings.Trim(strings.TrimSpace(v), `"`)
+		}
+	}
+	return out
+}
+
+func splitOutsideQuotes(s string, sep byte) []string {
+	var out []string
+	inQ, start := false, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"', '\'':
+			inQ = !inQ
+		case sep:
+			if !inQ {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
+}
+
+func requestBase(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// serveGraph serves /v1.0/...; it returns the endpoint name for the log.
+// service is the request's service time (Options.Latency, or
+// BatchItemLatency for a batch item, plus the Latency of a fault that let it
+// through). A request spends it holding its mailbox concurrency slot
+// (facts §7), so a slow request counts as in flight for all of it; an
+// unauthenticated or throttled request is answered at once. A $batch spends
+// it before its items run, holding no slot: its items hold their own.
+func (s *Sim) serveGraph(w http.ResponseWriter, r *http.Request, body []byte, rec *RequestRecord, service time.Duration) string {
+	rel := strings.TrimPrefix(r.URL.Path, "/v1.0")
+	c := &gctx{s: s, w: w, r: r, body: body, q: r.URL.Query(), prefer: parsePrefer(r.Header), base: requestBase(r)}
+	if base := r.Header.Get("X-Graphsim-Base"); base != "" && r.RemoteAddr == batchRemote {
+		c.base = base
+	}
+	if !s.authenticate(c) {
+		return r.Method + " /v1.0" + rel
+	}
+	rec.ClientID, rec.UPN = c.tok.clientID, c.u.UPN
+	if rel == "/$batch" {
+		if r.Method != http.MethodPost {
+			return s.methodNotAllowed(c, "/v1.0/$batch")
+		}
+		time.Sleep(service)
+		s.serveBatch(c, rec)
+		return "POST /v1.0/$batch"
+	}
+	release, ok := s.admit(c)
+	if !ok {
+		return r.Method + " /v1.0" + rel
+	}
+	defer release()
+	time.Sleep(service)
+	return s.route(c, rel)
+}
+
+const batchRemote = "graphsim-batch"
+
+func (s *Sim) authenticate(c *gctx) bool {
+	c.w.Header().Set("WWW-Authenticate", `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"`)
+	h := c.r.Header.Get("Authorization")
+	raw, found := strings.CutPrefix(h, "Bearer ")
+	if !found || raw == "" {
+		c.fail(401, "InvalidAuthenticationToken", "Access token is empty.")
+		return false
+	}
+	s.mu.Lock()
+	tok, ok := s.access[raw]
+	now := s.now()
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		c.fail(401, "InvalidAuthenticationToken", "IDX14100: JWT is not well formed, there are no dots (.).")
+		return false
+	case !now.Before(tok.expires):
+		c.fail(401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.")
+		return false
+	}
+	c.w.Header().Del("WWW-Authenticate")
+	c.tok, c.u = tok, tok.user
+	return true
+}
+
+// need checks a delegated scope (facts §9) and withdrawn consent.
+func (c *gctx) need(anyOf ...string) bool {
+	c.s.mu.Lock()
+	withdrawn := c.u.consentWithdrawn
+	c.s.mu.Unlock()
+	if !withdrawn {
+		for _, sc := range anyOf {
+			if hasScope(c.tok.scopes, sc) {
+				return true
+			}
+		}
+	}
+	if anyOf[0] == "User.Read" {
+		c.fail(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
+	} else {
+		c.fail(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+	}
+	return false
+}
+
+var (
+	readCal  = []string{"Calendars.Read", "Calendars.ReadWrite", "Calendars.Read.Shared", "Calendars.ReadWrite.Shared"}
+	writeCal = []string{"Calendars.ReadWrite", "Calendars.ReadWrite.Shared"}
+)
+
+type throttleState struct {
+	inflight int
+	times    []time.Time
+}
+
+// admit applies the per-app-per-mailbox limits (facts §7).
+func (s *Sim) admit(c *gctx) (release func(), ok bool) {
+	key := c.tok.clientID + "|" + strings.ToLower(c.u.UPN)
+	s.mu.Lock()
+	ts := s.throttle[key]
+	if ts == nil {
+		ts = &throttleState{}
+		s.throttle[key] = ts
+	}
+	now := s.now()
+	if lim := s.opts.MailboxConcurrency; lim > 0 && ts.inflight >= lim {
+		s.mu.Unlock()
+		c.w.Header().Set("Retry-After", "1")
+		c.fail(429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.")
+		return nil, false
+	}
+	if lim := s.opts.MailboxRequestLimit; lim > 0 {
+		cut := 0
+		for cut < len(ts.times) && !ts.times[cut].After(now.Add(-s.opts.MailboxRequestWindow)) {
+			cut++
+		}
+		ts.times = ts.times[cut:]
+		if len(ts.times) >= lim {
+			wait := ts.times[0].Add(s.opts.MailboxRequestWindow).Sub(now)
+			s.mu.Unlock()
+			c.w.Header().Set("Retry-After", strconv.FormatFloat(max(wait.Seconds(), 0.001), 'f', 3, 64))
+			c.fail(429, "ApplicationThrottled", "Application is over its MailboxRequests limit.")
+			return nil, false
+		}
+		ts.times = append(ts.times, now)
+	}
+	ts.inflight++
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		ts.inflight--
+		s.mu.Unlock()
+	}, true
+}
+
+func (s *Sim) methodNotAllowed(c *gctx, endpoint string) string {
+	s.unimplemented(c.r, "method not allowed on "+endpoint)
+	c.fail(405, "Request_BadRequest", fmt.Sprintf("The HTTP method '%s' is not supported on '%s'.", c.r.Method, endpoint))
+	return c.r.Method + " " + endpoint
+}
+
+func (s *Sim) unknownSegment(c *gctx, seg string) string {
+	s.unimplemented(c.r, "unknown segment "+seg)
+	c.fail(400, "BadRequest", fmt.Sprintf("Resource not found for the segment '%s'.", seg))
+	return c.r.Method + " " + c.r.URL.Path
+}
+
+// checkQuery rejects $-options outside allowed, as Graph does for options a
+// resource does not support (facts §1.3).
+func (c *gctx) checkQuery(allowed ...string) bool {
+	for k := range c.q {
+		if !strings.HasPrefix(k, "$") {
+			continue
+		}
+		ok := false
+		for _, a := range allowed {
+			if strings.EqualFold(k, a) {
+				ok = true
+			}
+		}
+		if !ok {
+			c.s.unimplemented(c.r, "query option "+k)
+			c.fail(400, "BadRequest", fmt.Sprintf("The query parameter '%s' is not supported on this resource.", k))
+			return false
+		}
+	}
+	return true
+}
+
+// route dispatches a Graph path relative to /v1.0.
+func (s *Sim) route(c *gctx, rel string) string {
+	segs := strings.Split(strings.Trim(rel, "/"), "/")
+	ep := "/v1.0/"
+	switch {
+	case segs[0] == "me":
+		ep += "me"
+		segs = segs[1:]
+	case strings.EqualFold(segs[0], "users") && len(segs) > 1:
+		s.mu.Lock()
+		same := strings.EqualFold(segs[1], c.u.UPN) || segs[1] == c.u.id
+		s.mu.Unlock()
+		if !same {
+			c.fail(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+			return c.r.Method + " /v1.0/users/{id}"
+		}
+		ep += "users/{id}"
+		segs = segs[2:]
+	default:
+		return s.unknownSegment(c, segs[0])
+	}
+	m := c.r.Method
+	if len(segs) == 0 {
+		if m != http.MethodGet {
+			return s.methodNotAllowed(c, ep)
+		}
+		s.getMe(c)
+		return "GET " + ep
+	}
+	// Calendar prefix: calendar | calendars[/{id}].
+	switch segs[0] {
+	case "calendar":
+		ep += "/calendar"
+		segs = segs[1:]
+		if len(segs) == 0 {
+			if m != http.MethodGet {
+				return s.methodNotAllowed(c, ep)
+			}
+			s.getCalendar(c)
+			return m + " " + ep
+		}
+	case "calendars":
+		ep += "/calendars"
+		if len(segs) == 1 {
+			if m != http.MethodGet {
+				return s.methodNotAllowed(c, ep)
+			}
+			s.listCalendars(c)
+			return m + " " + ep
+		}
+		ep += "/{id}"
+		if !s.checkCalendar(c, segs[1]) {
+			return m + " " + ep
+		}
+		segs = segs[2:]
+		if len(segs) == 0 {
+			if m != http.MethodGet {
+				return s.methodNotAllowed(c, ep)
+			}
+			s.getCalendar(c)
+			return m + " " + ep
+		}
+	}
+	switch {
+	case segs[0] == "events" && len(segs) == 1:
+		ep += "/events"
+		switch m {
+		case http.MethodGet:
+			s.listEvents(c)
+		case http.MethodPost:
+			s.postEvent(c)
+		default:
+			return s.methodNotAllowed(c, ep)
+		}
+		return m + " " + ep
+	case segs[0] == "events" && len(segs) == 2:
+		ep += "/events/{id}"
+		switch m {
+		case http.MethodGet:
+			s.getEvent(c, segs[1])
+		case http.MethodPatch:
+			s.patchEvent(c, segs[1])
+		case http.MethodDelete:
+			s.deleteEvent(c, segs[1])
+		default:
+			return s.methodNotAllowed(c, ep)
+		}
+		return m + " " + ep
+	case segs[0] == "events" && len(segs) == 3 && segs[2] == "instances":
+		ep += "/events/{id}/instances"
+		if m != http.MethodGet {
+			return s.methodNotAllowed(c, ep)
+		}
+		s.listInstances(c, segs[1])
+		return m + " " + ep
+	case segs[0] == "calendarView" && len(segs) == 1:
+		ep += "/calendarView"
+		if m != http.MethodGet {
+			return s.methodNotAllowed(c, ep)
+		}
+		s.calendarView(c)
+		return m + " " + ep
+	case segs[0] == "calendarView" && len(segs) == 2 && (segs[1] == "delta" || segs[1] == "delta()"):
+		ep += "/calendarView/delta"
+		if m != http.MethodGet {
+			return s.methodNotAllowed(c, ep)
+		}
+		s.delta(c, strings.TrimSuffix(c.r.URL.Path, "()"))
+		return m + " " + ep
+	}
+	for _, seg := range segs {
+		if seg != "events" && seg != "calendarView" && seg != "instances" {
+			return s.unknownSegment(c, seg)
+		}
+	}
+	return s.unknownSegment(c, segs[len(segs)-1])
+}
+
+func (s *Sim) getMe(c *gctx) {
+	if !c.checkQuery("$select") || !c.need("User.Read", "User.ReadWrite", "User.ReadBasic.All", "User.Read.All") {
+		return
+	}
+	s.mu.Lock()
+	u := c.u
+	var mail any
+	if u.Mail != "" {
+		mail = u.Mail
+	}
+	given, sur, _ := strings.Cut(u.DisplayName, " ")
+	out := map[string]any{
+		"@odata.context":    c.base + "/v1.0/$metadata#users/$entity",
+		"businessPhones":    []any{},
+		"displayName":       u.DisplayName,
+		"givenName":         given,
+		"surname":           sur,
+		"jobTitle":          nil,
+		"mail":              mail,
+		"mobilePhone":       nil,
+		"officeLocation":    nil,
+		"preferredLanguage": "en-US",
+		"userPrincipalName": u.UPN,
+		"id":                u.id,
+	}
+	s.mu.Unlock()
+	if sel := c.q.Get("$select"); sel != "" {
+		keep := map[string]bool{"@odata.context": true, "id": true}
+		for _, f := range strings.Split(sel, ",") {
+			keep[strings.TrimSpace(f)] = true
+		}
+		for k := range out {
+			if !keep[k] {
+				delete(out, k)
+			}
+		}
+	}
+	c.ok(200, out)
+}
+
+func (s *Sim) calendarJSON(c *gctx) map[string]any {
+	return map[string]any{
+		"id":                            formatID(c.u.mb.calendarKey, false),
+		"name":                          "Calendar",
+		"color":                         "auto",
+		"hexColor":                      "",
+		"isDefaultCalendar":             true,
+		"changeKey":                     "DwAAABYAAAA",
+		"canShare":                      true,
+		"canViewPrivateItems":           true,
+		"canEdit":                       true,
+		"allowedOnlineMeetingProviders": []any{"teamsForBusiness"},
+		"defaultOnlineMeetingProvider":  "teamsForBusiness",
+		"isTallyingResponses":           true,
+		"isRemovable":                   false,
+		"owner":                         map[string]any{"name": c.u.DisplayName, "address": c.u.address()},
+	}
+}
+
+func (s *Sim) checkCalendar(c *gctx, id string) bool {
+	key, bad := parseID(id)
+	if bad {
+		c.fail(400, "ErrorInvalidIdMalformed", "Id is malformed.")
+		return false
+	}
+	s.mu.Lock()
+	ok := key == c.u.mb.calendarKey
+	s.mu.Unlock()
+	if !ok {
+		c.fail(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+	}
+	return ok
+}
+
+func (s *Sim) getCalendar(c *gctx) {
+	if !c.checkQuery("$select") || !c.need(readCal...) {
+		return
+	}
+	s.mu.Lock()
+	out := s.calendarJSON(c)
+	s.mu.Unlock()
+	out["@odata.context"] = c.base + "/v1.0/$metadata#users('" + url.PathEscape(c.u.UPN) + "')/calendars/$entity"
+	c.ok(200, out)
+}
+
+func (s *Sim) listCalendars(c *gctx) {
+	if !c.checkQuery("$select", "$top") || !c.need(readCal...) {
+		return
+	}
+	s.mu.Lock()
+	cal := s.calendarJSON(c)
+	s.mu.Unlock()
+	c.ok(200, map[string]any{"@odata.context": c.base + "/v1.0/$metadata#users('" + url.PathEscape(c.u.UPN) + "')/calendars", "value": []any{cal}})
+}
+
+// view builds the rendering options from Prefer headers, $select, $expand.
+func (c *gctx) view() (view, bool) {
+	v := view{}
+	if tz, ok := c.prefer["outlook.timezone"]; ok {
+		if loc, good := loadZone(tz); good {
+			v.loc, v.tzName = loc, tz
+			c.applied = append(c.applied, `outlook.timezone="`+tz+`"`)
+		}
+	}
+	if ct := c.prefer["outlook.body-content-type"]; strings.EqualFold(ct, "text") || strings.EqualFold(ct, "html") {
+		v.bodyText = strings.EqualFold(ct, "text")
+		c.applied = append(c.applied, `outlook.body-content-type="`+strings.ToLower(ct)+`"`)
+	}
+	if it, ok := c.prefer["idtype"]; ok && strings.EqualFold(it, "ImmutableId") {
+		v.immutable = true
+		c.applied = append(c.applied, `IdType="ImmutableId"`)
+	}
+	if sel := c.q.Get("$select"); sel != "" {
+		v.sel = map[string]bool{}
+		for _, f := range strings.Split(sel, ",") {
+			v.sel[strings.ToLower(strings.TrimSpace(f))] = true
+		}
+	}
+	if ex := c.q.Get("$expand"); ex != "" {
+		keys, err := parseExpand(ex)
+		if err != nil {
+			c.failErr(err)
+			return v, false
+		}
+		v.expandExt = keys
+	}
+	return v, true
+}
+
+var expandRe = regexp.MustCompile(`^(?i:singleValueExtendedProperties)\(\$filter=(.+)\)$`)
+var idEqRe = regexp.MustCompile(`^(?i:id) eq '((?:[^']|'')*)'$`)
+
+// parseExpand accepts singleValueExtendedProperties($filter=id eq '…' [or
+// id eq '…']), the only way to read extended properties (facts §4).
+func parseExpand(ex string) ([]string, *apiErr) {
+	m := expandRe.FindStringSubmatch(strings.TrimSpace(ex))
+	if m == nil {
+		return nil, &apiErr{status: 400, code: "BadRequest", msg: "Parsing OData Select and Expand failed: graphsim supports only singleValueExtendedProperties($filter=id eq '...').", unsupported: true}
+	}
+	var keys []string
+	for _, clause := range splitKeyword(m[1], " or ") {
+		cm := idEqRe.FindStringSubmatch(strings.TrimSpace(clause))
+		if cm == nil {
+			return nil, &apiErr{status: 400, code: "BadRequest", msg: "Invalid $filter in $expand: " + clause, unsupported: true}
+		}
+		k, ok := extKey(strings.ReplaceAll(cm[1], "''", "'"))
+		if !ok {
+			return nil, badRequest("ErrorInvalidProperty", "The extended property id '%s' is not valid.", cm[1])
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// splitKeyword splits s on kw outside single quotes.
+func splitKeyword(s, kw string) []string {
+	var out []string
+	inQ, start := false, 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\'' {
+			inQ = !inQ
+			continue
+		}
+		if !inQ && strings.HasPrefix(strings.ToLower(s[i:]), kw) {
+			out = append(out, s[start:i])
+			start = i + len(kw)
+			i = start - 1
+		}
+	}
+	return append(out, s[start:])
+}
+
+var anyRe = regexp.MustCompile(`^(?i:singleValueExtendedProperties/any)\((\w+):\s*(.+)\)$`)
+
+type extFilter struct {
+	key, op, value string
+	hasValue       bool
+}
+
+// parseFilter accepts singleValueExtendedProperties/Any(ep: ep/id eq '…'
+// [and ep/value eq|ne '…' | contains(ep/value,'…') | startswith(ep/value,'…')])
+// (facts §4).
+func parseFilter(f string) (*extFilter, *apiErr) {
+	m := anyRe.FindStringSubmatch(strings.TrimSpace(f))
+	if m == nil {
+		return nil, &apiErr{status: 400, code: "ErrorInvalidUrlQueryFilter", msg: "graphsim supports only $filter=singleValueExtendedProperties/Any(...).", unsupported: true}
+	}
+	v := regexp.QuoteMeta(m[1])
+	idRe := regexp.MustCompile(`^` + v + `/id eq '((?:[^']|'')*)'$`)
+	cmpRe := regexp.MustCompile(`^` + v + `/value (eq|ne) '((?:[^']|'')*)'$`)
+	fnRe := regexp.MustCompile(`^(contains|startswith)\(` + v + `/value,\s*'((?:[^']|'')*)'\)$`)
+	out := &extFilter{}
+	for _, cl := range splitKeyword(m[2], " and ") {
+		cl = strings.TrimSpace(cl)
+		unq := func(s string) string { return strings.ReplaceAll(s, "''", "'") }
+		if x := idRe.FindStringSubmatch(cl); x != nil {
+			k, ok := extKey(unq(x[1]))
+			if !ok {
+				return nil, badRequest("ErrorInvalidProperty", "The extended property id '%s' is not valid.", x[1])
+			}
+			out.key = k
+		} else if x := cmpRe.FindStringSubmatch(cl); x != nil {
+			out.op, out.value, out.hasValue = x[1], unq(x[2]), true
+		} else if x := fnRe.FindStringSubmatch(cl); x != nil {
+			out.op, out.value, out.hasValue = x[1], unq(x[2]), true
+		} else {
+			return nil, &apiErr{status: 400, code: "ErrorInvalidUrlQueryFilter", msg: "Unsupported clause in $filter: " + cl, unsupported: true}
+		}
+	}
+	if out.key == "" {
+		return nil, badRequest("ErrorInvalidUrlQueryFilter", "The Any() filter must name the property with id eq.")
+	}
+	return out, nil
+}
+
+// match: the name is matched case-sensitively by the key, the value
+// case-insensitively (facts §4).
+func (f *extFilter) match(e *event) bool {
+	x, ok := e.ext[f.key]
+	if !ok {
+		return false
+	}
+	if !f.hasValue {
+		return true
+	}
+	a, b := strings.ToLower(x.value), strings.ToLower(f.value)
+	switch f.op {
+	case "eq":
+		return a == b
+	case "ne":
+		return a != b
+	case "contains":
+		return strings.Contains(a, b)
+	default:
+		return strings.HasPrefix(a, b)
+	}
+}
+
+// pageSize reads $top and odata.maxpagesize.
+func (c *gctx) pageSize(def int) (int, bool) {
+	n := def
+	if p, ok := c.prefer["odata.maxpagesize"]; ok {
+		v, err := strconv.Atoi(p)
+		if err != nil || v < 1 {
+			c.fail(400, "BadRequest", "The value of odata.maxpagesize must be a positive integer.")
+			return 0, false
+		}
+		n = v
+		c.applied = append(c.applied, "odata.maxpagesize="+p)
+	}
+	if t := c.q.Get("$top"); t != "" {
+		v, err := strconv.Atoi(t)
+		if err != nil || v < 1 {
+			c.fail(400, "BadRequest", "Invalid $top value '"+t+"'.")
+			return 0, false
+		}
+		n = v
+	}
+	return min(n, c.s.opts.MaxPageSize), true
+}
+
+func (c *gctx) skip() (int, bool) {
+	sk := c.q.Get("$skip")
+	if sk == "" {
+		return 0, true
+	}
+	v, err := strconv.Atoi(sk)
+	if err != nil || v < 0 {
+		c.fail(400, "BadRequest", "Invalid $skip value '"+sk+"'.")
+		return 0, false
+	}
+	return v, true
+}
+
+// nextLink is an absolute URL on the request's own host (sdk-notes §1),
+// with "$" left literal as Graph writes it ("?$skiptoken=…").
+func (c *gctx) nextLink(path string, q url.Values) string {
+	return c.base + path + "?" + strings.ReplaceAll(q.Encode(), "%24", "$")
+}
+
+func (s *Sim) listEvents(c *gctx) {
+	if !c.checkQuery("$select", "$expand", "$filter", "$top", "$skip") || !c.need(readCal...) {
+		return
+	}
+	v, ok := c.view()
+	if !ok {
+		return
+	}
+	var flt *extFilter
+	if f := c.q.Get("$filter"); f != "" {
+		var err *apiErr
+		if flt, err = parseFilter(f); err != nil {
+			c.failErr(err)
+			return
+		}
+	}
+	n, ok := c.pageSize(s.opts.DefaultPageSize)
+	if !ok {
+		return
+	}
+	skip, ok := c.skip()
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	var refs []instRef
+	for _, e := range c.u.mb.events {
+		if e.deleted || (e.typ != "singleInstance" && e.typ != "seriesMaster") {
+			continue
+		}
+		if flt != nil && !flt.match(e) {
+			continue
+		}
+		refs = append(refs, instRef{key: e.key, start: e.start})
+	}
+	sortRefs(refs)
+	page := []any{}
+	for i := skip; i < len(refs) && i < skip+n; i++ {
+		item, _ := v.renderRef(c.u.mb, refs[i].key, false)
+		page = append(page, item)
+	}
+	s.mu.Unlock()
+	out := map[string]any{"@odata.context": c.base + "/v1.0/$metadata#users('" + url.PathEscape(c.u.UPN) + "')/events", "value": page}
+	if skip+n < len(refs) {
+		q := cloneQuery(c.q)
+		q.Set("$skip", strconv.Itoa(skip+n))
+		out["@odata.nextLink"] = c.nextLink(c.r.URL.Path, q)
+	}
+	c.ok(200, out)
+}
+
+func cloneQuery(q url.Values) url.Values {
+	out := url.Values{}
+	for k, v := range q {
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}
+
+// decodeObject parses a JSON object body.
+func (c *gctx) decodeObject() (map[string]any, bool) {
+	if ct := c.r.Header.Get("Content-Type"); !strings.HasPrefix(strings.ToLower(ct), "application/json") {
+		c.fail(415, "UnsupportedMediaType", "A supported MIME type could not be found that matches the content type of the request ('"+ct+"').")
+		return nil, false
+	}
+	var m map[string]any
+	if err := json.Unmarshal(c.body, &m); err != nil || m == nil {
+		c.fail(400, "BadRequest", "Empty Payload. JSON content expected.")
+		return nil, false
+	}
+	return m, true
+}
+
+func (s *Sim) postEvent(c *gctx) {
+	if !c.checkQuery() || !c.need(writeCal...) {
+		return
+	}
+	body, ok := c.decodeObject()
+	if !ok {
+		return
+	}
+	v, ok := c.view()
+	if !ok {
+		return
+	}
+	p, err := parseEventBody(body)
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	s.mu.Lock()
+	mb := c.u.mb
+	now := s.now()
+	if p.txid != "" {
+		if tr, dup := mb.txids[p.txid]; dup && now.Sub(tr.created) < s.opts.TransactionIDWindow {
+			if e, live := mb.events[tr.key]; live && !e.deleted {
+				if s.opts.TransactionIDConflict {
+					s.mu.Unlock()
+					c.fail(409, "ErrorDuplicateTransactionId", "An item with the same transactionId already exists.")
+					return
+				}
+				out := v.render(e, nil, time.Time{})
+				s.mu.Unlock()
+				out["@odata.context"] = c.base + "/v1.0/$metadata#users('" + url.PathEscape(c.u.UPN) + "')/events/$entity"
+				c.ok(201, out)
+				return
+			}
+		}
+	}
+	e, err := s.createEvent(c.u, p, "graph")
+	if err != nil {
+		s.mu.Unlock()
+		c.failErr(err)
+		return
+	}
+	if p.txid != "" {
+		mb.txids[p.txid] = txRecord{key: e.key, created: now}
+	}
+	out := v.render(e, nil, time.Time{})
+	s.mu.Unlock()
+	out["@odata.context"] = c.base + "/v1.0/$metadata#users('" + url.PathEscape(c.u.UPN) + "')/events/$entity"
+	c.ok(201, out)
+}
+
+// resolve finds an event id in the caller's mailbox; it needs s.mu and
+// answers 400/404 itself after unlocking when it fails.
+func (s *Sim) resolve(c *gctx, id string) (instance, bool) {
+	key, bad := parseID(id)
+	if bad {
+		s.mu.Unlock()
+		c.fail(400, "ErrorInvalidIdMalformed", "Id is malformed.")
+		return instance{}, false
+	}
+	in, ok := c.u.mb.lookup(key)
+	if !ok {
+		s.mu.Unlock()
+		c.fail(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+		return instance{}, false
+	}
+	return in, true
+}
+
+func (in instance) etag() string {
+	if in.ev != nil {
+		return in.ev.etag()
+	}
+	return in.master.etag()
+}
+
+// ifMatch honours If-Match (facts §2, UNCONFIRMED → Options.IgnoreIfMatch).
+func (s *Sim) ifMatch(c *gctx, in instance) bool {
+	want := c.r.Header.Get("If-Match")
+	if want == "" || want == "*" || s.opts.IgnoreIfMatch {
+		return true
+	}
+	have := in.etag()
+	for _, w := range strings.Split(want, ",") {
+		w = strings.TrimSpace(w)
+		if w == have || `W/`+w == have {
+			return true
+		}
+	}
+	s.mu.Unlock()
+	c.fail(412, "ErrorIrresolvableConflict", "The send or update operation could not be performed because the change key passed in the request does not match the current change key for the item.")
+	return false
+}
+
+func (s *Sim) getEvent(c *gctx, id string) {
+	if !c.checkQuery("$select", "$expand") || !c.need(readCal...) {
+		return
+	}
+	v, ok := c.view()
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	in, ok := s.resolve(c, id)
+	if !ok {
+		return
+	}
+	out := v.render(in.ev, in.master, in.orig)
+	s.mu.Unlock()
+	out["@odata.context"] = c.base + "/v1.0/$metadata#users('" + url.PathEscape(c.u.UPN) + "')/events/$entity"
+	c.ok(200, out)
+}
+
+func (s *Sim) patchEvent(c *gctx, id string) {
+	if !c.checkQuery() || !c.need(writeCal...) {
+		return
+	}
+	body, ok := c.decodeObject()
+	if !ok {
+		return
+	}
+	v, ok := c.view()
+	if !ok {
+		return
+	}
+	p, err := parseEventBody(body)
+	if err != nil {
+		c.failErr(err)
+		return
+	}
+	p.txid = "" // transactionId cannot change after creation (facts §3)
+	s.mu.Lock()
+	in, ok := s.resolve(c, id)
+	if !ok || !s.ifMatch(c, in) {
+		return
+	}
+	e, err := s.updateEvent(c.u, in, p, "graph")
+	if err != nil {
+		s.mu.Unlock()
+		c.failErr(err)
+		return
+	}
+	out := v.render(e, nil, time.Time{})
+	s.mu.Unlock()
+	out["@odata.context"] = c.base + "/v1.0/$metadata#users('" + url.PathEscape(c.u.UPN) + "')/events/$entity"
+	c.ok(200, out)
+}
+
+func (s *Sim) deleteEvent(c *gctx, id string) {
+	if !c.checkQuery() || !c.need(writeCal...) {
+		return
+	}
+	s.mu.Lock()
+	in, ok := s.resolve(c, id)
+	if !ok || !s.ifMatch(c, in) {
+		return
+	}
+	s.deleteInstance(c.u, in, "graph")
+	s.mu.Unlock()
+	c.w.WriteHeader(http.StatusNoContent)
+}
+
+// window reads startDateTime/endDateTime (facts §1.1): required, ISO 8601,
+// offset honoured, no offset means UTC; Prefer outlook.timezone is ignored.
+func (c *gctx) window() (time.Time, time.Time, bool) {
+	_, hasS := c.q["startDateTime"]
+	_, hasE := c.q["endDateTime"]
+	if !hasS || !hasE {
+		c.fail(400, "ErrorInvalidParameter", "This request requires a time window specified by the query string parameters StartDateTime and EndDateTime.")
+		return time.Time{}, time.Time{}, false
+	}
+	parse := func(name, v string) (time.Time, bool) {
+		for _, l := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.9999999", "2006-01-02T15:04", "2006-01-02"} {
+			if t, err := time.Parse(l, v); err == nil {
+				return t.UTC(), true
+			}
+		}
+		c.fail(400, "ErrorInvalidParameter", fmt.Sprintf("The value '%s' of parameter '%s' is invalid.", v, name))
+		return time.Time{}, false
+	}
+	ws, ok := parse("StartDateTime", c.q.Get("startDateTime"))
+	if !ok {
+		return ws, ws, false
+	}
+	we, ok := parse("EndDateTime", c.q.Get("endDateTime"))
+	if !ok {
+		return ws, we, false
+	}
+	if we.Before(ws) {
+		c.fail(400, "ErrorInvalidParameter", "The parameter 'EndDateTime' must be later than 'StartDateTime'.")
+		return ws, we, false
+	}
+	return ws, we, true
+}
+
+func (s *Sim) calendarView(c *gctx) {
+	if !c.checkQuery("$select", "$expand", "$top", "$skip") || !c.need(readCal...) {
+		return
+	}
+	ws, we, ok := c.window()
+	if !ok {
+		return
+	}
+	v, ok := c.view()
+	if !ok {
+		return
+	}
+	n, ok := c.pageSize(s.opts.DefaultPageSize)
+	if !ok {
+		return
+	}
+	skip, ok := c.skip()
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	refs := c.u.mb.instancesInWindow(ws, we, false)
+	page := []any{}
+	for i := skip; i < len(refs) && i < skip+n; i++ {
+		item, _ := v.renderRef(c.u.mb, refs[i].key, false)
+		page = append(page, item)
+	}
+	s.mu.Unlock()
+	out := map[string]any{"@odata.context": c.base + "/v1.0/$metadata#users('" + url.PathEscape(c.u.UPN) + "')/calendarView", "value": page}
+	if skip+n < len(refs) {
+		q := cloneQuery(c.q)
+		q.Set("$skip", strconv.Itoa(skip+n))
+		out["@odata.nextLink"] = c.nextLink(c.r.URL.Path, q)
+	}
+	c.ok(200, out)
+}
+
+// listInstances serves GET /events/{id}/instances: occurrences and
+// exceptions of a master in a window, cancelled ones left out (facts §2).
+func (s *Sim) listInstances(c *gctx, id string) {
+	if !c.checkQuery("$select", "$top", "$skip") || !c.need(readCal...) {
+		return
+	}
+	ws, we, ok := c.window()
+	if !ok {
+		return
+	}
+	v, ok := c.view()
+	if !ok {
+		return
+	}
+	n, ok := c.pageSize(s.opts.DefaultPageSize)
+	if !ok {
+		return
+	}
+	skip, ok := c.skip()
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	in, ok := s.resolve(c, id)
+	if !ok {
+		return
+	}
+	if in.ev == nil || in.ev.typ != "seriesMaster" {
+		s.mu.Unlock()
+		c.fail(400, "ErrorInvalidRequest", "The instances of an event can only be listed for a series master.")
+		return
+	}
+	m := in.ev
+	var refs []instRef
+	for _, o := range m.series().occurrences(ws, we, false) {
+		refs = append(refs, instRef{key: occurrenceKey(m.key, o), start: o})
+	}
+	for k := range m.series().exceptions {
+		if ex, ok := c.u.mb.events[occurrenceKey(m.key, time.Unix(k, 0).UTC())]; ok && !ex.deleted && overlaps(ex.start, ex.end, ws, we) {
+			refs = append(refs, instRef{key: ex.key, start: ex.start})
+		}
+	}
+	sortRefs(refs)
+	page := []any{}
+	for i := skip; i < len(refs) && i < skip+n; i++ {
+		item, _ := v.renderRef(c.u.mb, refs[i].key, false)
+		page = append(page, item)
+	}
+	s.mu.Unlock()
+	out := map[string]any{"@odata.context": c.base + "/v1.0/$metadata#users('" + url.PathEscape(c.u.UPN) + "')/events('" + id + "')/instances", "value": page}
+	if skip+n < len(refs) {
+		q := cloneQuery(c.q)
+		q.Set("$skip", strconv.Itoa(skip+n))
+		out["@odata.nextLink"] = c.nextLink(c.r.URL.Path, q)
+	}
+	c.ok(200, out)
+}

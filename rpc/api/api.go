@@ -1,0 +1,75 @@
+// Package api implements the sidecar's JSON-RPC methods on top of package
+// rpc: each file adds the methods of one area (this one: rpc.discover and
+// settings.resolve) and Methods lists them all. Params reach a handler
+// already validated against schema/openrpc.json, so handlers decode them
+// without re-checking shapes; they still check what the schema cannot say.
+//
+// Process-level settings (endpoints, version, clock, logger) come from Env.
+// Request params can never change where tokens are sent: endpoints are only
+// ever taken from Env.
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/oro-msync/oro-msync/rpc"
+	"github.com/oro-msync/oro-msync/schema"
+	calsync "github.com/oro-msync/oro-msync/sync"
+	"github.com/rs/zerolog"
+)
+
+// Env is what every method may use from the process.
+type Env struct {
+	// AuthorityURL is the Microsoft identity platform (OAuth) base URL,
+	// e.g. https://login.microsoftonline.com or the simulator's.
+	AuthorityURL string
+	// GraphURL is the Microsoft Graph base URL including the version,
+	// e.g. https://graph.microsoft.com/v1.0 or the simulator's.
+	GraphURL string
+	// Version is the sidecar's build version (the API version is
+	// info.version of the OpenRPC document).
+	Version string
+	// Logger is the process logger; inside a request use zerolog.Ctx(ctx),
+	// which also names the request.
+	Logger zerolog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Methods returns the method table of the sidecar.
+func Methods(env Env) []rpc.Method {
+	return []rpc.Method{
+		{Name: "rpc.discover", Handler: discover},
+		{Name: "settings.resolve", Handler: settingsResolve},
+		{Name: "connection.authorizationUrl", Handler: authorizationURL(env)},
+		{Name: "connection.exchangeCode", Handler: exchangeCode(env)},
+		{Name: "connection.check", Handler: check(env)},
+		{Name: "sync.run", Handler: syncRun(env)},
+		// connection.* (connection.go) and sync.run (syncrun.go) are added
+		// here, one line each, together with their entries in
+		// schema/openrpc.json. Until then they answer -32601.
+	}
+}
+
+// discover returns the OpenRPC document as embedded, byte for byte.
+func discover(context.Context, json.RawMessage) (any, error) {
+	return json.RawMessage(schema.OpenRPC), nil
+}
+
+// SettingsResolveParams are the params of settings.resolve.
+type SettingsResolveParams struct {
+	Cascade calsync.Cascade `json:"cascade"`
+}
+
+func settingsResolve(_ context.Context, params json.RawMessage) (any, error) {
+	var p SettingsResolveParams
+	if err := json.Unmarshal(params, &p); err != nil {
+		return nil, calsync.Invalid("cascade", "%v", err)
+	}
+	if err := p.Cascade.Validate("cascade"); err != nil {
+		return nil, err
+	}
+	return calsync.Resolve(p.Cascade), nil
+}

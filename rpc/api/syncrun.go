@@ -1,0 +1,65 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/oro-msync/oro-msync/graphclient"
+	"github.com/oro-msync/oro-msync/graphclient/calendar"
+	calsync "github.com/oro-msync/oro-msync/sync"
+)
+
+// SyncRunParams are the params of sync.run: the connection (app, tokens)
+// beside the engine's request (cascade, state, window, mode, events,
+// options). The endpoints the tokens go to come from Env, never from here.
+type SyncRunParams struct {
+	App    graphclient.App    `json:"app"`
+	Tokens graphclient.Tokens `json:"tokens"`
+	calsync.Request
+}
+
+// SyncRunResult is the engine's result plus the token set when the run
+// refreshed it: the host must store it, or it loses the connection.
+type SyncRunResult struct {
+	calsync.Result
+	Tokens *graphclient.Tokens `json:"tokens,omitempty"`
+}
+
+// SyncRunError is a failed sync.run that refreshed the tokens before it
+// failed: the host must store Tokens even though the run failed. It wraps
+// the failure, so its kind and code are the failure's.
+type SyncRunError struct {
+	Err    error
+	Tokens graphclient.Tokens
+}
+
+func (e *SyncRunError) Error() string { return e.Err.Error() }
+func (e *SyncRunError) Unwrap() error { return e.Err }
+
+// syncRun builds one Graph session for the call, runs the engine over the
+// user's calendar and hands back what the host must persist.
+func syncRun(env Env) func(context.Context, json.RawMessage) (any, error) {
+	return func(ctx context.Context, params json.RawMessage) (any, error) {
+		var p SyncRunParams
+		if err := json.Unmarshal(params, &p); err != nil {
+			return nil, calsync.Invalid("params", "%v", err)
+		}
+		session, err := graphclient.NewSession(ctx, graphConfig(ctx, env), p.App, p.Tokens)
+		if err != nil {
+			return nil, err
+		}
+		res, err := calsync.Run(ctx, p.Request, calendar.New(session, calendar.Options{}), calsync.RunOptions{Now: env.Now})
+		tok, rotated := session.Tokens()
+		if err != nil {
+			if rotated {
+				return nil, &SyncRunError{Err: err, Tokens: tok}
+			}
+			return nil, err
+		}
+		out := SyncRunResult{Result: res}
+		if rotated {
+			out.Tokens = &tok
+		}
+		return out, nil
+	}
+}

@@ -1,0 +1,211 @@
+package rpc
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// The framings Options.Framing accepts.
+const (
+	// FramingNDJSON is one compact JSON message per line: what a person
+	// types and what PHP's json_encode($x)."\n" writes. Blank lines are
+	// ignored.
+	FramingNDJSON = "ndjson"
+	// FramingContentLength is the LSP base protocol: "Content-Length: N"
+	// header lines, a blank line, then N bytes of JSON.
+	FramingContentLength = "content-length"
+)
+
+// keepPrefix is how much of an oversized message is kept to look for its id.
+const keepPrefix = 4096
+
+// tooLarge reports a message over the size limit; the reader has skipped it.
+type tooLarge struct {
+	prefix []byte // the start of the message
+	limit  int64
+}
+
+func (e *tooLarge) Error() string { return fmt.Sprintf("message over the %d-byte limit", e.limit) }
+
+// badFrame reports framing the reader could not understand but could skip
+// (a Content-Length header block without a usable length).
+type badFrame struct{ msg string }
+
+func (e *badFrame) Error() string { return e.msg }
+
+// frameReader yields one message body at a time. Errors other than
+// *tooLarge and *badFrame end the stream.
+type frameReader interface {
+	ReadFrame() ([]byte, error)
+}
+
+// frameWriter writes one message body with its framing in a single write.
+type frameWriter interface {
+	WriteFrame(body []byte) error
+}
+
+func newFraming(framing string, r io.Reader, w io.Writer, limit int64) (frameReader, frameWriter, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	switch framing {
+	case "", FramingNDJSON:
+		return &lineReader{br: br, limit: limit}, lineWriter{w}, nil
+	case FramingContentLength:
+		return &headerReader{br: br, limit: limit}, headerWriter{w}, nil
+	}
+	return nil, nil, fmt.Errorf("rpc: unknown framing %q (want %s or %s)", framing, FramingNDJSON, FramingContentLength)
+}
+
+type lineReader struct {
+	br    *bufio.Reader
+	limit int64
+	buf   []byte
+}
+
+func (l *lineReader) ReadFrame() ([]byte, error) {
+	for {
+		l.buf = l.buf[:0]
+		var size int64 // bytes of this line so far, newline included
+		var err error
+		for {
+			var chunk []byte
+			chunk, err = l.br.ReadSlice('\n')
+			size += int64(len(chunk))
+			if size <= l.limit+1 {
+				l.buf = append(l.buf, chunk...)
+			} else if n := keepPrefix - len(l.buf); n > 0 {
+				l.buf = append(l.buf, chunk[:min(n, len(chunk))]...)
+			}
+			if err != bufio.ErrBufferFull {
+				break
+			}
+		}
+		if err == nil {
+			size-- // the newline does not count
+		}
+		if size > l.limit {
+			return nil, &tooLarge{prefix: bytes.Clone(l.buf[:min(len(l.buf), keepPrefix)]), limit: l.limit}
+		}
+		line := bytes.TrimSpace(l.buf)
+		if len(line) > 0 {
+			return bytes.Clone(line), nil // a last line without a newline still counts
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+type lineWriter struct{ w io.Writer }
+
+func (l lineWriter) WriteFrame(body []byte) error {
+	// encoding/json escapes every control character, U+2028 and U+2029,
+	// so a compact message never spans two lines.
+	_, err := l.w.Write(append(body, '\n'))
+	return err
+}
+
+type headerReader struct {
+	br    *bufio.Reader
+	limit int64
+}
+
+// maxHeaderLine bounds one header line; LSP headers are a few dozen bytes.
+const maxHeaderLine = 8 << 10
+
+func (h *headerReader) ReadFrame() ([]byte, error) {
+	length, seen, bad := int64(-1), false, ""
+	for {
+		line, err := h.readLine()
+		if err != nil {
+			if err == io.EOF && seen {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		if len(line) == 0 {
+			if !seen {
+				continue // tolerate blank lines between messages
+			}
+			break
+		}
+		seen = true
+		name, value, ok := strings.Cut(string(line), ":")
+		if !ok {
+			bad = fmt.Sprintf("malformed header line %q", truncate(line))
+			continue
+		}
+		if strings.EqualFold(strings.TrimSpace(name), "Content-Length") {
+			n, err := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+			if err != nil || n < 0 {
+				bad = fmt.Sprintf("bad Content-Length %q", truncate([]byte(value)))
+				continue
+			}
+			length = n
+		}
+	}
+	if bad == "" && length < 0 {
+		bad = "missing Content-Length header"
+	}
+	if bad != "" {
+		if length >= 0 {
+			if _, err := h.br.Discard(int(min(length, 1<<62))); err != nil {
+				return nil, err
+			}
+		}
+		return nil, &badFrame{msg: bad}
+	}
+	if length > h.limit {
+		prefix := make([]byte, min(length, keepPrefix))
+		if _, err := io.ReadFull(h.br, prefix); err != nil {
+			return nil, err
+		}
+		if _, err := io.CopyN(io.Discard, h.br, length-int64(len(prefix))); err != nil {
+			return nil, err
+		}
+		return nil, &tooLarge{prefix: prefix, limit: h.limit}
+	}
+	body := make([]byte, length)
+	if _, err := io.ReadFull(h.br, body); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// readLine reads one header line without its line ending. Lines may end in
+// CRLF, as the LSP base protocol says, or in a bare LF.
+func (h *headerReader) readLine() ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := h.br.ReadSlice('\n')
+		if len(line)+len(chunk) <= maxHeaderLine {
+			line = append(line, chunk...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return bytes.TrimRight(line, "\r\n"), nil
+	}
+}
+
+func truncate(b []byte) string {
+	if len(b) > 64 {
+		return string(b[:64]) + "…"
+	}
+	return string(b)
+}
+
+type headerWriter struct{ w io.Writer }
+
+func (h headerWriter) WriteFrame(body []byte) error {
+	msg := make([]byte, 0, len(body)+32)
+	msg = fmt.Appendf(msg, "Content-Length: %d\r\n\r\n", len(body))
+	_, err := h.w.Write(append(msg, body...))
+	return err
+}

@@ -1,0 +1,240 @@
+package rpc
+
+import (
+	"encoding/json"
+	"errors"
+	"strconv"
+	"sync"
+
+	"github.com/rs/zerolog"
+	"github.com/sourcegraph/jsonrpc2"
+)
+
+// stream is the conformance ObjectStream between the wire and a
+// jsonrpc2.Conn. The Conn only ever sees well-formed single requests with
+// small internal ids (their sequence number, also sent as the extra member
+// "seq" so notifications can be found too); the original ids and params
+// stay here, and replies get their original ids back on the way out.
+type stream struct {
+	r   frameReader
+	w   frameWriter
+	log zerolog.Logger
+	// drain waits for every request in flight; a read error is returned to
+	// the Conn (which then closes) only after it.
+	drain func()
+	// failed is told, once, that the output is gone.
+	failed func(error)
+
+	queue []queued // decoded, not yet handed to the Conn; read goroutine only
+	next  uint64   // read goroutine only
+
+	mu      sync.Mutex // guards routes and outErr, and serializes writes
+	routes  map[uint64]*route
+	outErr  error
+	scratch []byte // read goroutine only
+}
+
+type queued struct {
+	seq    uint64
+	method string
+	notif  bool
+}
+
+// route is what the stream keeps about a request until its reply is out.
+type route struct {
+	id     json.RawMessage // as sent; nil for a notification
+	params json.RawMessage
+	batch  *batch
+}
+
+// batch collects the replies of one batch; the array is written when the
+// last one arrives.
+type batch struct {
+	want    int
+	replies [][]byte
+}
+
+func newStream(r frameReader, w frameWriter, log zerolog.Logger, drain func(), failed func(error)) *stream {
+	return &stream{r: r, w: w, log: log, drain: drain, failed: failed, routes: map[uint64]*route{}}
+}
+
+// ReadObject hands the Conn the next request. Protocol errors are answered
+// here and never reach the Conn.
+func (s *stream) ReadObject(v any) error {
+	for len(s.queue) == 0 {
+		frame, err := s.r.ReadFrame()
+		var big *tooLarge
+		var bad *badFrame
+		switch {
+		case errors.As(err, &big):
+			s.log.Warn().Int64("limit", big.limit).Msg("message over the size limit skipped")
+			s.replyError(nil, idFromPrefix(big.prefix), &protocolError{code: CodeInvalidRequest, msg: "Invalid Request: message over the size limit", limit: big.limit})
+			continue
+		case errors.As(err, &bad):
+			s.replyError(nil, null, &protocolError{code: CodeParseError, msg: "Parse error: " + bad.msg})
+			continue
+		case err != nil:
+			s.drain()
+			return err
+		}
+		s.enqueue(frame)
+	}
+	q := s.queue[0]
+	s.queue = s.queue[1:]
+	b := append(s.scratch[:0], `{"jsonrpc":"2.0","method":`...)
+	m, _ := json.Marshal(q.method)
+	b = append(b, m...)
+	b = append(b, `,"seq":`...)
+	b = strconv.AppendUint(b, q.seq, 10)
+	if !q.notif {
+		b = append(b, `,"id":`...)
+		b = strconv.AppendUint(b, q.seq, 10)
+	}
+	b = append(b, '}')
+	s.scratch = b
+	return json.Unmarshal(b, v)
+}
+
+func (s *stream) enqueue(frame []byte) {
+	items, isBatch := decodeMessage(frame)
+	var bt *batch
+	if isBatch {
+		want := 0
+		for _, it := range items {
+			if it.err != nil || (!it.ignore && it.id != nil) {
+				want++
+			}
+		}
+		if want > 0 {
+			bt = &batch{want: want}
+		}
+	}
+	for _, it := range items {
+		switch {
+		case it.ignore:
+			s.log.Debug().Msg("ignoring a response object: the sidecar sends no requests")
+		case it.err != nil:
+			s.replyError(bt, it.id, it.err)
+		default:
+			seq := s.next
+			s.next++
+			rt := &route{id: it.id, params: it.params}
+			if it.id != nil {
+				rt.batch = bt
+			}
+			s.mu.Lock()
+			s.routes[seq] = rt
+			s.mu.Unlock()
+			s.queue = append(s.queue, queued{seq: seq, method: it.method, notif: it.id == nil})
+		}
+	}
+}
+
+// route returns what the stream keeps for a request (nil if unknown).
+func (s *stream) route(seq uint64) *route {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.routes[seq]
+}
+
+// forget drops a notification's route; requests are dropped when answered.
+func (s *stream) forget(seq uint64) {
+	s.mu.Lock()
+	delete(s.routes, seq)
+	s.mu.Unlock()
+}
+
+// WriteObject receives the Conn's replies and sends them with their
+// original ids, alone or as part of their batch.
+func (s *stream) WriteObject(obj any) error {
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	var r struct {
+		ID     json.RawMessage `json:"id"`
+		Method json.RawMessage `json:"method"`
+		Result json.RawMessage `json:"result"`
+		Error  json.RawMessage `json:"error"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil {
+		return err
+	}
+	if r.Method != nil { // a message the sidecar itself starts
+		return s.deliver(nil, b)
+	}
+	seq, err := strconv.ParseUint(string(r.ID), 10, 64)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	rt := s.routes[seq]
+	delete(s.routes, seq)
+	s.mu.Unlock()
+	if rt == nil || rt.id == nil {
+		return errors.New("rpc: reply to an unknown request or a notification")
+	}
+	if len(r.Error) > 0 && string(r.Error) != "null" {
+		return s.deliver(rt.batch, response(rt.id, "error", r.Error))
+	}
+	if len(r.Result) == 0 {
+		r.Result = null
+	}
+	return s.deliver(rt.batch, response(rt.id, "result", r.Result))
+}
+
+func response(id json.RawMessage, member string, value []byte) []byte {
+	b := make([]byte, 0, len(id)+len(value)+32)
+	b = append(b, `{"jsonrpc":"2.0","id":`...)
+	b = append(b, id...)
+	b = append(b, `,"`...)
+	b = append(b, member...)
+	b = append(b, `":`...)
+	b = append(b, value...)
+	return append(b, '}')
+}
+
+// replyError answers a protocol error without involving the Conn.
+func (s *stream) replyError(bt *batch, id json.RawMessage, pe *protocolError) {
+	obj, _ := json.Marshal(pe.object())
+	_ = s.deliver(bt, response(id, "error", obj)) // a write failure is handled by deliver
+}
+
+func (s *stream) deliver(bt *batch, msg []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if bt != nil {
+		bt.replies = append(bt.replies, msg)
+		if len(bt.replies) < bt.want {
+			return nil
+		}
+		n := 1
+		for _, r := range bt.replies {
+			n += len(r) + 1
+		}
+		all := make([]byte, 0, n)
+		all = append(all, '[')
+		for i, r := range bt.replies {
+			if i > 0 {
+				all = append(all, ',')
+			}
+			all = append(all, r...)
+		}
+		msg = append(all, ']')
+	}
+	if s.outErr != nil {
+		return s.outErr
+	}
+	if err := s.w.WriteFrame(msg); err != nil {
+		s.outErr = err
+		s.failed(err)
+		return err
+	}
+	return nil
+}
+
+// Close is called by the Conn when it closes. The reader and writer belong
+// to the caller of Serve, so there is nothing to close.
+func (s *stream) Close() error { return nil }
+
+var _ jsonrpc2.ObjectStream = (*stream)(nil)

@@ -1,0 +1,382 @@
+package schema
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// The sidecar validates params with this small JSON Schema (draft-07)
+// checker rather than with santhosh-tekuri/jsonschema, whose package
+// initialisation alone (compiling every draft's meta-schema) costs more
+// than the rest of the sidecar's start-up. It supports the keywords listed
+// in supported; a schema using any other keyword is refused with an error
+// when its method is first checked (the tests check every method), so a
+// new keyword is added here on purpose, never silently ignored. The tests
+// compare its verdicts with santhosh-tekuri/jsonschema's.
+
+// supported lists the keywords the checker implements or, for annotations,
+// deliberately ignores. Of the formats, date-time is asserted (as the
+// library does for draft-07); others are annotations.
+var supported = map[string]bool{
+	"$ref": true, "type": true, "enum": true, "const": true,
+	"properties": true, "required": true, "additionalProperties": true,
+	"minimum": true, "maximum": true, "minLength": true, "maxLength": true, "pattern": true,
+	"items": true, "minItems": true, "maxItems": true, "oneOf": true, "allOf": true,
+	"description": true, "title": true, "default": true, "examples": true, "format": true, "$comment": true,
+}
+
+// checker validates instances against schemas of one document.
+type checker struct {
+	root any // the whole OpenRPC document, for $ref
+
+	mu      sync.Mutex
+	regexps map[string]*regexp.Regexp
+}
+
+// fail is a validation failure at a path of the instance.
+type fail struct {
+	path []string
+	msg  string
+	null bool // the failure of a {"type":"null"} alternative
+}
+
+// lint refuses schemas that use keywords the checker does not know.
+func (c *checker) lint(s any, seen map[string]bool) error {
+	m, ok := s.(map[string]any)
+	if !ok {
+		if _, isBool := s.(bool); isBool {
+			return nil
+		}
+		return fmt.Errorf("schema is not an object: %v", s)
+	}
+	for k, v := range m {
+		if !supported[k] {
+			return fmt.Errorf("keyword %q is not supported by the params checker (schema/check.go)", k)
+		}
+		switch k {
+		case "$ref":
+			ref, _ := v.(string)
+			if seen[ref] {
+				continue
+			}
+			seen[ref] = true
+			t, err := c.resolve(ref)
+			if err != nil {
+				return err
+			}
+			if err := c.lint(t, seen); err != nil {
+				return err
+			}
+		case "properties":
+			for _, p := range v.(map[string]any) {
+				if err := c.lint(p, seen); err != nil {
+					return err
+				}
+			}
+		case "additionalProperties", "items":
+			if err := c.lint(v, seen); err != nil {
+				return err
+			}
+		case "oneOf", "allOf":
+			for _, p := range v.([]any) {
+				if err := c.lint(p, seen); err != nil {
+					return err
+				}
+			}
+		case "pattern":
+			if _, err := c.regexp(v.(string)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// resolve follows a local reference ("#/components/schemas/Name").
+func (c *checker) resolve(ref string) (any, error) {
+	if !strings.HasPrefix(ref, "#/") {
+		return nil, fmt.Errorf("$ref %q: only references inside the document are supported", ref)
+	}
+	var cur any = c.root
+	for _, tok := range strings.Split(ref[2:], "/") {
+		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+		switch n := cur.(type) {
+		case map[string]any:
+			cur = n[tok]
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(n) {
+				return nil, fmt.Errorf("$ref %q does not resolve", ref)
+			}
+			cur = n[i]
+		default:
+			cur = nil
+		}
+		if cur == nil {
+			return nil, fmt.Errorf("$ref %q does not resolve", ref)
+		}
+	}
+	return cur, nil
+}
+
+func (c *checker) regexp(p string) (*regexp.Regexp, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if re, ok := c.regexps[p]; ok {
+		return re, nil
+	}
+	re, err := regexp.Compile(p)
+	if err != nil {
+		return nil, fmt.Errorf("pattern %q: %v", p, err)
+	}
+	if c.regexps == nil {
+		c.regexps = map[string]*regexp.Regexp{}
+	}
+	c.regexps[p] = re
+	return re, nil
+}
+
+// check validates inst (decoded with UseNumber) against s; nil means valid.
+func (c *checker) check(s any, inst any, path []string) *fail {
+	if b, ok := s.(bool); ok {
+		if b {
+			return nil
+		}
+		return &fail{path: path, msg: "not allowed"}
+	}
+	m := s.(map[string]any)
+	if ref, ok := m["$ref"].(string); ok { // draft-07: $ref replaces its siblings
+		t, err := c.resolve(ref)
+		if err != nil {
+			return &fail{path: path, msg: err.Error()}
+		}
+		return c.check(t, inst, path)
+	}
+	if t, ok := m["type"]; ok {
+		var want []string
+		switch t := t.(type) {
+		case string:
+			want = []string{t}
+		case []any:
+			for _, x := range t {
+				want = append(want, x.(string))
+			}
+		}
+		if !slices.ContainsFunc(want, func(w string) bool { return hasType(inst, w) }) {
+			return &fail{path: path, msg: fmt.Sprintf("got %s, want %s", typeOf(inst), strings.Join(want, " or ")), null: len(want) == 1 && want[0] == "null"}
+		}
+	}
+	if e, ok := m["enum"].([]any); ok && !slices.ContainsFunc(e, func(x any) bool { return equal(x, inst) }) {
+		var opts []string
+		for _, x := range e {
+			b, _ := json.Marshal(x)
+			opts = append(opts, strings.ReplaceAll(string(b), `"`, "'"))
+		}
+		return &fail{path: path, msg: "value must be one of " + strings.Join(opts, ", ")}
+	}
+	if cv, ok := m["const"]; ok && !equal(cv, inst) {
+		b, _ := json.Marshal(cv)
+		return &fail{path: path, msg: "value must be " + string(b)}
+	}
+	switch v := inst.(type) {
+	case json.Number:
+		x := rat(v)
+		if lim, ok := m["minimum"].(json.Number); ok && x.Cmp(rat(lim)) < 0 {
+			return &fail{path: path, msg: fmt.Sprintf("minimum: got %s, want %s", v, lim)}
+		}
+		if lim, ok := m["maximum"].(json.Number); ok && x.Cmp(rat(lim)) > 0 {
+			return &fail{path: path, msg: fmt.Sprintf("maximum: got %s, want %s", v, lim)}
+		}
+	case string:
+		n := utf8.RuneCountInString(v)
+		if lim, ok := m["minLength"].(json.Number); ok && int64(n) < intOf(lim) {
+			return &fail{path: path, msg: fmt.Sprintf("minLength: got %d, want %s", n, lim)}
+		}
+		if lim, ok := m["maxLength"].(json.Number); ok && int64(n) > intOf(lim) {
+			return &fail{path: path, msg: fmt.Sprintf("maxLength: got %d, want %s", n, lim)}
+		}
+		if f, _ := m["format"].(string); f == "date-time" && !isDateTime(v) {
+			return &fail{path: path, msg: "not a date-time (RFC 3339, e.g. 2026-03-05T09:00:00Z)"}
+		}
+		if p, ok := m["pattern"].(string); ok {
+			re, err := c.regexp(p)
+			if err != nil || !re.MatchString(v) {
+				return &fail{path: path, msg: fmt.Sprintf("does not match pattern %q", p)}
+			}
+		}
+	case []any:
+		if lim, ok := m["minItems"].(json.Number); ok && int64(len(v)) < intOf(lim) {
+			return &fail{path: path, msg: fmt.Sprintf("minItems: got %d, want %s", len(v), lim)}
+		}
+		if lim, ok := m["maxItems"].(json.Number); ok && int64(len(v)) > intOf(lim) {
+			return &fail{path: path, msg: fmt.Sprintf("maxItems: got %d, want %s", len(v), lim)}
+		}
+		if items, ok := m["items"]; ok {
+			for i, x := range v {
+				if f := c.check(items, x, append(path, strconv.Itoa(i))); f != nil {
+					return f
+				}
+			}
+		}
+	case map[string]any:
+		if req, ok := m["required"].([]any); ok {
+			for _, r := range req {
+				if _, ok := v[r.(string)]; !ok {
+					return &fail{path: append(path, r.(string)), msg: "missing, and required"}
+				}
+			}
+		}
+		props, _ := m["properties"].(map[string]any)
+		names := make([]string, 0, len(v))
+		for k := range v {
+			names = append(names, k)
+		}
+		slices.Sort(names) // report the same failure every time
+		for _, k := range names {
+			if ps, ok := props[k]; ok {
+				if f := c.check(ps, v[k], append(path, k)); f != nil {
+					return f
+				}
+			} else if ap, ok := m["additionalProperties"]; ok {
+				if ap == false {
+					return &fail{path: append(path, k), msg: "unknown member"}
+				}
+				if f := c.check(ap, v[k], append(path, k)); f != nil {
+					return f
+				}
+			}
+		}
+	}
+	if all, ok := m["allOf"].([]any); ok {
+		for _, s := range all {
+			if f := c.check(s, inst, path); f != nil {
+				return f
+			}
+		}
+	}
+	if one, ok := m["oneOf"].([]any); ok {
+		var best *fail
+		matched := 0
+		for _, s := range one {
+			f := c.check(s, inst, slices.Clip(path))
+			if f == nil {
+				matched++
+				continue
+			}
+			// the most telling failure: not the "or null" alternative, then the deepest
+			if best == nil || (best.null && !f.null) || (best.null == f.null && len(f.path) > len(best.path)) {
+				best = f
+			}
+		}
+		switch {
+		case matched == 0:
+			return best
+		case matched > 1:
+			return &fail{path: path, msg: "matches more than one alternative of oneOf"}
+		}
+	}
+	return nil
+}
+
+func hasType(v any, t string) bool {
+	switch t {
+	case "integer":
+		n, ok := v.(json.Number)
+		return ok && rat(n).IsInt()
+	case "number":
+		_, ok := v.(json.Number)
+		return ok
+	}
+	return typeOf(v) == t
+}
+
+func typeOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case json.Number:
+		return "number"
+	case string:
+		return "string"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// rat is a number's exact value. Exponents beyond ±400 are clamped first,
+// so that a hostile 1e999999999 cannot make big.Rat build a giant number.
+func rat(n json.Number) *big.Rat {
+	s := string(n)
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		if e, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+")); err != nil || e > 400 || e < -400 {
+			f, _ := strconv.ParseFloat(s, 64)
+			switch {
+			case f > 0:
+				s = "1e400"
+			case f < 0:
+				s = "-1e400"
+			default:
+				s = "0"
+			}
+		}
+	}
+	r, ok := new(big.Rat).SetString(s)
+	if !ok {
+		return new(big.Rat)
+	}
+	return r
+}
+
+func intOf(n json.Number) int64 {
+	i, _ := n.Int64()
+	return i
+}
+
+// equal compares JSON values, numbers by value.
+func equal(a, b any) bool {
+	switch a := a.(type) {
+	case json.Number:
+		b, ok := b.(json.Number)
+		return ok && rat(a).Cmp(rat(b)) == 0
+	case []any:
+		b, ok := b.([]any)
+		return ok && slices.EqualFunc(a, b, equal)
+	case map[string]any:
+		b, ok := b.(map[string]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for k, x := range a {
+			if y, ok := b[k]; !ok || !equal(x, y) {
+				return false
+			}
+		}
+		return true
+	}
+	return a == b
+}
+
+var dateTimeShape = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$`)
+
+// isDateTime reports whether s is an RFC 3339 date-time. Leap seconds
+// (:60) are refused; no client sends them.
+func isDateTime(s string) bool {
+	if !dateTimeShape.MatchString(s) {
+		return false
+	}
+	_, err := time.Parse(time.RFC3339Nano, strings.ToUpper(s))
+	return err == nil
+}

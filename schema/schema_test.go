@@ -1,0 +1,211 @@
+package schema
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+func TestDocumentIsValidOpenRPC(t *testing.T) {
+	c := newCompiler(OpenRPC)
+	meta, err := c.Compile(metaSchemaURL)
+	if err != nil {
+		t.Fatalf("compiling the OpenRPC meta-schema offline: %v", err)
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(OpenRPC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := meta.Validate(doc); err != nil {
+		t.Fatalf("openrpc.json does not conform to the OpenRPC meta-schema:\n%v", err)
+	}
+
+	// The check must be able to fail: a document without info is refused.
+	var broken map[string]any
+	if err := json.Unmarshal(OpenRPC, &broken); err != nil {
+		t.Fatal(err)
+	}
+	delete(broken, "info")
+	if err := meta.Validate(broken); err == nil {
+		t.Fatal("a document without info passed the meta-schema")
+	}
+}
+
+func TestNoNetwork(t *testing.T) {
+	c := newCompiler(OpenRPC)
+	if _, err := c.Compile("https://example.com/schema.json"); err == nil {
+		t.Fatal("the compiler loaded a URL that is not embedded")
+	}
+}
+
+// Every schema under components.schemas compiles, as do the params and result
+// of every method, and every method example's params pass and result conforms.
+func TestSchemasAndExamples(t *testing.T) {
+	var doc struct {
+		Methods []struct {
+			Name   string `json:"name"`
+			Result struct {
+				Schema json.RawMessage `json:"schema"`
+			} `json:"result"`
+			Examples []struct {
+				Name   string `json:"name"`
+				Params []struct {
+					Name  string          `json:"name"`
+					Value json.RawMessage `json:"value"`
+				} `json:"params"`
+				Result *struct {
+					Value json.RawMessage `json:"value"`
+				} `json:"result"`
+			} `json:"examples"`
+		} `json:"methods"`
+		Components struct {
+			Schemas map[string]json.RawMessage `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(OpenRPC, &doc); err != nil {
+		t.Fatal(err)
+	}
+	c := newCompiler(OpenRPC)
+	for name := range doc.Components.Schemas {
+		if _, err := c.Compile(documentURL + "#/components/schemas/" + name); err != nil {
+			t.Errorf("components.schemas.%s: %v", name, err)
+		}
+	}
+	v, err := NewValidator(OpenRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range doc.Methods {
+		if len(m.Examples) == 0 {
+			t.Errorf("%s has no example", m.Name)
+		}
+		res, err := c.Compile(documentURL + "#/methods/" + itoa(i) + "/result/schema")
+		if err != nil {
+			t.Errorf("%s result schema: %v", m.Name, err)
+			continue
+		}
+		for _, ex := range m.Examples {
+			params := map[string]json.RawMessage{}
+			for _, p := range ex.Params {
+				params[p.Name] = p.Value
+			}
+			b, _ := json.Marshal(params)
+			if _, err := v.Check(m.Name, b); err != nil {
+				t.Errorf("%s example %q: params: %v", m.Name, ex.Name, err)
+			}
+			if ex.Result == nil || m.Name == "rpc.discover" { // the discover example is abridged
+				continue
+			}
+			inst, _ := jsonschema.UnmarshalJSON(bytes.NewReader(ex.Result.Value))
+			if err := res.Validate(inst); err != nil {
+				t.Errorf("%s example %q: result: %v", m.Name, ex.Name, err)
+			}
+		}
+	}
+}
+
+func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+func TestCheckParams(t *testing.T) {
+	v, err := NewValidator(OpenRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, method, params string
+		field, msg           string // expected *ParamError; both empty means valid
+	}{
+		{"full cascade", "settings.resolve", `{"cascade":{"system":{"enabled":true,"direction":"both","conflictResolution":"merge","syncIntervalMinutes":1},"organization":null,"user":{"direction":null}}}`, "", ""},
+		{"empty cascade", "settings.resolve", `{"cascade":{}}`, "", ""},
+		{"positional refused when by-name", "settings.resolve", `[{}]`, "", "params must be an object (by name)"},
+		{"cascade missing", "settings.resolve", `{}`, "cascade", "missing"},
+		{"params missing", "settings.resolve", ``, "cascade", "missing"},
+		{"bad direction", "settings.resolve", `{"cascade":{"user":{"direction":"sideways"}}}`, "cascade.user.direction", "must be one of"},
+		{"bad conflict", "settings.resolve", `{"cascade":{"organization":{"conflictResolution":"coin"}}}`, "cascade.organization.conflictResolution", "must be one of"},
+		{"interval too small", "settings.resolve", `{"cascade":{"user":{"syncIntervalMinutes":0}}}`, "cascade.user.syncIntervalMinutes", "minimum"},
+		{"interval too big", "settings.resolve", `{"cascade":{"user":{"syncIntervalMinutes":1441}}}`, "cascade.user.syncIntervalMinutes", "maximum"},
+		{"interval fractional", "settings.resolve", `{"cascade":{"user":{"syncIntervalMinutes":1.5}}}`, "cascade.user.syncIntervalMinutes", "integer"},
+		{"enabled as string", "settings.resolve", `{"cascade":{"system":{"enabled":"yes"}}}`, "cascade.system.enabled", "boolean"},
+		{"unknown scope", "settings.resolve", `{"cascade":{"tenant":{}}}`, "cascade.tenant", "unknown member"},
+		{"unknown param", "settings.resolve", `{"cascade":{},"extra":1}`, "extra", "unknown member"},
+		{"params a string", "settings.resolve", `"x"`, "", "params must be an object or an array"},
+		{"discover without params", "rpc.discover", ``, "", ""},
+		{"discover with []", "rpc.discover", `[]`, "", ""},
+		{"discover with a param", "rpc.discover", `{"x":1}`, "x", "unknown member"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := v.Check(tt.method, json.RawMessage(tt.params))
+			if tt.field == "" && tt.msg == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				if !json.Valid(out) || out[0] != '{' {
+					t.Fatalf("normalized params %q are not an object", out)
+				}
+				return
+			}
+			var pe *ParamError
+			if !errors.As(err, &pe) {
+				t.Fatalf("got %v, want a *ParamError", err)
+			}
+			if pe.Field != tt.field || !strings.Contains(pe.Message, tt.msg) {
+				t.Fatalf("got field %q message %q, want field %q message containing %q", pe.Field, pe.Message, tt.field, tt.msg)
+			}
+		})
+	}
+}
+
+// Every request in examples/*.ndjson is a valid call of a described method.
+func TestExampleFiles(t *testing.T) {
+	files, err := filepath.Glob("../examples/*.ndjson")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no example files found (%v)", err)
+	}
+	v, err := NewValidator(OpenRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		for line := 1; sc.Scan(); line++ {
+			text := bytes.TrimSpace(sc.Bytes())
+			if len(text) == 0 {
+				continue
+			}
+			var req struct {
+				JSONRPC string          `json:"jsonrpc"`
+				Method  string          `json:"method"`
+				Params  json.RawMessage `json:"params"`
+			}
+			if err := json.Unmarshal(text, &req); err != nil {
+				t.Errorf("%s:%d: %v", f, line, err)
+				continue
+			}
+			if req.JSONRPC != "2.0" {
+				t.Errorf("%s:%d: jsonrpc must be \"2.0\"", f, line)
+			}
+			if req.Method == "$/cancelRequest" {
+				continue
+			}
+			if !v.Has(req.Method) {
+				t.Errorf("%s:%d: method %q is not in openrpc.json", f, line, req.Method)
+				continue
+			}
+			if _, err := v.Check(req.Method, req.Params); err != nil {
+				t.Errorf("%s:%d: %v", f, line, err)
+			}
+		}
+	}
+}

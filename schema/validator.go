@@ -1,0 +1,166 @@
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// Validator checks the params of calls against the methods of one OpenRPC
+// document (with the checker of check.go). The document is decoded and each
+// method's schemas are linted on first use, so a process that only answers
+// rpc.discover never pays for it. It is safe for concurrent use.
+type Validator struct {
+	doc     []byte
+	methods map[string]method
+
+	mu      sync.Mutex // guards checker and linted
+	checker *checker
+	linted  map[string]map[string]any
+}
+
+type method struct {
+	index  int
+	byName bool // paramStructure is "by-name": positional params are refused
+	params []param
+}
+
+type param struct {
+	Name     string          `json:"name"`
+	Required bool            `json:"required"`
+	Schema   json.RawMessage `json:"schema"`
+	Ref      string          `json:"$ref"`
+}
+
+// NewValidator reads the methods of an OpenRPC document. Each param must be
+// an inline content descriptor (not a $ref) with a schema.
+func NewValidator(doc []byte) (*Validator, error) {
+	var d struct {
+		Methods []struct {
+			Name           string  `json:"name"`
+			ParamStructure string  `json:"paramStructure"`
+			Params         []param `json:"params"`
+		} `json:"methods"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return nil, fmt.Errorf("schema: reading the OpenRPC document: %w", err)
+	}
+	v := &Validator{doc: doc, methods: map[string]method{}, linted: map[string]map[string]any{}}
+	for i, m := range d.Methods {
+		if _, dup := v.methods[m.Name]; dup {
+			return nil, fmt.Errorf("schema: method %s is described twice", m.Name)
+		}
+		for _, p := range m.Params {
+			if p.Ref != "" || p.Name == "" || len(p.Schema) == 0 {
+				return nil, fmt.Errorf("schema: method %s: every param must be an inline content descriptor with a name and a schema", m.Name)
+			}
+		}
+		v.methods[m.Name] = method{index: i, byName: m.ParamStructure == "by-name", params: m.Params}
+	}
+	return v, nil
+}
+
+// Has reports whether the document describes the method.
+func (v *Validator) Has(name string) bool {
+	_, ok := v.methods[name]
+	return ok
+}
+
+// ParamError is a params validation failure: Field is the dotted path of the
+// offending value from the params object ("cascade.user.direction"; "" for
+// the params as a whole), Message says what is wrong with it.
+type ParamError struct {
+	Field   string
+	Message string
+}
+
+func (e *ParamError) Error() string {
+	if e.Field == "" {
+		return e.Message
+	}
+	return e.Field + ": " + e.Message
+}
+
+// Check validates the params of a call to a described method and returns
+// them as a JSON object: positional params (allowed unless the method's
+// paramStructure is "by-name") are named after their descriptors, and
+// missing params become {}. A failure is a *ParamError.
+func (v *Validator) Check(name string, params json.RawMessage) (json.RawMessage, error) {
+	m, ok := v.methods[name]
+	if !ok {
+		return nil, fmt.Errorf("schema: method %s is not described", name)
+	}
+	params = bytes.TrimSpace(params)
+	switch {
+	case len(params) == 0 || string(params) == "null":
+		params = json.RawMessage("{}")
+	case params[0] == '[':
+		if m.byName {
+			return nil, &ParamError{Message: "params must be an object (by name)"}
+		}
+		var list []json.RawMessage
+		if err := json.Unmarshal(params, &list); err != nil {
+			return nil, &ParamError{Message: "params: " + err.Error()}
+		}
+		if len(list) > len(m.params) {
+			return nil, &ParamError{Message: fmt.Sprintf("at most %d positional params", len(m.params))}
+		}
+		obj := map[string]json.RawMessage{}
+		for i, p := range list {
+			obj[m.params[i].Name] = p
+		}
+		params, _ = json.Marshal(obj)
+	case params[0] != '{':
+		return nil, &ParamError{Message: "params must be an object or an array"}
+	}
+	sch, err := v.paramsSchema(name, m)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(params))
+	dec.UseNumber()
+	var inst any
+	if err := dec.Decode(&inst); err != nil {
+		return nil, &ParamError{Message: "params: " + err.Error()}
+	}
+	if f := v.checker.check(sch, inst, nil); f != nil {
+		return nil, &ParamError{Field: strings.Join(f.path, "."), Message: f.msg}
+	}
+	return params, nil
+}
+
+// paramsSchema builds, once per method, the schema of its params object:
+// each descriptor's schema under its name, the required ones required,
+// nothing else allowed; and refuses schemas the checker cannot evaluate.
+func (v *Validator) paramsSchema(name string, m method) (map[string]any, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if s, ok := v.linted[name]; ok {
+		return s, nil
+	}
+	if v.checker == nil {
+		dec := json.NewDecoder(bytes.NewReader(v.doc))
+		dec.UseNumber()
+		var root any
+		if err := dec.Decode(&root); err != nil {
+			return nil, fmt.Errorf("schema: reading the OpenRPC document: %w", err)
+		}
+		v.checker = &checker{root: root}
+	}
+	props := map[string]any{}
+	required := []any{}
+	for j, p := range m.params {
+		props[p.Name] = map[string]any{"$ref": fmt.Sprintf("#/methods/%d/params/%d/schema", m.index, j)}
+		if p.Required {
+			required = append(required, p.Name)
+		}
+	}
+	s := map[string]any{"type": "object", "properties": props, "required": required, "additionalProperties": false}
+	if err := v.checker.lint(s, map[string]bool{}); err != nil {
+		return nil, fmt.Errorf("schema: params of %s: %w", name, err)
+	}
+	v.linted[name] = s
+	return s, nil
+}
