@@ -8,7 +8,8 @@
 // A Session lives for one RPC request: it is built from the tokens the host
 // sent, may refresh them, and hands the rotated set back through Tokens so the
 // host can persist it. The package holds no storage and no process-wide state
-// beyond what msgraph-sdk-go itself keeps.
+// beyond what msgraph-sdk-go itself keeps, which it sets up once, before the
+// first session, so that sessions never write it (see newGraphClient).
 //
 // Base URLs come only from process-level Endpoints (flags or environment),
 // never from request parameters, so a request can never send a token to a

@@ -81,8 +81,8 @@ func NewSession(ctx context.Context, cfg Config, app App, tok Tokens) (*Session,
 	if err != nil {
 		return nil, &calsync.Error{Kind: calsync.KindInternal, Op: "graph.session", Message: "cannot build the Graph client", Err: err}
 	}
-	// Before the client is built: batch item URLs freeze the base URL
-	// when the client is built.
+	// Before newGraphClient: batch item URLs freeze the base URL when the
+	// client is built.
 	adapter.SetBaseUrl(cfg.Endpoints.Graph)
 	return &Session{tenant: app.Tenant, src: src, adapter: adapter, client: newGraphClient(adapter), counts: counts}, nil
 }
@@ -126,6 +126,13 @@ var sdkGlobals sync.Once
 // lock. The resulting client and adapter are the same as
 // NewGraphServiceClient's: same factories, backing store enabled, baseurl
 // frozen from the adapter.
+//
+// So nothing in this process may call msgraph.NewGraphServiceClient (it
+// would write 3 again), and code that uses the global registries without a
+// session (serialization.SerializeToJson, DeserializeFromJson) must not run
+// alongside the first NewSession. Parsing with kjson directly (calendar,
+// sdk-notes §7) reads only store.BackingStoreFactoryInstance, which is never
+// written now.
 func newGraphClient(adapter *msgraph.GraphRequestAdapter) *msgraph.GraphServiceClient {
 	sdkGlobals.Do(func() {
 		// A throwaway adapter (no request is ever sent with it) so the one

@@ -45,6 +45,17 @@ type ErrorData struct {
 	Op           string       `json:"op,omitempty"`
 	UpstreamCode string       `json:"upstreamCode,omitempty"`
 	LimitBytes   int64        `json:"limitBytes,omitempty"`
+	// Tokens are the user's tokens when they were rotated before the method
+	// failed: the old refresh token may already be spent, so the host must
+	// store these even though the call failed.
+	Tokens any `json:"tokens,omitempty"`
+}
+
+// TokenCarrier is implemented by a method failure that happened after the
+// OAuth tokens were refreshed; errorObject puts them in data.tokens.
+type TokenCarrier interface {
+	error
+	RotatedTokens() any
 }
 
 // errorObject turns any error into a JSON-RPC error object. Errors without a
@@ -74,6 +85,10 @@ func errorObject(err error) *jsonrpc2.Error {
 	d := ErrorData{Kind: k, Retryable: k.Retryable(), Field: e.Field, Op: e.Op, UpstreamCode: e.Code}
 	if e.RetryAfter > 0 {
 		d.RetryAfterMs = e.RetryAfter.Milliseconds()
+	}
+	var tc TokenCarrier
+	if errors.As(err, &tc) {
+		d.Tokens = tc.RotatedTokens()
 	}
 	o := &jsonrpc2.Error{Code: code, Message: msg}
 	o.SetError(d)

@@ -135,3 +135,32 @@ func TestErrorObject(t *testing.T) {
 type errTest string
 
 func (e errTest) Error() string { return string(e) }
+
+type rotatedFailure struct{ err error }
+
+func (f rotatedFailure) Error() string      { return f.err.Error() }
+func (f rotatedFailure) Unwrap() error      { return f.err }
+func (f rotatedFailure) RotatedTokens() any { return map[string]string{"refreshToken": "rt-2"} }
+
+// A failure after a refresh must still hand the rotated tokens to the host,
+// with the kind and code of the underlying failure.
+func TestErrorObjectCarriesRotatedTokens(t *testing.T) {
+	o := errorObject(rotatedFailure{&calsync.Error{Kind: calsync.KindUnavailable, Message: "graph down"}})
+	if o.Code != kindCodes[calsync.KindUnavailable] {
+		t.Fatalf("code %d, want the unavailable code", o.Code)
+	}
+	var d struct {
+		Kind   calsync.Kind      `json:"kind"`
+		Tokens map[string]string `json:"tokens"`
+	}
+	if err := json.Unmarshal(*o.Data, &d); err != nil {
+		t.Fatal(err)
+	}
+	if d.Kind != calsync.KindUnavailable || d.Tokens["refreshToken"] != "rt-2" {
+		t.Fatalf("data = %+v, want kind unavailable with the rotated tokens", d)
+	}
+	plain := errorObject(&calsync.Error{Kind: calsync.KindUnavailable})
+	if strings.Contains(string(*plain.Data), "tokens") {
+		t.Fatalf("data without rotation mentions tokens: %s", *plain.Data)
+	}
+}

@@ -36,6 +36,10 @@ type SyncRunError struct {
 func (e *SyncRunError) Error() string { return e.Err.Error() }
 func (e *SyncRunError) Unwrap() error { return e.Err }
 
+// RotatedTokens hands the tokens to the RPC layer, which sends them in the
+// error's data.tokens.
+func (e *SyncRunError) RotatedTokens() any { return e.Tokens }
+
 // syncRun builds one Graph session for the call, runs the engine over the
 // user's calendar and hands back what the host must persist.
 func syncRun(env Env) func(context.Context, json.RawMessage) (any, error) {
