@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/oro-msync/oro-msync/graphclient"
 	"github.com/oro-msync/oro-msync/rpc"
 	"github.com/oro-msync/oro-msync/schema"
 	calsync "github.com/oro-msync/oro-msync/sync"
@@ -47,9 +48,8 @@ func Methods(env Env) []rpc.Method {
 		{Name: "connection.exchangeCode", Handler: exchangeCode(env)},
 		{Name: "connection.check", Handler: check(env)},
 		{Name: "sync.run", Handler: syncRun(env)},
-		// connection.* (connection.go) and sync.run (syncrun.go) are added
-		// here, one line each, together with their entries in
-		// schema/openrpc.json. Until then they answer -32601.
+		// A new method is one line here plus its entry in
+		// schema/openrpc.json (rpc.Serve refuses undocumented methods).
 	}
 }
 
@@ -73,3 +73,20 @@ func settingsResolve(_ context.Context, params json.RawMessage) (any, error) {
 	}
 	return calsync.Resolve(p.Cascade), nil
 }
+
+// TokensError is a failure that happened after Microsoft issued or rotated
+// the user's tokens (a refresh inside sync.run, a code redeemed by
+// connection.exchangeCode): the host must store Tokens even though the call
+// failed, because the refresh token it holds may already be spent. It wraps
+// the failure, so its kind and code are the failure's; the RPC layer sends
+// the tokens as data.tokens.
+type TokensError struct {
+	Err    error
+	Tokens graphclient.Tokens
+}
+
+func (e *TokensError) Error() string { return e.Err.Error() }
+func (e *TokensError) Unwrap() error { return e.Err }
+
+// RotatedTokens hands the tokens to the RPC layer.
+func (e *TokensError) RotatedTokens() any { return e.Tokens }

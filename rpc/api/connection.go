@@ -93,7 +93,10 @@ func exchangeCode(env Env) func(context.Context, json.RawMessage) (any, error) {
 			if calsync.KindOf(err) == calsync.KindForbidden {
 				return nil, graphclient.MissingScope("User.Read")
 			}
-			return nil, err
+			// The code is spent; the tokens are good. Hand them over so the
+			// host can finish with connection.check instead of a new sign-in.
+			t, _ := s.Tokens()
+			return nil, &TokensError{Err: err, Tokens: t}
 		}
 		if g.TenantID != "" {
 			acct.TenantID = g.TenantID

@@ -170,9 +170,10 @@ type rpcError struct {
 	Code    int64  `json:"code"`
 	Message string `json:"message"`
 	Data    struct {
-		Kind         string `json:"kind"`
-		Field        string `json:"field"`
-		UpstreamCode string `json:"upstreamCode"`
+		Kind         string  `json:"kind"`
+		Field        string  `json:"field"`
+		UpstreamCode string  `json:"upstreamCode"`
+		Tokens       *tokens `json:"tokens"`
 	} `json:"data"`
 }
 
@@ -390,6 +391,23 @@ func TestConnectionLifecycle(t *testing.T) {
 		f.sc.ok("connection.check", map[string]any{"app": app(true), "tokens": tok}, &r)
 		if r.Status != "unavailable" || r.RetryAfterMs != 600000 || r.Kind != "throttled" {
 			t.Fatalf("check = %+v", r)
+		}
+	})
+
+	t.Run("Graph fails after the code is redeemed: the tokens still reach the host", func(t *testing.T) {
+		code, state, expected, verifier := f.signIn()
+		sim.control(t, "POST", "/faults", map[string]any{"method": "GET", "path": "/v1.0/me", "count": 1, "status": 500,
+			"body": `{"error":{"code":"InternalServerError","message":"boom"}}`})
+		defer sim.control(t, "DELETE", "/faults", nil)
+		_, _, e := f.sc.call("connection.exchangeCode", map[string]any{"app": app(true), "code": code, "state": state,
+			"expectedState": expected, "codeVerifier": verifier})
+		if e == nil || e.Data.Kind != "unavailable" || e.Data.Tokens == nil || e.Data.Tokens.RefreshToken == "" {
+			t.Fatalf("exchangeCode error = %+v, want unavailable carrying the new tokens", e)
+		}
+		f.keep(e.Data.Tokens.AccessToken, e.Data.Tokens.RefreshToken)
+		// The host stores them and finishes with a check, no new sign-in.
+		if r := f.check(*e.Data.Tokens); r.Status != "connected" {
+			t.Fatalf("check with the tokens from the error = %+v", r)
 		}
 	})
 

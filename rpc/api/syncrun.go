@@ -25,21 +25,6 @@ type SyncRunResult struct {
 	Tokens *graphclient.Tokens `json:"tokens,omitempty"`
 }
 
-// SyncRunError is a failed sync.run that refreshed the tokens before it
-// failed: the host must store Tokens even though the run failed. It wraps
-// the failure, so its kind and code are the failure's.
-type SyncRunError struct {
-	Err    error
-	Tokens graphclient.Tokens
-}
-
-func (e *SyncRunError) Error() string { return e.Err.Error() }
-func (e *SyncRunError) Unwrap() error { return e.Err }
-
-// RotatedTokens hands the tokens to the RPC layer, which sends them in the
-// error's data.tokens.
-func (e *SyncRunError) RotatedTokens() any { return e.Tokens }
-
 // syncRun builds one Graph session for the call, runs the engine over the
 // user's calendar and hands back what the host must persist.
 func syncRun(env Env) func(context.Context, json.RawMessage) (any, error) {
@@ -56,7 +41,7 @@ func syncRun(env Env) func(context.Context, json.RawMessage) (any, error) {
 		tok, rotated := session.Tokens()
 		if err != nil {
 			if rotated {
-				return nil, &SyncRunError{Err: err, Tokens: tok}
+				return nil, &TokensError{Err: err, Tokens: tok}
 			}
 			return nil, err
 		}
