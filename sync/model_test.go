@@ -1,13 +1,18 @@
-package calsync
+package calsync_test
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	calsync "github.com/oro-msync/oro-msync/sync"
+	"github.com/oro-msync/oro-msync/sync/internal/scenario"
 )
 
 var (
@@ -15,10 +20,17 @@ var (
 	modelSeed  = flag.Uint64("model.seed", 0, "run only this seed of the model-based sync test")
 )
 
-// TestModel drives random edits on both sides, random faults and lost
-// results, then fault-free runs, and checks that both sides agree: every
-// Oro event has exactly one Microsoft copy with the same content and every
-// Microsoft event exactly one Oro event.
+var t0 = scenario.T0
+
+func ptr[T any](v T) *T { return &v }
+
+// TestModel drives random edits on both sides (events the user organizes
+// and attendee copies the user does not), random faults and lost results in
+// one of the three directions, then fault-free runs, and checks the
+// invariants of CONFLICTS.md: on every run, events the user does not
+// organize are never written in Microsoft 365, microsoft_to_oro never writes
+// to Microsoft 365 and oro_to_microsoft never changes Oro; at the end, both
+// sides agree as the direction says (see agree).
 func TestModel(t *testing.T) {
 	first, n := uint64(1), uint64(*modelSeeds)
 	if *modelSeed != 0 {
@@ -31,33 +43,62 @@ func TestModel(t *testing.T) {
 	}
 }
 
+// checkedRemote is the fake with the per-run invariants checked on every
+// write the engine sends.
+type checkedRemote struct {
+	*scenario.Fake
+	dir        calsync.Direction
+	violations []string
+}
+
+func (r *checkedRemote) Apply(ctx context.Context, writes []calsync.Write) ([]calsync.WriteResult, error) {
+	for _, w := range writes {
+		if !r.dir.Pushes() {
+			r.violations = append(r.violations, fmt.Sprintf("%s: %s of %s written to Microsoft 365", r.dir, w.Op, w.OroID))
+		}
+		if ev, ok := r.Event(w.ID); ok && w.Op != calsync.WriteCreate && !ev.IsOrganizer {
+			r.violations = append(r.violations, fmt.Sprintf("%s of %s (oro %s) written although the user does not organize it", w.Op, w.ID, w.OroID))
+		}
+	}
+	return r.Fake.Apply(ctx, writes)
+}
+
+var directions = []calsync.Direction{calsync.DirectionBoth, calsync.DirectionBoth, calsync.DirectionOroToMicrosoft, calsync.DirectionMicrosoftToOro}
+
 func runModel(seed uint64) string {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	clock := &fakeClock{t: t0}
-	remote := newFakeRemote(clock)
-	remote.pageSize = 1 + rng.IntN(4)
-	h := newHost(clock)
-	strategy := ConflictResolutions[rng.IntN(len(ConflictResolutions))]
-	dir := DirectionBoth
-	cascade := Cascade{System: &ScopeSettings{Enabled: ptr(true), Direction: &dir, ConflictResolution: &strategy}}
-	var trace []string
+	clock := scenario.NewClock(t0)
+	fake := scenario.NewFake(clock)
+	fake.PageSize = 1 + rng.IntN(4)
+	h := scenario.NewHost(clock)
+	strategy := calsync.ConflictResolutions[rng.IntN(len(calsync.ConflictResolutions))]
+	dir := directions[rng.IntN(len(directions))]
+	remote := &checkedRemote{Fake: fake, dir: dir}
+	cascade := calsync.Cascade{System: &calsync.ScopeSettings{Enabled: ptr(true), Direction: &dir, ConflictResolution: &strategy}}
+	trace := []string{fmt.Sprintf("direction %s, strategy %s", dir, strategy)}
+	// attendee copies deleted in Oro: they stay in Microsoft 365
+	declined := map[string]bool{}
 	nextOro := 0
 	when := func() (string, string) {
 		d := time.Date(2026, 1, 10+rng.IntN(20), 8+rng.IntN(8), 0, 0, 0, time.UTC)
 		return d.Format(time.RFC3339), d.Add(time.Hour).Format(time.RFC3339)
 	}
-	sync := func(faults bool) (Result, error) {
-		mode := ModeIncremental
-		if h.state == nil || h.state.NeedsFull || rng.IntN(10) == 0 {
-			mode = ModeFull
+	sync := func(faults bool) (calsync.Result, error) {
+		mode := calsync.ModeIncremental
+		if h.State == nil || h.State.NeedsFull || rng.IntN(10) == 0 {
+			mode = calsync.ModeFull
 		}
-		opts := Options{AllowMassDelete: true}
-		req := h.request(mode, cascade, opts)
-		res, err := Run(context.Background(), req, remote, RunOptions{Now: clock.Now, ApplyChunk: 5})
+		req := h.Request(mode, cascade, calsync.Options{AllowMassDelete: true})
+		res, err := calsync.Run(context.Background(), req, remote, calsync.RunOptions{Now: clock.Now, ApplyChunk: 5})
 		lost := faults && rng.IntN(4) == 0
 		trace = append(trace, fmt.Sprintf("sync %s faults=%v lost=%v err=%v status=%s ops=%d issues=%d", mode, faults, lost, err, res.Status, len(res.Operations), len(res.Issues)))
+		for _, op := range res.Operations {
+			if !dir.Pulls() && op.Op != calsync.OpLink {
+				remote.violations = append(remote.violations, fmt.Sprintf("%s: Oro operation %s oro=%s ms=%s (%s)", dir, op.Op, op.OroID, op.RemoteID, op.Reason))
+			}
+		}
 		if err == nil && !lost {
-			h.apply(req, res)
+			h.Apply(req, res)
 		}
 		return res, err
 	}
@@ -70,20 +111,24 @@ func runModel(seed uint64) string {
 			nextOro++
 			s, e := when()
 			id := fmt.Sprintf("e%d", nextOro)
-			h.add(Event{ID: id, Title: fmt.Sprintf("oro-%d", nextOro), Start: s, End: e})
+			h.Add(calsync.Event{ID: id, Title: fmt.Sprintf("oro-%d", nextOro), Start: s, End: e})
 			trace = append(trace, "oro add "+id)
-		case k < 4 && len(h.events) > 0:
-			id := pick(rng, sortedKeys(h.events))
-			if h.events[id].Deleted {
+		case k < 4 && len(h.Events) > 0:
+			id := pick(rng, slices.Sorted(maps.Keys(h.Events)))
+			ev := h.Events[id]
+			if ev.Deleted {
 				continue
 			}
 			if rng.IntN(4) == 0 {
-				h.remove(id)
+				if ev.Link != nil && ev.Link.ReadOnly {
+					declined[ev.Link.RemoteID] = true
+				}
+				h.Remove(id)
 				trace = append(trace, "oro delete "+id)
 				continue
 			}
 			v := rng.IntN(1000)
-			h.edit(id, func(ev *Event) {
+			h.Edit(id, func(ev *calsync.Event) {
 				if rng.IntN(2) == 0 {
 					ev.Title = fmt.Sprintf("oro-edit-%d", v)
 				} else {
@@ -93,46 +138,59 @@ func runModel(seed uint64) string {
 			trace = append(trace, "oro edit "+id)
 		case k < 5:
 			s, _ := time.Parse(time.RFC3339, "2026-01-15T10:00:00Z")
-			id := remote.Seed(RemoteEvent{Subject: fmt.Sprintf("ms-%d", rng.IntN(1000)), IsOrganizer: true, Start: s, End: s.Add(time.Hour)})
-			trace = append(trace, "ms add "+id)
-		case k < 7 && len(remote.events) > 0:
-			id := pick(rng, sortedKeys(remote.events))
+			organizer := rng.IntN(3) > 0
+			id := fake.Seed("", calsync.RemoteEvent{Subject: fmt.Sprintf("ms-%d", rng.IntN(1000)), IsOrganizer: organizer, Start: s, End: s.Add(time.Hour)})
+			trace = append(trace, fmt.Sprintf("ms add %s organizer=%v", id, organizer))
+		case k < 7 && len(fake.Events()) > 0:
+			id := pick(rng, ids(fake.Events()))
 			if rng.IntN(4) == 0 {
-				remote.Delete(id)
+				fake.Delete(id)
 				trace = append(trace, "ms delete "+id)
 				continue
 			}
-			v := rng.IntN(1000)
-			remote.Edit(id, func(ev *RemoteEvent) {
-				if rng.IntN(2) == 0 {
-					ev.Subject = fmt.Sprintf("ms-edit-%d", v)
-				} else {
-					ev.Body = fmt.Sprintf("body-%d", v)
-				}
-			})
+			editRemote(rng, fake, id)
 			trace = append(trace, "ms edit "+id)
 		case k < 8:
 			f := faults[rng.IntN(len(faults))]
-			remote.Fault(f)
+			fake.Fault(f)
 			trace = append(trace, "fault "+f)
 		default:
 			sync(true)
 		}
 	}
-	remote.faults = nil
+	fake.ClearFaults()
+	// One-way directions leave the other side's changes alone; touching
+	// every event on the source side makes the final state predictable.
+	switch dir {
+	case calsync.DirectionOroToMicrosoft:
+		for _, id := range slices.Sorted(maps.Keys(h.Events)) {
+			if !h.Events[id].Deleted {
+				h.Edit(id, func(ev *calsync.Event) { ev.Title += " (final)" })
+			}
+		}
+		trace = append(trace, "oro edit every event")
+	case calsync.DirectionMicrosoftToOro:
+		for _, id := range ids(fake.Events()) {
+			editRemote(rng, fake, id)
+		}
+		trace = append(trace, "ms edit every event")
+	}
 	for i := 0; ; i++ {
 		res, err := sync(false)
 		if err != nil {
 			return fmt.Sprintf("fault-free run failed: %v\n%s", err, strings.Join(trace, "\n"))
 		}
-		if res.Status == StatusCompleted && len(res.Issues) == 0 {
+		if res.Status == calsync.StatusCompleted && len(res.Issues) == 0 {
 			break
 		}
 		if i == 3 {
 			return fmt.Sprintf("no clean run after faults stopped\n%s", strings.Join(trace, "\n"))
 		}
 	}
-	if msg := agree(h, remote); msg != "" {
+	if len(remote.violations) > 0 {
+		return strings.Join(remote.violations, "\n") + "\n" + strings.Join(trace, "\n")
+	}
+	if msg := agree(h, fake, dir, declined); msg != "" {
 		return msg + "\n" + strings.Join(trace, "\n")
 	}
 	return ""
@@ -140,33 +198,71 @@ func runModel(seed uint64) string {
 
 func pick(rng *rand.Rand, keys []string) string { return keys[rng.IntN(len(keys))] }
 
-// agree checks that both sides hold the same events, one to one.
-func agree(h *host, remote *fakeRemote) string {
+func ids(evs []calsync.RemoteEvent) []string {
+	out := make([]string, len(evs))
+	for i, ev := range evs {
+		out[i] = ev.ID
+	}
+	return out
+}
+
+func editRemote(rng *rand.Rand, fake *scenario.Fake, id string) {
+	v := rng.IntN(1000)
+	fake.Edit(id, func(ev *calsync.RemoteEvent) {
+		if rng.IntN(2) == 0 {
+			ev.Subject = fmt.Sprintf("ms-edit-%d", v)
+		} else {
+			ev.Body = fmt.Sprintf("body-%d", v)
+		}
+	})
+}
+
+// agree checks the final state after the fault-free runs:
+//   - no Oro event is pending, and no two Oro events share a Microsoft copy;
+//   - a linked Oro event's copy exists and has the same content;
+//   - both and oro_to_microsoft: every live Oro event is linked, and no
+//     Microsoft event carries the Oro id of an event that is not linked to
+//     it (no duplicate, nothing leaked);
+//   - both and microsoft_to_oro: every Microsoft event has an Oro event,
+//     except (both) attendee copies deleted in Oro, which stay in
+//     Microsoft 365 unlinked.
+func agree(h *scenario.Host, fake *scenario.Fake, dir calsync.Direction, declined map[string]bool) string {
 	linked := map[string]string{}
-	for _, id := range sortedKeys(h.events) {
-		e := h.events[id]
-		if e.Deleted || e.dirty {
-			return fmt.Sprintf("oro %s still pending (deleted=%v dirty=%v)", id, e.Deleted, e.dirty)
+	for _, id := range slices.Sorted(maps.Keys(h.Events)) {
+		e := h.Events[id]
+		if e.Deleted || e.Dirty {
+			return fmt.Sprintf("oro %s still pending (deleted=%v dirty=%v)", id, e.Deleted, e.Dirty)
 		}
 		if e.Link == nil {
-			return fmt.Sprintf("oro %s has no link", id)
+			if dir.Pushes() {
+				return fmt.Sprintf("oro %s has no link", id)
+			}
+			continue // microsoft_to_oro: Oro's own events stay in Oro
 		}
 		if other, dup := linked[e.Link.RemoteID]; dup {
 			return fmt.Sprintf("oro %s and %s both linked to %s (duplicate in Oro)", other, id, e.Link.RemoteID)
 		}
 		linked[e.Link.RemoteID] = id
-		r, ok := remote.events[e.Link.RemoteID]
+		r, ok := fake.Event(e.Link.RemoteID)
 		if !ok {
 			return fmt.Sprintf("oro %s linked to missing %s", id, e.Link.RemoteID)
 		}
-		oc, _ := parseContent(e.Event)
-		if oc.hash() != remoteContent(r).hash() {
-			return fmt.Sprintf("oro %s %+v differs from %s %+v", id, oc, r.ID, remoteContent(r))
+		if calsync.ContentHash(e.Event) != calsync.RemoteContentHash(r) {
+			return fmt.Sprintf("oro %s %q@%s differs from %s %q@%s", id, e.Title, e.Location, r.ID, r.Subject, r.Location)
 		}
 	}
-	for id := range remote.events {
-		if _, ok := linked[id]; !ok {
-			return fmt.Sprintf("microsoft %s has no Oro event (duplicate or lost)", id)
+	for _, r := range fake.Events() {
+		oro, ok := linked[r.ID]
+		switch {
+		case ok && r.OroID != "" && r.OroID != oro:
+			return fmt.Sprintf("microsoft %s carries oro id %s but is linked to %s", r.ID, r.OroID, oro)
+		case ok:
+		case dir.Pushes() && r.OroID != "":
+			return fmt.Sprintf("microsoft %s carries oro id %s but no Oro event is linked to it (duplicate or leaked)", r.ID, r.OroID)
+		case !dir.Pulls():
+		case declined[r.ID] && !r.IsOrganizer && dir == calsync.DirectionBoth:
+		default:
+			return fmt.Sprintf("microsoft %s has no Oro event (duplicate or lost)", r.ID)
 		}
 	}
 	return ""

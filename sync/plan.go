@@ -140,6 +140,12 @@ func decide(p *pairInput, cfg planConfig) decision {
 		return decision{pull: OpCreate, target: rcont, reason: ReasonMicrosoftCreated}
 	}
 
+	if p.oro.Deleted && p.link() == nil && !p.ours {
+		// A tombstone of an event never linked, and no copy of ours in
+		// Microsoft 365 (a lost result's create would have been paired by
+		// our Oro id or transactionId): nothing to delete anywhere.
+		return decision{}
+	}
 	switch {
 	case oc == created && rc == created: // matched by iCalendar UID: no base
 		if rcont.hash() == p.oroC.hash() {
@@ -304,7 +310,7 @@ func merge(p *pairInput, cfg planConfig, rcont content) decision {
 	d := decision{target: target, reason: ReasonConflictMerged, conflict: "merged"}
 	if target.hash() != rcont.hash() {
 		w := pushEdit(p, cfg, target, ReasonConflictMerged, "merged")
-		if w.issue != nil { // cannot write Microsoft: Microsoft's copy wins
+		if w.write == "" { // cannot write Microsoft (not organizer, invalid): its copy stays, as pushEdit says
 			return w
 		}
 		d.write, d.fields = w.write, w.fields

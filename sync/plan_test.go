@@ -7,6 +7,9 @@ import (
 	"time"
 )
 
+// t0 is the fixed time of the planner tests.
+var t0 = time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
+
 // pairFor builds a planner input: an Oro event and its Microsoft copy, both
 // synced as "base", then changed as oro and ms say ("", "edit", "delete").
 func pairFor(oro, ms string, oroAt, msAt time.Time, organizer bool) *pairInput {
@@ -122,6 +125,29 @@ func TestMergeTakesEachSidesFields(t *testing.T) {
 	}
 	if len(d.fields) != 1 || d.fields[0] != "subject" {
 		t.Errorf("fields sent to Microsoft: %v, want [subject]", d.fields)
+	}
+}
+
+// TestMergeNotOrganizer: a merge never half-applies to an event the user
+// does not organize; Microsoft's copy is pulled whole (found by TestModel,
+// seed 418: Oro kept its location while Microsoft 365 kept its own).
+func TestMergeNotOrganizer(t *testing.T) {
+	p := pairFor("edit", "edit", t0, t0, false)
+	d := decide(p, planConfig{dir: DirectionBoth, strategy: ConflictMerge})
+	if d.write != "" || d.pull != OpUpdate || d.target != remoteContent(p.remote) {
+		t.Fatalf("got write=%q pull=%q target=%+v, want Microsoft's copy pulled", d.write, d.pull, d.target)
+	}
+}
+
+// TestUnlinkedTombstone: an Oro event deleted before any result linked it,
+// with no copy of ours in Microsoft 365, deletes nothing (there is no id to
+// delete).
+func TestUnlinkedTombstone(t *testing.T) {
+	p := &pairInput{oro: &Event{ID: "e1", Deleted: true}, remoteS: remoteUnknown}
+	for _, dir := range []Direction{DirectionBoth, DirectionOroToMicrosoft, DirectionMicrosoftToOro} {
+		if d := decide(p, planConfig{dir: dir, strategy: ConflictOroWins}); d.write != "" || d.pull != "" || d.issue != nil {
+			t.Errorf("%s: %+v, want nothing", dir, d)
+		}
 	}
 }
 

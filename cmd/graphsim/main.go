@@ -50,8 +50,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	clientID := fs.String("client-id", defaultClientID, "client id of the registered OAuth app")
 	secret := fs.String("client-secret", defaultClientSecret, "client secret of the registered OAuth app")
 	redirect := fs.String("redirect-uri", defaultRedirectURI, "redirect URI of the registered OAuth app")
-	latency := fs.Duration("latency", 0, "latency added to every identity and Graph request")
-	itemLatency := fs.Duration("batch-item-latency", 0, "latency added to every $batch item")
+	latency := fs.Duration("latency", 0, "service time of every identity and Graph request (a Graph request holds its mailbox concurrency slot meanwhile)")
+	itemLatency := fs.Duration("batch-item-latency", 0, "service time of every $batch item (holding a mailbox slot, at most 4 items at once)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

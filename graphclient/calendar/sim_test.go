@@ -85,9 +85,9 @@ func newFixture(t testing.TB, opts graphsim.Options) *fixture {
 
 // mailboxMeter measures, below the SDK, the peak number of requests running
 // against the mailbox: a request counts one, a $batch as many as Graph runs
-// of it at once (its items, at most 4). The simulator only counts a request
-// while it is being processed, not while its latency elapses, so this is the
-// stricter check of the 4-request limit.
+// of it at once (its items, at most 4). The simulator throttles the same
+// limit server-side; measuring it here as well shows the client's own peak,
+// not only whether it went over.
 type mailboxMeter struct {
 	base http.RoundTripper
 

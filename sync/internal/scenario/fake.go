@@ -1,67 +1,47 @@
-package calsync
+package scenario
 
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	calsync "github.com/oro-msync/oro-msync/sync"
 )
 
-// fakeClock is the injected clock of scenario and model tests; every Remote
-// call advances it by the fake's latency.
-type fakeClock struct{ t time.Time }
-
-func (c *fakeClock) Now() time.Time          { return c.t }
-func (c *fakeClock) Advance(d time.Duration) { c.t = c.t.Add(d) }
-
-// scenarioRemote is a Remote with the controls scenario tests need. The
-// in-memory fake implements it; a wrapper around the Graph simulator can
-// too, so the same scenarios run against both.
-type scenarioRemote interface {
-	Remote
-	RequestCounter
-	// Seed creates an event as a Microsoft 365 user would and returns its id.
-	Seed(ev RemoteEvent) string
-	// Edit changes an event as a Microsoft 365 user would.
-	Edit(id string, fn func(*RemoteEvent))
-	Delete(id string)
-	// Events returns every event, ordered by id.
-	Events() []RemoteEvent
-	// Fault queues a fault for the next matching request (see fakeRemote.Fault).
-	Fault(spec string)
-	// TakeLog returns the requests made since the last call.
-	TakeLog() []string
-}
-
-// fakeRemote is an in-memory Microsoft 365 calendar faithful to the Graph
+// Fake is an in-memory Microsoft 365 calendar faithful to the Graph
 // facts the engine depends on: changeKey and ETag change on every write,
 // delta rounds page, replay, repeat items, report deletions and
 // out-of-window changes as @removed, expire (410), If-Match answers 412,
 // throttling carries Retry-After (and Apply retries it, as graphclient
 // does), a create repeated with the same transactionId returns the first
 // event.
-type fakeRemote struct {
-	clock    *fakeClock
-	latency  time.Duration
-	pageSize int
-	events   map[string]*RemoteEvent
-	nextID   int
-	version  int
+type Fake struct {
+	// PageSize is the number of items per delta page (default 3).
+	PageSize int
+
+	clock   *Clock
+	latency time.Duration
+	events  map[string]*calsync.RemoteEvent
+	nextID  int
+	version int
 	// changes is the change log; a delta token is a position in it.
 	changes    []string
 	generation int // bumped by a 410 fault: older tokens expire
-	rounds     map[string][]RemoteEvent
+	rounds     map[string][]calsync.RemoteEvent
 	txids      map[string]string
 	faults     []string
 	log        []string
 	counts     map[string]int
 }
 
-func newFakeRemote(clock *fakeClock) *fakeRemote {
-	return &fakeRemote{clock: clock, latency: 100 * time.Millisecond, pageSize: 3,
-		events: map[string]*RemoteEvent{}, rounds: map[string][]RemoteEvent{}, txids: map[string]string{}, counts: map[string]int{}}
+// NewFake returns an empty calendar whose requests advance clock by 100ms.
+func NewFake(clock *Clock) *Fake {
+	return &Fake{clock: clock, latency: 100 * time.Millisecond, PageSize: 3,
+		events: map[string]*calsync.RemoteEvent{}, rounds: map[string][]calsync.RemoteEvent{}, txids: map[string]string{}, counts: map[string]int{}}
 }
 
 // Fault queues one fault: "delta 410", "delta 503", "delta replay"
@@ -72,7 +52,7 @@ func newFakeRemote(clock *fakeClock) *fakeRemote {
 // (someone else changes the event first), "write reject".
 //
 // "latency 400ms" sets the time every request takes from now on.
-func (f *fakeRemote) Fault(spec string) {
+func (f *Fake) Fault(spec string) {
 	if v, ok := strings.CutPrefix(spec, "latency "); ok {
 		f.latency, _ = time.ParseDuration(v)
 		return
@@ -80,7 +60,7 @@ func (f *fakeRemote) Fault(spec string) {
 	f.faults = append(f.faults, spec)
 }
 
-func (f *fakeRemote) takeFault(prefix string) string {
+func (f *Fake) takeFault(prefix string) string {
 	for i, s := range f.faults {
 		if strings.HasPrefix(s, prefix+" ") {
 			f.faults = slices.Delete(f.faults, i, i+1)
@@ -90,25 +70,29 @@ func (f *fakeRemote) takeFault(prefix string) string {
 	return ""
 }
 
-func (f *fakeRemote) request(kind, line string) {
+func (f *Fake) request(kind, line string) {
 	f.clock.Advance(f.latency)
 	f.counts[kind]++
 	f.log = append(f.log, line)
 }
 
-func (f *fakeRemote) GraphRequests() map[string]int { return maps2(f.counts) }
+// GraphRequests counts the requests by kind (calsync.RequestCounter).
+func (f *Fake) GraphRequests() map[string]int { return maps.Clone(f.counts) }
 
-func maps2(m map[string]int) map[string]int {
-	out := make(map[string]int, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
+// TakeLog returns the requests made since the last call.
+func (f *Fake) TakeLog() []string { l := f.log; f.log = nil; return l }
 
-func (f *fakeRemote) TakeLog() []string { l := f.log; f.log = nil; return l }
+// ClearFaults drops every queued fault.
+func (f *Fake) ClearFaults() { f.faults = nil }
 
-func (f *fakeRemote) touch(ev *RemoteEvent) {
+// Name returns s: the fake's ids, changeKeys and links are readable and
+// sort in creation order.
+func (f *Fake) Name(s string) string { return s }
+
+// Ordered reports true: the fake's ids sort in creation order.
+func (f *Fake) Ordered() bool { return true }
+
+func (f *Fake) touch(ev *calsync.RemoteEvent) {
 	f.version++
 	ev.ChangeKey = "ck" + strconv.Itoa(f.version)
 	ev.ETag = `W/"` + ev.ChangeKey + `"`
@@ -116,7 +100,9 @@ func (f *fakeRemote) touch(ev *RemoteEvent) {
 	f.changes = append(f.changes, ev.ID)
 }
 
-func (f *fakeRemote) Seed(ev RemoteEvent) string {
+// Seed creates an event as a Microsoft 365 user would and returns its id
+// (ref, the script's name for it, is not needed: ids are readable).
+func (f *Fake) Seed(_ string, ev calsync.RemoteEvent) string {
 	f.nextID++
 	ev.ID = fmt.Sprintf("AAMk%03d", f.nextID)
 	if ev.ICalUID == "" {
@@ -128,30 +114,36 @@ func (f *fakeRemote) Seed(ev RemoteEvent) string {
 	return ev.ID
 }
 
-func (f *fakeRemote) Edit(id string, fn func(*RemoteEvent)) {
+// Edit changes an event as a Microsoft 365 user would.
+func (f *Fake) Edit(id string, fn func(*calsync.RemoteEvent)) {
 	ev := f.events[id]
 	fn(ev)
 	f.touch(ev)
 }
 
-func (f *fakeRemote) Delete(id string) {
+// Delete deletes an event as a Microsoft 365 user would.
+func (f *Fake) Delete(id string) {
 	delete(f.events, id)
 	f.changes = append(f.changes, id)
 }
 
-func (f *fakeRemote) Events() []RemoteEvent {
-	var out []RemoteEvent
+// Events returns every event, ordered by id.
+func (f *Fake) Events() []calsync.RemoteEvent {
+	var out []calsync.RemoteEvent
 	for _, id := range sortedKeys(f.events) {
 		out = append(out, *f.events[id])
 	}
 	return out
 }
 
-func inWindow(w Window, ev *RemoteEvent) bool { return w.overlaps(ev.Start, ev.End) }
+func inWindow(w calsync.Window, ev *calsync.RemoteEvent) bool {
+	return ev.Start.Before(w.End) && ev.End.After(w.Start)
+}
 
-func (f *fakeRemote) Delta(ctx context.Context, w Window, link string) (DeltaPage, error) {
+// Delta implements calsync.Remote.
+func (f *Fake) Delta(ctx context.Context, w calsync.Window, link string) (calsync.DeltaPage, error) {
 	if err := ctx.Err(); err != nil {
-		return DeltaPage{}, err
+		return calsync.DeltaPage{}, err
 	}
 	short := link
 	if short == "" {
@@ -162,10 +154,10 @@ func (f *fakeRemote) Delta(ctx context.Context, w Window, link string) (DeltaPag
 	case "410":
 		f.generation++
 		f.log = append(f.log, "  -> 410 SyncStateNotFound")
-		return DeltaPage{}, &Error{Kind: KindResyncRequired, Op: "graph.delta", Code: "SyncStateNotFound", Message: "sync state not found"}
+		return calsync.DeltaPage{}, &calsync.Error{Kind: calsync.KindResyncRequired, Op: "graph.delta", Code: "SyncStateNotFound", Message: "sync state not found"}
 	case "503":
 		f.log = append(f.log, "  -> 503")
-		return DeltaPage{}, &Error{Kind: KindUnavailable, Op: "graph.delta", RetryAfter: 30 * time.Second, Message: "service unavailable"}
+		return calsync.DeltaPage{}, &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.delta", RetryAfter: 30 * time.Second, Message: "service unavailable"}
 	case "replay":
 		f.faults = append(f.faults, "round replay")
 	case "dupes":
@@ -176,7 +168,7 @@ func (f *fakeRemote) Delta(ctx context.Context, w Window, link string) (DeltaPag
 	if strings.HasPrefix(link, "next/") {
 		return f.page(link)
 	}
-	var items []RemoteEvent
+	var items []calsync.RemoteEvent
 	if link == "" {
 		for _, id := range sortedKeys(f.events) {
 			if ev := f.events[id]; inWindow(w, ev) {
@@ -187,7 +179,7 @@ func (f *fakeRemote) Delta(ctx context.Context, w Window, link string) (DeltaPag
 		var gen, pos int
 		if _, err := fmt.Sscanf(link, "delta/%d/%d", &gen, &pos); err != nil || gen != f.generation {
 			f.log = append(f.log, "  -> 410 SyncStateNotFound")
-			return DeltaPage{}, &Error{Kind: KindResyncRequired, Op: "graph.delta", Code: "SyncStateNotFound", Message: "sync state not found"}
+			return calsync.DeltaPage{}, &calsync.Error{Kind: calsync.KindResyncRequired, Op: "graph.delta", Code: "SyncStateNotFound", Message: "sync state not found"}
 		}
 		seen := map[string]bool{}
 		for _, id := range f.changes[pos:] {
@@ -198,10 +190,10 @@ func (f *fakeRemote) Delta(ctx context.Context, w Window, link string) (DeltaPag
 			if ev, ok := f.events[id]; ok && inWindow(w, ev) {
 				items = append(items, *ev)
 			} else {
-				items = append(items, RemoteEvent{ID: id, Removed: true})
+				items = append(items, calsync.RemoteEvent{ID: id, Removed: true})
 			}
 		}
-		slices.SortFunc(items, func(a, b RemoteEvent) int { return strings.Compare(a.ID, b.ID) })
+		slices.SortFunc(items, func(a, b calsync.RemoteEvent) int { return strings.Compare(a.ID, b.ID) })
 	}
 	end := len(f.changes)
 	mode := f.takeFault("round")
@@ -214,14 +206,14 @@ func (f *fakeRemote) Delta(ctx context.Context, w Window, link string) (DeltaPag
 	first := "next/" + key + "/0/" + strconv.Itoa(f.generation) + "/" + strconv.Itoa(end)
 	if mode == "dupes" {
 		f.log = append(f.log, "  -> 200 empty page")
-		return DeltaPage{NextLink: first + "/dupes"}, nil
+		return calsync.DeltaPage{NextLink: first + "/dupes"}, nil
 	} else if mode == "endless" {
-		return DeltaPage{NextLink: first + "/endless"}, nil
+		return calsync.DeltaPage{NextLink: first + "/endless"}, nil
 	}
 	return f.page(first)
 }
 
-func (f *fakeRemote) page(link string) (DeltaPage, error) {
+func (f *Fake) page(link string) (calsync.DeltaPage, error) {
 	parts := strings.Split(link, "/")
 	items := f.rounds[parts[1]]
 	off, _ := strconv.Atoi(parts[2])
@@ -232,37 +224,39 @@ func (f *fakeRemote) page(link string) (DeltaPage, error) {
 	}
 	if flag == "/endless" {
 		f.log = append(f.log, "  -> 200 same page again")
-		return DeltaPage{Events: items[:min(1, len(items))], NextLink: fmt.Sprintf("next/%s/%d/%s/%s%s", parts[1], off+1, gen, end, flag)}, nil
+		return calsync.DeltaPage{Events: items[:min(1, len(items))], NextLink: fmt.Sprintf("next/%s/%d/%s/%s%s", parts[1], off+1, gen, end, flag)}, nil
 	}
-	hi := min(off+f.pageSize, len(items))
+	hi := min(off+f.PageSize, len(items))
 	page := slices.Clone(items[off:hi])
 	if flag == "/dupes" && off > 0 {
-		page = append([]RemoteEvent{items[off-1]}, page...)
+		page = append([]calsync.RemoteEvent{items[off-1]}, page...)
 	}
 	f.log = append(f.log, fmt.Sprintf("  -> 200 %d items", len(page)))
 	if hi < len(items) {
-		return DeltaPage{Events: page, NextLink: fmt.Sprintf("next/%s/%d/%s/%s%s", parts[1], hi, gen, end, flag)}, nil
+		return calsync.DeltaPage{Events: page, NextLink: fmt.Sprintf("next/%s/%d/%s/%s%s", parts[1], hi, gen, end, flag)}, nil
 	}
-	return DeltaPage{Events: page, DeltaLink: "delta/" + gen + "/" + end}, nil
+	return calsync.DeltaPage{Events: page, DeltaLink: "delta/" + gen + "/" + end}, nil
 }
 
-func (f *fakeRemote) Get(ctx context.Context, id string) (RemoteEvent, error) {
+// Get implements calsync.Remote.
+func (f *Fake) Get(ctx context.Context, id string) (calsync.RemoteEvent, error) {
 	f.request("get", "GET event "+id)
 	if f.takeFault("get") == "503" {
 		f.log = append(f.log, "  -> 503")
-		return RemoteEvent{}, &Error{Kind: KindUnavailable, Op: "graph.getEvent", Message: "service unavailable"}
+		return calsync.RemoteEvent{}, &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.getEvent", Message: "service unavailable"}
 	}
 	ev, ok := f.events[id]
 	if !ok {
 		f.log = append(f.log, "  -> 404")
-		return RemoteEvent{}, &Error{Kind: KindNotFound, Op: "graph.getEvent", Message: "not found"}
+		return calsync.RemoteEvent{}, &calsync.Error{Kind: calsync.KindNotFound, Op: "graph.getEvent", Message: "not found"}
 	}
 	return *ev, nil
 }
 
-func (f *fakeRemote) FindByOroID(ctx context.Context, oroID string) ([]RemoteEvent, error) {
+// FindByOroID implements calsync.Remote.
+func (f *Fake) FindByOroID(ctx context.Context, oroID string) ([]calsync.RemoteEvent, error) {
 	f.request("find", "GET events?$filter=oroId eq "+oroID)
-	var out []RemoteEvent
+	var out []calsync.RemoteEvent
 	for _, ev := range f.Events() {
 		if ev.OroID == oroID {
 			out = append(out, ev)
@@ -271,8 +265,9 @@ func (f *fakeRemote) FindByOroID(ctx context.Context, oroID string) ([]RemoteEve
 	return out, nil
 }
 
-func (f *fakeRemote) Apply(ctx context.Context, writes []Write) ([]WriteResult, error) {
-	var results []WriteResult
+// Apply implements calsync.Remote, in batches of 20.
+func (f *Fake) Apply(ctx context.Context, writes []calsync.Write) ([]calsync.WriteResult, error) {
+	var results []calsync.WriteResult
 	for b := 0; b < len(writes); b += 20 {
 		batch := writes[b:min(b+20, len(writes))]
 		f.request("batch", fmt.Sprintf("POST $batch (%d)", len(batch)))
@@ -283,7 +278,7 @@ func (f *fakeRemote) Apply(ctx context.Context, writes []Write) ([]WriteResult, 
 	return results, nil
 }
 
-func (f *fakeRemote) write(w Write) WriteResult {
+func (f *Fake) write(w calsync.Write) calsync.WriteResult {
 	desc := string(w.Op) + " " + w.OroID
 	if w.ID != "" {
 		desc += " " + w.ID
@@ -292,9 +287,9 @@ func (f *fakeRemote) write(w Write) WriteResult {
 		desc += " [" + strings.Join(w.Fields, ",") + "]"
 	}
 	fault := f.takeFault("write")
-	fail := func(status string, err *Error) WriteResult {
+	fail := func(status string, err *calsync.Error) calsync.WriteResult {
 		f.log = append(f.log, "  "+desc+" -> "+status)
-		return WriteResult{Key: w.Key, Err: err}
+		return calsync.WriteResult{Key: w.Key, Err: err}
 	}
 	switch fault {
 	case "429":
@@ -304,45 +299,45 @@ func (f *fakeRemote) write(w Write) WriteResult {
 		f.counts["batch"]++
 		f.log = append(f.log, "  retry POST $batch (1)")
 	case "503":
-		return fail("503", &Error{Kind: KindUnavailable, Op: "graph.batch", RetryAfter: 10 * time.Second, Message: "service unavailable"})
+		return fail("503", &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.batch", RetryAfter: 10 * time.Second, Message: "service unavailable"})
 	case "reject":
-		return fail("400", &Error{Kind: KindRejected, Op: "graph.batch", Message: "invalid event"})
+		return fail("400", &calsync.Error{Kind: calsync.KindRejected, Op: "graph.batch", Message: "invalid event"})
 	case "412":
 		if ev, ok := f.events[w.ID]; ok {
 			ev.Location += " (moved)"
 			f.touch(ev)
 		}
 	}
-	var res WriteResult
+	var res calsync.WriteResult
 	switch w.Op {
-	case WriteCreate:
+	case calsync.WriteCreate:
 		if id, ok := f.txids[w.TransactionID]; ok && f.events[id] != nil {
 			ev := *f.events[id]
 			f.log = append(f.log, "  "+desc+" -> 201 (transactionId seen: "+id+")")
-			return WriteResult{Key: w.Key, Event: &ev}
+			return calsync.WriteResult{Key: w.Key, Event: &ev}
 		}
 		ev := w.Event
 		ev.IsOrganizer = true
-		id := f.Seed(ev)
+		id := f.Seed("", ev)
 		f.txids[w.TransactionID] = id
 		f.events[id].TransactionID = w.TransactionID
 		out := *f.events[id]
-		res = WriteResult{Key: w.Key, Event: &out}
+		res = calsync.WriteResult{Key: w.Key, Event: &out}
 		desc += " -> " + id
 	default:
 		ev, ok := f.events[w.ID]
 		if !ok {
-			return fail("404", &Error{Kind: KindNotFound, Op: "graph.batch", Message: "not found"})
+			return fail("404", &calsync.Error{Kind: calsync.KindNotFound, Op: "graph.batch", Message: "not found"})
 		}
 		if w.IfMatch != "" && w.IfMatch != ev.ETag {
-			return fail("412", &Error{Kind: KindConflict, Op: "graph.batch", Code: "ErrorIrresolvableConflict", Message: "change key mismatch"})
+			return fail("412", &calsync.Error{Kind: calsync.KindConflict, Op: "graph.batch", Code: "ErrorIrresolvableConflict", Message: "change key mismatch"})
 		}
 		if !ev.IsOrganizer {
-			return fail("403 (not organizer: the engine must never try this)", &Error{Kind: KindForbidden, Op: "graph.batch", Message: "not organizer"})
+			return fail("403 (not organizer: the engine must never try this)", &calsync.Error{Kind: calsync.KindForbidden, Op: "graph.batch", Message: "not organizer"})
 		}
-		if w.Op == WriteDelete {
+		if w.Op == calsync.WriteDelete {
 			f.Delete(w.ID)
-			res = WriteResult{Key: w.Key}
+			res = calsync.WriteResult{Key: w.Key}
 			break
 		}
 		for _, fl := range w.Fields {
@@ -363,11 +358,20 @@ func (f *fakeRemote) write(w Write) WriteResult {
 		}
 		f.touch(ev)
 		out := *ev
-		res = WriteResult{Key: w.Key, Event: &out}
+		res = calsync.WriteResult{Key: w.Key, Event: &out}
 	}
 	if fault == "drop" {
-		return fail("done, response lost", &Error{Kind: KindUnavailable, Op: "graph.batch", Message: "connection reset"})
+		return fail("done, response lost", &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.batch", Message: "connection reset"})
 	}
 	f.log = append(f.log, "  "+desc+" -> ok")
 	return res
+}
+
+// Event returns the event with this id.
+func (f *Fake) Event(id string) (calsync.RemoteEvent, bool) {
+	ev, ok := f.events[id]
+	if !ok {
+		return calsync.RemoteEvent{}, false
+	}
+	return *ev, true
 }

@@ -1,0 +1,158 @@
+package scenario
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	calsync "github.com/oro-msync/oro-msync/sync"
+)
+
+// HostEvent is an event in the model of the Oro host.
+type HostEvent struct {
+	calsync.Event
+	Dirty bool // changed by a user since its link was stored
+	// Sent: the event went out in a request whose result did not yet
+	// confirm it; a lost result may have created it in Microsoft 365.
+	Sent bool
+}
+
+// Host models the PHP host: its events, the state it stores, and the rules
+// of applying operations (see calsync.Operation).
+type Host struct {
+	Events map[string]*HostEvent
+	State  *calsync.State
+	// Window is the sync window of every request.
+	Window calsync.Window
+
+	clock  *Clock
+	nextID int
+}
+
+// NewHost returns a host with no events whose window is T0-30d..T0+365d.
+func NewHost(c *Clock) *Host {
+	return &Host{clock: c, Events: map[string]*HostEvent{}, Window: calsync.Window{Start: T0.AddDate(0, 0, -30), End: T0.AddDate(0, 0, 365)}}
+}
+
+// Add creates an event as an Oro user would (UID "uid-ID" when empty).
+func (h *Host) Add(ev calsync.Event) {
+	ev.UpdatedAt = h.clock.Now()
+	if ev.UID == "" {
+		ev.UID = "uid-" + ev.ID
+	}
+	h.Events[ev.ID] = &HostEvent{Event: ev, Dirty: true}
+}
+
+// Edit changes an event as an Oro user would.
+func (h *Host) Edit(id string, fn func(*calsync.Event)) {
+	e := h.Events[id]
+	fn(&e.Event)
+	e.UpdatedAt = h.clock.Now()
+	e.Dirty = true
+}
+
+// Remove deletes an event as an Oro user would: a linked event, or one sent
+// and not yet confirmed synced, leaves a tombstone.
+func (h *Host) Remove(id string) {
+	e := h.Events[id]
+	if e.Link == nil && !e.Sent {
+		delete(h.Events, id)
+		return
+	}
+	e.Deleted, e.Dirty, e.UpdatedAt = true, true, h.clock.Now()
+}
+
+// Request builds the next sync.run request: every live event in full mode,
+// the dirty ones (tombstones included) otherwise.
+func (h *Host) Request(mode calsync.Mode, cascade calsync.Cascade, opts calsync.Options) calsync.Request {
+	w := h.Window
+	req := calsync.Request{Cascade: cascade, State: h.State, Mode: mode, Options: opts, Window: &w}
+	for _, id := range sortedKeys(h.Events) {
+		e := h.Events[id]
+		if mode == calsync.ModeFull && !e.Deleted || e.Dirty {
+			req.Events = append(req.Events, e.Event)
+			e.Sent = e.Sent || e.Dirty
+		}
+	}
+	return req
+}
+
+// Apply applies a result as the host does, in one transaction.
+func (h *Host) Apply(req calsync.Request, res calsync.Result) {
+	sent := map[string]time.Time{}
+	for _, e := range req.Events {
+		sent[e.ID] = e.UpdatedAt
+	}
+	findRemote := func(rid string) *HostEvent {
+		for _, id := range sortedKeys(h.Events) {
+			if e := h.Events[id]; rid != "" && e.Link != nil && e.Link.RemoteID == rid {
+				return e
+			}
+		}
+		return nil
+	}
+	for _, op := range res.Operations {
+		target := h.Events[op.OroID]
+		if target == nil {
+			target = findRemote(op.RemoteID)
+		}
+		if op.Op == calsync.OpLink {
+			if target == nil {
+				continue
+			}
+			target.Link = op.Link
+			if op.Link == nil && target.Deleted {
+				delete(h.Events, target.ID)
+			}
+			continue
+		}
+		if target != nil {
+			_, wasSent := sent[target.ID]
+			switch {
+			case op.ExpectedUpdatedAt != nil && !op.ExpectedUpdatedAt.Equal(target.UpdatedAt):
+				continue // changed while the sync ran
+			case op.ExpectedUpdatedAt == nil && !wasSent && target.Dirty:
+				continue
+			}
+		}
+		switch op.Op {
+		case calsync.OpDelete:
+			if target != nil {
+				delete(h.Events, target.ID)
+			}
+		case calsync.OpCreate, calsync.OpUpdate:
+			if target == nil {
+				if op.Op == calsync.OpUpdate {
+					continue
+				}
+				h.nextID++
+				target = &HostEvent{Event: calsync.Event{ID: fmt.Sprintf("o%d", h.nextID)}}
+				h.Events[target.ID] = target
+			}
+			ev := *op.Event
+			ev.ID, ev.Link, ev.UpdatedAt = target.ID, op.Link, h.clock.Now()
+			if target.UID != "" {
+				ev.UID = target.UID
+			}
+			target.Event, target.Dirty, target.Sent = ev, false, false
+		}
+	}
+	// events sent without an issue are synced, unless they changed meanwhile
+	issues := map[string]bool{}
+	for _, is := range res.Issues {
+		issues[is.OroID] = true
+	}
+	for id, at := range sent {
+		if e := h.Events[id]; e != nil && e.UpdatedAt.Equal(at) && !issues[id] {
+			e.Dirty, e.Sent = false, false
+			if e.Deleted {
+				delete(h.Events, id)
+			}
+		}
+	}
+	h.State = res.State
+}
+
+// sortedKeys returns m's keys in order (deterministic output).
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
