@@ -914,34 +914,59 @@ func (s *Sim) calendarView(c *gctx) {
 	if !c.checkQuery("$select", "$expand", "$top", "$skip") || !c.need(readCal...) {
 		return
 	}
-	ws, we, ok := c.window()
-	if !ok {
-		return
-	}
-	v, ok := c.view()
-	if !ok {
-		return
-	}
-	n, ok := c.pageSize(s.opts.DefaultPageSize)
-	if !ok {
-		return
-	}
-	skip, ok := c.skip()
+	l, ok := c.listing(s.opts.DefaultPageSize)
 	if !ok {
 		return
 	}
 	s.mu.Lock()
-	refs := c.u.mb.instancesInWindow(ws, we, false)
+	refs := c.u.mb.instancesInWindow(l.start, l.end, false)
+	page := l.render(c.u.mb, refs)
+	s.mu.Unlock()
+	l.reply(c, "/calendarView", page, len(refs))
+}
+
+// listing holds what a windowed, paged list (calendarView, instances) reads
+// from its query: the window, the rendering view and the page.
+type listing struct {
+	start, end time.Time
+	v          view
+	n, skip    int
+}
+
+// listing reads the window, the view and the paging options, answering the
+// error itself when one is wrong.
+func (c *gctx) listing(defaultPageSize int) (listing, bool) {
+	var l listing
+	var ok bool
+	if l.start, l.end, ok = c.window(); !ok {
+		return l, false
+	}
+	if l.v, ok = c.view(); !ok {
+		return l, false
+	}
+	if l.n, ok = c.pageSize(defaultPageSize); !ok {
+		return l, false
+	}
+	l.skip, ok = c.skip()
+	return l, ok
+}
+
+// render renders this page of refs; the mailbox lock must be held.
+func (l listing) render(mb *mailbox, refs []instRef) []any {
 	page := []any{}
-	for i := skip; i < len(refs) && i < skip+n; i++ {
-		item, _ := v.renderRef(c.u.mb, refs[i].key, false)
+	for i := l.skip; i < len(refs) && i < l.skip+l.n; i++ {
+		item, _ := l.v.renderRef(mb, refs[i].key, false)
 		page = append(page, item)
 	}
-	s.mu.Unlock()
-	out := map[string]any{"@odata.context": c.base + "/v1.0/$metadata#users('" + url.PathEscape(c.u.UPN) + "')/calendarView", "value": page}
-	if skip+n < len(refs) {
+	return page
+}
+
+// reply answers the page, with a nextLink when more items follow.
+func (l listing) reply(c *gctx, collection string, page []any, total int) {
+	out := map[string]any{"@odata.context": c.base + "/v1.0/$metadata#users('" + url.PathEscape(c.u.UPN) + "')" + collection, "value": page}
+	if l.skip+l.n < total {
 		q := cloneQuery(c.q)
-		q.Set("$skip", strconv.Itoa(skip+n))
+		q.Set("$skip", strconv.Itoa(l.skip+l.n))
 		out["@odata.nextLink"] = c.nextLink(c.r.URL.Path, q)
 	}
 	c.ok(200, out)
@@ -953,19 +978,7 @@ func (s *Sim) listInstances(c *gctx, id string) {
 	if !c.checkQuery("$select", "$top", "$skip") || !c.need(readCal...) {
 		return
 	}
-	ws, we, ok := c.window()
-	if !ok {
-		return
-	}
-	v, ok := c.view()
-	if !ok {
-		return
-	}
-	n, ok := c.pageSize(s.opts.DefaultPageSize)
-	if !ok {
-		return
-	}
-	skip, ok := c.skip()
+	l, ok := c.listing(s.opts.DefaultPageSize)
 	if !ok {
 		return
 	}
@@ -981,26 +994,16 @@ func (s *Sim) listInstances(c *gctx, id string) {
 	}
 	m := in.ev
 	var refs []instRef
-	for _, o := range m.series().occurrences(ws, we, false) {
+	for _, o := range m.series().occurrences(l.start, l.end, false) {
 		refs = append(refs, instRef{key: occurrenceKey(m.key, o), start: o})
 	}
 	for k := range m.series().exceptions {
-		if ex, ok := c.u.mb.events[occurrenceKey(m.key, time.Unix(k, 0).UTC())]; ok && !ex.deleted && overlaps(ex.start, ex.end, ws, we) {
+		if ex, ok := c.u.mb.events[occurrenceKey(m.key, time.Unix(k, 0).UTC())]; ok && !ex.deleted && overlaps(ex.start, ex.end, l.start, l.end) {
 			refs = append(refs, instRef{key: ex.key, start: ex.start})
 		}
 	}
 	sortRefs(refs)
-	page := []any{}
-	for i := skip; i < len(refs) && i < skip+n; i++ {
-		item, _ := v.renderRef(c.u.mb, refs[i].key, false)
-		page = append(page, item)
-	}
+	page := l.render(c.u.mb, refs)
 	s.mu.Unlock()
-	out := map[string]any{"@odata.context": c.base + "/v1.0/$metadata#users('" + url.PathEscape(c.u.UPN) + "')/events('" + id + "')/instances", "value": page}
-	if skip+n < len(refs) {
-		q := cloneQuery(c.q)
-		q.Set("$skip", strconv.Itoa(skip+n))
-		out["@odata.nextLink"] = c.nextLink(c.r.URL.Path, q)
-	}
-	c.ok(200, out)
+	l.reply(c, "/events('"+id+"')/instances", page, len(refs))
 }
