@@ -715,21 +715,31 @@ func (c *gctx) decodeObject() (map[string]any, bool) {
 	return m, true
 }
 
-func (s *Sim) postEvent(c *gctx) {
+// eventWrite reads what a POST or PATCH of an event carries: no query
+// options, a write scope, a JSON object body and the view to answer in.
+func (c *gctx) eventWrite() (view, *parsedBody, bool) {
 	if !c.checkQuery() || !c.need(writeCal...) {
-		return
+		return view{}, nil, false
 	}
 	body, ok := c.decodeObject()
 	if !ok {
-		return
+		return view{}, nil, false
 	}
 	v, ok := c.view()
 	if !ok {
-		return
+		return view{}, nil, false
 	}
 	p, err := parseEventBody(body)
 	if err != nil {
 		c.failErr(err)
+		return view{}, nil, false
+	}
+	return v, p, true
+}
+
+func (s *Sim) postEvent(c *gctx) {
+	v, p, ok := c.eventWrite()
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -829,20 +839,8 @@ func (s *Sim) getEvent(c *gctx, id string) {
 }
 
 func (s *Sim) patchEvent(c *gctx, id string) {
-	if !c.checkQuery() || !c.need(writeCal...) {
-		return
-	}
-	body, ok := c.decodeObject()
+	v, p, ok := c.eventWrite()
 	if !ok {
-		return
-	}
-	v, ok := c.view()
-	if !ok {
-		return
-	}
-	p, err := parseEventBody(body)
-	if err != nil {
-		c.failErr(err)
 		return
 	}
 	p.txid = "" // transactionId cannot change after creation (facts §3)
