@@ -248,6 +248,23 @@ func MissingScope(scope string) *calsync.Error {
 		Message: fmt.Sprintf("the permission %s has not been granted; connect again and accept it, or ask an administrator to consent", scope)}
 }
 
+// ConsentOrForbidden is Classify for a read of the signed-in user's own
+// data that scope covers (the calendar's delta with Calendars.ReadWrite,
+// /me with User.Read): there Graph answers 403 (ErrorAccessDenied) only
+// when the token lacks the permission, so a forbidden becomes
+// consent_required naming scope. Do not use it for writes to single items,
+// which Graph refuses per item (an event the user does not organize) with
+// every permission granted: those stay forbidden.
+func ConsentOrForbidden(err error, scope string) *calsync.Error {
+	e := Classify(err)
+	if e == nil || e.Kind != calsync.KindForbidden {
+		return e
+	}
+	c := MissingScope(scope)
+	c.Op, c.Err = e.Op, e.Err
+	return c
+}
+
 func withOp(e *calsync.Error, op string) *calsync.Error {
 	if e.Op == "" {
 		e.Op = op

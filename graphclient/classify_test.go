@@ -257,3 +257,35 @@ func TestAppValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestConsentOrForbidden: a 403 on reading one's own calendar means the
+// permission is missing; everything else keeps Classify's kind.
+func TestConsentOrForbidden(t *testing.T) {
+	denied := odataErr(403, "ErrorAccessDenied", map[string]string{"request-id": "r1"})
+	if k := Classify(denied).Kind; k != calsync.KindForbidden {
+		t.Fatalf("Classify: %s, want forbidden (per-item refusals)", k)
+	}
+	for name, err := range map[string]error{
+		"odata":              denied,
+		"already classified": fmt.Errorf("wrapped: %w", withOp(Classify(denied), "graph.delta")),
+	} {
+		e := ConsentOrForbidden(err, RequiredScope)
+		if e.Kind != calsync.KindConsentRequired || e.Code != RequiredScope || !strings.Contains(e.Message, RequiredScope) {
+			t.Errorf("%s: got %+v, want consent_required naming %s", name, e, RequiredScope)
+		}
+		if name == "already classified" && e.Op != "graph.delta" {
+			t.Errorf("%s: op %q lost", name, e.Op)
+		}
+		if !strings.Contains(e.Error(), "r1") {
+			t.Errorf("%s: the Graph request id is gone from the log text %q", name, e.Error())
+		}
+	}
+	for _, err := range []error{odataErr(404, "ErrorItemNotFound", nil), odataErr(429, "", nil), oauthErr(400, "invalid_grant", 70008, nil)} {
+		if got, want := ConsentOrForbidden(err, RequiredScope).Kind, Classify(err).Kind; got != want {
+			t.Errorf("%v: %s, want %s", Classify(err), got, want)
+		}
+	}
+	if ConsentOrForbidden(nil, RequiredScope) != nil {
+		t.Error("nil error classified")
+	}
+}

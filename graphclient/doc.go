@@ -12,9 +12,12 @@
 // first session, so that sessions never write it (see newGraphClient).
 //
 // Base URLs come only from process-level Endpoints (flags or environment),
-// never from request parameters, so a request can never send a token to a
-// host of its choosing; the Graph token provider refuses any host other than
-// the configured Graph host.
+// never from request parameters. Links the host sends back (a deltaLink in
+// the sync state) do decide where a request goes, so the access token is
+// attached only to URLs with the Graph endpoint's scheme, host and port and
+// a path below its base path, whatever the SDK was asked to fetch or
+// redirected to; Session.CheckLink rejects any other link up front, naming
+// the request field.
 //
 // Tokens, codes, verifiers and client secrets are never logged and never put
 // into error messages. Errors from the SDK and from x/oauth2 are reduced to

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -32,6 +33,7 @@ const (
 // It is safe for concurrent use.
 type Session struct {
 	tenant  string // as the app registration names it
+	graph   graphBase
 	src     *capturingSource
 	adapter *msgraph.GraphRequestAdapter
 	client  *msgraph.GraphServiceClient
@@ -69,11 +71,12 @@ func NewSession(ctx context.Context, cfg Config, app App, tok Tokens) (*Session,
 	if err != nil {
 		return nil, &calsync.Error{Kind: calsync.KindInternal, Op: "graph.session", Message: "bad graph endpoint", Err: err}
 	}
+	base := graphBase{u: g}
 	counts := newCounter(g.Path)
 	hosts := absauth.NewAllowedHostsValidator([]string{g.Hostname()})
-	auth := absauth.NewBaseBearerTokenAuthenticationProvider(&tokenProvider{src: src, hosts: &hosts})
+	auth := absauth.NewBaseBearerTokenAuthenticationProvider(&tokenProvider{src: src, graph: base, hosts: &hosts})
 	hc := &http.Client{
-		Transport:     khttp.NewCustomTransportWithParentTransport(cfg.Transport, middleware(cfg, src, counts)...),
+		Transport:     khttp.NewCustomTransportWithParentTransport(cfg.Transport, middleware(cfg, src, base, counts)...),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Timeout:       clientTimeout,
 	}
@@ -84,7 +87,7 @@ func NewSession(ctx context.Context, cfg Config, app App, tok Tokens) (*Session,
 	// Before newGraphClient: batch item URLs freeze the base URL when the
 	// client is built.
 	adapter.SetBaseUrl(cfg.Endpoints.Graph)
-	return &Session{tenant: app.Tenant, src: src, adapter: adapter, client: newGraphClient(adapter), counts: counts}, nil
+	return &Session{tenant: app.Tenant, graph: base, src: src, adapter: adapter, client: newGraphClient(adapter), counts: counts}, nil
 }
 
 // sdkGlobals sets up msgraph-sdk-go's process-global state once.
@@ -149,9 +152,10 @@ func newGraphClient(adapter *msgraph.GraphRequestAdapter) *msgraph.GraphServiceC
 
 // middleware is the SDK pipeline in a fixed order (the SDK's own default
 // order is random per client). Compression is off so a retried body is
-// always what was first sent; a 401 gets one refresh and resend; the logging handler is innermost so every
-// attempt is logged and counted.
-func middleware(cfg Config, src *capturingSource, counts *counter) []khttp.Middleware {
+// always what was first sent; a 401 gets one refresh and resend; no token
+// leaves for a URL outside the Graph endpoint (a redirect may lead there);
+// the logging handler is innermost so every attempt is logged and counted.
+func middleware(cfg Config, src *capturingSource, graph graphBase, counts *counter) []khttp.Middleware {
 	opts := msgraph.GetDefaultClientOptions()
 	return []khttp.Middleware{
 		msgraphcore.NewGraphTelemetryHandler(&opts),
@@ -166,6 +170,7 @@ func middleware(cfg Config, src *capturingSource, counts *counter) []khttp.Middl
 		khttp.NewUserAgentHandlerWithOptions(&khttp.UserAgentHandlerOptions{Enabled: true, ProductName: "oro-msync", ProductVersion: cfg.Version}),
 		khttp.NewHeadersInspectionHandler(),
 		reauthHandler{src},
+		tokenGuard{graph},
 		&loggingTransport{cfg: cfg, counts: counts, what: "graph"},
 	}
 }
@@ -194,18 +199,88 @@ func (s *Session) GrantedScopes() []string {
 // replaced by {id}, e.g. "GET /me" or "PATCH /me/events/{id}".
 func (s *Session) RequestCounts() map[string]int { return s.counts.snapshot() }
 
+// CheckLink reports whether link, a Graph link the host sent back (field
+// names it, e.g. "state.deltaLink"), may be followed with this session: it
+// must be under the configured Graph endpoint, with the same scheme, host
+// and port, and a path below its base path. The token provider refuses
+// other URLs anyway; CheckLink names the field before anything is tried.
+func (s *Session) CheckLink(field, link string) error {
+	u, err := url.Parse(link)
+	if err != nil || !s.graph.allows(u) {
+		return calsync.Invalid(field, "is not a link under the Microsoft Graph endpoint %s", s.graph.u.Redacted())
+	}
+	return nil
+}
+
+// graphBase is the configured Graph endpoint, the only place the access
+// token may go.
+type graphBase struct{ u *url.URL }
+
+// allows reports whether u has the endpoint's scheme, host and port (the
+// scheme's default port when none is given) and a path at or below the
+// endpoint's, without user info and without "." or ".." segments.
+func (b graphBase) allows(u *url.URL) bool {
+	if u == nil || u.Opaque != "" || u.User != nil ||
+		!strings.EqualFold(u.Scheme, b.u.Scheme) || !strings.EqualFold(u.Hostname(), b.u.Hostname()) ||
+		portOf(u) != portOf(b.u) {
+		return false
+	}
+	base := strings.TrimRight(b.u.Path, "/")
+	if u.Path != base && !strings.HasPrefix(u.Path, base+"/") {
+		return false
+	}
+	for seg := range strings.SplitSeq(u.Path, "/") {
+		if seg == "." || seg == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// refuse is the error for a token that would have gone to u.
+func (b graphBase) refuse(u *url.URL) error {
+	return &calsync.Error{Kind: calsync.KindInvalidInput, Op: "graph.authorize",
+		Message: fmt.Sprintf("refusing to send the access token to %s://%s%s: it goes only to the Microsoft Graph endpoint %s",
+			u.Scheme, u.Host, u.EscapedPath(), b.u.Redacted())}
+}
+
+func portOf(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return "443"
+	case "http":
+		return "80"
+	}
+	return ""
+}
+
+// tokenGuard sits right above the network: a request that carries a token
+// to a URL outside the Graph endpoint (the SDK's redirect handler keeps the
+// token on a redirect to the same host, whatever the path) is not sent.
+type tokenGuard struct{ graph graphBase }
+
+func (m tokenGuard) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.Response, error) {
+	if req.Header.Get("Authorization") != "" && !m.graph.allows(req.URL) {
+		return nil, m.graph.refuse(req.URL)
+	}
+	return p.Next(req, i)
+}
+
 // tokenProvider hands the SDK access tokens from the session's TokenSource,
-// and refuses hosts other than the Graph endpoint instead of silently sending
+// and refuses URLs outside the Graph endpoint instead of silently sending
 // the request without a token.
 type tokenProvider struct {
 	src   oauth2.TokenSource
+	graph graphBase
 	hosts *absauth.AllowedHostsValidator
 }
 
 func (p *tokenProvider) GetAuthorizationToken(_ context.Context, u *url.URL, _ map[string]any) (string, error) {
-	if !p.hosts.IsUrlHostValid(u) {
-		return "", &calsync.Error{Kind: calsync.KindInternal, Op: "graph.authorize",
-			Message: fmt.Sprintf("refusing to send a token to host %q", u.Hostname())}
+	if !p.graph.allows(u) {
+		return "", p.graph.refuse(u)
 	}
 	t, err := p.src.Token()
 	if err != nil {
@@ -214,4 +289,6 @@ func (p *tokenProvider) GetAuthorizationToken(_ context.Context, u *url.URL, _ m
 	return t.AccessToken, nil
 }
 
+// GetAllowedHostsValidator completes the SDK's AccessTokenProvider; nothing
+// in the SDK calls it here, and GetAuthorizationToken checks the whole URL.
 func (p *tokenProvider) GetAllowedHostsValidator() *absauth.AllowedHostsValidator { return p.hosts }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/microsoftgraph/msgraph-sdk-go/users"
 	"github.com/rs/zerolog"
 
 	"github.com/oro-msync/oro-msync/graphclient/graphsim"
@@ -445,7 +446,7 @@ func TestForeignHostGetsNoToken(t *testing.T) {
 	_, g, _ := e.connect(t)
 	s, _ := NewSession(context.Background(), e.cfg, e.app, g.Tokens)
 	_, err := s.Client().Me().Events().WithUrl("https://evil.example/v1.0/me/events").Get(context.Background(), nil)
-	if err == nil || calsync.KindOf(err) != calsync.KindInternal {
+	if err == nil || calsync.KindOf(err) != calsync.KindInvalidInput {
 		t.Fatalf("got %v", err)
 	}
 	for _, r := range e.rec.reqs {
@@ -455,5 +456,102 @@ func TestForeignHostGetsNoToken(t *testing.T) {
 	}
 	if errors.Is(err, context.Canceled) {
 		t.Fatal("unexpected cancel")
+	}
+}
+
+// TestLinksOutsideGraphGetNoToken: a link from the request (a deltaLink
+// kept by the host) decides where the SDK sends the request; the token
+// goes only to the configured Graph endpoint's scheme, host and port, below
+// its base path. Anything else fails before a request is sent, and
+// CheckLink names the field.
+func TestLinksOutsideGraphGetNoToken(t *testing.T) {
+	e := newEnv(t, graphsim.Options{})
+	_, g, _ := e.connect(t)
+	var leaked sync.Map
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Store(r.URL.String(), r.Header.Get("Authorization"))
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	defer other.Close()
+	graph, _ := url.Parse(e.cfg.Endpoints.Graph) // http://127.0.0.1:<port>/v1.0
+	const rest = "/me/calendarView/delta?$deltatoken=abc"
+	bad := map[string]string{
+		"other port":   other.URL + "/v1.0" + rest,
+		"other scheme": "https://" + graph.Host + "/v1.0" + rest,
+		"other host":   "http://localhost:" + graph.Port() + "/v1.0" + rest,
+		"other path":   "http://" + graph.Host + "/beta" + rest,
+		"dot segments": "http://" + graph.Host + "/v1.0/../beta" + rest,
+		"user info":    "http://x@" + graph.Host + "/v1.0" + rest,
+		"relative":     "/v1.0" + rest,
+	}
+	s, err := NewSession(context.Background(), e.cfg, e.app, g.Tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, link := range bad {
+		t.Run(name, func(t *testing.T) {
+			if err := s.CheckLink("state.deltaLink", link); calsync.AsError(err) == nil || calsync.AsError(err).Field != "state.deltaLink" {
+				t.Errorf("CheckLink(%s) = %v, want invalid_input on state.deltaLink", link, err)
+			}
+			before := len(e.rec.reqs)
+			_, err := s.Client().Me().CalendarView().Delta().WithUrl(link).GetAsDeltaGetResponse(context.Background(), nil)
+			ce := calsync.AsError(err)
+			if ce == nil || ce.Kind != calsync.KindInvalidInput || ce.Op != "graph.authorize" || !strings.Contains(ce.Message, "refusing to send the access token") {
+				t.Fatalf("got %v, want the token refused", Classify(err))
+			}
+			if n := len(e.rec.reqs); n != before {
+				t.Fatalf("%d requests sent: %v", n-before, e.rec.reqs[before].URL)
+			}
+		})
+	}
+	leaked.Range(func(k, v any) bool {
+		t.Errorf("request to %v with Authorization %q", k, v)
+		return true
+	})
+	for _, ok := range []string{e.cfg.Endpoints.Graph + rest, "http://" + strings.ToUpper("127.0.0.1:"+graph.Port()) + "/v1.0" + rest} {
+		if err := s.CheckLink("state.deltaLink", ok); err != nil {
+			t.Errorf("CheckLink(%s) = %v", ok, err)
+		}
+	}
+	if err := s.CheckLink("state.deltaLink", "https://graph.microsoft.com:443/v1.0"+rest); err == nil {
+		t.Error("a link to production Graph accepted by a session against the simulator")
+	}
+}
+
+// TestRedirectOutOfGraphGetsNoToken: the SDK's redirect handler keeps the
+// token on a redirect to the same host; one that leaves the Graph base path
+// is not followed with it.
+func TestRedirectOutOfGraphGetsNoToken(t *testing.T) {
+	e := newEnv(t, graphsim.Options{})
+	_, g, _ := e.connect(t)
+	e.sim.AddFault(graphsim.Fault{Method: "GET", Path: "/v1.0/me", Status: http.StatusFound,
+		Header: http.Header{"Location": {strings.TrimSuffix(e.cfg.Endpoints.Graph, "/v1.0") + "/collect"}}, Body: " "})
+	s, _ := NewSession(context.Background(), e.cfg, e.app, g.Tokens)
+	_, err := s.Me(context.Background())
+	if ce := calsync.AsError(err); ce == nil || ce.Op != "graph.authorize" {
+		t.Fatalf("got %v, want the token refused", err)
+	}
+	for _, r := range e.rec.reqs {
+		if r.URL.Path == "/collect" {
+			t.Fatalf("sent to %s with Authorization %q", r.URL, r.Header.Get("Authorization"))
+		}
+	}
+}
+
+// TestDeltaWithoutCalendarPermission: Graph answers the user's own
+// calendarView/delta with 403 ErrorAccessDenied when Calendars.ReadWrite was
+// not granted; ConsentOrForbidden reports it as consent_required.
+func TestDeltaWithoutCalendarPermission(t *testing.T) {
+	e := newEnv(t, graphsim.Options{})
+	_, g, _ := e.connect(t)
+	e.sim.AddFault(graphsim.Fault{Method: "GET", Path: "/v1.0/me/calendarView/delta*", Status: http.StatusForbidden,
+		Body: `{"error":{"code":"ErrorAccessDenied","message":"Access is denied. Check credentials and try again."}}`})
+	s, _ := NewSession(context.Background(), e.cfg, e.app, g.Tokens)
+	start, end := "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"
+	_, err := s.Client().Me().CalendarView().Delta().GetAsDeltaGetResponse(context.Background(),
+		&users.ItemCalendarViewDeltaRequestBuilderGetRequestConfiguration{
+			QueryParameters: &users.ItemCalendarViewDeltaRequestBuilderGetQueryParameters{StartDateTime: &start, EndDateTime: &end}})
+	if ce := ConsentOrForbidden(err, RequiredScope); ce == nil || ce.Kind != calsync.KindConsentRequired || ce.Code != RequiredScope {
+		t.Fatalf("got %v, want consent_required naming %s", ce, RequiredScope)
 	}
 }

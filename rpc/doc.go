@@ -13,7 +13,10 @@
 // splits batches, gives every request an internal numeric id and keeps the
 // original id bytes and params aside, swaps the original id back into each
 // reply, assembles batch replies, and on EOF waits for every request in
-// flight before it lets the Conn close. Handlers run concurrently, bounded
+// flight before it lets the Conn close. One writer goroutine writes the
+// replies from an unbounded queue in the order they are ready, so reading
+// never waits for the host to read: a host that writes all its requests
+// before it reads (PHP's blocking fwrite) cannot deadlock with the sidecar. Handlers run concurrently, bounded
 // by Options.MaxConcurrent, each under recover and with its own context
 // that $/cancelRequest cancels.
 //

@@ -131,9 +131,16 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, opts Options) error
 	})
 	conn := jsonrpc2.NewConn(s.base, s.stream, s, jsonrpc2.SetLogger(libLogger{opts.Logger}))
 	defer conn.Close()
+	defer s.stream.finish()
 
 	select {
 	case <-conn.DisconnectNotify(): // end of input, after the drain
+		s.stream.finish()
+		select {
+		case <-s.stream.written:
+		case <-ctx.Done():
+			return s.stopWithin(ctx, opts.StopGrace)
+		}
 		select {
 		case err := <-s.outFailed:
 			return fmt.Errorf("%w: %v", ErrOutputClosed, err)
@@ -144,16 +151,30 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, opts Options) error
 		s.stop(errStopping)
 		return fmt.Errorf("%w: %v", ErrOutputClosed, err)
 	case <-ctx.Done():
-		s.stop(errStopping)
-		done := make(chan struct{})
-		go func() { s.inflight.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(opts.StopGrace):
-			s.log.Warn().Dur("grace", opts.StopGrace).Msg("requests still running after the stop grace period")
-		}
-		return ctx.Err()
+		return s.stopWithin(ctx, opts.StopGrace)
 	}
+}
+
+// stopWithin stops (see stop) and waits, at most grace in all, for the
+// requests in flight to answer and for every reply to be written. It
+// returns ctx's error.
+func (s *server) stopWithin(ctx context.Context, grace time.Duration) error {
+	s.stop(errStopping)
+	timeout := time.After(grace)
+	done := make(chan struct{})
+	go func() { s.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+		s.stream.finish()
+		select {
+		case <-s.stream.written:
+		case <-timeout:
+			s.log.Warn().Dur("grace", grace).Msg("replies still unwritten after the stop grace period")
+		}
+	case <-timeout:
+		s.log.Warn().Dur("grace", grace).Msg("requests still running after the stop grace period")
+	}
+	return ctx.Err()
 }
 
 // server is the jsonrpc2.Handler: it starts each request on its own
@@ -231,7 +252,7 @@ func (s *server) Handle(_ context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Re
 		ctx := log.WithContext(ctx)
 		res, err := s.run(ctx, req.Method, params, &log)
 		if err != nil && ctx.Err() != nil {
-			err = cancelled(context.Cause(ctx))
+			err = cancelledAfter(context.Cause(ctx), err)
 		}
 		ev := log.Debug()
 		switch {
@@ -333,6 +354,27 @@ func cancelled(cause error) error {
 	}
 	return &calsync.Error{Kind: calsync.KindCancelled, Message: msg}
 }
+
+// cancelledAfter is cancelled(cause) for a method that failed with err
+// once it was cancelled. Tokens err carries (it rotated them before the
+// cancel) stay in the reply: the host's refresh token may be spent.
+func cancelledAfter(cause, err error) error {
+	c := cancelled(cause)
+	var tc TokenCarrier
+	if errors.As(err, &tc) {
+		return withTokens{error: c, tokens: tc.RotatedTokens()}
+	}
+	return c
+}
+
+// withTokens is an error that carries rotated tokens.
+type withTokens struct {
+	error
+	tokens any
+}
+
+func (e withTokens) Unwrap() error      { return e.error }
+func (e withTokens) RotatedTokens() any { return e.tokens }
 
 // idKey makes equal ids equal map keys: strings by value (escapes
 // resolved), numbers and null by their text.

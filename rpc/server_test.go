@@ -191,3 +191,146 @@ func BenchmarkServeRequests(b *testing.B) {
 	}
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "req/s")
 }
+
+// TestServeReadsWhileOutputBlocked: the host writes everything before it
+// reads anything (PHP's blocking fwrite). io.Pipe has no buffer at all, so
+// every reply waits for the host; the sidecar must still read every request,
+// whether its answer comes from a method, from the read goroutine itself (a
+// parse error, $/cancelRequest) or completes a batch, and at the end of
+// input write every reply.
+func TestServeReadsWhileOutputBlocked(t *testing.T) {
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := Serve(context.Background(), inR, outW, Options{Methods: testMethods(), Schema: schema.OpenRPC, Logger: zerolog.Nop()})
+		outW.Close()
+		done <- err
+	}()
+	msgs := []string{
+		`{"jsonrpc":"2.0","id":1,"method":"echo","params":["` + strings.Repeat("x", 100<<10) + `"]}`,
+		`garbage`,
+		`{"jsonrpc":"2.0","id":2,"method":"$/cancelRequest","params":{"id":1}}`,
+		`[{"jsonrpc":"2.0","id":3,"method":"echo"},{"jsonrpc":"2.0","id":4,"method":"echo","params":[4]}]`,
+		`{"jsonrpc":"2.0","id":5,"method":"echo","params":["` + strings.Repeat("y", 100<<10) + `"]}`,
+	}
+	written := make(chan error, 1)
+	go func() {
+		for _, m := range msgs {
+			if _, err := io.WriteString(inW, m+"\n"); err != nil {
+				written <- err
+				return
+			}
+		}
+		written <- inW.Close()
+	}()
+	select {
+	case err := <-written:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve stopped reading while a reply waited for the host")
+	}
+	out, err := io.ReadAll(outR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(string(out), "\n"); got != 5 {
+		t.Fatalf("%d replies, want 5 (one a batch):\n%.300s", got, out)
+	}
+	for _, want := range []string{`"id":1,"result"`, `"id":null,"error":{"code":-32700`, `"id":2,"result":null`, `"id":3,"result"`, `"id":4,"result":[4]`, `"id":5,"result"`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("no %s in the replies", want)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Serve returned %v", err)
+	}
+}
+
+// tokensErr is a failure after the tokens were rotated (api.TokensError in
+// the sidecar).
+type tokensErr struct{ err error }
+
+func (e tokensErr) Error() string      { return e.err.Error() }
+func (e tokensErr) Unwrap() error      { return e.err }
+func (e tokensErr) RotatedTokens() any { return map[string]string{"refreshToken": "rotated"} }
+
+// TestCancelledKeepsRotatedTokens: a method cancelled after it rotated the
+// tokens answers -32800 with them in data.tokens, whether $/cancelRequest
+// or a stop cancelled it; the refresh token the host holds may be spent.
+func TestCancelledKeepsRotatedTokens(t *testing.T) {
+	for _, how := range []string{"$/cancelRequest", "stop"} {
+		t.Run(how, func(t *testing.T) {
+			inR, inW := io.Pipe()
+			defer inW.Close()
+			outR, outW := io.Pipe()
+			ctx, stop := context.WithCancel(context.Background())
+			defer stop()
+			started := make(chan struct{})
+			methods := []Method{{Name: "refreshThenWait", Unlisted: true, Handler: func(ctx context.Context, _ json.RawMessage) (any, error) {
+				close(started)
+				<-ctx.Done()
+				return nil, tokensErr{ctx.Err()}
+			}}}
+			go func() {
+				_ = Serve(ctx, inR, outW, Options{Methods: methods, Schema: schema.OpenRPC, Logger: zerolog.Nop()})
+				outW.Close()
+			}()
+			io.WriteString(inW, `{"jsonrpc":"2.0","id":"r","method":"refreshThenWait"}`+"\n")
+			<-started
+			if how == "stop" {
+				stop()
+			} else {
+				io.WriteString(inW, `{"jsonrpc":"2.0","method":"$/cancelRequest","params":{"id":"r"}}`+"\n")
+			}
+			var r struct {
+				ID    string
+				Error struct {
+					Code int64
+					Data ErrorData
+				}
+			}
+			l, _ := bufio.NewReader(outR).ReadBytes('\n')
+			if err := json.Unmarshal(l, &r); err != nil || r.ID != "r" || r.Error.Code != CodeRequestCancelled || r.Error.Data.Kind != calsync.KindCancelled {
+				t.Fatalf("got %s", l)
+			}
+			if tok, _ := r.Error.Data.Tokens.(map[string]any); tok["refreshToken"] != "rotated" {
+				t.Fatalf("the rotated tokens were dropped: %s", l)
+			}
+		})
+	}
+}
+
+// TestHandlerDeadline: a request's context has no deadline of its own, so a
+// method may set one (sync.run's options.timeBudgetSeconds), and a method
+// that fails because that deadline passed is answered as a retryable
+// timeout, not as an internal error nor as a cancel.
+func TestHandlerDeadline(t *testing.T) {
+	methods := []Method{{Name: "budget", Unlisted: true, Handler: func(ctx context.Context, _ json.RawMessage) (any, error) {
+		if dl, ok := ctx.Deadline(); ok {
+			return nil, fmt.Errorf("the request context already has a deadline (%v)", dl)
+		}
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+		defer cancel()
+		<-ctx.Done()
+		return nil, fmt.Errorf("reading the calendar: %w", ctx.Err())
+	}}}
+	var out strings.Builder
+	err := Serve(context.Background(), strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"budget"}`+"\n"), &out,
+		Options{Methods: methods, Schema: schema.OpenRPC, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Error struct {
+			Code int64
+			Data ErrorData
+		}
+	}
+	if err := json.Unmarshal([]byte(out.String()), &r); err != nil || r.Error.Code != -32004 ||
+		r.Error.Data.Kind != calsync.KindUnavailable || !r.Error.Data.Retryable {
+		t.Fatalf("got %s", out.String())
+	}
+}

@@ -3,6 +3,7 @@ package rpc
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 
@@ -28,10 +29,19 @@ type stream struct {
 	queue []queued // decoded, not yet handed to the Conn; read goroutine only
 	next  uint64   // read goroutine only
 
-	mu      sync.Mutex // guards routes and outErr, and serializes writes
+	// mu guards the fields below. It is never held during I/O: the read
+	// goroutine takes it too, and must keep reading while a reply waits
+	// for the host to read its end of the pipe (a host that writes all its
+	// requests before reading any reply would otherwise wait on the
+	// sidecar forever, and the sidecar on it).
+	mu      sync.Mutex
 	routes  map[uint64]*route
-	outErr  error
-	scratch []byte // read goroutine only
+	out     [][]byte      // messages not yet written, in the order they were ready
+	wake    *sync.Cond    // on mu: out grew, or closing was set
+	closing bool          // set by finish: the writer ends when out is empty
+	outErr  error         // the first write failure, wrapping ErrOutputClosed
+	written chan struct{} // closed when the writer has ended
+	scratch []byte        // read goroutine only
 }
 
 type queued struct {
@@ -54,8 +64,12 @@ type batch struct {
 	replies [][]byte
 }
 
+// newStream starts the stream's writer goroutine; finish ends it.
 func newStream(r frameReader, w frameWriter, log zerolog.Logger, drain func(), failed func(error)) *stream {
-	return &stream{r: r, w: w, log: log, drain: drain, failed: failed, routes: map[uint64]*route{}}
+	s := &stream{r: r, w: w, log: log, drain: drain, failed: failed, routes: map[uint64]*route{}, written: make(chan struct{})}
+	s.wake = sync.NewCond(&s.mu)
+	go s.writer()
+	return s
 }
 
 // ReadObject hands the Conn the next request. Protocol errors are answered
@@ -197,12 +211,18 @@ func response(id json.RawMessage, member string, value []byte) []byte {
 // replyError answers a protocol error without involving the Conn.
 func (s *stream) replyError(bt *batch, id json.RawMessage, pe *protocolError) {
 	obj, _ := json.Marshal(pe.object())
-	_ = s.deliver(bt, response(id, "error", obj)) // a write failure is handled by deliver
+	_ = s.deliver(bt, response(id, "error", obj)) // a write failure is reported by the writer
 }
 
+// deliver queues msg for the writer, or, when msg is one reply of a
+// batch, adds it to the batch and queues the whole array once the last
+// reply is in. It never waits for the output.
 func (s *stream) deliver(bt *batch, msg []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.outErr != nil {
+		return s.outErr
+	}
 	if bt != nil {
 		bt.replies = append(bt.replies, msg)
 		if len(bt.replies) < bt.want {
@@ -222,15 +242,52 @@ func (s *stream) deliver(bt *batch, msg []byte) error {
 		}
 		msg = append(all, ']')
 	}
-	if s.outErr != nil {
-		return s.outErr
-	}
-	if err := s.w.WriteFrame(msg); err != nil {
-		s.outErr = err
-		s.failed(err)
-		return err
-	}
+	s.out = append(s.out, msg)
+	s.wake.Signal()
 	return nil
+}
+
+// writer writes the queued messages in order until finish, then what is
+// left. After a write fails it discards everything.
+func (s *stream) writer() {
+	defer close(s.written)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for {
+		for len(s.out) == 0 && !s.closing {
+			s.wake.Wait()
+		}
+		if len(s.out) == 0 {
+			return
+		}
+		msgs := s.out
+		s.out = nil
+		if s.outErr != nil {
+			continue // the output is gone
+		}
+		s.mu.Unlock()
+		var err error
+		for _, m := range msgs {
+			if err = s.w.WriteFrame(m); err != nil {
+				s.failed(err)
+				break
+			}
+		}
+		s.mu.Lock()
+		if err != nil {
+			s.outErr = fmt.Errorf("%w: %v", ErrOutputClosed, err)
+		}
+	}
+}
+
+// finish tells the writer that nothing more will be queued; it ends once
+// everything queued is written (or the output failed), and then closes
+// s.written.
+func (s *stream) finish() {
+	s.mu.Lock()
+	s.closing = true
+	s.wake.Signal()
+	s.mu.Unlock()
 }
 
 // Close is called by the Conn when it closes. The reader and writer belong

@@ -192,8 +192,8 @@ func runCheck(ctx context.Context, s *graphclient.Session) CheckResult {
 // scope grants is a missing scope.
 func failed(err error, scope string) CheckResult {
 	e := graphclient.Classify(err)
-	if e.Kind == calsync.KindForbidden && scope != "" {
-		e = graphclient.MissingScope(scope)
+	if scope != "" {
+		e = graphclient.ConsentOrForbidden(e, scope)
 	}
 	r := CheckResult{Kind: e.Kind, UpstreamCode: e.Code, Message: e.Message}
 	switch e.Kind {
