@@ -1,0 +1,90 @@
+package api
+
+import (
+	"encoding/json"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/oro-msync/oro-msync/graphclient"
+	"github.com/oro-msync/oro-msync/schema"
+	calsync "github.com/oro-msync/oro-msync/sync"
+)
+
+// jsonFields lists the JSON member names of a struct type, following
+// embedded structs the way encoding/json does.
+func jsonFields(t reflect.Type) []string {
+	var names []string
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			names = append(names, jsonFields(f.Type)...)
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// The wire types are Go structs mirrored by hand in schema/openrpc.json;
+// every member the code sends or reads must be described there, so a new
+// field cannot slip past the schema (and past hosts that read it).
+func TestSchemaDescribesEveryWireField(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(schema.OpenRPC, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		schema string
+		typ    any
+	}{
+		{"SyncWindow", calsync.Window{}},
+		{"SyncEvent", calsync.Event{}},
+		{"SyncState", calsync.State{}},
+		{"SyncLink", calsync.Link{}},
+		{"SyncOptions", calsync.Options{}},
+		{"SyncOperation", calsync.Operation{}},
+		{"SyncIssue", calsync.Issue{}},
+		{"SyncStats", calsync.Stats{}},
+		{"SyncRunResult", SyncRunResult{}},
+		{"Tokens", graphclient.Tokens{}},
+		{"App", graphclient.App{}},
+		{"Account", graphclient.Account{}},
+		{"Calendar", graphclient.Calendar{}},
+		{"ExchangeCodeResult", ExchangeCodeResult{}},
+		{"ConnectionCheckResult", CheckResult{}},
+		{"ScopeSettings", calsync.ScopeSettings{}},
+		{"Cascade", calsync.Cascade{}},
+		{"ResolvedSettings", calsync.Resolved{}},
+	} {
+		s, ok := doc.Components.Schemas[c.schema]
+		if !ok {
+			t.Errorf("components.schemas has no %s", c.schema)
+			continue
+		}
+		for _, f := range jsonFields(reflect.TypeOf(c.typ)) {
+			if _, ok := s.Properties[f]; !ok {
+				t.Errorf("%s: the Go type sends %q but the schema does not describe it", c.schema, f)
+			}
+		}
+	}
+}
