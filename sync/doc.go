@@ -43,4 +43,11 @@
 // lost run wrote (our transactionId identifies the creates, content hashes
 // the updates), so the outcome converges without duplicates. The model test
 // (TestModel) checks this with random edits, faults and lost results.
+//
+// # Tests
+//
+// The golden scenarios (testdata/scenarios/<case>/scenario.txt) run through
+// sync/internal/scenario twice: here against an in-memory fake (golden.txt),
+// and in sync/simtest against the Graph simulator through the real Graph
+// client (golden-graph.txt). Both are rewritten with -update.
 package calsync

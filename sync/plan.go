@@ -41,6 +41,10 @@ type pairInput struct {
 	// replaced: the remote copy is our re-creation of an event whose linked
 	// copy was deleted; the old link no longer applies.
 	replaced bool
+	// known: the remote copy, whose Oro event is not in the request, carries
+	// our Oro id: it is not new (an edit in Microsoft 365, or the echo of
+	// our own write), and the Oro event it belongs to is named.
+	known bool
 }
 
 func (p *pairInput) link() *Link {
@@ -111,7 +115,7 @@ func (p *pairInput) remoteChange() change {
 
 // readOnly: the Microsoft copy must never be changed by us.
 func (p *pairInput) readOnly() bool {
-	if p.remote != nil {
+	if p.remoteS == remotePresent {
 		return !p.remote.IsOrganizer
 	}
 	return p.link() != nil && p.link().ReadOnly
@@ -136,7 +140,12 @@ func decide(p *pairInput, cfg planConfig) decision {
 			return decision{pull: OpDelete, reason: ReasonMicrosoftDeleted}
 		case !p.inWindow:
 			return decision{pull: OpUpdate, target: rcont, reason: ReasonMicrosoftMoved}
+		case p.known:
+			return decision{pull: OpUpdate, target: rcont, reason: ReasonMicrosoftChanged}
 		}
+		// new in Microsoft 365, or changed there while its Oro event (one
+		// that came from Microsoft 365) was not sent: the host upserts it by
+		// remoteId (see OpCreate)
 		return decision{pull: OpCreate, target: rcont, reason: ReasonMicrosoftCreated}
 	}
 
@@ -369,6 +378,14 @@ func changedFieldsVsBase(a content, base map[string]string) []string {
 }
 
 func recreateRemote(p *pairInput, cfg planConfig, conflict string) decision {
+	if p.readOnly() {
+		// its organizer deleted a meeting the user attends: it is never
+		// re-created as the user's own event, whatever Oro changed
+		if cfg.dir.Pulls() {
+			return decision{pull: OpDelete, reason: ReasonMicrosoftDeleted}
+		}
+		return decision{issue: &Issue{Kind: KindForbidden, Reason: ReasonNotOrganizer, Message: "its organizer deleted this event in Microsoft 365; the connected user does not organize it, so it is not re-created"}}
+	}
 	if msg := p.oroC.check(); msg != "" {
 		return decision{issue: &Issue{Kind: KindRejected, Reason: ReasonInvalidEvent, Message: msg}}
 	}

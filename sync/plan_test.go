@@ -152,13 +152,14 @@ func TestUnlinkedTombstone(t *testing.T) {
 }
 
 func TestValidateNamesField(t *testing.T) {
-	good := Event{ID: "1", Title: "x", Start: "2026-01-01T10:00:00+01:00", End: "2026-01-01T11:00:00+01:00"}
+	good := Event{ID: "1", Title: "x", Start: "2026-01-01T10:00:00+01:00", End: "2026-01-01T11:00:00+01:00", UpdatedAt: t0}
 	tests := []struct {
 		name  string
 		mut   func(*Request)
 		field string
 	}{
 		{"bad start", func(r *Request) { r.Events[1].Start = "tomorrow" }, "events[1].start"},
+		{"updatedAt", func(r *Request) { r.Events[1].UpdatedAt = time.Time{} }, "events[1].updatedAt"},
 		{"all-day needs dates", func(r *Request) { r.Events[0].AllDay = true }, "events[0].start"},
 		{"duplicate id", func(r *Request) { r.Events[1].ID = "1" }, "events[1].id"},
 		{"mode", func(r *Request) { r.Mode = "fast" }, "mode"},

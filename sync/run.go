@@ -1,7 +1,9 @@
 package calsync
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -18,6 +20,9 @@ func Run(ctx context.Context, req Request, remote Remote, opts RunOptions) (Resu
 		return Result{}, err
 	}
 	e := &engine{req: req, remote: remote, opts: opts, start: opts.Now()}
+	if req.State != nil {
+		e.lastRunAt = req.State.LastRunAt
+	}
 	e.res = Result{
 		Operations: []Operation{},
 		Issues:     []Issue{},
@@ -26,12 +31,15 @@ func Run(ctx context.Context, req Request, remote Remote, opts RunOptions) (Resu
 	}
 	eff := e.res.Settings.Effective
 	e.cfg = planConfig{dir: eff.Direction, strategy: e.res.Settings.ConflictStrategy()}
-	budget := DefaultTimeBudget
-	if req.Options.TimeBudgetSeconds > 0 {
-		budget = time.Duration(req.Options.TimeBudgetSeconds) * time.Second
+	budget := req.Options.TimeBudget()
+	if dl, ok := ctx.Deadline(); ok { // the caller's deadline bounds it too
+		budget = min(budget, time.Until(dl))
 	}
-	e.deadline = e.start.Add(budget)
-	e.window = DefaultWindow(e.start)
+	// Remote calls end a little before the budget, leaving time to build
+	// the result
+	budget -= min(budget/10, time.Second)
+	e.deadline, e.halfway = e.start.Add(budget), e.start.Add(budget/2)
+	e.window = defaultWindow(req.State, e.start)
 	if req.Window != nil {
 		e.window = *req.Window
 	}
@@ -40,11 +48,19 @@ func Run(ctx context.Context, req Request, remote Remote, opts RunOptions) (Resu
 		e.res.State = req.State
 		return e.finish(), nil
 	}
+	ctx, cancel := context.WithTimeoutCause(ctx, budget, errBudget)
+	defer cancel()
+	e.budget = ctx
 	if err := e.run(ctx); err != nil {
 		return Result{}, err
 	}
 	return e.finish(), nil
 }
+
+// errBudget is the cause of the run's context ending with the time budget,
+// and what round and confirm answer when the budget ran out before this
+// call could decide anything.
+var errBudget = errors.New("the time budget ran out")
 
 type engine struct {
 	req      Request
@@ -53,8 +69,14 @@ type engine struct {
 	cfg      planConfig
 	window   Window
 	start    time.Time
-	deadline time.Time
-	res      Result
+	deadline time.Time // the budget's end (Remote calls end then)
+	halfway  time.Time // the main delta round stops reading pages after this
+	// budget is the run's context: it ends with the budget
+	budget context.Context
+	// lastRunAt is when the previous run ended (state.lastRunAt): its
+	// writes are older
+	lastRunAt time.Time
+	res       Result
 
 	retryAfter time.Duration
 	oroC       []content
@@ -71,8 +93,19 @@ type engine struct {
 	after map[string]*Event
 	// counts of our effects, for the state's guard bases
 	msCreated, msDeleted, oroCreated, oroDeleted int
-	partial                                      Reason
-	settling                                     bool // in the settle round
+	// changes made by people that this run saw, for the guard bases of
+	// incremental rounds: events created and deleted (or moved out of the
+	// window) in Microsoft 365, Oro events created and deleted in Oro
+	msNew, msGone, oroNew, oroGone int
+	// msBase is the Microsoft-side count the run starts from; snapshot: the
+	// round lists every event (full), so its items are counted instead
+	msBase   int
+	snapshot bool
+	// carried: Oro-side deletions returned by the earlier calls of the
+	// round this call continues (the guard judges a round as a whole)
+	carried  int
+	partial  Reason
+	settling bool // in the settle round
 }
 
 func (e *engine) finish() Result {
@@ -99,14 +132,34 @@ func (e *engine) noteErr(err error) {
 
 func (e *engine) overBudget() bool { return !e.opts.Now().Before(e.deadline) }
 
+// timeUp reports that the budget is spent, by the clock or because the
+// run's context ended with it.
+func (e *engine) timeUp() bool {
+	return e.overBudget() || context.Cause(e.budget) == errBudget
+}
+
 // needFull answers that the next call must be a full one.
 func (e *engine) needFull(st State, reason Reason) {
 	st.V, st.Window, st.NeedsFull, st.DeltaLink, st.NextLink = StateVersion, e.window, true, "", ""
+	e.unsynced(st, reason, KindResyncRequired, "not synced: Microsoft 365 change tracking must be rebuilt; call again with mode full")
+}
+
+// unsynced answers partial with st, every event of the request pending.
+func (e *engine) unsynced(st State, reason Reason, kind Kind, msg string) {
 	e.res.Status, e.res.Reason, e.res.State = StatusPartial, reason, &st
 	for _, ev := range e.req.Events { // nothing was synced: all stay pending
-		e.res.Issues = append(e.res.Issues, Issue{OroID: ev.ID, Kind: KindResyncRequired, Retryable: true, Reason: reason,
-			Message: "not synced: Microsoft 365 change tracking must be rebuilt; call again with mode full"})
+		e.res.Issues = append(e.res.Issues, Issue{OroID: ev.ID, Kind: kind, Retryable: true, Reason: reason, Message: msg})
 	}
+}
+
+// outOfTime answers a call whose budget ran out before it decided
+// anything: the state does not move (a full round starts again).
+func (e *engine) outOfTime(st State, fresh bool) {
+	if fresh {
+		st = State{OroCount: st.OroCount, MicrosoftCount: st.MicrosoftCount, NeedsFull: true}
+	}
+	st.V, st.Window, st.LastRunAt = StateVersion, e.window, e.opts.Now()
+	e.unsynced(st, ReasonTimeBudget, KindUnavailable, "not synced: the time budget ran out; call again")
 }
 
 func (e *engine) run(ctx context.Context) error {
@@ -127,43 +180,70 @@ func (e *engine) run(ctx context.Context) error {
 	case !full:
 		link, fresh = st.DeltaLink, false
 	}
-	// a full round continued by a later call keeps matching by UID
-	fullRound := full || (link == st.NextLink && st.NextLink != "" && st.FullRound)
+	// this call continues a round an earlier call began: a full round keeps
+	// matching by UID, and the guard counts the deletions already returned
+	continued := !fresh && st.NextLink != "" && link == st.NextLink
+	fullRound := full || continued && st.FullRound
+	if continued {
+		e.carried = st.RoundOroDeletes
+	}
 	e.index(fullRound)
 
-	items, deltaLink, nextLink, err := e.round(ctx, link)
+	items, deltaLink, nextLink, err := e.round(ctx, link, e.halfway)
 	if KindOf(err) == KindResyncRequired {
 		if !full {
 			e.needFull(st, ReasonResyncRequired)
 			return nil
 		}
-		fresh = true
-		items, deltaLink, nextLink, err = e.round(ctx, "")
-	}
-	if err != nil {
-		return err
+		fresh, continued, e.carried = true, false, 0
+		items, deltaLink, nextLink, err = e.round(ctx, "", e.halfway)
 	}
 	complete := fresh && deltaLink != ""
 	writes := !e.req.Options.DryRun && nextLink == ""
-	advance, err := e.process(ctx, items, full, complete, writes, true)
+	// the guard's base on the Microsoft side: a snapshot round (full) counts
+	// its items, from zero or on from the earlier calls of the round
+	e.snapshot = fresh || continued && st.FullRound
+	if !fresh {
+		e.msBase = st.MicrosoftCount
+	}
+	advance := false
+	if err == nil {
+		advance, err = e.process(ctx, items, full, complete, writes, true)
+	}
+	if errors.Is(err, errBudget) {
+		e.outOfTime(st, fresh)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 
 	newState := State{V: StateVersion, Window: e.window, DeltaLink: st.DeltaLink, LastRunAt: e.opts.Now()}
-	newState.MicrosoftCount, newState.OroCount = st.MicrosoftCount, st.OroCount
-	if complete {
-		newState.MicrosoftCount = countPresent(items)
+	settled := ""
+	if advance && writes && len(e.written) > 0 && !e.overBudget() {
+		settled = e.settle(ctx, deltaLink)
 	}
-	if full {
-		newState.OroCount = 0
+	// the guard bases: what people changed on each side plus our writes,
+	// except what a replayed round shows again
+	if !advance {
+		e.msNew, e.msGone, e.oroCreated = 0, 0, 0
+	}
+	newState.MicrosoftCount = e.msBase + e.msNew - e.msGone
+	if e.snapshot && advance {
+		newState.MicrosoftCount = e.msBase + countPresent(items)
+	}
+	switch {
+	case full: // the synced events; the others count once linked (oroNew)
 		for _, ev := range e.req.Events {
-			if !ev.Deleted {
+			if !ev.Deleted && ev.Link != nil {
 				newState.OroCount++
 			}
 		}
-	} else if e.req.Options.OroEventCount > 0 {
+		newState.OroCount += e.oroNew
+	case e.req.Options.OroEventCount > 0:
 		newState.OroCount = e.req.Options.OroEventCount
+	default:
+		newState.OroCount = st.OroCount + e.oroNew - e.oroGone
 	}
 	newState.MicrosoftCount = max(0, newState.MicrosoftCount+e.msCreated-e.msDeleted)
 	newState.OroCount = max(0, newState.OroCount+e.oroCreated-e.oroDeleted)
@@ -171,20 +251,22 @@ func (e *engine) run(ctx context.Context) error {
 	switch {
 	case e.req.Options.DryRun:
 		e.res.State = e.req.State
+	case !advance:
+		// a guard stopped Oro-side deletions read by this call: the state
+		// stays where this call began, so that they come back
+		if continued {
+			newState.NextLink, newState.FullRound, newState.RoundOroDeletes = st.NextLink, st.FullRound, st.RoundOroDeletes
+		} else if fresh {
+			newState.DeltaLink, newState.NeedsFull = "", true // a full round: read it again
+		}
+		e.res.State = &newState
 	case nextLink != "":
 		newState.NextLink, newState.FullRound = nextLink, fullRound
+		newState.RoundOroDeletes = e.carried + e.oroDeleted
 		e.partial = ReasonTimeBudget
 		e.res.State = &newState
-	case !advance: // a guard stopped deletions pulled from this round: replay it next run
-		newState.NextLink = st.NextLink
-		e.res.State = &newState
 	default:
-		newState.DeltaLink = deltaLink
-		if len(e.written) > 0 && !e.overBudget() {
-			if dl, ok := e.settle(ctx, deltaLink); ok {
-				newState.DeltaLink = dl
-			}
-		}
+		newState.DeltaLink = cmp.Or(settled, deltaLink)
 		e.res.State = &newState
 	}
 	e.res.Status = StatusCompleted
@@ -234,9 +316,11 @@ func (e *engine) index(full bool) {
 }
 
 // round reads one delta round from link ("" for a new round). It stops at
-// the deltaLink, or when the time budget runs out (nextLink returned), and
-// fails on a round that does not end (endless nextLinks).
-func (e *engine) round(ctx context.Context, link string) (items map[string]*RemoteEvent, deltaLink, nextLink string, err error) {
+// the deltaLink, or after a page read at or after stopAt or when the
+// budget cut a request short (nextLink returned; errBudget when not even
+// the first page came), and fails on a round that does not end (endless
+// nextLinks).
+func (e *engine) round(ctx context.Context, link string, stopAt time.Time) (items map[string]*RemoteEvent, deltaLink, nextLink string, err error) {
 	items = map[string]*RemoteEvent{}
 	var lastSig string
 	repeats := 0
@@ -244,12 +328,17 @@ func (e *engine) round(ctx context.Context, link string) (items map[string]*Remo
 		if page >= e.opts.MaxDeltaPages {
 			return nil, "", "", &Error{Kind: KindUnavailable, Op: "sync.delta", Message: fmt.Sprintf("the delta round did not end after %d pages", page)}
 		}
-		if page > 0 && e.overBudget() {
+		if page > 0 && !e.opts.Now().Before(stopAt) {
 			return items, "", link, nil
 		}
 		e.call("delta")
 		p, err := e.remote.Delta(ctx, e.window, link)
-		if err != nil {
+		switch {
+		case err != nil && e.timeUp() && page > 0:
+			return items, "", link, nil
+		case err != nil && e.timeUp():
+			return nil, "", "", errBudget
+		case err != nil:
 			e.noteErr(err)
 			return nil, "", "", err
 		}
@@ -333,6 +422,10 @@ func (e *engine) pair(items map[string]*RemoteEvent, full, complete, unmatched b
 			}
 		} else if i, ok := e.byUID[it.ICalUID]; ok && it.ICalUID != "" && !it.Removed && !e.used[i] {
 			take(p, i)
+		} else {
+			// an incremental request leaves out synced events: a copy of ours
+			// belongs to one of them (a full request sends them all)
+			p.known = !full && it.OroID != ""
 		}
 	}
 	out := make([]*pairInput, 0, len(ids))
@@ -359,6 +452,26 @@ func (e *engine) pair(items map[string]*RemoteEvent, full, complete, unmatched b
 // be a deletion or a move out of the window, and some Oro edits need the
 // Microsoft copy to decide.
 func (e *engine) confirm(ctx context.Context, p *pairInput) error {
+	if p.remote == nil && p.oro != nil && p.oro.Deleted && p.link() == nil && e.cfg.dir.Pushes() {
+		// a tombstone of an event no result linked: a run whose result was
+		// lost may have created it, beyond the round this call reads
+		if e.timeUp() {
+			return errBudget
+		}
+		e.call("findByOroId")
+		found, err := e.remote.FindByOroID(ctx, p.oro.ID)
+		switch {
+		case err != nil && e.timeUp():
+			return errBudget
+		case err != nil:
+			e.noteErr(err)
+			return err
+		case len(found) > 0:
+			p.remote, p.remoteS, p.ours = &found[0], remotePresent, true
+			p.inWindow = e.window.overlaps(found[0].Start, found[0].End)
+		}
+		return nil
+	}
 	need := p.remote != nil && p.remote.Removed && (p.oro != nil || e.cfg.dir.Pulls())
 	if p.remoteS == remoteUnknown && p.remote == nil && p.link() != nil && !p.oro.Deleted && p.oroC.hash() != p.link().Hash {
 		// an Oro edit that will not be pushed (microsoft_to_oro, or an event
@@ -371,6 +484,9 @@ func (e *engine) confirm(ctx context.Context, p *pairInput) error {
 		}
 		return nil
 	}
+	if e.timeUp() {
+		return errBudget
+	}
 	id := remoteIDOf(p.link(), p.remote)
 	e.call("get")
 	r, err := e.remote.Get(ctx, id)
@@ -381,6 +497,9 @@ func (e *engine) confirm(ctx context.Context, p *pairInput) error {
 	case KindNotFound:
 		p.remote, p.remoteS = &RemoteEvent{ID: id}, remoteGone
 	default:
+		if e.timeUp() {
+			return errBudget
+		}
 		e.noteErr(err)
 		return err
 	}
@@ -419,13 +538,22 @@ func (e *engine) process(ctx context.Context, items map[string]*RemoteEvent, ful
 	pairs := e.pair(items, full, complete, unmatched)
 	var plan []*planned
 	for _, p := range pairs {
+		removed := p.remote != nil && p.remote.Removed && items[p.remote.ID] != nil
+		created := p.remote != nil && !p.remote.Removed && p.oro == nil && !p.known && p.inWindow
 		if err := e.confirm(ctx, p); err != nil {
 			return false, err
+		}
+		switch {
+		case e.snapshot: // counted whole
+		case removed && (p.remoteS == remoteGone || !p.inWindow):
+			e.msGone++
+		case created: // or changed, when its Oro event came from Microsoft 365 and was not sent
+			e.msNew++
 		}
 		d := decide(p, e.cfg)
 		plan = append(plan, &planned{p: p, d: d})
 	}
-	advance := e.guard(plan, full, complete)
+	advance := e.guard(plan, full, writes)
 	var queue []*planned
 	for _, pl := range plan {
 		if pl.d.conflict != "" {
@@ -436,14 +564,14 @@ func (e *engine) process(ctx context.Context, items map[string]*RemoteEvent, ful
 			e.emit(pl, nil)
 		case e.req.Options.DryRun:
 			e.record(pl, "planned")
-			if pl.d.pull == OpDelete { // a delete needs no link
+			if pl.d.pull != "" { // the Oro half of the decision, as planned
 				e.emit(pl, nil)
 			}
 		case !writes:
 			// read only part of a round: the write waits for the next call
-			// (the Oro event keeps its old link and is sent again)
+			// (the Oro event is sent again)
 			if !e.settling {
-				e.issue(pl, Issue{Kind: KindUnavailable, Reason: ReasonTimeBudget, Message: "not written: the time budget ran out; it is written next run"})
+				e.postpone(pl, Issue{Kind: KindUnavailable, Reason: ReasonTimeBudget, Message: "not written: the time budget ran out; it is written next run"})
 			}
 		default:
 			queue = append(queue, pl)
@@ -452,8 +580,11 @@ func (e *engine) process(ctx context.Context, items map[string]*RemoteEvent, ful
 	return advance, e.execute(ctx, queue)
 }
 
-// guard applies the mass-delete guard to both sides.
-func (e *engine) guard(plan []*planned, full, complete bool) bool {
+// guard applies the mass-delete guard to both sides. The Oro side counts
+// the whole round: the deletions returned by earlier calls of a round split
+// by the time budget and by the main round of a settle round count too. The
+// Microsoft side is judged only where writes happen (a round's last call).
+func (e *engine) guard(plan []*planned, full, writes bool) bool {
 	if e.req.Options.AllowMassDelete {
 		return true
 	}
@@ -474,9 +605,8 @@ func (e *engine) guard(plan []*planned, full, complete bool) bool {
 	if e.req.State != nil {
 		st = *e.req.State
 	}
-	msTotal := st.MicrosoftCount
-	if complete {
-		msTotal = 0
+	msTotal := e.msBase
+	if e.snapshot {
 		for _, pl := range plan {
 			if pl.p.remoteS == remotePresent {
 				msTotal++
@@ -490,15 +620,18 @@ func (e *engine) guard(plan []*planned, full, complete bool) bool {
 	} else if e.req.Options.OroEventCount > 0 {
 		oroTotal = e.req.Options.OroEventCount
 	}
+	// what earlier calls of this round deleted was part of the base
+	done := e.carried + e.oroDeleted
+	oroTotal += e.carried
 	trips := func(n, total int) bool {
 		return n >= MassDeleteMinimum && float64(n) > thr*float64(max(total, n))
 	}
 	advance := true
-	stop := func(side string, n, total int, match func(*planned) bool, clear func(*planned)) {
+	stop := func(side string, n, total int, match func(*planned) bool) {
 		e.res.Guards = append(e.res.Guards, GuardReport{Side: side, Deletes: n, Total: total, Threshold: thr})
 		for _, pl := range plan {
 			if match(pl) {
-				clear(pl)
+				pl.d = keepPair(pl.p) // a tombstone keeps its copy of ours
 				pl.d.issue = &Issue{Kind: KindForbidden, Reason: ReasonMassDeleteGuard,
 					Message: fmt.Sprintf("not deleted in %s: this run would delete %d of %d events there; pass allowMassDelete to confirm", sideName(side), n, total)}
 			}
@@ -507,12 +640,12 @@ func (e *engine) guard(plan []*planned, full, complete bool) bool {
 			e.partial = ReasonMassDeleteGuard
 		}
 	}
-	if trips(msDel, msTotal) {
-		stop("microsoft", msDel, msTotal, func(pl *planned) bool { return pl.d.write == WriteDelete }, func(pl *planned) { pl.d = decision{} })
+	if writes && trips(msDel, msTotal) {
+		stop("microsoft", msDel, msTotal, func(pl *planned) bool { return pl.d.write == WriteDelete })
 	}
-	if trips(oroDel, oroTotal) {
+	if oroDel > 0 && trips(done+oroDel, oroTotal) {
 		advance = false
-		stop("oro", oroDel, oroTotal, func(pl *planned) bool { return pl.d.pull == OpDelete }, func(pl *planned) { pl.d = decision{} })
+		stop("oro", done+oroDel, oroTotal, func(pl *planned) bool { return pl.d.pull == OpDelete })
 	}
 	return advance
 }
@@ -528,15 +661,48 @@ func (e *engine) record(pl *planned, outcome string) {
 	e.res.Writes = append(e.res.Writes, WriteRecord{Op: pl.d.write, OroID: pl.p.oro.ID, RemoteID: pl.remoteID(), Fields: pl.d.fields, Reason: pl.d.reason, Outcome: outcome})
 }
 
-// fail reports a write that did not happen. When the Microsoft copy is one
-// an unrecorded run created, the host still gets its link, so that the
-// association survives (the Oro event stays pending and is written next run).
+// fail reports a write that did not happen.
 func (e *engine) fail(pl *planned, is Issue) {
 	e.record(pl, "failed")
+	e.postpone(pl, is)
+}
+
+// postpone reports a write that waits for a later call. An unlinked Oro
+// event paired with a Microsoft copy (one an unrecorded run created, or one
+// with its iCalendar UID) gets its link all the same, with the Microsoft
+// copy as the base: the Oro event stays pending, and the later call, whose
+// delta round may no longer show that copy, finds it by the link instead of
+// creating another.
+func (e *engine) postpone(pl *planned, is Issue) {
 	e.issue(pl, is)
-	if pl.p.ours && pl.p.remoteS == remotePresent && pl.p.link() == nil {
-		e.emit(&planned{p: pl.p, d: decision{relink: true, target: remoteContent(pl.p.remote), reason: ReasonRecovered}}, nil)
+	if d := keepPair(pl.p); d.relink {
+		e.emit(&planned{p: pl.p, d: d}, nil)
 	}
+}
+
+// keepPair links an unlinked Oro event to the Microsoft copy it was paired
+// with (see postpone); no decision when there is nothing to keep.
+func keepPair(p *pairInput) decision {
+	if p.oro == nil || p.link() != nil || p.remoteS != remotePresent {
+		return decision{}
+	}
+	reason := ReasonMatchedUID
+	if p.ours {
+		reason = ReasonRecovered
+	}
+	return decision{relink: true, target: remoteContent(p.remote), reason: reason}
+}
+
+// failed reports a write that failed with err. A retryable failure the
+// budget cut short (the run's context ended, or Microsoft asked to wait
+// past the budget) makes the run partial: the write is the next call's.
+func (e *engine) failed(pl *planned, err error) {
+	ae := AsError(err)
+	is := Issue{Kind: ae.Kind, Reason: ReasonWriteFailed, Message: ae.Error()}
+	if (ae.Kind.Retryable() || ae.Kind == KindCancelled) && (e.timeUp() || !e.opts.Now().Add(ae.RetryAfter).Before(e.deadline)) {
+		is.Reason, e.partial = ReasonTimeBudget, ReasonTimeBudget
+	}
+	e.fail(pl, is)
 }
 
 func (e *engine) issue(pl *planned, is Issue) {
@@ -573,6 +739,8 @@ func (e *engine) emit(pl *planned, written *RemoteEvent) {
 			t := pl.p.oro.UpdatedAt
 			op.ExpectedUpdatedAt = &t
 		}
+	} else if pl.p.known {
+		op.OroID = pl.p.remote.OroID
 	}
 	switch {
 	case d.pull == OpDelete:
@@ -599,11 +767,25 @@ func (e *engine) emit(pl *planned, written *RemoteEvent) {
 	default:
 		return
 	}
-	if d.pull != "" {
+	switch {
+	case d.pull == "":
+	case pl.p.known && !pl.p.remote.LastModified.After(e.lastRunAt):
+		// our own write, come back because no settle round absorbed it:
+		// the update carries the content Oro already holds
+		e.res.Stats.Echoes++
+	default:
 		e.res.Stats.Pulled++
 	}
+	if o := pl.p.oro; o != nil && !e.settling {
+		switch {
+		case o.Link == nil && !o.Deleted && op.Link != nil:
+			e.oroNew++ // created in Oro, now linked
+		case o.Deleted && o.Link != nil && (op.Op == OpLink && op.Link == nil || op.Op == OpCreate):
+			e.oroGone++ // deleted in Oro: its link dropped, or re-created (oroCreated)
+		}
+	}
 	if op.Link != nil {
-		e.after[op.Link.RemoteID] = afterEvent(pl.p.oro, op.Link, d.target)
+		e.after[op.Link.RemoteID] = afterEvent(pl.p.oro, op, d.target)
 	}
 	var tag string
 	if op.Link != nil {
@@ -614,12 +796,17 @@ func (e *engine) emit(pl *planned, written *RemoteEvent) {
 }
 
 // afterEvent is the Oro event as the host will hold it after applying op.
-func afterEvent(oro *Event, l *Link, c content) *Event {
+// An operation that changes the event gives it an updatedAt unknown here,
+// so the settle round's operations on it carry no expectedUpdatedAt.
+func afterEvent(oro *Event, op Operation, c content) *Event {
 	ev := c.event()
 	if oro != nil {
-		ev.ID, ev.UID, ev.UpdatedAt = oro.ID, oro.UID, oro.UpdatedAt
+		ev.ID, ev.UID = oro.ID, oro.UID
+		if op.Op == OpLink {
+			ev.UpdatedAt = oro.UpdatedAt
+		}
 	}
-	ev.Link = l
+	ev.Link = op.Link
 	return &ev
 }
 
@@ -630,10 +817,10 @@ func (e *engine) execute(ctx context.Context, queue []*planned) error {
 	for len(queue) > 0 {
 		var retry []*planned
 		for len(queue) > 0 {
-			if e.overBudget() {
-				for _, pl := range queue {
+			if e.timeUp() { // what waits, to retry or to be written, is the next run's
+				for _, pl := range append(retry, queue...) {
 					e.record(pl, "not_attempted")
-					e.issue(pl, Issue{Kind: KindUnavailable, Reason: ReasonTimeBudget, Message: "not written: the time budget ran out; it is written next run"})
+					e.postpone(pl, Issue{Kind: KindUnavailable, Reason: ReasonTimeBudget, Message: "not written: the time budget ran out; it is written next run"})
 				}
 				e.partial = ReasonTimeBudget
 				return nil
@@ -693,12 +880,12 @@ func (e *engine) applyChunk(ctx context.Context, chunk []*planned) ([]*planned, 
 	results, err := e.remote.Apply(ctx, writes)
 	if err != nil {
 		e.noteErr(err)
-		switch KindOf(err) {
-		case KindReconnectRequired, KindConsentRequired, KindCancelled:
+		switch k := KindOf(err); {
+		case k == KindReconnectRequired, k == KindConsentRequired, k == KindCancelled && !e.timeUp():
 			return nil, err
 		}
 		for _, pl := range chunk {
-			e.fail(pl, Issue{Kind: KindOf(err), Reason: ReasonWriteFailed, Message: AsError(err).Error()})
+			e.failed(pl, err)
 		}
 		return nil, nil
 	}
@@ -774,7 +961,7 @@ func (e *engine) handle(ctx context.Context, pl *planned, r WriteResult) (bool, 
 	e.noteErr(r.Err)
 	kind := KindOf(r.Err)
 	switch {
-	case kind == KindConflict || kind == KindNotFound && pl.d.write != WriteCreate:
+	case (kind == KindConflict || kind == KindNotFound) && pl.d.write != WriteCreate:
 		// the Microsoft copy moved on (412) or is gone (404): read it and decide again
 		id := pl.remoteID()
 		e.call("get")
@@ -786,7 +973,7 @@ func (e *engine) handle(ctx context.Context, pl *planned, r WriteResult) (bool, 
 			pl.p.remote, pl.p.remoteS = &RemoteEvent{ID: id}, remoteGone
 		default:
 			e.noteErr(err)
-			e.fail(pl, Issue{Kind: KindOf(err), Reason: ReasonWriteFailed, Message: AsError(err).Error()})
+			e.failed(pl, err)
 			return false, nil
 		}
 		pl.d = decide(pl.p, e.cfg)
@@ -798,8 +985,9 @@ func (e *engine) handle(ctx context.Context, pl *planned, r WriteResult) (bool, 
 			return false, nil
 		}
 		return true, nil
-	case pl.d.write == WriteCreate && (kind == KindUnavailable || kind == KindInternal || kind == KindCancelled):
-		// the create may have happened: look before creating again
+	case pl.d.write == WriteCreate && (kind == KindUnavailable || kind == KindInternal || kind == KindCancelled || kind == KindConflict):
+		// the create may have happened (a 409 may be Graph refusing a
+		// repeated transactionId): look before creating again
 		e.call("findByOroId")
 		found, err := e.remote.FindByOroID(ctx, pl.p.oro.ID)
 		if err == nil && len(found) > 0 {
@@ -815,12 +1003,12 @@ func (e *engine) handle(ctx context.Context, pl *planned, r WriteResult) (bool, 
 			e.noteErr(err)
 		}
 		if kind == KindCancelled || ctx.Err() != nil {
-			e.fail(pl, Issue{Kind: kind, Reason: ReasonWriteFailed, Message: AsError(r.Err).Error()})
+			e.failed(pl, r.Err)
 			return false, nil
 		}
 		return true, nil
 	}
-	e.fail(pl, Issue{Kind: kind, Reason: ReasonWriteFailed, Message: AsError(r.Err).Error()})
+	e.failed(pl, r.Err)
 	return false, nil
 }
 
@@ -830,10 +1018,10 @@ func (e *engine) handle(ctx context.Context, pl *planned, r WriteResult) (bool, 
 // planned like any other, without writing (their Oro events, if changed,
 // come back next run). Failure is harmless: the old deltaLink is kept and
 // the echoes are recognised by content hash next run.
-func (e *engine) settle(ctx context.Context, link string) (string, bool) {
-	items, dl, _, err := e.round(ctx, link)
+func (e *engine) settle(ctx context.Context, link string) string {
+	items, dl, _, err := e.round(ctx, link, e.deadline)
 	if err != nil || dl == "" {
-		return "", false
+		return ""
 	}
 	for id, it := range items {
 		ck, ours := e.written[id]
@@ -843,18 +1031,19 @@ func (e *engine) settle(ctx context.Context, link string) (string, bool) {
 		}
 	}
 	if len(items) == 0 {
-		return dl, true
+		return dl
 	}
 	// plan the rest against the Oro side as it stands after this run
 	prev := e.req.Events
+	replaced := make(map[string]bool, len(e.after))
+	for _, a := range e.after {
+		replaced[a.ID] = true
+	}
 	events := make([]Event, 0, len(prev))
 	for _, ev := range prev {
-		if ev.Link != nil {
-			if a, ok := e.after[ev.Link.RemoteID]; ok && a.ID == ev.ID {
-				continue
-			}
+		if !replaced[ev.ID] { // linked or not before: the event as it is after
+			events = append(events, ev)
 		}
-		events = append(events, ev)
 	}
 	for _, id := range sortedKeys(e.after) {
 		if a := e.after[id]; a.ID != "" {
@@ -863,9 +1052,10 @@ func (e *engine) settle(ctx context.Context, link string) (string, bool) {
 	}
 	e.req.Events = events
 	e.index(false)
-	e.settling = true
-	if _, err := e.process(ctx, items, false, false, false, false); err != nil {
-		return "", false
+	e.settling, e.snapshot = true, false
+	advance, err := e.process(ctx, items, false, false, false, false)
+	if err != nil || !advance {
+		return "" // a guard stopped deletions: the next run reads them again
 	}
-	return dl, true
+	return dl
 }

@@ -14,8 +14,9 @@ const (
 	// last run (plus any the last result reported an issue for). Needs the
 	// state of an earlier run.
 	ModeIncremental Mode = "incremental"
-	// ModeFull: every Oro event in the window, plus tombstones of linked events
-	// deleted since the last run. Used for the first sync and for repair.
+	// ModeFull: every Oro event in the window, plus tombstones of events
+	// deleted since the last run that were linked or still unsynced. Used for
+	// the first sync and for repair.
 	ModeFull Mode = "full"
 )
 
@@ -25,8 +26,8 @@ type Request struct {
 	Cascade Cascade `json:"cascade"`
 	// State is the state returned by the previous run; nil the first time.
 	State *State `json:"state,omitempty"`
-	// Window is the sync window; absent means 30 days back to 365 days
-	// ahead of today (UTC).
+	// Window is the sync window; absent means the state's window while it
+	// is recent, else DefaultWindow (see WindowSlideDays).
 	Window *Window `json:"window,omitempty"`
 	// Mode is incremental or full; "" means incremental when State has a
 	// deltaLink for the same window, full otherwise.
@@ -54,7 +55,8 @@ type Event struct {
 	End    string `json:"end"`
 	AllDay bool   `json:"allDay"`
 	// UpdatedAt is Oro's updated_at; used for most_recent conflicts and as
-	// the precondition of operations.
+	// the precondition of operations. Required in a request, except on
+	// tombstones.
 	UpdatedAt time.Time `json:"updatedAt,omitzero"`
 	// Deleted marks a tombstone: the event was deleted in Oro since its link
 	// was stored.
@@ -99,13 +101,23 @@ type Options struct {
 	MassDeleteThreshold float64 `json:"massDeleteThreshold,omitempty"`
 	// AllowMassDelete overrides the guard for this call.
 	AllowMassDelete bool `json:"allowMassDelete,omitempty"`
-	// TimeBudgetSeconds bounds the run; 0 means the default of 60 seconds.
-	// When it is used up the result is partial and its state continues.
+	// TimeBudgetSeconds bounds the run, every Microsoft request included;
+	// 0 means the default of 60 seconds. When it is used up the result is
+	// partial (time_budget) and its state continues.
 	TimeBudgetSeconds int `json:"timeBudgetSeconds,omitempty"`
 	// OroEventCount is the number of Oro events in the window, the base of
 	// the guard on the Oro side in incremental mode (full mode counts the
 	// request's events). 0 means unknown: the state's last count is used.
 	OroEventCount int `json:"oroEventCount,omitempty"`
+}
+
+// TimeBudget is the time the run may take: TimeBudgetSeconds, or the
+// default.
+func (o Options) TimeBudget() time.Duration {
+	if o.TimeBudgetSeconds > 0 {
+		return time.Duration(o.TimeBudgetSeconds) * time.Second
+	}
+	return DefaultTimeBudget
 }
 
 // Guard and budget defaults.
@@ -132,6 +144,10 @@ type State struct {
 	// FullRound: NextLink continues the snapshot round of a full sync, so
 	// unlinked events are still matched by iCalendar UID.
 	FullRound bool `json:"fullRound,omitempty"`
+	// RoundOroDeletes counts the Oro-side deletions the earlier calls of the
+	// round NextLink continues returned: the mass-delete guard judges a round
+	// as a whole, however many calls the time budget splits it into.
+	RoundOroDeletes int `json:"roundOroDeletes,omitempty"`
 	// NeedsFull: the next call must be mode full (first sync, changed
 	// window, or Microsoft reset its change tracking).
 	NeedsFull bool `json:"needsFull,omitempty"`
@@ -251,7 +267,7 @@ type Stats struct {
 	Calls     map[string]int `json:"calls"`
 	Pulled    int            `json:"pulled"` // Oro operations from Microsoft-side changes
 	Pushed    int            `json:"pushed"` // successful Microsoft-side writes
-	Echoes    int            `json:"echoes"` // our own writes seen again and ignored
+	Echoes    int            `json:"echoes"` // our own writes seen again (ignored, or returned as identical updates)
 	Conflicts map[string]int `json:"conflicts"`
 	// DurationMs is measured with the injected clock.
 	DurationMs int64 `json:"durationMs"`
@@ -327,10 +343,33 @@ func (o RunOptions) withDefaults() RunOptions {
 	return o
 }
 
-// DefaultWindow is the window used when the request has none.
+// DefaultWindow is the window of a first request that has none: 30 days
+// back to 365 days ahead of today (UTC).
 func DefaultWindow(now time.Time) Window {
 	d := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	return Window{Start: d.AddDate(0, 0, -30), End: d.AddDate(0, 0, 365)}
+}
+
+// WindowSlideDays is how far DefaultWindow(now) may move past the state's
+// window before a request without a window takes the new one. A changed
+// window needs a full run, so the default window slides once every 30 days
+// (one full run a month), not every midnight; meanwhile it still reaches at
+// least 335 days ahead and 30 back.
+const WindowSlideDays = 30
+
+// defaultWindow is the window of a request without one: the state's while
+// DefaultWindow(now) has not moved more than WindowSlideDays past it,
+// DefaultWindow(now) otherwise.
+func defaultWindow(st *State, now time.Time) Window {
+	d := DefaultWindow(now)
+	if st == nil {
+		return d
+	}
+	w, oldest := st.Window, d.Start.AddDate(0, 0, -WindowSlideDays)
+	if w.Start.After(d.Start) || w.Start.Before(oldest) || w.End.Before(d.End.AddDate(0, 0, -WindowSlideDays)) {
+		return d
+	}
+	return w
 }
 
 // Validate checks the request and names the first bad field, e.g.
@@ -385,6 +424,9 @@ func (r Request) Validate() error {
 		}
 		if e.Deleted {
 			continue // a tombstone needs only its id and link
+		}
+		if e.UpdatedAt.IsZero() { // most_recent and the operations' precondition need it
+			return Invalid(p+".updatedAt", "is required")
 		}
 		if _, err := parseContent(e); err != nil {
 			return Invalid(p+"."+err.field, "%s", err.msg)

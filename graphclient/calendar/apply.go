@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
@@ -22,6 +23,9 @@ type job struct {
 	attempts int
 	readyAt  time.Time      // not before this (Retry-After)
 	lastErr  *calsync.Error // the last transient failure, reported if retries run out
+	// lookup: an earlier attempt of this create may have been performed,
+	// so it is looked up by its Oro id before it is sent again.
+	lookup bool
 }
 
 // Wire format of a JSON batch (graph-facts §6). Item ids are the index of the
@@ -64,10 +68,18 @@ const itemPrefer = `IdType="ImmutableId", outlook.timezone="UTC", outlook.body-c
 // and travel in a later batch, while ctx allows and MaxAttempts is not
 // reached; their last error is their result otherwise. A batch request that
 // fails as a whole (network, 5xx, 429 on $batch) is retried the same way, all
-// its items with it; that is safe for every operation: creates carry a
-// transactionId that Graph deduplicates, conditional updates and deletes that
-// already happened answer 412 or 404, which the engine resolves by reading
-// again. 412 is never retried here: deciding again is the engine's business.
+// its items with it.
+//
+// A retry must not repeat a write that was performed although its answer was
+// lost. Conditional updates and deletes that already happened answer 412 or
+// 404, which the engine resolves by reading again (412 is never retried
+// here: deciding again is the engine's business). A create is not
+// conditional, and whether Graph deduplicates its transactionId is
+// unconfirmed (graph-facts §3), so a create whose attempt may have been
+// performed (no answer, a 5xx, a batch answer without it) or that was
+// answered 409 (what Graph may answer for a repeated transactionId) is
+// looked up by its Oro id before it is sent again: the event found, the one
+// with its transactionId, is the create's result.
 //
 // Apply returns an error only when no write reached Graph at all, for a reason
 // that concerns the whole run (reconnect, consent, cancellation).
@@ -98,12 +110,21 @@ func (r *Remote) Apply(ctx context.Context, writes []calsync.Write) ([]calsync.W
 			continue
 		}
 		queue = waiting
+		ready, again, found := r.lookUp(ctx, ready, &results)
+		queue = append(queue, again...)
+		reached = reached || found
+		if len(ready) == 0 {
+			continue
+		}
 		answers, err := r.sendBatch(ctx, ready)
+		// one clock reading per answer: items of one batch that wait the
+		// same Retry-After become ready together and travel together again
+		answered := time.Now()
 		if err != nil {
 			if e := calsync.AsError(err); !reached && !e.Kind.Retryable() && e.Kind != calsync.KindRejected {
 				return nil, e // nothing reached Graph; the run cannot go on
 			}
-			queue = append(queue, r.retryOrFinish(ctx, ready, calsync.AsError(err), &results)...)
+			queue = append(queue, r.retryOrFinish(ctx, ready, calsync.AsError(err), answered, &results)...)
 			continue
 		}
 		reached = true
@@ -111,12 +132,12 @@ func (r *Remote) Apply(ctx context.Context, writes []calsync.Write) ([]calsync.W
 			a, ok := answers[strconv.Itoa(i)]
 			if !ok {
 				queue = append(queue, r.retryOrFinish(ctx, []*job{j}, &calsync.Error{Kind: calsync.KindUnavailable,
-					Op: "graph.batch", Message: "batch response lacks an item"}, &results)...)
+					Op: "graph.batch", Message: "batch response lacks an item"}, answered, &results)...)
 				continue
 			}
 			res, retry := itemResult(j, a)
 			if retry != nil {
-				queue = append(queue, r.retryOrFinish(ctx, []*job{j}, retry, &results)...)
+				queue = append(queue, r.retryOrFinish(ctx, []*job{j}, retry, answered, &results)...)
 				continue
 			}
 			results = append(results, res)
@@ -169,19 +190,22 @@ func (r *Remote) nextBatch(queue []*job, now time.Time) (ready, rest []*job) {
 }
 
 // retryOrFinish puts jobs that failed transiently back in the queue after
-// their Retry-After or a backoff, or records err as their result when their
-// attempts are used up or the wait would outlast ctx.
-func (r *Remote) retryOrFinish(ctx context.Context, jobs []*job, err *calsync.Error, results *[]calsync.WriteResult) (again []*job) {
+// their Retry-After or a backoff counted from answered (when the failure
+// came back), or records err as their result when their attempts are used
+// up or the wait would outlast ctx. A create that may have been performed
+// is marked for a lookup first; a 409 is retried only for such a create.
+func (r *Remote) retryOrFinish(ctx context.Context, jobs []*job, err *calsync.Error, answered time.Time, results *[]calsync.WriteResult) (again []*job) {
 	for _, j := range jobs {
 		j.attempts++
 		j.lastErr = err
+		j.lookup = j.lookup || mayBePerformed(j.w, err)
 		wait := err.RetryAfter
 		if wait <= 0 {
 			wait = r.opts.Backoff << min(j.attempts-1, 6)
 		}
-		j.readyAt = time.Now().Add(wait)
+		j.readyAt = answered.Add(wait)
 		deadline, has := ctx.Deadline()
-		if !err.Kind.Retryable() || err.Kind == calsync.KindConflict || err.Kind == calsync.KindResyncRequired ||
+		if !err.Kind.Retryable() || err.Kind == calsync.KindConflict && !j.lookup || err.Kind == calsync.KindResyncRequired ||
 			j.attempts >= r.opts.MaxAttempts || ctx.Err() != nil || (has && j.readyAt.After(deadline)) {
 			*results = append(*results, calsync.WriteResult{Key: j.w.Key, Err: err})
 			continue
@@ -189,6 +213,68 @@ func (r *Remote) retryOrFinish(ctx context.Context, jobs []*job, err *calsync.Er
 		again = append(again, j)
 	}
 	return again
+}
+
+// mayBePerformed reports whether a create that failed with err may have been
+// performed all the same: it got no answer or a 5xx (the write may have
+// happened before the answer was lost, graph-facts §7), or a 409, which is
+// what Graph may answer for a transactionId it has seen (§3, unconfirmed).
+// Without an Oro id there is nothing to look it up by.
+func mayBePerformed(w calsync.Write, err *calsync.Error) bool {
+	return w.Op == calsync.WriteCreate && w.OroID != "" &&
+		(err.Kind == calsync.KindUnavailable || err.Kind == calsync.KindConflict)
+}
+
+// lookUp looks up by Oro id, concurrently within the mailbox slots, the
+// creates in jobs whose earlier attempt may have been performed (graph-facts
+// §3: look for your own tag before retrying). A create found is done: the
+// event its transactionId names is its result, and found is true. The jobs
+// to send now are returned in send, those whose lookup failed transiently
+// in again (still marked for a lookup).
+func (r *Remote) lookUp(ctx context.Context, jobs []*job, results *[]calsync.WriteResult) (send, again []*job, found bool) {
+	type answer struct {
+		events []calsync.RemoteEvent
+		err    error
+	}
+	answers := make([]answer, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		if j.lookup {
+			wg.Go(func() { answers[i].events, answers[i].err = r.FindByOroID(ctx, j.w.OroID) })
+		}
+	}
+	wg.Wait()
+	answered := time.Now()
+	for i, j := range jobs {
+		a := answers[i]
+		switch {
+		case !j.lookup:
+			send = append(send, j)
+		case a.err != nil:
+			again = append(again, r.retryOrFinish(ctx, []*job{j}, calsync.AsError(a.err), answered, results)...)
+		default:
+			if ev, ok := createdBy(j.w, a.events); ok {
+				*results = append(*results, calsync.WriteResult{Key: j.w.Key, Event: &ev})
+				found = true
+				continue
+			}
+			j.lookup = false // not performed: send it again
+			send = append(send, j)
+		}
+	}
+	return send, again, found
+}
+
+// createdBy picks, among the events carrying w's Oro id, the one w created:
+// the one with its transactionId, which Graph keeps from the create on
+// (graph-facts §3); any of them when w has none.
+func createdBy(w calsync.Write, events []calsync.RemoteEvent) (calsync.RemoteEvent, bool) {
+	for _, ev := range events {
+		if w.TransactionID == "" || ev.TransactionID == w.TransactionID {
+			return ev, true
+		}
+	}
+	return calsync.RemoteEvent{}, false
 }
 
 // itemResult turns one batch item's answer into the write's result, or into
@@ -211,7 +297,7 @@ func itemResult(j *job, a batchItemResponse) (calsync.WriteResult, *calsync.Erro
 		return res, nil
 	}
 	e := classify(itemError(a), opName(j.w.Op))
-	if a.Status == 429 || a.Status == 503 || a.Status == 504 {
+	if a.Status == 429 || a.Status == 503 || a.Status == 504 || a.Status == 409 && j.w.Op == calsync.WriteCreate {
 		return res, e
 	}
 	res.Err = e

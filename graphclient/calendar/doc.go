@@ -21,8 +21,11 @@
 // A Remote therefore holds 4 mailbox slots; a single request takes one slot,
 // a batch takes one slot per item up to 4. Batches are sized and sent so that
 // no more than 4 requests ever run against the mailbox, which is what keeps a
-// well-behaved run free of 429s. Items answered 429 or 503 are queued again
-// after their Retry-After while the context allows.
+// well-behaved run free of 429s. Items answered 429, 503 or 504 are queued
+// again after their Retry-After while the context allows; a create whose
+// attempt may have been performed (no answer, a 5xx, a 409) is looked up by
+// its Oro id before it is sent again, since Graph's transactionId dedupe is
+// unconfirmed.
 //
 // The package must not decide anything about sync: what to write, and what a
 // failure means for an event, is the engine's business. Errors leave as

@@ -56,6 +56,7 @@ func (o Options) withDefaults() Options {
 // calsync.Remote and is safe for concurrent use; all its requests share the
 // mailbox's concurrency slots.
 type Remote struct {
+	session *graphclient.Session
 	client  *msgraph.GraphServiceClient
 	adapter abs.RequestAdapter
 	opts    Options
@@ -74,6 +75,7 @@ var (
 func New(session *graphclient.Session, opts Options) *Remote {
 	opts = opts.withDefaults()
 	return &Remote{
+		session: session,
 		client:  session.Client(),
 		adapter: session.Adapter(),
 		opts:    opts,
@@ -124,11 +126,16 @@ func prefer(extra ...string) *abs.RequestHeaders {
 
 // classify turns any failure into the taxonomy, naming the operation.
 func classify(err error, op string) *calsync.Error {
-	e := *graphclient.Classify(err)
-	if e.Op == "" {
-		e.Op = op
+	return named(graphclient.Classify(err), op)
+}
+
+// named returns a copy of e that names op unless e names an operation.
+func named(e *calsync.Error, op string) *calsync.Error {
+	c := *e
+	if c.Op == "" {
+		c.Op = op
 	}
-	return &e
+	return &c
 }
 
 // Delta reads one page of a calendarView delta round (see calsync.Remote).
@@ -136,12 +143,21 @@ func classify(err error, op string) *calsync.Error {
 // link verbatim, with the same Prefer headers, since Graph encodes the query
 // in the link but not the headers. $expand is never sent: delta rejects it,
 // so events on delta pages carry no OroID.
+//
+// A link decides where the request goes, and the host keeps links in the
+// state it sends back, so a link outside the Graph endpoint is refused
+// before anything is sent (invalid_input on "state"). Graph answers a read
+// of the user's own calendar 403 only when the permission is missing, so a
+// 403 here is consent_required naming graphclient.RequiredScope.
 func (r *Remote) Delta(ctx context.Context, window calsync.Window, link string) (calsync.DeltaPage, error) {
 	b := r.client.Me().CalendarView().Delta()
 	cfg := &users.ItemCalendarViewDeltaRequestBuilderGetRequestConfiguration{
 		Headers: prefer(fmt.Sprintf("odata.maxpagesize=%d", r.opts.PageSize)),
 	}
 	if link != "" {
+		if err := r.session.CheckLink("state", link); err != nil {
+			return calsync.DeltaPage{}, named(calsync.AsError(err), "graph.delta")
+		}
 		b = b.WithUrl(link)
 	} else {
 		if !window.Start.Before(window.End) {
@@ -158,7 +174,7 @@ func (r *Remote) Delta(ctx context.Context, window calsync.Window, link string) 
 	r.count(KindDelta)
 	resp, err := b.GetAsDeltaGetResponse(ctx, cfg)
 	if err != nil {
-		return calsync.DeltaPage{}, classify(err, "graph.delta")
+		return calsync.DeltaPage{}, named(graphclient.ConsentOrForbidden(err, graphclient.RequiredScope), "graph.delta")
 	}
 	var page calsync.DeltaPage
 	for _, ev := range resp.GetValue() {

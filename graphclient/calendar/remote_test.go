@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"sort"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -369,5 +372,46 @@ func TestDeltaGone(t *testing.T) {
 	events, _, _ := pull(t, r, "")
 	if len(events) != 2 {
 		t.Errorf("new round after 410: %d events, want 2", len(events))
+	}
+}
+
+// TestDeltaRefusesForeignLink: a link from the request (the host keeps
+// deltaLinks in its state) that leads outside the Graph endpoint is refused
+// as invalid state before any request, so no token goes there.
+func TestDeltaRefusesForeignLink(t *testing.T) {
+	f := newFixture(t, graphsim.Options{})
+	r := New(f.session, Options{})
+	var hits atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	defer other.Close()
+	_, link, _ := pull(t, r, "")
+	foreign := other.URL + strings.TrimPrefix(link, f.srv.URL)
+	_, err := r.Delta(context.Background(), window, foreign)
+	if e := calsync.AsError(err); e == nil || e.Kind != calsync.KindInvalidInput || e.Field != "state" || e.Op != "graph.delta" {
+		t.Fatalf("foreign link: %+v, want invalid_input on state from graph.delta", e)
+	}
+	if n, c := hits.Load(), r.GraphRequests(); n != 0 || c[KindDelta] != 1 {
+		t.Errorf("%d requests reached the other server, counts %v: want none, and only the first round's page", n, c)
+	}
+	if _, err := r.Delta(context.Background(), window, link); err != nil {
+		t.Errorf("the Graph link itself: %v", err)
+	}
+}
+
+// TestDeltaConsentRequired: Graph answers a read of the user's own calendar
+// 403 only when the permission is missing (withdrawn here), so the round
+// fails consent_required naming the scope, not forbidden.
+func TestDeltaConsentRequired(t *testing.T) {
+	f := newFixture(t, graphsim.Options{})
+	r := New(f.session, Options{})
+	if err := f.sim.WithdrawConsent(f.upn); err != nil {
+		t.Fatal(err)
+	}
+	_, err := r.Delta(context.Background(), window, "")
+	if e := calsync.AsError(err); e == nil || e.Kind != calsync.KindConsentRequired || e.Code != "Calendars.ReadWrite" || e.Op != "graph.delta" {
+		t.Fatalf("withdrawn consent: %+v, want consent_required for Calendars.ReadWrite from graph.delta", e)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -169,19 +170,23 @@ func (s *Sim) runBatchItem(c *gctx, it *batchItem, reqID string) (int, map[strin
 	// The item's service time, BatchItemLatency, is spent inside
 	// serveGraph holding the item's mailbox slot (facts §7). A fault that
 	// answers for Graph does so after its Latency without reaching the
-	// mailbox; one that lets the item through adds its Latency to the
+	// mailbox, unless After lets the item be performed first (its answer
+	// is lost); one that lets the item through adds its Latency to the
 	// service time (see Fault).
 	if u.Path == "/v1.0/$batch" {
 		s.graphError(sw, 400, "BadRequest", "A batch cannot contain a batch.")
 	} else if f := s.takeFault(req.Method, u.Path); f != nil {
 		irec.Fault = true
 		switch {
-		case f.Drop:
+		case f.After && (f.Drop || f.Status != 0):
+			lost := httptest.NewRecorder()
+			lost.Header().Set("request-id", reqID)
+			irec.Endpoint = s.serveGraph(lost, req, it.body, &irec, s.opts.BatchItemLatency)
 			time.Sleep(f.Latency)
-			s.graphError(sw, 504, "UnknownError", "")
-		case f.Status != 0:
+			s.writeItemFault(sw, f)
+		case f.Drop || f.Status != 0:
 			time.Sleep(f.Latency)
-			s.writeFault(sw, f)
+			s.writeItemFault(sw, f)
 		default:
 			irec.Endpoint = s.serveGraph(sw, req, it.body, &irec, s.opts.BatchItemLatency+f.Latency)
 		}
@@ -212,6 +217,16 @@ func (s *Sim) runBatchItem(c *gctx, it *batchItem, reqID string) (int, map[strin
 		}
 	}
 	return status, out, irec
+}
+
+// writeItemFault answers a batch item for a fault: a dropped item answers
+// 504, as Graph does for an item whose backend went away.
+func (s *Sim) writeItemFault(w http.ResponseWriter, f *Fault) {
+	if f.Drop {
+		s.graphError(w, 504, "UnknownError", "")
+		return
+	}
+	s.writeFault(w, f)
 }
 
 func itemError(id string, status int, code, msg string) map[string]any {

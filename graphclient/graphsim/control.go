@@ -147,6 +147,7 @@ type controlFault struct {
 	Body    string      `json:"body"`
 	Latency string      `json:"latency"`
 	Drop    bool        `json:"drop"`
+	After   bool        `json:"after"`
 }
 
 func ctlError(w http.ResponseWriter, status int, msg string) {
@@ -262,7 +263,7 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		s.AddFault(Fault{Method: f.Method, Path: f.Path, Count: f.Count, Status: f.Status, Header: f.Header, Body: f.Body, Latency: lat, Drop: f.Drop})
+		s.AddFault(Fault{Method: f.Method, Path: f.Path, Count: f.Count, Status: f.Status, Header: f.Header, Body: f.Body, Latency: lat, Drop: f.Drop, After: f.After})
 		w.WriteHeader(http.StatusNoContent)
 	case route == "DELETE faults":
 		s.ClearFaults()

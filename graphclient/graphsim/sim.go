@@ -10,6 +10,7 @@ import (
 	"log"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"path"
 	"slices"
 	"strings"
@@ -185,9 +186,10 @@ type Fault struct {
 	Header http.Header `json:"header"`
 	Body   string      `json:"body"` // "" → a Graph error body for Status
 	// Latency delays the matching request, in real time. With Status or
-	// Drop the fault answers for Graph after Latency, before
-	// authentication and throttling: it never reaches the mailbox and holds
-	// no concurrency slot. Without either the request goes through and
+	// Drop (and not After) the fault answers for Graph after Latency,
+	// before authentication and throttling: it never reaches the mailbox
+	// and holds no concurrency slot. With After it answers Latency after
+	// the request was performed. Without either the request goes through and
 	// Latency is added to its service time (Options.Latency, or
 	// BatchItemLatency for a batch item), so it holds its mailbox slot the
 	// whole time: a slow mailbox.
@@ -195,6 +197,14 @@ type Fault struct {
 	// Drop closes the connection without an answer (not for batch items,
 	// which then answer 504).
 	Drop bool `json:"drop"`
+	// After, with Status or Drop, lets the request through first: the
+	// mailbox performs it as usual (service time, slot, throttling,
+	// validation), its answer is thrown away, and the fault answers in its
+	// place after Latency. This is "performed, then the answer was lost"
+	// (a gateway timeout or a dropped connection after the write happened),
+	// which a client retrying a create must survive without a duplicate
+	// (facts §3, §7). It works for batch items and for a whole $batch.
+	After bool `json:"after"`
 }
 
 // RequestRecord is one entry of the request log.
@@ -417,31 +427,52 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	service := s.opts.Latency
+	var after *Fault // answers once the request was performed
 	if f := s.takeFault(r.Method, r.URL.Path); f != nil {
 		rec.Fault = true
-		if f.Drop || f.Status != 0 {
+		switch {
+		case f.After && (f.Drop || f.Status != 0):
+			after = f
+		case f.Drop || f.Status != 0:
 			// Answered for Graph, before the mailbox: no slot is held.
 			time.Sleep(f.Latency)
-		}
-		if f.Drop {
-			s.record(rec, 0, "")
-			dropConnection(w)
-			return
-		}
-		if f.Status != 0 {
+			if f.Drop {
+				s.record(rec, 0, "")
+				dropConnection(w)
+				return
+			}
 			s.writeFault(sw, f)
 			s.record(rec, sw.status, "")
 			return
+		default:
+			service += f.Latency
 		}
-		service += f.Latency
+	}
+	out := http.ResponseWriter(sw)
+	if after != nil {
+		// The request is performed into a recorder whose answer is lost.
+		lost := httptest.NewRecorder()
+		for k, vs := range w.Header() {
+			lost.Header()[k] = slices.Clone(vs)
+		}
+		out = lost
 	}
 	var endpoint string
 	switch {
 	case r.URL.Path == "/v1.0" || strings.HasPrefix(r.URL.Path, "/v1.0/"):
-		endpoint = s.serveGraph(sw, r, body, &rec, service)
+		endpoint = s.serveGraph(out, r, body, &rec, service)
 	default:
 		time.Sleep(service)
-		endpoint = s.serveIdentity(sw, r, body)
+		endpoint = s.serveIdentity(out, r, body)
+	}
+	if after != nil {
+		time.Sleep(after.Latency)
+		if after.Drop {
+			s.record(rec, 0, endpoint)
+			dropConnection(w)
+			return
+		}
+		s.writeFault(sw, after)
 	}
 	s.record(rec, sw.status, endpoint)
 }
@@ -542,7 +573,7 @@ func (s *Sim) takeFault(method, p string) *Fault {
 		if f.Count <= 0 {
 			s.faults = slices.Delete(s.faults, i, i+1)
 		}
-		s.opts.Logf("graphsim: fault %s %s → status=%d drop=%v latency=%v", method, p, f.Status, f.Drop, f.Latency)
+		s.opts.Logf("graphsim: fault %s %s → status=%d drop=%v after=%v latency=%v", method, p, f.Status, f.Drop, f.After, f.Latency)
 		cp := *f
 		return &cp
 	}

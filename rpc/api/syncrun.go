@@ -33,6 +33,10 @@ func syncRun(env Env) func(context.Context, json.RawMessage) (any, error) {
 		if err := json.Unmarshal(params, &p); err != nil {
 			return nil, calsync.Invalid("params", "%v", err)
 		}
+		// the whole call, token refresh included, keeps to the time budget:
+		// the engine ends its part a little earlier and answers partial
+		ctx, cancel := context.WithTimeout(ctx, p.Options.TimeBudget())
+		defer cancel()
 		session, err := graphclient.NewSession(ctx, graphConfig(ctx, env), p.App, p.Tokens)
 		if err != nil {
 			return nil, err

@@ -149,9 +149,7 @@ func TestEndToEnd(t *testing.T) {
 
 	run := func(name string) (calsync.Result, map[string]int) {
 		t.Helper()
-		dir := calsync.Direction("both")
-		req := h.request("oro_wins", calsync.Options{})
-		req.Cascade.Organization.Direction = &dir
+		req := h.request(calsync.DirectionBoth, "oro_wins", calsync.Options{})
 		var res struct {
 			calsync.Result
 			Tokens json.RawMessage `json:"tokens"`

@@ -1,8 +1,10 @@
 // Package simtest holds system tests of sync.run that need the real
 // Microsoft side: the engine driving graphclient/calendar against the Graph
 // simulator, in process (the model-based randomized test, the benchmarks)
-// and through the built binaries (the end-to-end test). It has test files
-// only, so `go test ./sync` never builds msgraph-sdk-go.
+// and through the built binaries (the end-to-end test), plus the golden
+// scenarios of sync/testdata/scenarios against the simulator
+// (TestScenariosGraph, golden-graph.txt). It has test files only, so
+// `go test ./sync` never builds msgraph-sdk-go.
 package simtest
 
 import (
@@ -47,6 +49,7 @@ type world struct {
 	app   graphclient.App
 	tok   graphclient.Tokens
 	host  *host
+	dir   calsync.Direction
 	strat calsync.ConflictResolution
 	// requests counts the Graph requests of the last run, by kind.
 	requests map[string]int
@@ -63,7 +66,7 @@ func newWorld(t testing.TB, opts graphsim.Options) *world {
 	t.Cleanup(srv.Close)
 	sim.RegisterApp(graphsim.App{ClientID: clientID, ClientSecret: secret, RedirectURIs: []string{redirect}})
 	sim.AddUser(graphsim.User{UPN: upn, DisplayName: "Adele Vance", Mail: upn})
-	w := &world{t: t, sim: sim, host: newHost(), strat: calsync.ConflictResolution("oro_wins"),
+	w := &world{t: t, sim: sim, host: newHost(), dir: calsync.DirectionBoth, strat: calsync.ConflictResolution("oro_wins"),
 		cfg: graphclient.Config{Endpoints: graphclient.Endpoints{Authority: srv.URL, Graph: srv.URL + "/v1.0"}, Logger: zerolog.Nop()},
 		app: graphclient.App{Tenant: "common", ClientID: clientID, ClientSecret: secret, RedirectURI: redirect}}
 	auth, err := graphclient.NewAuthorization(w.cfg, w.app, graphclient.AuthorizationRequest{LoginHint: upn})
@@ -104,7 +107,7 @@ func (w *world) sync(ctx context.Context, opts calsync.Options) (calsync.Result,
 		return calsync.Result{}, err
 	}
 	r := calendar.New(session, calendar.Options{Backoff: 20 * time.Millisecond})
-	req := w.host.request(w.strat, opts)
+	req := w.host.request(w.dir, w.strat, opts)
 	res, err := calsync.Run(ctx, req, r, calsync.RunOptions{})
 	if t, rotated := session.Tokens(); rotated {
 		w.tok = t
@@ -132,13 +135,16 @@ func (w *world) mustSync(opts calsync.Options) calsync.Result {
 type host struct {
 	events map[string]*calsync.Event // by Oro id; tombstones have Deleted set
 	dirty  map[string]bool           // changed (or reported) since the last applied result
-	state  *calsync.State
-	seq    int
-	now    time.Time
+	// sent: changed events that went out in a request no applied result
+	// confirmed yet; a lost result may have created them in Microsoft 365
+	sent  map[string]bool
+	state *calsync.State
+	seq   int
+	now   time.Time
 }
 
 func newHost() *host {
-	return &host{events: map[string]*calsync.Event{}, dirty: map[string]bool{}, now: time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)}
+	return &host{events: map[string]*calsync.Event{}, dirty: map[string]bool{}, sent: map[string]bool{}, now: time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)}
 }
 
 func (h *host) tick() time.Time {
@@ -148,8 +154,7 @@ func (h *host) tick() time.Time {
 
 // request builds sync.run's engine part: a full request (every event) when
 // there is no usable state, the dirty events otherwise.
-func (h *host) request(strat calsync.ConflictResolution, opts calsync.Options) calsync.Request {
-	dir := calsync.Direction("both")
+func (h *host) request(dir calsync.Direction, strat calsync.ConflictResolution, opts calsync.Options) calsync.Request {
 	req := calsync.Request{
 		Cascade: calsync.Cascade{Organization: &calsync.ScopeSettings{Enabled: &enabled, Direction: &dir, ConflictResolution: &strat}},
 		State:   h.state, Window: &window, Options: opts, Events: []calsync.Event{},
@@ -163,6 +168,7 @@ func (h *host) request(strat calsync.ConflictResolution, opts calsync.Options) c
 	for _, id := range slices.Sorted(maps.Keys(h.events)) {
 		if full || h.dirty[id] {
 			req.Events = append(req.Events, *h.events[id])
+			h.sent[id] = h.sent[id] || h.dirty[id]
 		}
 	}
 	return req
@@ -204,6 +210,13 @@ func (h *host) apply(res calsync.Result) {
 	for _, is := range res.Issues {
 		if is.OroID != "" && h.events[is.OroID] != nil {
 			h.dirty[is.OroID] = true
+		}
+	}
+	// The result confirms every event it was sent for, except those it
+	// reports an issue for.
+	for id := range h.sent {
+		if !h.dirty[id] {
+			delete(h.sent, id)
 		}
 	}
 	// Tombstones whose delete went through are gone; the others stay dirty.
@@ -248,14 +261,16 @@ func (h *host) edit(id, title string) {
 	h.dirty[id] = true
 }
 
+// remove deletes an event: a linked one, or one sent but not confirmed
+// synced yet, leaves a tombstone (CONFLICTS.md, what the host must do, 3).
 func (h *host) remove(id string) {
 	ev := h.events[id]
-	if ev.Link == nil {
+	if ev.Link == nil && !h.sent[id] {
 		delete(h.events, id)
 		delete(h.dirty, id)
 		return
 	}
-	*ev = calsync.Event{ID: id, Deleted: true, Link: ev.Link}
+	*ev = calsync.Event{ID: id, UID: ev.UID, Deleted: true, Link: ev.Link, UpdatedAt: h.tick()}
 	h.dirty[id] = true
 }
 

@@ -4,11 +4,16 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/oro-msync/oro-msync/graphclient"
+	"github.com/oro-msync/oro-msync/graphclient/calendar"
 	"github.com/oro-msync/oro-msync/graphclient/graphsim"
 	calsync "github.com/oro-msync/oro-msync/sync"
 )
@@ -54,10 +59,19 @@ func outlookEvent(subject string, start time.Time) map[string]any {
 		"end":   map[string]any{"dateTime": start.UTC().Add(time.Hour).Format(f), "timeZone": "UTC"}}
 }
 
-// TestRandomized is the model-based test: random edits on both sides, random
-// faults from the simulator and results randomly lost by the host; after the
-// faults stop, clean runs must leave both sides equal, with no duplicate and
-// nothing lost. -seeds and -seed choose the seeds; a failure names its seed.
+// TestRandomized is the model-based test against the simulator, the
+// counterpart of the in-memory TestModel in ./sync: random edits on both
+// sides (events the user organizes and attendee copies the user does not),
+// random faults from the simulator (including writes performed whose answer
+// is lost, with Graph's transactionId dedupe on or answering 409) and
+// results randomly lost by the host, in one of the three directions. Every
+// run is checked against the invariants of CONFLICTS.md: events the user
+// does not organize are never changed in Microsoft 365, microsoft_to_oro
+// never writes to Microsoft 365, oro_to_microsoft never changes Oro, and
+// transient faults leave only retryable issues.
+// After the faults stop, clean runs must leave both sides agreeing as the
+// direction says, with no duplicate and nothing lost (see converged).
+// -seeds and -seed choose the seeds; a failure names its seed.
 func TestRandomized(t *testing.T) {
 	n := *seeds
 	if testing.Short() {
@@ -70,23 +84,63 @@ func TestRandomized(t *testing.T) {
 	}
 }
 
-var strategies = []calsync.ConflictResolution{"oro_wins", "microsoft_wins", "most_recent", "merge"}
+var (
+	strategies = []calsync.ConflictResolution{"oro_wins", "microsoft_wins", "most_recent", "merge"}
+	directions = []calsync.Direction{calsync.DirectionBoth, calsync.DirectionBoth, calsync.DirectionOroToMicrosoft, calsync.DirectionMicrosoftToOro}
+)
 
 func runSeed(t *testing.T, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	w := newWorld(t, graphsim.Options{Seed: seed})
+	conflict := rng.IntN(2) == 0
+	w := newWorld(t, graphsim.Options{Seed: seed, TransactionIDConflict: conflict})
 	w.strat = strategies[rng.IntN(len(strategies))]
+	w.dir = directions[rng.IntN(len(directions))]
 	label := 0
 	title := func() string { label++; return fmt.Sprintf("s%d-%d", seed, label) }
 	when := func() time.Time {
 		return time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC).Add(time.Duration(rng.IntN(60*24)) * time.Hour)
 	}
-	var log []string
+	log := []string{fmt.Sprintf("direction %s, strategy %s, TransactionIDConflict %v", w.dir, w.strat, conflict)}
 	defer func() {
 		if t.Failed() {
-			t.Logf("seed %d (strategy %s): rerun with -run 'TestRandomized/seed=%d$'; steps:\n%v", seed, w.strat, seed, log)
+			t.Logf("seed %d: rerun with -run 'TestRandomized/seed=%d$'; steps:\n%s", seed, seed, strings.Join(log, "\n"))
 		}
 	}()
+	// attendee copies deleted in Oro, by Microsoft id: they stay in
+	// Microsoft 365, unlinked
+	declined := map[string]bool{}
+	// run syncs once and checks the per-run invariants.
+	run := func(ctx context.Context, opts calsync.Options) (calsync.Result, error) {
+		since := len(w.sim.Requests())
+		theirs := w.attendeeCopies()
+		res, err := w.sync(ctx, opts)
+		after := w.attendeeCopies()
+		for id, ck := range theirs {
+			if now, ok := after[id]; !ok || now != ck {
+				t.Errorf("attendee copy %s changed or deleted in Microsoft 365 by a run", id)
+			}
+		}
+		if !w.dir.Pushes() {
+			for _, wr := range w.graphWrites(since) {
+				t.Errorf("%s: %s written to Microsoft 365", w.dir, wr)
+			}
+		}
+		// The faults are transient: any issue but the refusal to change an
+		// event the user does not organize must be worth retrying.
+		for _, is := range res.Issues {
+			if !is.Retryable && is.Reason != calsync.ReasonNotOrganizer {
+				t.Errorf("non-retryable issue: %+v", is)
+			}
+		}
+		if !w.dir.Pulls() && err == nil {
+			for _, op := range res.Operations {
+				if op.Op != calsync.OpLink {
+					t.Errorf("%s: Oro operation %s oro=%s ms=%s (%s)", w.dir, op.Op, op.OroID, op.RemoteID, op.Reason)
+				}
+			}
+		}
+		return res, err
+	}
 	steps := 4 + rng.IntN(5)
 	for step := range steps {
 		// Edits on both sides.
@@ -102,6 +156,9 @@ func runSeed(t *testing.T, seed uint64) {
 				log = append(log, "oro edit "+ev.ID)
 			default:
 				ev := live[rng.IntN(len(live))]
+				if ev.Link != nil && ev.Link.ReadOnly {
+					declined[ev.Link.RemoteID] = true
+				}
 				w.host.remove(ev.ID)
 				log = append(log, "oro delete "+ev.ID)
 			}
@@ -109,12 +166,20 @@ func runSeed(t *testing.T, seed uint64) {
 		ms := w.sim.Events(upn)
 		for range rng.IntN(4) {
 			switch k := rng.IntN(10); {
-			case k < 4 || len(ms) == 0:
-				_, err := w.sim.UserCreateEvent(upn, outlookEvent(title(), when()))
-				if err != nil {
+			case k < 3 || len(ms) == 0:
+				if _, err := w.sim.UserCreateEvent(upn, outlookEvent(title(), when())); err != nil {
 					t.Fatal(err)
 				}
 				log = append(log, "ms create")
+			case k < 4:
+				// an invitation: the attendee copy in the user's calendar
+				inv := outlookEvent(title(), when())
+				inv["organizer"] = map[string]any{"emailAddress": map[string]any{"name": "Organizer", "address": "organizer@fabrikam.example"}}
+				id, err := w.sim.UserCreateEvent(upn, inv)
+				if err != nil {
+					t.Fatal(err)
+				}
+				log = append(log, "ms invitation "+id)
 			case k < 7:
 				id, _ := ms[rng.IntN(len(ms))]["id"].(string)
 				if err := w.sim.UserUpdateEvent(upn, id, map[string]any{"subject": title()}); err != nil {
@@ -133,7 +198,7 @@ func runSeed(t *testing.T, seed uint64) {
 		for range rng.IntN(3) {
 			f := randomFault(rng)
 			w.sim.AddFault(f)
-			log = append(log, fmt.Sprintf("fault %s %s %d drop=%v", f.Method, f.Path, f.Status, f.Drop))
+			log = append(log, fmt.Sprintf("fault %s %s %d drop=%v after=%v", f.Method, f.Path, f.Status, f.Drop, f.After))
 		}
 		if rng.IntN(8) == 0 {
 			if err := w.sim.ExpireDeltaTokens(upn); err != nil {
@@ -142,7 +207,7 @@ func runSeed(t *testing.T, seed uint64) {
 			log = append(log, "expire delta tokens")
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		res, err := w.sync(ctx, calsync.Options{AllowMassDelete: true, TimeBudgetSeconds: 10})
+		res, err := run(ctx, calsync.Options{AllowMassDelete: true, TimeBudgetSeconds: 10})
 		cancel()
 		w.sim.ClearFaults()
 		switch {
@@ -155,9 +220,27 @@ func runSeed(t *testing.T, seed uint64) {
 			log = append(log, fmt.Sprintf("run %d: %s, %d ops, %d issues", step, res.Status, len(res.Operations), len(res.Issues)))
 		}
 	}
+	// One-way directions leave the other side's changes alone; touching
+	// every event on the source side makes the final state predictable.
+	switch w.dir {
+	case calsync.DirectionOroToMicrosoft:
+		for _, ev := range w.host.live() {
+			w.host.edit(ev.ID, ev.Title+" (final)")
+		}
+		log = append(log, "oro edit every event")
+	case calsync.DirectionMicrosoftToOro:
+		for _, ev := range w.sim.Events(upn) {
+			id, _ := ev["id"].(string)
+			subject, _ := ev["subject"].(string)
+			if err := w.sim.UserUpdateEvent(upn, id, map[string]any{"subject": subject + " (final)"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		log = append(log, "ms edit every event")
+	}
 	// Fault-free: run until a run changes nothing on either side (bounded).
 	for i := 0; ; i++ {
-		res, err := w.sync(context.Background(), calsync.Options{AllowMassDelete: true})
+		res, err := run(context.Background(), calsync.Options{AllowMassDelete: true})
 		if err != nil {
 			t.Fatalf("clean run %d: %v", i, err)
 		}
@@ -170,16 +253,19 @@ func runSeed(t *testing.T, seed uint64) {
 			t.Fatalf("no quiescence after %d clean runs", i+1)
 		}
 	}
-	w.agree()
+	if msg := w.converged(declined); msg != "" {
+		t.Error(msg)
+	}
 }
 
 // randomFault picks one of the faults a real run meets: throttling and
 // unavailability (with a short Retry-After so tests stay fast), dropped
-// connections, 412s on writes and 410 on delta.
+// connections, 412s on writes, 410 on delta, and writes Graph performed
+// whose answer was lost (a dropped $batch, an item's 504).
 func randomFault(rng *rand.Rand) graphsim.Fault {
 	ra := http.Header{"Retry-After": {"0.01"}}
 	count := 1 + rng.IntN(3)
-	switch rng.IntN(7) {
+	switch rng.IntN(11) {
 	case 0:
 		return graphsim.Fault{Method: "POST", Path: "/v1.0/me/events", Count: count, Status: 429, Header: ra}
 	case 1:
@@ -194,7 +280,143 @@ func randomFault(rng *rand.Rand) graphsim.Fault {
 			Body: `{"error":{"code":"SyncStateNotFound","message":"The sync state generation is not found."}}`}
 	case 5:
 		return graphsim.Fault{Method: "GET", Path: "/v1.0/me/calendarView/delta", Count: count, Status: 503, Header: ra}
-	default:
+	case 6:
 		return graphsim.Fault{Method: "DELETE", Path: "/v1.0/me/events/", Count: count, Status: 429, Header: ra}
+	case 7:
+		return graphsim.Fault{Method: "POST", Path: "/v1.0/$batch", Count: 1, Drop: true, After: true}
+	case 8:
+		return graphsim.Fault{Method: "POST", Path: "/v1.0/me/events", Count: count, Status: 504, After: true}
+	case 9:
+		return graphsim.Fault{Method: "PATCH", Path: "/v1.0/me/events/", Count: count, Status: 504, After: true}
+	default:
+		return graphsim.Fault{Method: "DELETE", Path: "/v1.0/me/events/", Count: count, Status: 504, After: true}
 	}
+}
+
+// attendeeCopies returns the events the user does not organize, by id, with
+// their changeKey.
+func (w *world) attendeeCopies() map[string]string {
+	out := map[string]string{}
+	for _, ev := range w.sim.Events(upn) {
+		if org, _ := ev["isOrganizer"].(bool); !org {
+			id, _ := ev["id"].(string)
+			out[id], _ = ev["changeKey"].(string)
+		}
+	}
+	return out
+}
+
+// graphWrites lists the Graph requests after the first since in the log
+// that may write (anything but GET; a $batch is one).
+func (w *world) graphWrites(since int) []string {
+	var out []string
+	for _, rec := range w.sim.Requests()[since:] {
+		if strings.HasPrefix(rec.Path, "/v1.0/") && rec.Method != http.MethodGet {
+			out = append(out, rec.Method+" "+rec.Path)
+		}
+	}
+	return out
+}
+
+// remoteEvents reads the Microsoft side as the engine sees it (immutable
+// ids, the Oro id property): a delta round, then each event.
+func (w *world) remoteEvents() map[string]calsync.RemoteEvent {
+	w.t.Helper()
+	ctx := context.Background()
+	session, err := graphclient.NewSession(ctx, w.cfg, w.app, w.tok)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer func() {
+		if t, rotated := session.Tokens(); rotated {
+			w.tok = t
+		}
+	}()
+	r := calendar.New(session, calendar.Options{})
+	out := map[string]calsync.RemoteEvent{}
+	for link := ""; ; {
+		p, err := r.Delta(ctx, window, link)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		for _, ev := range p.Events {
+			if ev.Removed {
+				delete(out, ev.ID)
+				continue
+			}
+			full, err := r.Get(ctx, ev.ID)
+			if err != nil {
+				w.t.Fatal(err)
+			}
+			out[ev.ID] = full
+		}
+		if p.DeltaLink != "" {
+			return out
+		}
+		link = p.NextLink
+	}
+}
+
+// converged checks the end state after the clean runs, as agree in
+// ./sync's TestModel does for the in-memory fake:
+//   - no Oro event is pending, and no two Oro events share a Microsoft copy;
+//   - a linked Oro event's copy exists and has the same content;
+//   - both and oro_to_microsoft: every live Oro event is linked, and no
+//     Microsoft event carries the Oro id of an event that is not linked to
+//     it (no duplicate, nothing leaked);
+//   - both and microsoft_to_oro: every Microsoft event has an Oro event,
+//     except (both) attendee copies deleted in Oro, which stay in
+//     Microsoft 365 unlinked.
+func (w *world) converged(declined map[string]bool) string {
+	ms := w.remoteEvents()
+	linked := map[string]string{}
+	for _, id := range slices.Sorted(maps.Keys(w.host.events)) {
+		e := w.host.events[id]
+		if e.Deleted || w.host.dirty[id] {
+			return fmt.Sprintf("oro %s still pending (deleted=%v dirty=%v)", id, e.Deleted, w.host.dirty[id])
+		}
+		if e.Link == nil {
+			if w.dir.Pushes() {
+				return fmt.Sprintf("oro %s %q has no link", id, e.Title)
+			}
+			continue // microsoft_to_oro: Oro's own events stay in Oro
+		}
+		if other, dup := linked[e.Link.RemoteID]; dup {
+			return fmt.Sprintf("oro %s and %s both linked to %s (duplicate in Oro)", other, id, e.Link.RemoteID)
+		}
+		linked[e.Link.RemoteID] = id
+		r, ok := ms[e.Link.RemoteID]
+		if !ok {
+			return fmt.Sprintf("oro %s %q linked to missing %s", id, e.Title, e.Link.RemoteID)
+		}
+		if !sameContent(*e, r) {
+			return fmt.Sprintf("oro %s %q@%s %s differs from %s %q@%s %s", id, e.Title, e.Location, e.Start, r.ID, r.Subject, r.Location, r.Start)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(ms)) {
+		r := ms[id]
+		oro, ok := linked[id]
+		switch {
+		case ok && r.OroID != "" && r.OroID != oro:
+			return fmt.Sprintf("microsoft %s carries oro id %s but is linked to %s", id, r.OroID, oro)
+		case ok:
+		case w.dir.Pushes() && r.OroID != "":
+			return fmt.Sprintf("microsoft %s %q carries oro id %s but no Oro event is linked to it (duplicate or leaked)", id, r.Subject, r.OroID)
+		case !w.dir.Pulls():
+		case declined[id] && !r.IsOrganizer && w.dir == calsync.DirectionBoth:
+		default:
+			return fmt.Sprintf("microsoft %s %q has no Oro event (duplicate or lost)", id, r.Subject)
+		}
+	}
+	return ""
+}
+
+// sameContent compares the synchronized fields of a timed Oro event and its
+// Microsoft copy.
+func sameContent(e calsync.Event, r calsync.RemoteEvent) bool {
+	start, err1 := time.Parse(time.RFC3339, e.Start)
+	end, err2 := time.Parse(time.RFC3339, e.End)
+	return err1 == nil && err2 == nil && !e.AllDay && !r.AllDay &&
+		e.Title == r.Subject && e.Description == r.Body && e.Location == r.Location &&
+		start.Equal(r.Start) && end.Equal(r.End)
 }

@@ -1,0 +1,553 @@
+package simtest
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/oro-msync/oro-msync/graphclient"
+	"github.com/oro-msync/oro-msync/graphclient/calendar"
+	"github.com/oro-msync/oro-msync/graphclient/graphsim"
+	calsync "github.com/oro-msync/oro-msync/sync"
+	"github.com/oro-msync/oro-msync/sync/internal/scenario"
+)
+
+var update = flag.Bool("update", false, "rewrite golden-graph.txt of the sync scenarios")
+
+// TestScenariosGraph runs every sync/testdata/scenarios/<case>/scenario.txt
+// against the Graph simulator through the real Graph client and compares
+// the transcript with golden-graph.txt (-update rewrites). The transcript's
+// "graph:" lines come from the simulator's request log.
+func TestScenariosGraph(t *testing.T) {
+	dirs, err := filepath.Glob("../testdata/scenarios/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no scenarios: %v", err)
+	}
+	for _, d := range dirs {
+		t.Run(filepath.Base(d), func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(d, "scenario.txt"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			script := string(b)
+			got := scenarioHeader(script) + scenario.Run(t, script, func(c *scenario.Clock) scenario.Remote { return newSimRemote(t, c, script) })
+			golden := filepath.Join(d, "golden-graph.txt")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./sync/simtest -run TestScenariosGraph -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("transcript differs from %s (go test ./sync/simtest -run TestScenariosGraph -update, then review the diff):\n%s", golden, got)
+			}
+		})
+	}
+}
+
+// Settings of the client under test: small delta pages so that rounds page
+// as with the fake, few attempts and short backoffs so that a final 503
+// stays cheap.
+const (
+	scenarioPageSize = 3
+	scenarioAttempts = 3
+	scenarioLatency  = 100 * time.Millisecond // per Graph request, on the scenario clock (as the fake)
+)
+
+// faultNotes explains how each fault of the scripts is produced by the
+// simulator; the notes of the faults a script uses head its golden file.
+var faultNotes = map[string]string{
+	"write 429":     "graphsim answers the write's batch item 429 (Retry-After 0.01); the client sends it again in a later batch",
+	"write 503":     fmt.Sprintf("graphsim answers the write's batch item 503 %d times (every attempt the client makes): a final 503", scenarioAttempts),
+	"write reject":  "graphsim answers the write's batch item 400",
+	"write 412":     "a Microsoft 365 user moves the event (location += \" (moved)\") just before the write, so its If-Match fails for real",
+	"write drop":    "graphsim drops the write's batch item, answering 504 without performing it (it cannot lose a response after performing a write); the client retries it, so this covers the retry, not the engine's FindByOroID lookup (the fake covers that)",
+	"delta 410":     "graphsim expires the user's delta tokens (ExpireDeltaTokens): the next delta request answers 410 SyncStateNotFound",
+	"delta endless": "graphsim answers the next delta requests with injected pages: an empty one, then the same page under a new nextLink each time",
+	"delta dupes":   "graphsim runs with DeltaEmptyFirstPage and DeltaDuplicates for the whole script (its delta quirks are options, not one-shot faults)",
+	"delta replay":  "graphsim runs with DeltaReplay for the whole script (its delta quirks are options, not one-shot faults)",
+	"latency":       "every Graph request advances the scenario clock by this latency (instead of 100ms)",
+	"creates":       "a fault aimed at a create, in a call with other creates, is sent in a batch of its own: graphsim matches faults by method and path, and creates share theirs",
+}
+
+// scriptFaults returns the fault specs of a script, in order.
+func scriptFaults(script string) []string {
+	var out []string
+	for _, line := range strings.Split(script, "\n") {
+		if spec, ok := strings.CutPrefix(strings.TrimSpace(line), "fault "); ok {
+			out = append(out, spec)
+		}
+	}
+	return out
+}
+
+func scenarioHeader(script string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# graphsim (seed 1, clock of the script) through graphclient/calendar (page size %d, %d attempts per write)\n", scenarioPageSize, scenarioAttempts)
+	seen := map[string]bool{}
+	for _, f := range scriptFaults(script) {
+		key := f
+		if strings.HasPrefix(f, "latency ") {
+			key = "latency"
+		}
+		if !seen[key] {
+			seen[key] = true
+			fmt.Fprintf(&b, "# fault %s: %s\n", f, faultNotes[key])
+		}
+	}
+	return b.String()
+}
+
+// simRemote is scenario.Remote over the Graph simulator: the engine talks to
+// a real calendar.Remote over HTTP, the script's Microsoft 365 user acts
+// through the simulator's control methods, and faults become simulator
+// faults.
+type simRemote struct {
+	*calendar.Remote
+	t       testing.TB
+	sim     *graphsim.Sim
+	base    string
+	clock   *scenario.Clock
+	logFrom int
+
+	mu      sync.Mutex
+	latency time.Duration
+	// names: the transcript's names for ids, changeKeys and delta links
+	// (see Name); seq numbers the unnamed ones by prefix.
+	names map[string]string
+	used  map[string]bool
+	seq   map[string]int
+	// writeFaults are the script's "write" faults not yet aimed at a write.
+	writeFaults []string
+}
+
+func newSimRemote(t testing.TB, clock *scenario.Clock, script string) *simRemote {
+	t.Helper()
+	opts := graphsim.Options{Seed: 1, Now: clock.Now, AutoConsent: true, AccessTokenLifetime: 24 * time.Hour, Logf: func(string, ...any) {}}
+	for _, f := range scriptFaults(script) {
+		switch f {
+		case "delta dupes":
+			opts.DeltaEmptyFirstPage, opts.DeltaDuplicates = true, true
+		case "delta replay":
+			opts.DeltaReplay = true
+		}
+	}
+	sim := graphsim.New(opts)
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	sim.RegisterApp(graphsim.App{ClientID: clientID, ClientSecret: secret, RedirectURIs: []string{redirect}})
+	sim.AddUser(graphsim.User{UPN: upn, DisplayName: "Adele Vance", Mail: upn})
+	r := &simRemote{t: t, sim: sim, base: srv.URL, clock: clock, latency: scenarioLatency,
+		names: map[string]string{}, used: map[string]bool{}, seq: map[string]int{}}
+	cfg := graphclient.Config{Endpoints: graphclient.Endpoints{Authority: srv.URL, Graph: srv.URL + "/v1.0"}, Logger: zerolog.Nop(),
+		Transport: clockTransport{r}}
+	app := graphclient.App{Tenant: "common", ClientID: clientID, ClientSecret: secret, RedirectURI: redirect}
+	auth, err := graphclient.NewAuthorization(cfg, app, graphclient.AuthorizationRequest{LoginHint: upn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := graphclient.Exchange(context.Background(), cfg, app, authorize(t, auth.URL), auth.CodeVerifier)
+	if err != nil {
+		t.Fatal(err)
+	}
+	session, err := graphclient.NewSession(context.Background(), cfg, app, g.Tokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Remote = calendar.New(session, calendar.Options{PageSize: scenarioPageSize, MaxAttempts: scenarioAttempts, Backoff: 10 * time.Millisecond})
+	r.logFrom = len(sim.Requests())
+	return r
+}
+
+// clockTransport advances the scenario clock by the latency of every Graph
+// request, as the fake does, so that time budgets and nextSyncAt behave alike.
+type clockTransport struct{ r *simRemote }
+
+func (c clockTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if strings.HasPrefix(req.URL.Path, "/v1.0/") {
+		c.r.mu.Lock()
+		d := c.r.latency
+		c.r.mu.Unlock()
+		c.r.clock.Advance(d)
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// immutable returns the immutable form of a simulator event id (the control
+// methods answer REST ids; the client asks for immutable ones).
+func immutable(id string) string {
+	if rest, ok := strings.CutPrefix(id, "AAMk"); ok {
+		return "AAkA" + rest
+	}
+	return id
+}
+
+func (r *simRemote) Seed(ref string, ev calsync.RemoteEvent) string {
+	body := graphBody(ev, nil)
+	body["subject"] = ev.Subject
+	if !ev.IsOrganizer {
+		body["organizer"] = map[string]any{"emailAddress": map[string]any{"address": "megan@fabrikam.example", "name": "Megan Bowen"}}
+	}
+	id, err := r.sim.UserCreateEvent(upn, body)
+	if err != nil {
+		r.t.Fatalf("seed %s: %v", ref, err)
+	}
+	id = immutable(id)
+	r.setName(id, ref)
+	return id
+}
+
+// graphBody is the Graph JSON of ev's synchronized fields; with before, only
+// of those that differ from it.
+func graphBody(ev calsync.RemoteEvent, before *calsync.RemoteEvent) map[string]any {
+	m := map[string]any{}
+	all := before == nil
+	if all || ev.Subject != before.Subject {
+		m["subject"] = ev.Subject
+	}
+	if all || ev.Body != before.Body {
+		m["body"] = map[string]any{"contentType": "text", "content": ev.Body}
+	}
+	if all || ev.Location != before.Location {
+		m["location"] = map[string]any{"displayName": ev.Location}
+	}
+	if all || !ev.Start.Equal(before.Start) || !ev.End.Equal(before.End) || ev.AllDay != before.AllDay {
+		f := "2006-01-02T15:04:05"
+		m["isAllDay"] = ev.AllDay
+		m["start"] = map[string]any{"dateTime": ev.Start.UTC().Format(f), "timeZone": "UTC"}
+		m["end"] = map[string]any{"dateTime": ev.End.UTC().Format(f), "timeZone": "UTC"}
+	}
+	return m
+}
+
+func (r *simRemote) event(id string) calsync.RemoteEvent {
+	for _, ev := range r.Events() {
+		if ev.ID == id {
+			return ev
+		}
+	}
+	r.t.Fatalf("no event %s in the simulator", r.Name(id))
+	return calsync.RemoteEvent{}
+}
+
+func (r *simRemote) Edit(id string, fn func(*calsync.RemoteEvent)) {
+	before := r.event(id)
+	after := before
+	fn(&after)
+	if err := r.sim.UserUpdateEvent(upn, id, graphBody(after, &before)); err != nil {
+		r.t.Fatalf("edit %s: %v", r.Name(id), err)
+	}
+}
+
+func (r *simRemote) Delete(id string) {
+	if err := r.sim.UserDeleteEvent(upn, id); err != nil {
+		r.t.Fatalf("delete %s: %v", r.Name(id), err)
+	}
+}
+
+// Events reads the simulator's store (no Graph request), ordered by Name.
+func (r *simRemote) Events() []calsync.RemoteEvent {
+	var out []calsync.RemoteEvent
+	for _, m := range r.sim.Events(upn) {
+		b, _ := json.Marshal(m)
+		var g struct {
+			ID, Subject, ChangeKey, ICalUID, TransactionID string
+			IsAllDay, IsOrganizer                          bool
+			Body                                           struct{ Content string }
+			Location                                       struct{ DisplayName string }
+			Start, End                                     struct{ DateTime string }
+			Props                                          []struct{ ID, Value string } `json:"singleValueExtendedProperties"`
+		}
+		if err := json.Unmarshal(b, &g); err != nil {
+			r.t.Fatal(err)
+		}
+		ev := calsync.RemoteEvent{ID: immutable(g.ID), Subject: g.Subject, ChangeKey: g.ChangeKey, ICalUID: g.ICalUID,
+			TransactionID: g.TransactionID, AllDay: g.IsAllDay, IsOrganizer: g.IsOrganizer, Body: g.Body.Content,
+			Location: g.Location.DisplayName, Start: simTime(g.Start.DateTime), End: simTime(g.End.DateTime)}
+		for _, p := range g.Props {
+			if strings.EqualFold(p.ID, calendar.OroIDPropertyID) {
+				ev.OroID = p.Value
+			}
+		}
+		out = append(out, ev)
+	}
+	for _, ev := range out { // name events in the store's order first, then sort by name
+		r.Name(ev.ID)
+	}
+	slices.SortFunc(out, func(a, b calsync.RemoteEvent) int { return strings.Compare(r.Name(a.ID), r.Name(b.ID)) })
+	return out
+}
+
+func simTime(s string) time.Time {
+	t, _ := time.Parse("2006-01-02T15:04:05.9999999", s)
+	return t.UTC()
+}
+
+func (r *simRemote) Fault(spec string) {
+	switch {
+	case strings.HasPrefix(spec, "latency "):
+		d, err := time.ParseDuration(strings.TrimPrefix(spec, "latency "))
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		r.mu.Lock()
+		r.latency = d
+		r.mu.Unlock()
+	case strings.HasPrefix(spec, "write "):
+		r.writeFaults = append(r.writeFaults, strings.TrimPrefix(spec, "write "))
+	case spec == "delta 410":
+		if err := r.sim.ExpireDeltaTokens(upn); err != nil {
+			r.t.Fatal(err)
+		}
+	case spec == "delta dupes" || spec == "delta replay":
+		// simulator options, set for the whole script (newSimRemote)
+	case spec == "delta endless":
+		r.endless()
+	default:
+		r.t.Fatalf("fault %q has no simulator mapping", spec)
+	}
+}
+
+// endless queues the delta pages of a round that never ends: an empty page,
+// then the same page under a new nextLink each time, more often than the
+// engine's guard accepts.
+func (r *simRemote) endless() {
+	evs := r.sim.Events(upn)
+	if len(evs) == 0 {
+		r.t.Fatal("delta endless needs an event to repeat")
+	}
+	const path = "/v1.0/me/calendarView/delta"
+	next := func(i int) string { return fmt.Sprintf("%s%s?$skiptoken=endless-%d", r.base, path, i) }
+	page := func(items []map[string]any, i int) string {
+		b, _ := json.Marshal(map[string]any{"value": items, "@odata.nextLink": next(i)})
+		return string(b)
+	}
+	hdr := http.Header{"Content-Type": {"application/json"}}
+	r.sim.AddFault(graphsim.Fault{Method: "GET", Path: path, Status: 200, Header: hdr, Body: page([]map[string]any{}, 0)})
+	for i := 1; i <= 4; i++ {
+		r.sim.AddFault(graphsim.Fault{Method: "GET", Path: path, Status: 200, Header: hdr, Body: page(evs[:1], i)})
+	}
+}
+
+// Apply aims the pending write faults at the writes in order (as the fake
+// takes them) and sends the writes through the real client.
+func (r *simRemote) Apply(ctx context.Context, writes []calsync.Write) ([]calsync.WriteResult, error) {
+	var first, rest []calsync.Write
+	creates := 0
+	for _, w := range writes {
+		if w.Op == calsync.WriteCreate {
+			creates++
+		}
+	}
+	for _, w := range writes {
+		if len(r.writeFaults) == 0 {
+			rest = append(rest, w)
+			continue
+		}
+		spec := r.writeFaults[0]
+		r.writeFaults = r.writeFaults[1:]
+		r.aim(w, spec)
+		if w.Op == calsync.WriteCreate && creates > 1 && spec != "412" {
+			first = append(first, w)
+		} else {
+			rest = append(rest, w)
+		}
+	}
+	var results []calsync.WriteResult
+	for _, part := range [][]calsync.Write{first, rest} {
+		if len(part) == 0 {
+			continue
+		}
+		res, err := r.Remote.Apply(ctx, part)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, res...)
+	}
+	byKey := map[string]calsync.Write{}
+	for _, w := range writes {
+		byKey[w.Key] = w
+	}
+	for _, res := range results {
+		if w := byKey[res.Key]; w.Op == calsync.WriteCreate && res.Event != nil {
+			r.nameCopy(res.Event.ID, w.OroID)
+		}
+	}
+	return results, nil
+}
+
+// aim turns a script's write fault into a simulator fault for w.
+func (r *simRemote) aim(w calsync.Write, spec string) {
+	method, path := "POST", "/v1.0/me/events"
+	switch w.Op {
+	case calsync.WriteUpdate:
+		method, path = "PATCH", "/v1.0/me/events/"+w.ID
+	case calsync.WriteDelete:
+		method, path = "DELETE", "/v1.0/me/events/"+w.ID
+	}
+	retry := http.Header{"Retry-After": {"0.01"}}
+	f := graphsim.Fault{Method: method, Path: path}
+	switch spec {
+	case "429":
+		f.Status, f.Header = 429, retry
+	case "503":
+		f.Status, f.Header, f.Count = 503, retry, scenarioAttempts
+	case "reject":
+		f.Status = 400
+		f.Body = `{"error":{"code":"ErrorInvalidRequest","message":"Your request is invalid."}}`
+	case "drop":
+		f.Drop = true
+	case "412":
+		if w.Op != calsync.WriteCreate {
+			ev := r.event(w.ID)
+			if err := r.sim.UserUpdateEvent(upn, w.ID, map[string]any{"location": map[string]any{"displayName": ev.Location + " (moved)"}}); err != nil {
+				r.t.Fatal(err)
+			}
+		}
+		return
+	default:
+		r.t.Fatalf("write fault %q has no simulator mapping", spec)
+	}
+	r.sim.AddFault(f)
+}
+
+func (r *simRemote) Ordered() bool { return false }
+
+func (r *simRemote) setName(raw, name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.names[raw] = name
+	r.used[name] = true
+}
+
+// nameCopy names the Microsoft copy of an Oro event "@oroId" ("@oroId#2"
+// for a second copy, e.g. a re-creation).
+func (r *simRemote) nameCopy(id, oroID string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n, ok := r.names[id]; ok {
+		return n
+	}
+	n := "@" + oroID
+	for i := 2; r.used[n]; i++ {
+		n = fmt.Sprintf("@%s#%d", oroID, i)
+	}
+	r.names[id], r.used[n] = n, true
+	return n
+}
+
+// Name prints the simulator's random strings as stable names: seeded events
+// by their script ref, our copies of Oro events as "@oroId", delta links
+// and changeKeys numbered in order of appearance. The strings themselves
+// come from the seeded generator, but the items of a batch run concurrently
+// and draw from it in any order.
+func (r *simRemote) Name(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = immutable(s)
+	r.mu.Lock()
+	n, ok := r.names[s]
+	r.mu.Unlock()
+	if ok {
+		return n
+	}
+	prefix := "ck"
+	switch {
+	case strings.Contains(s, "$deltatoken="):
+		prefix = "delta#"
+	case strings.Contains(s, "$skiptoken="):
+		prefix = "next#"
+	case strings.HasPrefix(s, "AAkA"):
+		for _, m := range r.sim.Events(upn) {
+			if id, _ := m["id"].(string); immutable(id) == s {
+				for _, p := range m["singleValueExtendedProperties"].([]any) {
+					if p, _ := p.(map[string]any); strings.EqualFold(fmt.Sprint(p["id"]), calendar.OroIDPropertyID) {
+						return r.nameCopy(s, fmt.Sprint(p["value"]))
+					}
+				}
+			}
+		}
+		prefix = "event#"
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seq[prefix]++
+	n = fmt.Sprintf("%s%d", prefix, r.seq[prefix])
+	r.names[s], r.used[n] = n, true
+	return n
+}
+
+// TakeLog renders the simulator's request log since the last call: method,
+// endpoint pattern (ids named), what a delta request continues, the status.
+// Two orders follow the random ids and are sorted: the items of a batch
+// (they run in any order) and a run of reads of single events (the engine
+// confirms events in the order of their ids).
+func (r *simRemote) TakeLog() []string {
+	recs := r.sim.Requests()
+	recs, r.logFrom = recs[r.logFrom:], len(recs)
+	var out []string
+	run := 0 // start of the current run of single-event reads in out
+	for _, rec := range recs {
+		if rec.Method != "GET" || !strings.HasPrefix(rec.Path, "/v1.0/me/events/") {
+			slices.Sort(out[run:])
+			run = len(out) + 1
+		}
+		out = append(out, r.logLine(rec))
+		var items []string
+		for _, it := range rec.BatchItems {
+			items = append(items, "  "+r.logLine(it))
+		}
+		slices.Sort(items)
+		out = append(out, items...)
+		if len(items) > 0 {
+			run = len(out)
+		}
+	}
+	slices.Sort(out[min(run, len(out)):])
+	return out
+}
+
+func (r *simRemote) logLine(rec graphsim.RequestRecord) string {
+	line := rec.Method + " " + rec.Path
+	if id, ok := strings.CutPrefix(rec.Path, "/v1.0/me/events/"); ok {
+		line = rec.Method + " /v1.0/me/events/{id} " + r.Name(id)
+	}
+	switch {
+	case !strings.HasSuffix(strings.TrimSuffix(rec.Path, "()"), "/calendarView/delta"):
+	case strings.Contains(rec.Query, "startDateTime="):
+		line += " (new round)"
+	case strings.Contains(rec.Query, "deltatoken="):
+		line += " (deltaLink)"
+	case strings.Contains(rec.Query, "skiptoken="):
+		line += " (nextLink)"
+	}
+	if rec.Path == "/v1.0/me/events" && strings.Contains(rec.Query, "filter=") {
+		line += " ($filter oroId)"
+	}
+	if rec.Fault {
+		line += " [injected]"
+	}
+	if rec.Status == 0 {
+		return line + " -> dropped"
+	}
+	return fmt.Sprintf("%s -> %d", line, rec.Status)
+}
+
+var _ scenario.Remote = (*simRemote)(nil)
