@@ -76,7 +76,7 @@ func (s *Session) tenantID() string {
 	if t := jwtTenant(s.src.initial.AccessToken); t != "" {
 		return t
 	}
-	if guidRE.MatchString(s.tenant) {
+	if isGUID(s.tenant) {
 		return s.tenant
 	}
 	return ""
@@ -104,7 +104,7 @@ func jwtTenant(raw string) string {
 	var c struct {
 		TID string `json:"tid"`
 	}
-	if json.Unmarshal(b, &c) != nil || !guidRE.MatchString(c.TID) {
+	if json.Unmarshal(b, &c) != nil || !isGUID(c.TID) {
 		return ""
 	}
 	return c.TID

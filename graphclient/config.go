@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
 
@@ -94,10 +93,48 @@ type App struct {
 	RedirectURI  string `json:"redirectUri"`
 }
 
-var (
-	guidRE   = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-	domainRE = regexp.MustCompile(`^(?i)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$`)
-)
+// isGUID reports whether s is a GUID in its 8-4-4-4-12 hex form. Hand
+// written rather than a regexp: package-level regexps are compiled at every
+// process start, and start-up time matters to a host that spawns us.
+func isGUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := range len(s) {
+		switch c := s[i]; {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isDomain reports whether s is a DNS name of at least two labels, each 1–63
+// letters, digits or inner hyphens.
+func isDomain(s string) bool {
+	labels := strings.Split(s, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if len(l) == 0 || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		for i := range len(l) {
+			switch c := l[i]; {
+			case '0' <= c && c <= '9', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '-':
+			default:
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // Validate checks the shape of the registration before anything is sent:
 // tenant is common, organizations, consumers, a GUID or a domain; clientId a
@@ -108,11 +145,11 @@ func (a App) Validate(needSecret bool) *calsync.Error {
 	switch t := a.Tenant; {
 	case t == "":
 		return calsync.Invalid("app.tenant", "is required")
-	case t == "common" || t == "organizations" || t == "consumers" || guidRE.MatchString(t) || domainRE.MatchString(t):
+	case t == "common" || t == "organizations" || t == "consumers" || isGUID(t) || isDomain(t):
 	default:
 		return calsync.Invalid("app.tenant", "must be common, organizations, consumers, a tenant id (GUID) or a domain name")
 	}
-	if !guidRE.MatchString(a.ClientID) {
+	if !isGUID(a.ClientID) {
 		return calsync.Invalid("app.clientId", "must be the application (client) id, a GUID")
 	}
 	u, err := url.Parse(a.RedirectURI)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -102,8 +101,22 @@ func NewAuthorization(cfg Config, app App, r AuthorizationRequest) (Authorizatio
 	return Authorization{URL: u, State: state, CodeVerifier: verifier}, nil
 }
 
-// verifierRE is RFC 7636 §4.1's code_verifier.
-var verifierRE = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
+// validVerifier reports whether v is an RFC 7636 §4.1 code_verifier: 43 to
+// 128 unreserved characters. (A regexp with that bounded repetition costs a
+// third of a millisecond to compile at every process start.)
+func validVerifier(v string) bool {
+	if len(v) < 43 || len(v) > 128 {
+		return false
+	}
+	for i := range len(v) {
+		switch c := v[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '.', c == '_', c == '~', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
 
 // Grant is the result of redeeming an authorization code.
 type Grant struct {
@@ -123,7 +136,7 @@ func Exchange(ctx context.Context, cfg Config, app App, code, codeVerifier strin
 	if code == "" {
 		return Grant{}, calsync.Invalid("code", "is required")
 	}
-	if !verifierRE.MatchString(codeVerifier) {
+	if !validVerifier(codeVerifier) {
 		return Grant{}, calsync.Invalid("codeVerifier", "must be the verifier from connection.authorizationUrl: 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636)")
 	}
 	oc := oauthConfig(cfg, app, DefaultScopes)

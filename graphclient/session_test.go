@@ -143,7 +143,7 @@ func TestAuthorizationURL(t *testing.T) {
 	if b, err := base64.RawURLEncoding.DecodeString(a.State); err != nil || len(b) < 16 {
 		t.Errorf("state %q carries fewer than 128 bits", a.State)
 	}
-	if !verifierRE.MatchString(a.CodeVerifier) {
+	if !validVerifier(a.CodeVerifier) {
 		t.Errorf("verifier %q is not RFC 7636", a.CodeVerifier)
 	}
 	b, _ := NewAuthorization(e.cfg, e.app, AuthorizationRequest{})
