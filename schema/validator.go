@@ -115,6 +115,19 @@ func (v *Validator) Check(name string, params json.RawMessage) (json.RawMessage,
 	case params[0] != '{':
 		return nil, &ParamError{Message: "params must be an object or an array"}
 	}
+	if len(m.params) == 0 {
+		// Nothing to look up in the document (rpc.discover): the only valid
+		// params are an empty object. Skipping the document keeps the first
+		// call of a process, often rpc.discover, cheap.
+		var members map[string]json.RawMessage
+		if err := json.Unmarshal(params, &members); err != nil {
+			return nil, &ParamError{Message: "params: " + err.Error()}
+		}
+		for k := range members {
+			return nil, &ParamError{Field: k, Message: "unknown member (" + name + " takes no params)"}
+		}
+		return params, nil
+	}
 	sch, err := v.paramsSchema(name, m)
 	if err != nil {
 		return nil, err
