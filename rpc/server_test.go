@@ -239,7 +239,12 @@ func TestServeReadsWhileOutputBlocked(t *testing.T) {
 	if got := strings.Count(string(out), "\n"); got != 5 {
 		t.Fatalf("%d replies, want 5 (one a batch):\n%.300s", got, out)
 	}
-	for _, want := range []string{`"id":1,"result"`, `"id":null,"error":{"code":-32700`, `"id":2,"result":null`, `"id":3,"result"`, `"id":4,"result":[4]`, `"id":5,"result"`} {
+	// The cancel of 1 may land before or after its echo ran: either answer
+	// is right, but there must be one.
+	if !strings.Contains(string(out), `"id":1,"result"`) && !strings.Contains(string(out), `"id":1,"error":{"code":-32800`) {
+		t.Errorf("no answer to 1 in the replies")
+	}
+	for _, want := range []string{`"id":null,"error":{"code":-32700`, `"id":2,"result":null`, `"id":3,"result"`, `"id":4,"result":[4]`, `"id":5,"result"`} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("no %s in the replies", want)
 		}
