@@ -65,7 +65,9 @@ final class OroMsyncClient
     public function call(string $method, array|object $params = [], float $timeoutSeconds = 60.0): mixed
     {
         $id = $this->nextId++;
-        $this->send(['jsonrpc' => '2.0', 'id' => $id, 'method' => $method, 'params' => $params]);
+        // Params are by name: an empty PHP array would encode as [] (by
+        // position), so send an empty object instead.
+        $this->send(['jsonrpc' => '2.0', 'id' => $id, 'method' => $method, 'params' => $params === [] ? new stdClass() : $params]);
         $deadline = microtime(true) + $timeoutSeconds;
         while (true) {
             $reply = $this->pending[(string) $id] ?? null;
