@@ -30,11 +30,15 @@ func BenchmarkRunFull(b *testing.B) {
 					} else {
 						remote.Seed("", calsync.RemoteEvent{Subject: "ms", IsOrganizer: true, Start: s, End: s.Add(time.Hour)})
 					}
-					req.Events = append(req.Events, calsync.Event{ID: fmt.Sprint(i), UID: uid, Title: "x", Start: s.Format(time.RFC3339), End: s.Add(time.Hour).Format(time.RFC3339)})
+					req.Events = append(req.Events, calsync.Event{ID: fmt.Sprint(i), UID: uid, Title: "x", Start: s.Format(time.RFC3339), End: s.Add(time.Hour).Format(time.RFC3339), UpdatedAt: t0})
 				}
 				b.StartTimer()
-				if _, err := calsync.Run(context.Background(), req, remote, calsync.RunOptions{Now: clock.Now}); err != nil {
+				res, err := calsync.Run(context.Background(), req, remote, calsync.RunOptions{Now: clock.Now})
+				if err != nil {
 					b.Fatal(err)
+				}
+				if res.Status != calsync.StatusCompleted || res.Stats.Pushed != n/2 {
+					b.Fatalf("status %s, pushed %d; want completed with %d pushed", res.Status, res.Stats.Pushed, n/2)
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*2*n), "ns/event")
