@@ -63,45 +63,6 @@ func TestBudgetThrottledWritesEndPartial(t *testing.T) {
 	}
 }
 
-// slowGet makes every Get cost the clock d.
-type slowGet struct {
-	*scenario.Fake
-	clock *scenario.Clock
-	d     time.Duration
-}
-
-func (r *slowGet) Get(ctx context.Context, id string) (calsync.RemoteEvent, error) {
-	r.clock.Advance(r.d)
-	return r.Fake.Get(ctx, id)
-}
-
-// Confirming removals (a Get each) stops when the budget runs out: the call
-// is partial, decides nothing and keeps its state, and a later call with
-// time enough applies every deletion.
-func TestBudgetStopsConfirmingRemovals(t *testing.T) {
-	w := newWorld(t)
-	ids := w.seedLinked(20)
-	before := *w.host.State
-	for _, id := range ids[:15] {
-		w.fake.Delete(id)
-	}
-	w.fake.Fault("latency 0s")
-	w.remote = &slowGet{Fake: w.fake, clock: w.clock, d: 300 * time.Millisecond}
-	res := w.sync(calsync.Options{TimeBudgetSeconds: 2, AllowMassDelete: true})
-	if res.Status != calsync.StatusPartial || res.Reason != calsync.ReasonTimeBudget || res.Stats.DurationMs > 2000 {
-		t.Fatalf("status %s (%s) after %dms; want partial (time_budget) within the 2 s budget", res.Status, res.Reason, res.Stats.DurationMs)
-	}
-	if len(res.Operations) != 0 || res.State.DeltaLink != before.DeltaLink || res.State.NextLink != "" {
-		t.Fatalf("%d operations, state %+v; want none and the old deltaLink %q", len(res.Operations), res.State, before.DeltaLink)
-	}
-	if res := w.sync(calsync.Options{TimeBudgetSeconds: 10, AllowMassDelete: true}); res.Status != calsync.StatusCompleted {
-		t.Fatalf("next call: %s (%s)", res.Status, res.Reason)
-	}
-	if n := len(w.host.Events); n != 5 {
-		t.Errorf("%d Oro events left, want 5", n)
-	}
-}
-
 // hung is a Microsoft side whose delta requests never answer before the
 // context ends.
 type hung struct{ *scenario.Fake }

@@ -1,10 +1,13 @@
 package calsync
 
 import (
+	"encoding/base64"
+	"fmt"
 	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // content is the synchronized part of an event, normalized so that the Oro
@@ -48,11 +51,16 @@ func parseContent(e Event) (content, *contentError) {
 			return time.Time{}, &contentError{field, "is required"}
 		}
 		if e.AllDay {
+			// a plain date, or midnight as Oro's REST API writes all-day
+			// dates: the date as written counts, in no zone
 			t, err := time.Parse(dateLayout, v)
 			if err != nil {
-				return t, &contentError{field, "must be a plain date (YYYY-MM-DD) for an all-day event, got " + strconv.Quote(v)}
+				t, err = time.Parse(time.RFC3339, v)
 			}
-			return t, nil
+			if err != nil || t.Hour() != 0 || t.Minute() != 0 || t.Second() != 0 || t.Nanosecond() != 0 {
+				return t, &contentError{field, "must be a plain date (YYYY-MM-DD) or a date at midnight for an all-day event, got " + strconv.Quote(v)}
+			}
+			return midnight(t), nil
 		}
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
@@ -84,10 +92,15 @@ func midnight(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 }
 
-// check reports what Microsoft would reject, before asking it.
+// check reports what Microsoft would reject, before asking it: an end
+// before the start (a timed event may last no time), or an all-day event
+// shorter than a day.
 func (c content) check() string {
-	if !c.End.After(c.Start) {
+	switch {
+	case c.AllDay && !c.End.After(c.Start):
 		return "end must be after start"
+	case c.End.Before(c.Start):
+		return "end must not be before start"
 	}
 	return ""
 }
@@ -97,7 +110,7 @@ func (c content) field(name string) string {
 	case fieldTitle:
 		return c.Title
 	case fieldDescription:
-		return c.Description
+		return NormalizeText(c.Description)
 	case fieldLocation:
 		return c.Location
 	}
@@ -165,20 +178,59 @@ func (c content) remote() RemoteEvent {
 func newLink(r *RemoteEvent, c content, now time.Time) *Link {
 	fields, h := c.hashes()
 	return &Link{V: LinkVersion, RemoteID: r.ID, ChangeKey: r.ChangeKey, ETag: r.ETag, ICalUID: r.ICalUID,
-		ReadOnly: !r.IsOrganizer, Hash: h, Fields: fields, SyncedAt: now}
+		ReadOnly: !r.IsOrganizer || r.HasAttendees, Meeting: r.IsOrganizer && r.HasAttendees, Hash: h, Fields: fields, SyncedAt: now}
 }
+
+// txPrefix starts every transactionId we set (the version of its format).
+const txPrefix = "oro1."
 
 // TransactionID is the deterministic Graph transactionId of the create that
 // serves an Oro event: a repeated create of the same event is recognised by
-// Graph and by the engine (it appears in delta items). replaces is the
-// Microsoft id of the copy being re-created ("" for the first create), so
-// that a re-creation is not mistaken for a repeat of the first create.
+// Graph and by the engine. replaces is the Microsoft id of the copy being
+// re-created ("" for the first create), so that a re-creation is not
+// mistaken for a repeat of the first create.
+//
+// It carries the Oro id, recoverably (OroIDFromTransactionID): delta items
+// do not carry our extended property (calendarView delta cannot $expand it)
+// but do carry the transactionId, which Graph keeps from the create on. The
+// form is "oro1." + the Oro id in unpadded base64url + "." + 16 hex digits
+// hashing the Oro id, uid and replaces: ASCII, no spaces or quotes, 29
+// characters for a 5-digit Oro id. Earlier versions set UUID-shaped
+// transactionIds (legacyTransactionID), which carry no Oro id.
 func TransactionID(oroID, uid, replaces string) string {
+	h := fnv.New64a()
+	h.Write([]byte(oroID + "\x00" + uid + "\x00" + replaces))
+	return fmt.Sprintf("%s%s.%016x", txPrefix, base64.RawURLEncoding.EncodeToString([]byte(oroID)), h.Sum64())
+}
+
+// OroIDFromTransactionID returns the Oro id a transactionId made by
+// TransactionID carries; false for any other transactionId (none, one of
+// an older run's UUID-shaped ones, another app's).
+func OroIDFromTransactionID(txid string) (string, bool) {
+	rest, ok := strings.CutPrefix(txid, txPrefix)
+	if !ok {
+		return "", false
+	}
+	enc, sum, ok := strings.Cut(rest, ".")
+	if !ok || enc == "" || len(sum) != 16 || strings.Trim(sum, "0123456789abcdef") != "" {
+		return "", false
+	}
+	id, err := base64.RawURLEncoding.Strict().DecodeString(enc)
+	if err != nil || !utf8.Valid(id) {
+		return "", false
+	}
+	return string(id), true
+}
+
+// legacyTransactionID is the UUID-shaped transactionId earlier versions
+// set for the same create: a create of theirs whose result was lost is
+// still recognised by it.
+func legacyTransactionID(oroID, uid, replaces string) string {
 	h := fnv.New128a()
 	h.Write([]byte(oroID + "\x00" + uid + "\x00" + replaces))
 	var b [16]byte
 	s := h.Sum(b[:0])
-	s[6] = s[6]&0x0f | 0x50 // UUID-shaped (version 5 bits, variant) for Graph's sake
+	s[6] = s[6]&0x0f | 0x50 // UUID-shaped (version 5 bits, variant)
 	s[8] = s[8]&0x3f | 0x80
 	const hexd = "0123456789abcdef"
 	out := make([]byte, 0, 36)

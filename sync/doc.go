@@ -21,8 +21,10 @@
 // Remote call), reads one calendarView delta round (following nextLinks, with
 // a guard against rounds that never end), pairs Microsoft items with the Oro
 // events (by link, then by our transactionId or Oro id, then, in full mode,
-// by iCalendar UID), confirms removals with Get (a delta "@removed" is a
-// deletion or a move out of the window), plans each pair (see CONFLICTS.md),
+// by iCalendar UID), confirms removals with Get, four at a time (a delta
+// "@removed" is a deletion or a move out of the window; what the budget
+// leaves unread is decided by a later call, the state continuing the round
+// at the first page not decided), plans each pair (see CONFLICTS.md),
 // applies the mass-delete guard, writes through Remote.Apply (If-Match on
 // updates and deletes; 412 and 404 are read again and decided again; an
 // ambiguous create is looked up with FindByOroID before it is repeated with

@@ -57,7 +57,7 @@ func runModelBudget(seed uint64) string {
 			mode = calsync.ModeFull
 		}
 		req := h.Request(mode, cascade, opts)
-		res, err := calsync.Run(context.Background(), req, fake, calsync.RunOptions{Now: clock.Now, ApplyChunk: 3})
+		res, err := calsync.Run(context.Background(), req, fake, calsync.RunOptions{Now: clock.Now, ApplyChunk: 3, ReadConcurrency: 1})
 		trace = append(trace, fmt.Sprintf("sync %s %+v lost=%v err=%v status=%s(%s) ops=%d issues=%d guards=%v", mode, opts, lost, err, res.Status, res.Reason, len(res.Operations), len(res.Issues), res.Guards))
 		if err == nil && !lost {
 			h.Apply(req, res)

@@ -89,7 +89,7 @@ func runModel(seed uint64) string {
 			mode = calsync.ModeFull
 		}
 		req := h.Request(mode, cascade, calsync.Options{AllowMassDelete: true})
-		res, err := calsync.Run(context.Background(), req, remote, calsync.RunOptions{Now: clock.Now, ApplyChunk: 5})
+		res, err := calsync.Run(context.Background(), req, remote, calsync.RunOptions{Now: clock.Now, ApplyChunk: 5, ReadConcurrency: 1})
 		lost := faults && rng.IntN(4) == 0
 		trace = append(trace, fmt.Sprintf("sync %s faults=%v lost=%v err=%v status=%s ops=%d issues=%d", mode, faults, lost, err, res.Status, len(res.Operations), len(res.Issues)))
 		for _, op := range res.Operations {

@@ -57,6 +57,9 @@ func (p *pairInput) link() *Link {
 type planConfig struct {
 	dir      Direction
 	strategy ConflictResolution
+	// now is the run's start: the time of a tombstone without updatedAt
+	// (the deletion is at least that recent)
+	now time.Time
 }
 
 // decision is the planner's answer for one pair.
@@ -83,11 +86,9 @@ func (p *pairInput) oroChange() change {
 		return deleted
 	case p.link() == nil && !p.ours:
 		return created
-	case p.link() == nil: // ours: the remote copy is the base
-		if p.oroC.hash() == remoteContent(p.remote).hash() {
-			return unchanged
-		}
-		return edited
+	case p.link() == nil: // ours: what we created is the base
+		oro, _ := p.lostEdits()
+		return oro
 	case p.oroC.hash() == p.link().Hash:
 		return unchanged
 	}
@@ -103,8 +104,11 @@ func (p *pairInput) remoteChange() change {
 		return deleted
 	case p.remoteS == remoteUnknown:
 		return unchanged
-	case p.ours:
+	case p.ours && p.oro.Deleted:
 		return unchanged
+	case p.ours:
+		_, ms := p.lostEdits()
+		return ms
 	case p.link() == nil:
 		return created
 	case remoteContent(p.remote).hash() == p.link().Hash:
@@ -113,12 +117,60 @@ func (p *pairInput) remoteChange() change {
 	return edited
 }
 
-// readOnly: the Microsoft copy must never be changed by us.
-func (p *pairInput) readOnly() bool {
-	if p.remoteS == remotePresent {
-		return !p.remote.IsOrganizer
+// createdSettle: Microsoft 365 may stamp a new event's lastModifiedDateTime
+// a moment after its createdDateTime; a copy last modified within this of
+// its creation counts as unedited since.
+const createdSettle = 5 * time.Second
+
+// lostEdits classifies both sides of a pair whose Microsoft copy a run whose
+// result was lost created (ours, no link). That create wrote the Oro event
+// as it was then, so when the contents differ: the copy was edited in
+// Microsoft 365 if it was modified after its creation, and the Oro event was
+// edited if its updatedAt is later than the copy's creation. A copy not
+// edited since is what we wrote: the Oro event changed (or its content did
+// not survive the create unchanged), and it is pushed.
+func (p *pairInput) lostEdits() (oro, ms change) {
+	if p.oroC.hash() == remoteContent(p.remote).hash() {
+		return unchanged, unchanged
 	}
-	return p.link() != nil && p.link().ReadOnly
+	switch {
+	case !p.remote.LastModified.After(p.remote.Created.Add(createdSettle)):
+		return edited, unchanged
+	case !p.oro.UpdatedAt.After(p.remote.Created):
+		return unchanged, edited
+	}
+	return edited, edited
+}
+
+// readOnly says why the Microsoft copy must never be changed by us:
+// ReasonNotOrganizer, ReasonHasAttendees (any change would notify them), or
+// "" when it may be changed.
+func (p *pairInput) readOnly() Reason {
+	organizer, attendees := true, false
+	switch l := p.link(); {
+	case p.remoteS == remotePresent:
+		organizer, attendees = p.remote.IsOrganizer, p.remote.HasAttendees
+	case l != nil:
+		organizer, attendees = !l.ReadOnly || l.Meeting, l.Meeting
+	}
+	switch {
+	case !organizer:
+		return ReasonNotOrganizer
+	case attendees:
+		return ReasonHasAttendees
+	}
+	return ""
+}
+
+// readOnlyIssue reports a write refused because of readOnly's reason,
+// with the message for an event the user does not organize or for one
+// with attendees.
+func readOnlyIssue(reason Reason, notOrganizer, hasAttendees string) *Issue {
+	msg := notOrganizer
+	if reason == ReasonHasAttendees {
+		msg = hasAttendees
+	}
+	return &Issue{Kind: KindForbidden, Reason: reason, Message: msg}
 }
 
 // decide is the planner. The cases are documented in CONFLICTS.md.
@@ -217,7 +269,7 @@ func decide(p *pairInput, cfg planConfig) decision {
 		if rcont.hash() == p.oroC.hash() {
 			return decision{relink: true, target: rcont, reason: ReasonSameContent}
 		}
-		return resolveBoth(p, cfg, rcont, false)
+		return resolveBoth(p, cfg, rcont, p.link() == nil) // ours: no base fields to merge with
 	case oc == edited && rc == deleted:
 		w := editVsDelete(cfg, p, true)
 		if w == "oro" {
@@ -271,7 +323,11 @@ func editVsDelete(cfg planConfig, p *pairInput, oroEdited bool) string {
 		if oroEdited {
 			return "oro" // Microsoft's deletion time is unknown: the edit wins
 		}
-		if p.remote.LastModified.After(p.oro.UpdatedAt.Add(ClockSkewTolerance)) {
+		deleted := p.oro.UpdatedAt
+		if deleted.IsZero() {
+			deleted = cfg.now
+		}
+		if p.remote.LastModified.After(deleted.Add(ClockSkewTolerance)) {
 			return "microsoft"
 		}
 		return "oro"
@@ -334,17 +390,19 @@ func merge(p *pairInput, cfg planConfig, rcont content) decision {
 }
 
 // pushEdit writes target to Microsoft: an update, or a re-creation when the
-// Microsoft copy is gone. Events the user does not organize are not
-// written; in both directions Microsoft's copy is pulled back instead.
+// Microsoft copy is gone. Events the user does not organize, and events
+// with attendees, are not written; when pulling, Microsoft's copy is
+// pulled back instead.
 func pushEdit(p *pairInput, cfg planConfig, target content, reason Reason, conflict string) decision {
 	if msg := target.check(); msg != "" {
 		return decision{issue: &Issue{Kind: KindRejected, Reason: ReasonInvalidEvent, Message: msg}}
 	}
-	if p.readOnly() {
+	if why := p.readOnly(); why != "" {
 		if cfg.dir.Pulls() && p.remoteS == remotePresent {
-			return decision{pull: OpUpdate, target: remoteContent(p.remote), reason: ReasonNotOrganizer}
+			return decision{pull: OpUpdate, target: remoteContent(p.remote), reason: why}
 		}
-		return decision{issue: &Issue{Kind: KindForbidden, Reason: ReasonNotOrganizer, Message: "the connected user does not organize this event; it is not changed in Microsoft 365"}}
+		return decision{issue: readOnlyIssue(why, "the connected user does not organize this event; it is not changed in Microsoft 365",
+			"this event has attendees, whom any change would notify; it is not changed in Microsoft 365")}
 	}
 	var cur content
 	switch {
@@ -378,13 +436,14 @@ func changedFieldsVsBase(a content, base map[string]string) []string {
 }
 
 func recreateRemote(p *pairInput, cfg planConfig, conflict string) decision {
-	if p.readOnly() {
-		// its organizer deleted a meeting the user attends: it is never
-		// re-created as the user's own event, whatever Oro changed
+	if why := p.readOnly(); why != "" {
+		// its organizer deleted a meeting: it is never re-created as the
+		// user's own event, whatever Oro changed
 		if cfg.dir.Pulls() {
 			return decision{pull: OpDelete, reason: ReasonMicrosoftDeleted}
 		}
-		return decision{issue: &Issue{Kind: KindForbidden, Reason: ReasonNotOrganizer, Message: "its organizer deleted this event in Microsoft 365; the connected user does not organize it, so it is not re-created"}}
+		return decision{issue: readOnlyIssue(why, "its organizer deleted this event in Microsoft 365; the connected user does not organize it, so it is not re-created",
+			"this meeting was deleted in Microsoft 365; it had attendees, so it is not re-created")}
 	}
 	if msg := p.oroC.check(); msg != "" {
 		return decision{issue: &Issue{Kind: KindRejected, Reason: ReasonInvalidEvent, Message: msg}}
@@ -397,9 +456,10 @@ func recreateRemote(p *pairInput, cfg planConfig, conflict string) decision {
 }
 
 func pushDelete(p *pairInput, conflict string) decision {
-	if p.readOnly() {
-		return decision{unlink: true, reason: ReasonNotOrganizer, conflict: conflict,
-			issue: &Issue{Kind: KindForbidden, Reason: ReasonNotOrganizer, Message: "deleted in Oro, but the connected user does not organize it: the Microsoft 365 event is kept"}}
+	if why := p.readOnly(); why != "" {
+		return decision{unlink: true, reason: why, conflict: conflict,
+			issue: readOnlyIssue(why, "deleted in Oro, but the connected user does not organize it: the Microsoft 365 event is kept",
+				"deleted in Oro, but it has attendees, whom a deletion would notify: the Microsoft 365 event is kept")}
 	}
 	reason := ReasonOroDeleted
 	if conflict != "" {

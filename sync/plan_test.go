@@ -158,9 +158,6 @@ func TestValidateNamesField(t *testing.T) {
 		mut   func(*Request)
 		field string
 	}{
-		{"bad start", func(r *Request) { r.Events[1].Start = "tomorrow" }, "events[1].start"},
-		{"updatedAt", func(r *Request) { r.Events[1].UpdatedAt = time.Time{} }, "events[1].updatedAt"},
-		{"all-day needs dates", func(r *Request) { r.Events[0].AllDay = true }, "events[0].start"},
 		{"duplicate id", func(r *Request) { r.Events[1].ID = "1" }, "events[1].id"},
 		{"mode", func(r *Request) { r.Mode = "fast" }, "mode"},
 		{"threshold", func(r *Request) { r.Options.MassDeleteThreshold = 2 }, "options.massDeleteThreshold"},

@@ -1,6 +1,7 @@
 package calsync
 
 import (
+	"cmp"
 	"context"
 	"time"
 )
@@ -15,15 +16,18 @@ type Window struct {
 // graphclient maps Graph's event resource to and from this type; the engine
 // never sees Graph JSON. Fields grow with recurrence, attendees and reminders.
 type RemoteEvent struct {
-	ID            string    // Graph immutable id, case-sensitive
-	ChangeKey     string    // changes on every write
-	ETag          string    // @odata.etag, sent back as If-Match
-	ICalUID       string    // iCalUId
-	TransactionID string    // set by us at creation, "" otherwise
-	OroID         string    // our extended property; "" when the event was not created or linked by us
-	Type          string    // singleInstance, occurrence, exception, seriesMaster
-	IsOrganizer   bool      // the connected user organizes it; only such events are ever changed by us
-	LastModified  time.Time // lastModifiedDateTime (UTC)
+	ID             string    // Graph immutable id, case-sensitive
+	ChangeKey      string    // changes on every write
+	ETag           string    // @odata.etag, sent back as If-Match
+	ICalUID        string    // iCalUId
+	TransactionID  string    // set by us at creation, "" otherwise
+	OroID          string    // our extended property, else the Oro id in our transactionId (delta items); "" when not ours
+	Type           string    // singleInstance, occurrence, exception, seriesMaster
+	SeriesMasterID string    // the series master's id, for an occurrence or an exception
+	IsOrganizer    bool      // the connected user organizes it; only such events are ever changed by us
+	HasAttendees   bool      // it has attendees, whom any change would notify: never changed by us
+	LastModified   time.Time // lastModifiedDateTime (UTC)
+	Created        time.Time // createdDateTime (UTC)
 
 	Subject     string
 	Body        string // plain text
@@ -37,6 +41,20 @@ type RemoteEvent struct {
 	// window. Only ID is meaningful then.
 	Removed bool
 }
+
+// recurring reports a part of a recurring series: its master, an
+// occurrence or an exception. Series are not synchronized yet (see
+// CONFLICTS.md).
+func (r *RemoteEvent) recurring() bool {
+	switch r.Type {
+	case "seriesMaster", "occurrence", "exception":
+		return true
+	}
+	return false
+}
+
+// series names the recurring series r belongs to: its master's id.
+func (r *RemoteEvent) series() string { return cmp.Or(r.SeriesMasterID, r.ID) }
 
 // DeltaPage is one page of a calendarView delta round.
 type DeltaPage struct {
@@ -84,7 +102,9 @@ type WriteResult struct {
 // Remote is the Microsoft 365 calendar of one connected user, as the engine
 // needs it. graphclient implements it over Microsoft Graph; tests may use the
 // Graph simulator behind it. Every method honours ctx (deadline, cancel).
-// Errors are *Error values with a Kind.
+// Errors are *Error values with a Kind. Get and FindByOroID are called from
+// several goroutines at once (RunOptions.ReadConcurrency), while no other
+// method runs; the implementation keeps to the mailbox's limit.
 type Remote interface {
 	// Delta reads one page of a calendarView delta round. link is "" to start
 	// a new round over window, or a NextLink/DeltaLink from an earlier page.

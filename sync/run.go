@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -19,7 +21,7 @@ func Run(ctx context.Context, req Request, remote Remote, opts RunOptions) (Resu
 	if err := req.Validate(); err != nil {
 		return Result{}, err
 	}
-	e := &engine{req: req, remote: remote, opts: opts, start: opts.Now()}
+	e := &engine{req: req, remote: remote, opts: opts, start: opts.Now(), series: map[Issue]bool{}}
 	if req.State != nil {
 		e.lastRunAt = req.State.LastRunAt
 	}
@@ -30,7 +32,7 @@ func Run(ctx context.Context, req Request, remote Remote, opts RunOptions) (Resu
 		Stats:      Stats{Calls: map[string]int{}, Conflicts: map[string]int{}},
 	}
 	eff := e.res.Settings.Effective
-	e.cfg = planConfig{dir: eff.Direction, strategy: e.res.Settings.ConflictStrategy()}
+	e.cfg = planConfig{dir: eff.Direction, strategy: e.res.Settings.ConflictStrategy(), now: e.start}
 	budget := req.Options.TimeBudget()
 	if dl, ok := ctx.Deadline(); ok { // the caller's deadline bounds it too
 		budget = min(budget, time.Until(dl))
@@ -48,6 +50,7 @@ func Run(ctx context.Context, req Request, remote Remote, opts RunOptions) (Resu
 		e.res.State = req.State
 		return e.finish(), nil
 	}
+	e.screen()
 	ctx, cancel := context.WithTimeoutCause(ctx, budget, errBudget)
 	defer cancel()
 	e.budget = ctx
@@ -57,9 +60,23 @@ func Run(ctx context.Context, req Request, remote Remote, opts RunOptions) (Resu
 	return e.finish(), nil
 }
 
+// screen leaves the events whose content is invalid out of the run, each
+// with an issue naming the field; the others are synchronized.
+func (e *engine) screen() {
+	valid := make([]Event, 0, len(e.req.Events))
+	for i, ev := range e.req.Events {
+		if err := ev.invalid(); err != nil {
+			e.res.Issues = append(e.res.Issues, Issue{OroID: ev.ID, Kind: KindInvalidInput, Reason: ReasonInvalidEvent,
+				Message: Invalid(fmt.Sprintf("events[%d].%s", i, err.field), "%s", err.msg).Error()})
+			continue
+		}
+		valid = append(valid, ev)
+	}
+	e.req.Events = valid
+}
+
 // errBudget is the cause of the run's context ending with the time budget,
-// and what round and confirm answer when the budget ran out before this
-// call could decide anything.
+// and what round answers when the budget ran out before it read a page.
 var errBudget = errors.New("the time budget ran out")
 
 type engine struct {
@@ -106,6 +123,8 @@ type engine struct {
 	carried  int
 	partial  Reason
 	settling bool // in the settle round
+	// series: the issues reported for recurring series (see skipSeries)
+	series map[Issue]bool
 }
 
 func (e *engine) finish() Result {
@@ -152,8 +171,8 @@ func (e *engine) unsynced(st State, reason Reason, kind Kind, msg string) {
 	}
 }
 
-// outOfTime answers a call whose budget ran out before it decided
-// anything: the state does not move (a full round starts again).
+// outOfTime answers a call whose budget ran out before it read anything:
+// the state does not move (a full round starts again).
 func (e *engine) outOfTime(st State, fresh bool) {
 	if fresh {
 		st = State{OroCount: st.OroCount, MicrosoftCount: st.MicrosoftCount, NeedsFull: true}
@@ -189,17 +208,17 @@ func (e *engine) run(ctx context.Context) error {
 	}
 	e.index(fullRound)
 
-	items, deltaLink, nextLink, err := e.round(ctx, link, e.halfway)
+	rd, err := e.round(ctx, link, e.halfway)
 	if KindOf(err) == KindResyncRequired {
 		if !full {
 			e.needFull(st, ReasonResyncRequired)
 			return nil
 		}
 		fresh, continued, e.carried = true, false, 0
-		items, deltaLink, nextLink, err = e.round(ctx, "", e.halfway)
+		rd, err = e.round(ctx, "", e.halfway)
 	}
-	complete := fresh && deltaLink != ""
-	writes := !e.req.Options.DryRun && nextLink == ""
+	complete := fresh && rd.deltaLink != ""
+	writes := !e.req.Options.DryRun && rd.nextLink == ""
 	// the guard's base on the Microsoft side: a snapshot round (full) counts
 	// its items, from zero or on from the earlier calls of the round
 	e.snapshot = fresh || continued && st.FullRound
@@ -208,7 +227,7 @@ func (e *engine) run(ctx context.Context) error {
 	}
 	advance := false
 	if err == nil {
-		advance, err = e.process(ctx, items, full, complete, writes, true)
+		advance, err = e.process(ctx, rd, full, complete, writes, true)
 	}
 	if errors.Is(err, errBudget) {
 		e.outOfTime(st, fresh)
@@ -221,7 +240,7 @@ func (e *engine) run(ctx context.Context) error {
 	newState := State{V: StateVersion, Window: e.window, DeltaLink: st.DeltaLink, LastRunAt: e.opts.Now()}
 	settled := ""
 	if advance && writes && len(e.written) > 0 && !e.overBudget() {
-		settled = e.settle(ctx, deltaLink)
+		settled = e.settle(ctx, rd.deltaLink)
 	}
 	// the guard bases: what people changed on each side plus our writes,
 	// except what a replayed round shows again
@@ -230,7 +249,7 @@ func (e *engine) run(ctx context.Context) error {
 	}
 	newState.MicrosoftCount = e.msBase + e.msNew - e.msGone
 	if e.snapshot && advance {
-		newState.MicrosoftCount = e.msBase + countPresent(items)
+		newState.MicrosoftCount = e.msBase + countPresent(rd.items)
 	}
 	switch {
 	case full: // the synced events; the others count once linked (oroNew)
@@ -252,21 +271,22 @@ func (e *engine) run(ctx context.Context) error {
 	case e.req.Options.DryRun:
 		e.res.State = e.req.State
 	case !advance:
-		// a guard stopped Oro-side deletions read by this call: the state
-		// stays where this call began, so that they come back
+		// a guard stopped Oro-side deletions read by this call, or the
+		// budget left its first page undecided: the state stays where this
+		// call began, so that they come back
 		if continued {
 			newState.NextLink, newState.FullRound, newState.RoundOroDeletes = st.NextLink, st.FullRound, st.RoundOroDeletes
 		} else if fresh {
 			newState.DeltaLink, newState.NeedsFull = "", true // a full round: read it again
 		}
 		e.res.State = &newState
-	case nextLink != "":
-		newState.NextLink, newState.FullRound = nextLink, fullRound
+	case rd.nextLink != "":
+		newState.NextLink, newState.FullRound = rd.nextLink, fullRound
 		newState.RoundOroDeletes = e.carried + e.oroDeleted
 		e.partial = ReasonTimeBudget
 		e.res.State = &newState
 	default:
-		newState.DeltaLink = cmp.Or(settled, deltaLink)
+		newState.DeltaLink = cmp.Or(settled, rd.deltaLink)
 		e.res.State = &newState
 	}
 	e.res.Status = StatusCompleted
@@ -279,7 +299,7 @@ func (e *engine) run(ctx context.Context) error {
 func countPresent(items map[string]*RemoteEvent) int {
 	n := 0
 	for _, it := range items {
-		if !it.Removed {
+		if !it.Removed && !it.recurring() {
 			n++
 		}
 	}
@@ -300,14 +320,18 @@ func (e *engine) index(full bool) {
 	for i := range e.req.Events {
 		ev := &e.req.Events[i]
 		if !ev.Deleted {
-			e.oroC[i], _ = parseContent(*ev) // Validate accepted it
+			e.oroC[i], _ = parseContent(*ev) // screen accepted it
 		}
+		// our creates' transactionIds, and those of earlier versions (a
+		// create whose result was lost before an upgrade)
 		if ev.Link != nil {
 			e.byRemote[ev.Link.RemoteID] = i
 			e.byTx[TransactionID(ev.ID, ev.UID, ev.Link.RemoteID)] = i // a re-creation
+			e.byTx[legacyTransactionID(ev.ID, ev.UID, ev.Link.RemoteID)] = i
 			continue
 		}
 		e.byTx[TransactionID(ev.ID, ev.UID, "")] = i
+		e.byTx[legacyTransactionID(ev.ID, ev.UID, "")] = i
 		e.byOroID[ev.ID] = i
 		if full && ev.UID != "" && !ev.Deleted {
 			e.byUID[ev.UID] = i
@@ -315,53 +339,69 @@ func (e *engine) index(full bool) {
 	}
 }
 
+// roundRead is what round read of a delta round.
+type roundRead struct {
+	items map[string]*RemoteEvent // by id; later occurrences replace earlier ones
+	page  map[string]int          // the page each item was last seen on
+	// links[k] is the link that reads page k: a state whose nextLink is
+	// links[k] continues the round after the pages before k
+	links []string
+	// deltaLink ends a round read to its end; nextLink continues one that
+	// was not (or whose pages from links[k] on were left undecided)
+	deltaLink, nextLink string
+}
+
 // round reads one delta round from link ("" for a new round). It stops at
 // the deltaLink, or after a page read at or after stopAt or when the
-// budget cut a request short (nextLink returned; errBudget when not even
-// the first page came), and fails on a round that does not end (endless
+// budget cut a request short (nextLink set; errBudget when not even the
+// first page came), and fails on a round that does not end (endless
 // nextLinks).
-func (e *engine) round(ctx context.Context, link string, stopAt time.Time) (items map[string]*RemoteEvent, deltaLink, nextLink string, err error) {
-	items = map[string]*RemoteEvent{}
+func (e *engine) round(ctx context.Context, link string, stopAt time.Time) (*roundRead, error) {
+	rd := &roundRead{items: map[string]*RemoteEvent{}, page: map[string]int{}}
 	var lastSig string
 	repeats := 0
 	for page := 0; ; page++ {
 		if page >= e.opts.MaxDeltaPages {
-			return nil, "", "", &Error{Kind: KindUnavailable, Op: "sync.delta", Message: fmt.Sprintf("the delta round did not end after %d pages", page)}
+			return rd, &Error{Kind: KindUnavailable, Op: "sync.delta", Message: fmt.Sprintf("the delta round did not end after %d pages", page)}
 		}
 		if page > 0 && !e.opts.Now().Before(stopAt) {
-			return items, "", link, nil
+			rd.nextLink = link
+			return rd, nil
 		}
 		e.call("delta")
 		p, err := e.remote.Delta(ctx, e.window, link)
 		switch {
 		case err != nil && e.timeUp() && page > 0:
-			return items, "", link, nil
+			rd.nextLink = link
+			return rd, nil
 		case err != nil && e.timeUp():
-			return nil, "", "", errBudget
+			return rd, errBudget
 		case err != nil:
 			e.noteErr(err)
-			return nil, "", "", err
+			return rd, err
 		}
+		rd.links = append(rd.links, link)
 		var sig strings.Builder
 		for i := range p.Events {
 			ev := p.Events[i]
 			sig.WriteString(ev.ID + "/" + ev.ChangeKey + ";")
-			items[ev.ID] = &ev // later occurrences replace earlier ones
+			rd.items[ev.ID], rd.page[ev.ID] = &ev, page
 		}
 		if s := sig.String(); s != "" && s == lastSig {
 			// the same non-empty page again under a new nextLink: a known
 			// service bug that never ends
 			if repeats++; repeats >= 3 {
-				return nil, "", "", &Error{Kind: KindUnavailable, Op: "sync.delta", Message: "the delta round repeats the same page"}
+				return rd, &Error{Kind: KindUnavailable, Op: "sync.delta", Message: "the delta round repeats the same page"}
 			}
 		} else {
 			lastSig, repeats = s, 0
 		}
 		if p.DeltaLink != "" {
-			return items, p.DeltaLink, "", nil
+			rd.deltaLink = p.DeltaLink
+			return rd, nil
 		}
 		if p.NextLink == "" || p.NextLink == link {
-			return nil, "", "", &Error{Kind: KindUnavailable, Op: "sync.delta", Message: "a delta page carried neither a new nextLink nor a deltaLink"}
+			return rd, &Error{Kind: KindUnavailable, Op: "sync.delta", Message: "a delta page carried neither a new nextLink nor a deltaLink"}
 		}
 		link = p.NextLink
 	}
@@ -448,62 +488,211 @@ func (e *engine) pair(items map[string]*RemoteEvent, full, complete, unmatched b
 	return out
 }
 
-// confirm resolves what the delta round left open with Get: a removal may
-// be a deletion or a move out of the window, and some Oro edits need the
-// Microsoft copy to decide.
-func (e *engine) confirm(ctx context.Context, p *pairInput) error {
-	if p.remote == nil && p.oro != nil && p.oro.Deleted && p.link() == nil && e.cfg.dir.Pushes() {
+// read is one request confirm makes for a pair: FindByOroID (find) or Get
+// of id. page is the round's page of the pair's item, -1 for none.
+type read struct {
+	p    *pairInput
+	find bool
+	id   string
+	page int
+	// the outcome: done once sent; late when it failed because the budget
+	// ran out
+	done, late bool
+	got        RemoteEvent
+	found      []RemoteEvent
+	err        error
+}
+
+// do sends the read (from one of readAll's goroutines).
+func (r *read) do(ctx context.Context, remote Remote) {
+	r.done = true
+	if r.find {
+		r.found, r.err = remote.FindByOroID(ctx, r.p.oro.ID)
+	} else {
+		r.got, r.err = remote.Get(ctx, r.id)
+	}
+}
+
+// answered reports a read that answered: found, or (Get) not found.
+func (r *read) answered() bool {
+	return r.done && (r.err == nil || !r.find && KindOf(r.err) == KindNotFound)
+}
+
+// failed reports a read that failed for good and not for its event alone
+// (see eventError): the run fails with it.
+func (r *read) failed() bool {
+	return r.done && !r.answered() && !r.late && !eventError(r.err)
+}
+
+// readFor says what confirm must read for p: nil when nothing.
+func (e *engine) readFor(p *pairInput) *read {
+	switch {
+	case p.remote == nil && p.oro != nil && p.oro.Deleted && p.link() == nil && e.cfg.dir.Pushes():
 		// a tombstone of an event no result linked: a run whose result was
 		// lost may have created it, beyond the round this call reads
-		if e.timeUp() {
-			return errBudget
-		}
-		e.call("findByOroId")
-		found, err := e.remote.FindByOroID(ctx, p.oro.ID)
-		switch {
-		case err != nil && e.timeUp():
-			return errBudget
-		case err != nil:
-			e.noteErr(err)
-			return err
-		case len(found) > 0:
-			p.remote, p.remoteS, p.ours = &found[0], remotePresent, true
-			p.inWindow = e.window.overlaps(found[0].Start, found[0].End)
-		}
-		return nil
-	}
-	need := p.remote != nil && p.remote.Removed && (p.oro != nil || e.cfg.dir.Pulls())
-	if p.remoteS == remoteUnknown && p.remote == nil && p.link() != nil && !p.oro.Deleted && p.oroC.hash() != p.link().Hash {
-		// an Oro edit that will not be pushed (microsoft_to_oro, or an event
-		// we do not organize): Microsoft's copy decides
-		need = !e.cfg.dir.Pushes() || p.link().ReadOnly
-	}
-	if !need {
-		if p.remote != nil && p.remote.Removed {
-			p.remote, p.remoteS = nil, remoteGone
-		}
-		return nil
-	}
-	if e.timeUp() {
-		return errBudget
-	}
-	id := remoteIDOf(p.link(), p.remote)
-	e.call("get")
-	r, err := e.remote.Get(ctx, id)
-	switch KindOf(err) {
-	case "":
-		p.remote, p.remoteS = &r, remotePresent
-		p.inWindow = e.window.overlaps(r.Start, r.End)
-	case KindNotFound:
-		p.remote, p.remoteS = &RemoteEvent{ID: id}, remoteGone
-	default:
-		if e.timeUp() {
-			return errBudget
-		}
-		e.noteErr(err)
-		return err
+		return &read{p: p, find: true}
+	case p.remote != nil && p.remote.Removed && (p.oro != nil || e.cfg.dir.Pulls()),
+		// an Oro edit that will not be pushed (microsoft_to_oro, or an
+		// event we do not organize): Microsoft's copy decides
+		p.remoteS == remoteUnknown && p.remote == nil && p.link() != nil && !p.oro.Deleted && p.oroC.hash() != p.link().Hash &&
+			(!e.cfg.dir.Pushes() || p.link().ReadOnly):
+		return &read{p: p, id: remoteIDOf(p.link(), p.remote)}
 	}
 	return nil
+}
+
+// confirm resolves what the delta round left open with reads: a removal
+// may be a deletion or a move out of the window, some Oro edits need the
+// Microsoft copy to decide, and a tombstone no result linked may have a
+// copy a lost run created. The reads go RunOptions.ReadConcurrency at a
+// time, the round's pages in order, then the Oro events without an item.
+//
+// What the budget leaves unread is not decided in this call (skip): an Oro
+// event without an item gets an issue and is sent again; from the first
+// page with an unread item on (cut, -1 when none), the round's items are
+// dropped, their Oro events get issues, and rd continues the round at that
+// page, so that every call decides what it read before. A read Microsoft
+// refuses for that event alone (eventError) leaves its pair undecided with
+// an issue; any other failure fails the run.
+func (e *engine) confirm(ctx context.Context, pairs []*pairInput, rd *roundRead) (skip []bool, cut int, err error) {
+	pages := make([]int, len(pairs))
+	byPair := make([]*read, len(pairs))
+	var reads []*read
+	for i, p := range pairs {
+		pages[i] = -1
+		if p.remote != nil && rd.items[p.remote.ID] == p.remote {
+			pages[i] = rd.page[p.remote.ID]
+		}
+		if r := e.readFor(p); r != nil {
+			r.page, byPair[i] = pages[i], r
+			reads = append(reads, r)
+		} else if p.remote != nil && p.remote.Removed {
+			p.remote, p.remoteS = nil, remoteGone
+		}
+	}
+	slices.SortStableFunc(reads, func(a, b *read) int { return cmp.Compare(uint(a.page), uint(b.page)) }) // -1 last
+	e.readAll(ctx, reads)
+	cut = -1
+	for _, r := range reads {
+		switch {
+		case r.failed():
+			e.noteErr(r.err)
+			return nil, -1, r.err
+		case !r.done || r.late:
+			if r.page >= 0 && (cut < 0 || r.page < cut) {
+				cut = r.page
+			}
+		case r.find:
+			e.call("findByOroId")
+		default:
+			e.call("get")
+		}
+	}
+	skip = make([]bool, len(pairs))
+	for i, p := range pairs {
+		r := byPair[i]
+		if cut >= 0 && pages[i] >= cut || r != nil && (!r.done || r.late) {
+			skip[i] = true
+			if !e.settling { // a settle round left undecided is read again next run
+				e.partial = ReasonTimeBudget
+				if p.oro != nil {
+					e.issue(&planned{p: p}, Issue{Kind: KindUnavailable, Reason: ReasonTimeBudget, Message: "not synced: the time budget ran out; it is synced next run"})
+				}
+			}
+			continue
+		}
+		switch {
+		case r == nil:
+		case !r.answered():
+			// Microsoft refuses to read this one event (a malformed id,
+			// say): its issue, and the run goes on without it
+			e.noteErr(r.err)
+			e.issue(&planned{p: p}, Issue{Kind: KindOf(r.err), Reason: ReasonReadFailed, Message: r.err.Error()})
+			skip[i] = true
+		case r.find:
+			if len(r.found) > 0 {
+				p.remote, p.remoteS, p.ours = &r.found[0], remotePresent, true
+				p.inWindow = e.window.overlaps(r.found[0].Start, r.found[0].End)
+			}
+		case r.err == nil:
+			p.remote, p.remoteS = &r.got, remotePresent
+			p.inWindow = e.window.overlaps(r.got.Start, r.got.End)
+		default: // not found
+			p.remote, p.remoteS = &RemoteEvent{ID: r.id}, remoteGone
+		}
+	}
+	if cut >= 0 {
+		for id, pg := range rd.page {
+			if pg >= cut {
+				delete(rd.items, id)
+			}
+		}
+		rd.nextLink, rd.deltaLink = rd.links[cut], ""
+	}
+	return skip, cut, nil
+}
+
+// readAll performs the reads, RunOptions.ReadConcurrency at a time, in
+// order. It starts none once the budget is spent or a read failed for
+// good; each records whether it failed because the budget ran out.
+func (e *engine) readAll(ctx context.Context, reads []*read) {
+	var mu sync.Mutex
+	next, stop := 0, false
+	take := func() *read {
+		mu.Lock()
+		defer mu.Unlock()
+		if stop || next == len(reads) || e.timeUp() {
+			stop = true
+			return nil
+		}
+		next++
+		return reads[next-1]
+	}
+	var wg sync.WaitGroup
+	for range min(e.opts.ReadConcurrency, len(reads)) {
+		wg.Go(func() {
+			for r := take(); r != nil; r = take() {
+				r.do(ctx, e.remote)
+				r.late = !r.answered() && e.timeUp()
+				if r.failed() {
+					mu.Lock()
+					stop = true
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// eventError reports a failure to read one event that concerns that event
+// only: Microsoft refused the request for it.
+func eventError(err error) bool {
+	switch KindOf(err) {
+	case KindRejected, KindForbidden, KindInvalidInput:
+		return true
+	}
+	return false
+}
+
+// skipSeries reports a part of a recurring series, which is never pulled,
+// written or counted: one issue per series (and per Oro event paired with
+// it) in a run, however many of its occurrences the run read. An Oro event
+// deleted since its copy became part of a series drops its link: the
+// series stays in Microsoft 365.
+func (e *engine) skipSeries(p *pairInput) {
+	if p.oro != nil && p.oro.Deleted && p.link() != nil {
+		e.emit(&planned{p: p, d: decision{unlink: true, reason: ReasonRecurring}}, nil)
+	}
+	is := Issue{RemoteID: p.remote.series(), Kind: KindForbidden, Reason: ReasonRecurring,
+		Message: "part of a recurring series in Microsoft 365: series are not synchronized yet, so neither side is changed"}
+	if p.oro != nil {
+		is.OroID = p.oro.ID
+	}
+	if !e.series[is] {
+		e.series[is] = true
+		e.res.Issues = append(e.res.Issues, is)
+	}
 }
 
 // remoteIDOf returns the link's remote id, or r's when l is nil.
@@ -532,28 +721,43 @@ func (pl *planned) remoteID() string {
 }
 
 // process pairs, confirms, plans, guards and executes one round's items.
-// It reports false when a guard stopped Oro-side deletions (the round must
-// be replayed, so its deltaLink must not be kept).
-func (e *engine) process(ctx context.Context, items map[string]*RemoteEvent, full, complete, writes, unmatched bool) (bool, error) {
-	pairs := e.pair(items, full, complete, unmatched)
+// It reports false when a guard stopped Oro-side deletions, or when the
+// budget left the round's first page undecided (the round must be
+// replayed, so its deltaLink must not be kept). When the budget left later
+// pages undecided, rd continues the round there (see confirm) and nothing
+// is written.
+func (e *engine) process(ctx context.Context, rd *roundRead, full, complete, writes, unmatched bool) (bool, error) {
+	pairs := e.pair(rd.items, full, complete, unmatched)
+	removed, created := make([]bool, len(pairs)), make([]bool, len(pairs))
+	for i, p := range pairs {
+		removed[i] = p.remote != nil && p.remote.Removed && rd.items[p.remote.ID] != nil
+		created[i] = p.remote != nil && !p.remote.Removed && p.oro == nil && !p.known && p.inWindow
+	}
+	skip, cut, err := e.confirm(ctx, pairs, rd)
+	if err != nil {
+		return false, err
+	}
+	writes = writes && cut < 0
 	var plan []*planned
-	for _, p := range pairs {
-		removed := p.remote != nil && p.remote.Removed && items[p.remote.ID] != nil
-		created := p.remote != nil && !p.remote.Removed && p.oro == nil && !p.known && p.inWindow
-		if err := e.confirm(ctx, p); err != nil {
-			return false, err
+	for i, p := range pairs {
+		if skip[i] {
+			continue
+		}
+		if p.remoteS == remotePresent && p.remote.recurring() {
+			e.skipSeries(p)
+			continue
 		}
 		switch {
 		case e.snapshot: // counted whole
-		case removed && (p.remoteS == remoteGone || !p.inWindow):
+		case removed[i] && (p.remoteS == remoteGone || !p.inWindow):
 			e.msGone++
-		case created: // or changed, when its Oro event came from Microsoft 365 and was not sent
+		case created[i]: // or changed, when its Oro event came from Microsoft 365 and was not sent
 			e.msNew++
 		}
 		d := decide(p, e.cfg)
 		plan = append(plan, &planned{p: p, d: d})
 	}
-	advance := e.guard(plan, full, writes)
+	advance := e.guard(plan, full, writes) && cut != 0
 	var queue []*planned
 	for _, pl := range plan {
 		if pl.d.conflict != "" {
@@ -752,9 +956,14 @@ func (e *engine) emit(pl *planned, written *RemoteEvent) {
 		}
 		op.Op, op.Link = d.pull, link
 		ev := d.target.event()
-		ev.UID = cur.ICalUID
-		if pl.p.oro != nil {
+		switch {
+		case pl.p.oro != nil:
 			ev.ID, ev.UID = pl.p.oro.ID, pl.p.oro.UID
+		case pl.p.known:
+			// created in Oro: its uid is Oro's, not known here, and never
+			// Microsoft's iCalUId; the host keeps it
+		default:
+			ev.UID = cur.ICalUID // for a new Oro event; an existing one keeps its uid
 		}
 		op.Event = &ev
 		if d.pull == OpCreate {
@@ -947,6 +1156,10 @@ func (e *engine) handle(ctx context.Context, pl *planned, r WriteResult) (bool, 
 			// unrecorded run created, changed since: decide again against it
 			ev := *r.Event
 			pl.p.remote, pl.p.remoteS, pl.p.ours, pl.p.replaced = &ev, remotePresent, true, pl.p.link() != nil
+			if ev.recurring() {
+				e.skipSeries(pl.p)
+				return false, nil
+			}
 			pl.d = decide(pl.p, e.cfg)
 			if pl.d.write == "" {
 				e.emit(pl, nil)
@@ -974,6 +1187,10 @@ func (e *engine) handle(ctx context.Context, pl *planned, r WriteResult) (bool, 
 		default:
 			e.noteErr(err)
 			e.failed(pl, err)
+			return false, nil
+		}
+		if pl.p.remoteS == remotePresent && cur.recurring() { // it became part of a series
+			e.skipSeries(pl.p)
 			return false, nil
 		}
 		pl.d = decide(pl.p, e.cfg)
@@ -1019,19 +1236,19 @@ func (e *engine) handle(ctx context.Context, pl *planned, r WriteResult) (bool, 
 // come back next run). Failure is harmless: the old deltaLink is kept and
 // the echoes are recognised by content hash next run.
 func (e *engine) settle(ctx context.Context, link string) string {
-	items, dl, _, err := e.round(ctx, link, e.deadline)
-	if err != nil || dl == "" {
+	rd, err := e.round(ctx, link, e.deadline)
+	if err != nil || rd.deltaLink == "" {
 		return ""
 	}
-	for id, it := range items {
+	for id, it := range rd.items {
 		ck, ours := e.written[id]
 		if ours && (it.Removed && ck == "" || !it.Removed && it.ChangeKey == ck) {
 			e.res.Stats.Echoes++
-			delete(items, id)
+			delete(rd.items, id)
 		}
 	}
-	if len(items) == 0 {
-		return dl
+	if len(rd.items) == 0 {
+		return rd.deltaLink
 	}
 	// plan the rest against the Oro side as it stands after this run
 	prev := e.req.Events
@@ -1053,9 +1270,10 @@ func (e *engine) settle(ctx context.Context, link string) string {
 	e.req.Events = events
 	e.index(false)
 	e.settling, e.snapshot = true, false
-	advance, err := e.process(ctx, items, false, false, false, false)
+	advance, err := e.process(ctx, rd, false, false, false, false)
 	if err != nil || !advance {
 		return "" // a guard stopped deletions: the next run reads them again
 	}
-	return dl
+	return rd.deltaLink // "" when the budget left part of it undecided
+
 }

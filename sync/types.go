@@ -44,19 +44,23 @@ type Event struct {
 	// an Oro event.
 	ID string `json:"id,omitempty"`
 	// UID is the iCalendar UID (Oro's uid column); for events pulled from
-	// Microsoft 365 it is the event's iCalUId.
+	// Microsoft 365 it is the event's iCalUId. In an operation it is for a
+	// new Oro event only: an existing event keeps its uid.
 	UID         string `json:"uid,omitempty"`
 	Title       string `json:"title"`
 	Description string `json:"description,omitempty"`
 	Location    string `json:"location,omitempty"`
 	// Start and End: plain dates ("2026-03-05", End exclusive) when AllDay,
-	// RFC 3339 with an offset ("2026-03-05T09:00:00+01:00") otherwise.
+	// RFC 3339 with an offset ("2026-03-05T09:00:00+01:00") otherwise. An
+	// all-day date may come as midnight with an offset, as Oro's REST API
+	// writes it ("2026-03-05T00:00:00+01:00" is 2026-03-05, in no zone).
 	Start  string `json:"start"`
 	End    string `json:"end"`
 	AllDay bool   `json:"allDay"`
 	// UpdatedAt is Oro's updated_at; used for most_recent conflicts and as
-	// the precondition of operations. Required in a request, except on
-	// tombstones.
+	// the precondition of operations. Required in a request (an event
+	// without it is an issue), except on tombstones: a tombstone without it
+	// counts as deleted when the run began.
 	UpdatedAt time.Time `json:"updatedAt,omitzero"`
 	// Deleted marks a tombstone: the event was deleted in Oro since its link
 	// was stored.
@@ -76,9 +80,12 @@ type Link struct {
 	ChangeKey string `json:"changeKey,omitempty"`
 	ETag      string `json:"etag,omitempty"`
 	ICalUID   string `json:"iCalUId,omitempty"`
-	// ReadOnly: the connected user does not organize the event; it is never
-	// changed in Microsoft 365.
+	// ReadOnly: the event is never changed in Microsoft 365: the connected
+	// user does not organize it, or it is a Meeting.
 	ReadOnly bool `json:"readOnly,omitempty"`
+	// Meeting: the connected user organizes the event and it has attendees,
+	// whom any change would notify.
+	Meeting bool `json:"meeting,omitempty"`
 	// Hash is the content hash of the synchronized fields as both sides held
 	// them at SyncedAt; Fields holds one hash per field group (the base of
 	// field-level merges).
@@ -182,9 +189,11 @@ type OpKind string
 // stored link has that remoteId).
 const (
 	// OpCreate: create the Oro event from Event and store Link; if an Oro
-	// event already has a link with RemoteID, update that one instead.
+	// event already has a link with RemoteID, update that one instead
+	// (keeping its uid).
 	OpCreate OpKind = "create"
-	// OpUpdate: overwrite the Oro event's fields with Event and store Link.
+	// OpUpdate: overwrite the Oro event's fields with Event (except its
+	// uid) and store Link.
 	// No matching Oro event: do nothing.
 	OpUpdate OpKind = "update"
 	// OpDelete: delete the Oro event and its link. No match: do nothing.
@@ -236,6 +245,9 @@ const (
 	ReasonConflictMSWon      Reason = "conflict_microsoft_won"
 	ReasonConflictMerged     Reason = "conflict_merged"
 	ReasonNotOrganizer       Reason = "not_organizer"
+	ReasonHasAttendees       Reason = "has_attendees"
+	ReasonRecurring          Reason = "recurring_not_supported"
+	ReasonReadFailed         Reason = "read_failed"
 	ReasonMassDeleteGuard    Reason = "mass_delete_guard"
 	ReasonWriteFailed        Reason = "write_failed"
 	ReasonInvalidEvent       Reason = "invalid_event"
@@ -328,6 +340,11 @@ type RunOptions struct {
 	// ApplyChunk is the number of writes per Remote.Apply call, between which
 	// the time budget is checked; 0 means 100.
 	ApplyChunk int
+	// ReadConcurrency is how many reads (Remote.Get, Remote.FindByOroID)
+	// the engine runs at once while it confirms removals; 0 means 4,
+	// Microsoft's limit of concurrent requests per mailbox. Tests whose
+	// transcript follows the order of requests pass 1.
+	ReadConcurrency int
 }
 
 func (o RunOptions) withDefaults() RunOptions {
@@ -339,6 +356,9 @@ func (o RunOptions) withDefaults() RunOptions {
 	}
 	if o.ApplyChunk <= 0 {
 		o.ApplyChunk = 100
+	}
+	if o.ReadConcurrency <= 0 {
+		o.ReadConcurrency = 4
 	}
 	return o
 }
@@ -372,8 +392,9 @@ func defaultWindow(st *State, now time.Time) Window {
 	return w
 }
 
-// Validate checks the request and names the first bad field, e.g.
-// "events[3].start".
+// Validate checks the shape of the request and names the first bad field,
+// e.g. "events[3].id". The content of each event is checked by the run
+// (see Event.invalid): a bad event is that event's issue, not the request's.
 func (r Request) Validate() error {
 	if err := r.Cascade.Validate("cascade"); err != nil {
 		return err
@@ -422,15 +443,19 @@ func (r Request) Validate() error {
 				return Invalid(p+".link.remoteId", "is required")
 			}
 		}
-		if e.Deleted {
-			continue // a tombstone needs only its id and link
-		}
-		if e.UpdatedAt.IsZero() { // most_recent and the operations' precondition need it
-			return Invalid(p+".updatedAt", "is required")
-		}
-		if _, err := parseContent(e); err != nil {
-			return Invalid(p+"."+err.field, "%s", err.msg)
-		}
 	}
 	return nil
+}
+
+// invalid reports what is wrong with an event's content, naming the field;
+// nil when it can be synchronized. A tombstone needs only its id and link.
+func (e Event) invalid() *contentError {
+	if e.Deleted {
+		return nil
+	}
+	if e.UpdatedAt.IsZero() { // most_recent and the operations' precondition need it
+		return &contentError{"updatedAt", "is required"}
+	}
+	_, err := parseContent(e)
+	return err
 }

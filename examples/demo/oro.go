@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -173,9 +174,9 @@ func (s *oroStore) apply(op operation) string {
 			e, verb = &oroEvent{ID: strconv.Itoa(s.lastID)}, "created"
 			s.events[e.ID] = e
 		}
-		id := e.ID
+		id, uid := e.ID, cmp.Or(e.UID, op.Event.UID) // an existing event keeps its uid
 		*e = *op.Event
-		e.ID, e.Link, e.UpdatedAt = id, op.Link, s.now()
+		e.ID, e.UID, e.Link, e.UpdatedAt = id, uid, op.Link, s.now()
 		delete(s.dirty, id)
 		return verb + " Oro event #" + id
 	case "delete":

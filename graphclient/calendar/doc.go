@@ -14,7 +14,8 @@
 // instants in UTC, all-day events are plain dates at midnight UTC with an
 // exclusive end. The Oro id travels in one single-value extended property
 // (OroIDPropertyID), written with creates and updates and read back with
-// $expand wherever Graph allows it (not on delta).
+// $expand wherever Graph allows it (not on delta: there the Oro id is read
+// from the transactionId, calsync.OroIDFromTransactionID).
 //
 // Concurrency: Microsoft throttles an application at 4 concurrent requests
 // per mailbox, and Graph runs the items of an unordered batch 4 at a time.

@@ -46,14 +46,21 @@ func fromGraph(ev models.Eventable) calsync.RemoteEvent {
 	if t := ev.GetTypeEscaped(); t != nil {
 		out.Type = t.String()
 	}
+	out.SeriesMasterID = str(ev.GetSeriesMasterId())
 	out.IsOrganizer = boolean(ev.GetIsOrganizer())
+	out.HasAttendees = len(ev.GetAttendees()) > 0
 	out.IsCancelled = boolean(ev.GetIsCancelled())
 	if lm := ev.GetLastModifiedDateTime(); lm != nil {
 		out.LastModified = lm.UTC()
 	}
+	if c := ev.GetCreatedDateTime(); c != nil {
+		out.Created = c.UTC()
+	}
 	out.Subject = str(ev.GetSubject())
 	if b := ev.GetBody(); b != nil {
-		out.Body = str(b.GetContent())
+		// Exchange converts a stored HTML body to text with CRLF line
+		// breaks and a trailing CRLF (facts §2): read it as it was written.
+		out.Body = calsync.NormalizeText(str(b.GetContent()))
 	}
 	if l := ev.GetLocation(); l != nil {
 		out.Location = str(l.GetDisplayName())
@@ -66,6 +73,11 @@ func fromGraph(ev models.Eventable) calsync.RemoteEvent {
 		if strings.EqualFold(str(p.GetId()), OroIDPropertyID) {
 			out.OroID = str(p.GetValue())
 		}
+	}
+	if out.OroID == "" {
+		// delta items never carry the property (delta cannot $expand it),
+		// but the transactionId of an event we created names the Oro id
+		out.OroID, _ = calsync.OroIDFromTransactionID(out.TransactionID)
 	}
 	return out
 }

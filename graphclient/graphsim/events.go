@@ -430,6 +430,7 @@ func (s *Sim) createEvent(u *user, p *parsedBody, source string) (*event, *apiEr
 	if p.start == nil || p.end == nil {
 		return nil, badRequest("ErrorInvalidRequest", "An event requires both start and end.")
 	}
+	s.storeBody(p.props)
 	e := &event{key: s.newKey(kindEvent), typ: "singleInstance", props: p.props, created: s.now(), ext: map[string]extProp{}}
 	allDay := p.allDay != nil && *p.allDay
 	if err := applyTimes(e, *p.start, *p.end, allDay); err != nil {
@@ -580,6 +581,7 @@ func (s *Sim) updateEvent(u *user, in instance, p *parsedBody, source string) (*
 		}
 	}
 	*e = trial
+	s.storeBody(p.props)
 	for k, v := range p.props {
 		if v == nil {
 			delete(e.props, k)
@@ -719,7 +721,46 @@ func (v view) dt(t time.Time, allDay bool) map[string]any {
 	return map[string]any{"dateTime": t.In(loc).Format(dtFormat), "timeZone": name}
 }
 
-var tagRe = regexp.MustCompile(`(?s)<head>.*?</head>|<[^>]*>`)
+// storeBody turns a body written as text into the HTML Exchange keeps
+// (facts §2; microsoft-graph-docs #8215), unless ExactTextBodies.
+func (s *Sim) storeBody(props map[string]any) {
+	if b, ok := props["body"].(map[string]any); ok && b["contentType"] == "text" && !s.opts.ExactTextBodies {
+		props["body"] = map[string]any{"contentType": "html", "content": textToHTML(b["content"].(string))}
+	}
+}
+
+var lineBreaks = strings.NewReplacer("\r\n", "<br>\r\n", "\r", "<br>\r\n", "\n", "<br>\r\n")
+
+// textToHTML wraps text the way the server wraps bodies (facts §2).
+func textToHTML(text string) string {
+	return "<html><head>\r\n<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\r\n</head>\r\n<body>\r\n" +
+		lineBreaks.Replace(html.EscapeString(text)) + "\r\n</body>\r\n</html>\r\n"
+}
+
+var (
+	bodyRe  = regexp.MustCompile(`(?is)<body[^>]*>(.*)</body>`)
+	srcNLRe = regexp.MustCompile(`(>)\r?\n|\r?\n(<)`)
+	breakRe = regexp.MustCompile(`(?i)<br\s*/?>|</(?:p|div)>`)
+	tagRe   = regexp.MustCompile(`(?s)<head>.*?</head>|<[^>]*>`)
+)
+
+// htmlToText converts an HTML body as Prefer: outlook.body-content-type=
+// "text" does: line breaks and block ends become CRLF, the line breaks of
+// the HTML source next to a tag do not count, and non-empty text ends with a
+// CRLF (docs user-list-messages.md, get_messages_in_text: "Welcome to the
+// Support group!\r\n").
+func htmlToText(h string) string {
+	h = srcNLRe.ReplaceAllString(h, "$1$2")
+	if m := bodyRe.FindStringSubmatch(h); m != nil {
+		h = m[1]
+	}
+	h = breakRe.ReplaceAllString(h, "\r\n")
+	text := html.UnescapeString(tagRe.ReplaceAllString(h, ""))
+	if text != "" && !strings.HasSuffix(text, "\r\n") {
+		text += "\r\n"
+	}
+	return text
+}
 
 func (v view) body(props map[string]any) (map[string]any, string) {
 	b, _ := props["body"].(map[string]any)
@@ -727,9 +768,9 @@ func (v view) body(props map[string]any) (map[string]any, string) {
 	c, _ := b["content"].(string)
 	text := c
 	if ct == "html" {
-		text = strings.TrimSpace(html.UnescapeString(tagRe.ReplaceAllString(c, "")))
+		text = htmlToText(c)
 	}
-	preview := text
+	preview := strings.TrimSpace(text)
 	if r := []rune(preview); len(r) > 255 {
 		preview = string(r[:255])
 	}
@@ -737,8 +778,7 @@ func (v view) body(props map[string]any) (map[string]any, string) {
 		return map[string]any{"contentType": "text", "content": text}, preview
 	}
 	if ct != "html" {
-		c = "<html><head>\r\n<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\r\n</head>\r\n<body>\r\n" +
-			strings.ReplaceAll(html.EscapeString(c), "\n", "<br>\r\n") + "\r\n</body>\r\n</html>\r\n"
+		c = textToHTML(c)
 	}
 	return map[string]any{"contentType": "html", "content": c}, preview
 }

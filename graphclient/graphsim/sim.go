@@ -105,6 +105,13 @@ type Options struct {
 	// with a nextLink (facts §1.2, observed).
 	DeltaEmptyFirstPage bool
 
+	// ExactTextBodies keeps a body written as text as text, so that it is
+	// read back byte for byte. By default it is stored as HTML, as Exchange
+	// does (facts §2; microsoft-graph-docs #8215), and the text preference
+	// converts it back with CRLF line breaks and a trailing CRLF (docs
+	// user-list-messages.md, example get_messages_in_text).
+	ExactTextBodies bool
+
 	// IgnoreIfMatch disables If-Match checks. UNCONFIRMED (facts §2);
 	// default honours If-Match with 412 ErrorIrresolvableConflict.
 	IgnoreIfMatch bool

@@ -8,6 +8,7 @@
 package simtest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -192,9 +193,9 @@ func (h *host) apply(res calsync.Result) {
 				ev = &calsync.Event{ID: fmt.Sprintf("ms-%d", h.seq)}
 				h.events[ev.ID] = ev
 			}
-			id := ev.ID
+			id, uid := ev.ID, cmp.Or(ev.UID, op.Event.UID) // an existing event keeps its uid
 			*ev = *op.Event
-			ev.ID, ev.Link, ev.UpdatedAt, ev.Deleted = id, op.Link, h.tick(), false
+			ev.ID, ev.UID, ev.Link, ev.UpdatedAt, ev.Deleted = id, uid, op.Link, h.tick(), false
 		case calsync.OpDelete:
 			if ev != nil {
 				delete(h.events, ev.ID)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	calsync "github.com/oro-msync/oro-msync/sync"
@@ -36,6 +37,10 @@ type Fake struct {
 	faults     []string
 	log        []string
 	counts     map[string]int
+	// reads serializes Get and FindByOroID, which the engine calls from
+	// several goroutines at once (RunOptions.ReadConcurrency) while it
+	// calls nothing else
+	reads sync.Mutex
 }
 
 // NewFake returns an empty calendar whose requests advance clock by 100ms.
@@ -109,6 +114,7 @@ func (f *Fake) Seed(_ string, ev calsync.RemoteEvent) string {
 		ev.ICalUID = "ical-" + ev.ID
 	}
 	ev.Type = "singleInstance"
+	ev.Created = f.clock.Now()
 	f.touch(&ev)
 	f.events[ev.ID] = &ev
 	return ev.ID
@@ -138,6 +144,15 @@ func (f *Fake) Events() []calsync.RemoteEvent {
 
 func inWindow(w calsync.Window, ev *calsync.RemoteEvent) bool {
 	return ev.Start.Before(w.End) && ev.End.After(w.Start)
+}
+
+// deltaItem is ev as a delta round returns it: like Graph's calendarView
+// delta, which cannot $expand extended properties, without our Oro id
+// property; graphclient reads the Oro id from our transactionId instead.
+func deltaItem(ev *calsync.RemoteEvent) calsync.RemoteEvent {
+	it := *ev
+	it.OroID, _ = calsync.OroIDFromTransactionID(it.TransactionID)
+	return it
 }
 
 // Delta implements calsync.Remote.
@@ -172,7 +187,7 @@ func (f *Fake) Delta(ctx context.Context, w calsync.Window, link string) (calsyn
 	if link == "" {
 		for _, id := range sortedKeys(f.events) {
 			if ev := f.events[id]; inWindow(w, ev) {
-				items = append(items, *ev)
+				items = append(items, deltaItem(ev))
 			}
 		}
 	} else {
@@ -188,7 +203,7 @@ func (f *Fake) Delta(ctx context.Context, w calsync.Window, link string) (calsyn
 			}
 			seen[id] = true
 			if ev, ok := f.events[id]; ok && inWindow(w, ev) {
-				items = append(items, *ev)
+				items = append(items, deltaItem(ev))
 			} else {
 				items = append(items, calsync.RemoteEvent{ID: id, Removed: true})
 			}
@@ -240,6 +255,8 @@ func (f *Fake) page(link string) (calsync.DeltaPage, error) {
 
 // Get implements calsync.Remote.
 func (f *Fake) Get(ctx context.Context, id string) (calsync.RemoteEvent, error) {
+	f.reads.Lock()
+	defer f.reads.Unlock()
 	f.request("get", "GET event "+id)
 	if f.takeFault("get") == "503" {
 		f.log = append(f.log, "  -> 503")
@@ -255,6 +272,8 @@ func (f *Fake) Get(ctx context.Context, id string) (calsync.RemoteEvent, error) 
 
 // FindByOroID implements calsync.Remote.
 func (f *Fake) FindByOroID(ctx context.Context, oroID string) ([]calsync.RemoteEvent, error) {
+	f.reads.Lock()
+	defer f.reads.Unlock()
 	f.request("find", "GET events?$filter=oroId eq "+oroID)
 	var out []calsync.RemoteEvent
 	for _, ev := range f.Events() {

@@ -155,7 +155,7 @@ func Run(t testing.TB, script string, newRemote NewRemote) string {
 			cascade := calsync.Cascade{System: &calsync.ScopeSettings{Enabled: ptr(args["disabled"] == ""), Direction: &dir, ConflictResolution: &strategy}}
 			req := h.Request(mode, cascade, opts)
 			remote.TakeLog()
-			res, err := calsync.Run(context.Background(), req, remote, calsync.RunOptions{Now: clock.Now, ApplyChunk: 20})
+			res, err := calsync.Run(context.Background(), req, remote, calsync.RunOptions{Now: clock.Now, ApplyChunk: 20, ReadConcurrency: 1})
 			fmt.Fprintf(&out, "== %s (mode=%s, %d events sent)\n", line, mode, len(req.Events))
 			if err != nil {
 				fmt.Fprintf(&out, "error: %v\n", err)

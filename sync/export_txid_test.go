@@ -1,0 +1,4 @@
+package calsync
+
+// LegacyTransactionID is the transactionId earlier versions set.
+var LegacyTransactionID = legacyTransactionID

@@ -1,0 +1,18 @@
+package calsync
+
+import (
+	"strings"
+	"unicode"
+)
+
+// NormalizeText is the form in which an event's description is compared,
+// and in which the Graph client reads a body. Exchange keeps bodies as HTML
+// (facts §2): a description written as text and read back with Prefer:
+// outlook.body-content-type="text" has CRLF line endings and a trailing CRLF
+// (docs user-list-messages.md, example get_messages_in_text). So line
+// endings become LF and trailing white space goes.
+func NormalizeText(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	return strings.TrimRightFunc(s, unicode.IsSpace)
+}
