@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -31,34 +29,10 @@ var update = flag.Bool("update", false, "rewrite golden-graph.txt of the sync sc
 // the transcript with golden-graph.txt (-update rewrites). The transcript's
 // "graph:" lines come from the simulator's request log.
 func TestScenariosGraph(t *testing.T) {
-	dirs, err := filepath.Glob("../testdata/scenarios/*")
-	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no scenarios: %v", err)
-	}
-	for _, d := range dirs {
-		t.Run(filepath.Base(d), func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join(d, "scenario.txt"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			script := string(b)
-			got := scenarioHeader(script) + scenario.Run(t, script, func(c *scenario.Clock) scenario.Remote { return newSimRemote(t, c, script) })
-			golden := filepath.Join(d, "golden-graph.txt")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./sync/simtest -run TestScenariosGraph -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("transcript differs from %s (go test ./sync/simtest -run TestScenariosGraph -update, then review the diff):\n%s", golden, got)
-			}
+	scenario.Golden(t, "../testdata/scenarios", "golden-graph.txt", *update, "go test ./sync/simtest -run TestScenariosGraph -update",
+		func(t *testing.T, script string) string {
+			return scenarioHeader(script) + scenario.Run(t, script, func(c *scenario.Clock) scenario.Remote { return newSimRemote(t, c, script) })
 		})
-	}
 }
 
 // Settings of the client under test: small delta pages so that rounds page
