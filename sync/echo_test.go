@@ -38,8 +38,8 @@ func TestEchoWithoutSettleRoundIsNotPulled(t *testing.T) {
 		t.Errorf("pulled %d, echoes %d; want 0 and 2", res.Stats.Pulled, res.Stats.Echoes)
 	}
 	for _, op := range res.Operations {
-		if op.Op != calsync.OpUpdate || op.OroID == "" || op.Reason != calsync.ReasonMicrosoftChanged {
-			t.Errorf("operation %s oro=%q ms=%s (%s); want an update of the Oro event by its id", op.Op, op.OroID, op.RemoteID, op.Reason)
+		if op.Op != calsync.OpUpdate || op.OroID != "" || op.RemoteID == "" || op.Reason != calsync.ReasonMicrosoftChanged {
+			t.Errorf("operation %s oro=%q ms=%s (%s); want an update of the Oro event by its link's remoteId", op.Op, op.OroID, op.RemoteID, op.Reason)
 		}
 	}
 	if n := len(w.host.Events); n != 2 {
@@ -60,8 +60,9 @@ func TestMicrosoftEditOfOurEventIsChange(t *testing.T) {
 		t.Fatalf("operations %+v; want one", res.Operations)
 	}
 	op := res.Operations[0]
-	if op.Op != calsync.OpUpdate || op.OroID != "e1" || op.Reason != calsync.ReasonMicrosoftChanged || res.Stats.Pulled != 1 {
-		t.Errorf("%s oro=%q (%s), pulled %d; want update of e1 (microsoft_changed), pulled 1", op.Op, op.OroID, op.Reason, res.Stats.Pulled)
+	// the host finds e1 by the link stored for remoteId
+	if op.Op != calsync.OpUpdate || op.OroID != "" || op.RemoteID != id || op.Reason != calsync.ReasonMicrosoftChanged || res.Stats.Pulled != 1 {
+		t.Errorf("%s oro=%q ms=%s (%s), pulled %d; want update of e1's copy (microsoft_changed), pulled 1", op.Op, op.OroID, op.RemoteID, op.Reason, res.Stats.Pulled)
 	}
 	if e := w.host.Events["e1"]; e.Title != "edited in Outlook" || len(w.host.Events) != 1 {
 		t.Errorf("Oro: %d events, e1 %q", len(w.host.Events), e.Title)

@@ -104,8 +104,6 @@ func (p *pairInput) remoteChange() change {
 		return deleted
 	case p.remoteS == remoteUnknown:
 		return unchanged
-	case p.ours && p.oro.Deleted:
-		return unchanged
 	case p.ours:
 		_, ms := p.lostEdits()
 		return ms
@@ -126,17 +124,28 @@ const createdSettle = 5 * time.Second
 // result was lost created (ours, no link). That create wrote the Oro event
 // as it was then, so when the contents differ: the copy was edited in
 // Microsoft 365 if it was modified after its creation, and the Oro event was
-// edited if its updatedAt is later than the copy's creation. A copy not
-// edited since is what we wrote: the Oro event changed (or its content did
-// not survive the create unchanged), and it is pushed.
+// edited if its updatedAt is later than the copy's creation by more than
+// ClockSkewTolerance (Oro's updatedAt and Microsoft's createdDateTime come
+// from different clocks). A copy not edited since is what we wrote: the Oro
+// event changed (or its content did not survive the create unchanged), and
+// it is pushed. For a tombstone (no content to compare) the copy is edited
+// if it was modified after its creation, and the pair goes through
+// edit-versus-delete resolution like a linked one.
 func (p *pairInput) lostEdits() (oro, ms change) {
+	msEdited := p.remote.LastModified.After(p.remote.Created.Add(createdSettle))
+	if p.oro.Deleted {
+		if msEdited {
+			return deleted, edited
+		}
+		return deleted, unchanged
+	}
 	if p.oroC.hash() == remoteContent(p.remote).hash() {
 		return unchanged, unchanged
 	}
 	switch {
-	case !p.remote.LastModified.After(p.remote.Created.Add(createdSettle)):
+	case !msEdited:
 		return edited, unchanged
-	case !p.oro.UpdatedAt.After(p.remote.Created):
+	case !p.oro.UpdatedAt.After(p.remote.Created.Add(ClockSkewTolerance)):
 		return unchanged, edited
 	}
 	return edited, edited
@@ -162,6 +171,11 @@ func (p *pairInput) readOnly() Reason {
 	return ""
 }
 
+// remoteReadOnly: the Microsoft copy, present, must not be changed by us.
+func (p *pairInput) remoteReadOnly() bool {
+	return p.remoteS == remotePresent && (!p.remote.IsOrganizer || p.remote.HasAttendees)
+}
+
 // readOnlyIssue reports a write refused because of readOnly's reason,
 // with the message for an event the user does not organize or for one
 // with attendees.
@@ -185,6 +199,12 @@ func decide(p *pairInput, cfg planConfig) decision {
 	// Remote-only: the Oro event was not in the request.
 	if p.oro == nil {
 		if !pull {
+			if p.known && p.remoteS == remotePresent && p.remoteReadOnly() {
+				// oro_to_microsoft pulls nothing, but the link must learn
+				// that the copy became a meeting (or is not the user's):
+				// later writes of a copy not seen are refused by it
+				return decision{relink: true, target: rcont, reason: p.readOnly()}
+			}
 			return decision{}
 		}
 		switch {
@@ -253,6 +273,23 @@ func decide(p *pairInput, cfg planConfig) decision {
 	case oc == unchanged && rc == edited:
 		if pull {
 			return decision{pull: OpUpdate, target: rcont, reason: ReasonMicrosoftChanged}
+		}
+		if l := p.link(); l != nil && p.remoteReadOnly() && !l.ReadOnly {
+			// the link learns it became a meeting; Oro (unchanged) stays
+			// the base
+			return decision{relink: true, target: p.oroC, reason: p.readOnly()}
+		}
+		if p.link() == nil {
+			// a lost create's copy, edited in Outlook since
+			if p.oro.UpdatedAt.After(p.remote.Created) {
+				// Oro's updatedAt is after the copy's creation, within
+				// ClockSkewTolerance: an Oro edit as likely as skew; Oro
+				// is the master here, its content is pushed
+				return pushEdit(p, cfg, p.oroC, ReasonOroChanged, "")
+			}
+			// linked with what the create wrote (what Oro holds) as the
+			// base, so the edit is left alone like a linked pair's
+			return decision{relink: true, target: p.oroC, reason: ReasonRecovered}
 		}
 		return decision{} // oro_to_microsoft: Microsoft edits are left alone
 	case oc == unchanged && rc == deleted:
@@ -401,8 +438,13 @@ func pushEdit(p *pairInput, cfg planConfig, target content, reason Reason, confl
 		if cfg.dir.Pulls() && p.remoteS == remotePresent {
 			return decision{pull: OpUpdate, target: remoteContent(p.remote), reason: why}
 		}
-		return decision{issue: readOnlyIssue(why, "the connected user does not organize this event; it is not changed in Microsoft 365",
+		d := decision{issue: readOnlyIssue(why, "the connected user does not organize this event; it is not changed in Microsoft 365",
 			"this event has attendees, whom any change would notify; it is not changed in Microsoft 365")}
+		if l := p.link(); l != nil && p.remoteReadOnly() && !l.ReadOnly {
+			// the link learns it became read-only, for runs that do not see it
+			d.relink, d.target = true, remoteContent(p.remote)
+		}
+		return d
 	}
 	var cur content
 	switch {

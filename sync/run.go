@@ -61,18 +61,19 @@ func Run(ctx context.Context, req Request, remote Remote, opts RunOptions) (Resu
 }
 
 // screen leaves the events whose content is invalid out of the run, each
-// with an issue naming the field; the others are synchronized.
+// with an issue naming the field; the others are synchronized. An invalid
+// event stays in the request, and so in the indexes: its Microsoft copy
+// pairs with it and is then left alone (pair drops the pair), instead of
+// pairing with nothing and overwriting the event (a pull or an upsert).
 func (e *engine) screen() {
-	valid := make([]Event, 0, len(e.req.Events))
+	e.bad = map[string]bool{}
 	for i, ev := range e.req.Events {
 		if err := ev.invalid(); err != nil {
+			e.bad[ev.ID] = true
 			e.res.Issues = append(e.res.Issues, Issue{OroID: ev.ID, Kind: KindInvalidInput, Reason: ReasonInvalidEvent,
 				Message: Invalid(fmt.Sprintf("events[%d].%s", i, err.field), "%s", err.msg).Error()})
-			continue
 		}
-		valid = append(valid, ev)
 	}
-	e.req.Events = valid
 }
 
 // errBudget is the cause of the run's context ending with the time budget,
@@ -102,6 +103,8 @@ type engine struct {
 	byOroID    map[string]int // Oro id → unlinked Oro event
 	byUID      map[string]int // uid → unlinked Oro event (full mode)
 	used       map[int]bool   // Oro events already paired
+	// bad: the Oro ids of the request's invalid events (see screen)
+	bad map[string]bool
 	// written: Microsoft ids we wrote in this run → the changeKey we left
 	// ("" for deletes); the settle round recognises our echoes by it.
 	written map[string]string
@@ -123,6 +126,10 @@ type engine struct {
 	carried  int
 	partial  Reason
 	settling bool // in the settle round
+	// refused: the main round was cut (see confirm) at page refusedPage
+	// because Microsoft refused to read a removal there
+	refused     bool
+	refusedPage int
 	// series: the issues reported for recurring series (see skipSeries)
 	series map[Issue]bool
 }
@@ -167,6 +174,9 @@ func (e *engine) needFull(st State, reason Reason) {
 func (e *engine) unsynced(st State, reason Reason, kind Kind, msg string) {
 	e.res.Status, e.res.Reason, e.res.State = StatusPartial, reason, &st
 	for _, ev := range e.req.Events { // nothing was synced: all stay pending
+		if e.bad[ev.ID] {
+			continue // its invalid_event issue
+		}
 		e.res.Issues = append(e.res.Issues, Issue{OroID: ev.ID, Kind: kind, Retryable: true, Reason: reason, Message: msg})
 	}
 }
@@ -254,7 +264,7 @@ func (e *engine) run(ctx context.Context) error {
 	switch {
 	case full: // the synced events; the others count once linked (oroNew)
 		for _, ev := range e.req.Events {
-			if !ev.Deleted && ev.Link != nil {
+			if !ev.Deleted && ev.Link != nil && !e.bad[ev.ID] {
 				newState.OroCount++
 			}
 		}
@@ -267,6 +277,12 @@ func (e *engine) run(ctx context.Context) error {
 	newState.MicrosoftCount = max(0, newState.MicrosoftCount+e.msCreated-e.msDeleted)
 	newState.OroCount = max(0, newState.OroCount+e.oroCreated-e.oroDeleted)
 
+	if e.refused { // the call stopped at a refused removal: count the calls
+		newState.RefusedReads = 1
+		if e.refusedPage == 0 {
+			newState.RefusedReads += st.RefusedReads
+		}
+	}
 	switch {
 	case e.req.Options.DryRun:
 		e.res.State = e.req.State
@@ -283,7 +299,9 @@ func (e *engine) run(ctx context.Context) error {
 	case rd.nextLink != "":
 		newState.NextLink, newState.FullRound = rd.nextLink, fullRound
 		newState.RoundOroDeletes = e.carried + e.oroDeleted
-		e.partial = ReasonTimeBudget
+		if !e.refused {
+			e.partial = ReasonTimeBudget
+		}
 		e.res.State = &newState
 	default:
 		newState.DeltaLink = cmp.Or(settled, rd.deltaLink)
@@ -319,7 +337,7 @@ func (e *engine) index(full bool) {
 	e.after = map[string]*Event{}
 	for i := range e.req.Events {
 		ev := &e.req.Events[i]
-		if !ev.Deleted {
+		if !ev.Deleted && !e.bad[ev.ID] {
 			e.oroC[i], _ = parseContent(*ev) // screen accepted it
 		}
 		// our creates' transactionIds, and those of earlier versions (a
@@ -470,12 +488,14 @@ func (e *engine) pair(items map[string]*RemoteEvent, full, complete, unmatched b
 	}
 	out := make([]*pairInput, 0, len(ids))
 	for _, id := range ids {
-		if p, ok := pairs[id]; ok {
+		if p, ok := pairs[id]; ok && (p.oro == nil || !e.bad[p.oro.ID]) {
+			// the copy of an invalid event is left alone: neither pulled
+			// nor pushed nor counted (the event has its issue)
 			out = append(out, p)
 		}
 	}
 	for i := range e.req.Events {
-		if e.used[i] || !unmatched {
+		if e.used[i] || !unmatched || e.bad[e.req.Events[i].ID] {
 			continue
 		}
 		ev := &e.req.Events[i]
@@ -573,7 +593,11 @@ func (e *engine) confirm(ctx context.Context, pairs []*pairInput, rd *roundRead)
 	slices.SortStableFunc(reads, func(a, b *read) int { return cmp.Compare(uint(a.page), uint(b.page)) }) // -1 last
 	e.readAll(ctx, reads)
 	cut = -1
+	refused := -1 // the first page with a removal Microsoft refused to read
 	for _, r := range reads {
+		if e.retryRefused(r) && (refused < 0 || r.page < refused) {
+			refused = r.page
+		}
 		switch {
 		case r.failed():
 			e.noteErr(r.err)
@@ -588,15 +612,25 @@ func (e *engine) confirm(ctx context.Context, pairs []*pairInput, rd *roundRead)
 			e.call("get")
 		}
 	}
+	// a removal Microsoft refused to confirm cuts the round like the
+	// budget: the round continues at its page next call (see retryRefused)
+	cutIs := Issue{Kind: KindUnavailable, Reason: ReasonTimeBudget, Message: "not synced: the time budget ran out; it is synced next run"}
+	if refused >= 0 && (cut < 0 || refused <= cut) {
+		cut = refused
+		cutIs.Reason, cutIs.Message = ReasonReadFailed, "not synced: Microsoft 365 refused to read an event removed in the same part of its change list; it is synced next run"
+		if !e.settling {
+			e.refused, e.refusedPage = true, refused
+		}
+	}
 	skip = make([]bool, len(pairs))
 	for i, p := range pairs {
 		r := byPair[i]
 		if cut >= 0 && pages[i] >= cut || r != nil && (!r.done || r.late) {
 			skip[i] = true
 			if !e.settling { // a settle round left undecided is read again next run
-				e.partial = ReasonTimeBudget
+				e.partial = cutIs.Reason
 				if p.oro != nil {
-					e.issue(&planned{p: p}, Issue{Kind: KindUnavailable, Reason: ReasonTimeBudget, Message: "not synced: the time budget ran out; it is synced next run"})
+					e.issue(&planned{p: p}, cutIs)
 				}
 			}
 			continue
@@ -607,7 +641,11 @@ func (e *engine) confirm(ctx context.Context, pairs []*pairInput, rd *roundRead)
 			// Microsoft refuses to read this one event (a malformed id,
 			// say): its issue, and the run goes on without it
 			e.noteErr(r.err)
-			e.issue(&planned{p: p}, Issue{Kind: KindOf(r.err), Reason: ReasonReadFailed, Message: r.err.Error()})
+			is := Issue{Kind: KindOf(r.err), Reason: ReasonReadFailed, Message: r.err.Error()}
+			if p.remote != nil && p.remote.Removed {
+				is.Message = fmt.Sprintf("removed from the Microsoft 365 calendar, but Microsoft refused %d times to confirm whether it was deleted: the Oro event is left as it is, delete it by hand if it was deleted (%s)", MaxRefusedReads, r.err.Error())
+			}
+			e.issue(&planned{p: p}, is)
 			skip[i] = true
 		case r.find:
 			if len(r.found) > 0 {
@@ -630,6 +668,24 @@ func (e *engine) confirm(ctx context.Context, pairs []*pairInput, rd *roundRead)
 		rd.nextLink, rd.deltaLink = rd.links[cut], ""
 	}
 	return skip, cut, nil
+}
+
+// MaxRefusedReads is how many consecutive calls a removal whose
+// confirming read Microsoft refuses stops the round at its page; the next
+// call gives it up with an issue.
+const MaxRefusedReads = 3
+
+// retryRefused reports a read confirming a removal of the round that
+// Microsoft refused (an event-level 403/400): the round stops at its page,
+// as when the budget cut it, so that the deletion is not lost, until
+// MaxRefusedReads consecutive calls were refused at that page (the page
+// this call starts at, state.refusedReads counting them).
+func (e *engine) retryRefused(r *read) bool {
+	if !r.done || r.late || r.answered() || r.find || r.page < 0 || !eventError(r.err) ||
+		r.p.remote == nil || !r.p.remote.Removed {
+		return false
+	}
+	return e.settling || r.page > 0 || e.req.State == nil || e.req.State.RefusedReads < MaxRefusedReads-1
 }
 
 // readAll performs the reads, RunOptions.ReadConcurrency at a time, in
@@ -820,7 +876,7 @@ func (e *engine) guard(plan []*planned, full, writes bool) bool {
 	}
 	oroTotal := st.OroCount
 	if full {
-		oroTotal = len(e.req.Events)
+		oroTotal = len(e.req.Events) - len(e.bad)
 	} else if e.req.Options.OroEventCount > 0 {
 		oroTotal = e.req.Options.OroEventCount
 	}
@@ -943,9 +999,11 @@ func (e *engine) emit(pl *planned, written *RemoteEvent) {
 			t := pl.p.oro.UpdatedAt
 			op.ExpectedUpdatedAt = &t
 		}
-	} else if pl.p.known {
-		op.OroID = pl.p.remote.OroID
 	}
+	// a known copy (its Oro event not in the request) names no Oro event:
+	// its Oro id comes from a transactionId, which another installation
+	// connected to the mailbox may have written, so the host finds the
+	// event only by the link it stored for remoteId (or applies nothing)
 	switch {
 	case d.pull == OpDelete:
 		op.Op = OpDelete

@@ -106,8 +106,11 @@ func TestMicrosoftEditOfOurEventCarriesNoUID(t *testing.T) {
 	if len(res.Operations) != 1 {
 		t.Fatalf("operations %+v; want one", res.Operations)
 	}
-	if op := res.Operations[0]; op.Op != calsync.OpUpdate || op.OroID != "e1" || op.Event == nil || op.Event.UID != "" {
-		t.Errorf("%s oro=%q event %+v; want an update of e1 without uid", op.Op, op.OroID, op.Event)
+	if op := res.Operations[0]; op.Op != calsync.OpUpdate || op.OroID != "" || op.RemoteID != id || op.Event == nil || op.Event.UID != "" {
+		t.Errorf("%s oro=%q ms=%s event %+v; want an update of e1 (by remoteId) without uid", op.Op, op.OroID, op.RemoteID, op.Event)
+	}
+	if e := w.host.Events["e1"]; e.Title != "edited in Outlook" || e.UID != "oro-e1@oro.example.com" {
+		t.Errorf("e1 now %q uid %q", e.Title, e.UID)
 	}
 }
 

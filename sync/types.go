@@ -155,6 +155,11 @@ type State struct {
 	// round NextLink continues returned: the mass-delete guard judges a round
 	// as a whole, however many calls the time budget splits it into.
 	RoundOroDeletes int `json:"roundOroDeletes,omitempty"`
+	// RefusedReads counts the consecutive calls that stopped at the page
+	// this state continues from because Microsoft refused the read that
+	// confirms a removal on it; after MaxRefusedReads the removal is given
+	// up with an issue and the round goes on.
+	RefusedReads int `json:"refusedReads,omitempty"`
 	// NeedsFull: the next call must be mode full (first sync, changed
 	// window, or Microsoft reset its change tracking).
 	NeedsFull bool `json:"needsFull,omitempty"`

@@ -31,8 +31,9 @@ func TestGuardBasesIgnoreEditsOfOurEvents(t *testing.T) {
 		}
 		res := w.mustSync(calsync.Options{})
 		for _, op := range res.Operations {
-			if op.Op != calsync.OpUpdate || op.OroID == "" || op.Reason != calsync.ReasonMicrosoftChanged {
-				t.Errorf("edit round %d: %s oro=%q (%s); want an update of the Oro event", round, op.Op, op.OroID, op.Reason)
+			// the Oro event is found by the link stored for remoteId
+			if op.Op != calsync.OpUpdate || op.OroID != "" || op.RemoteID == "" || op.Reason != calsync.ReasonMicrosoftChanged {
+				t.Errorf("edit round %d: %s oro=%q ms=%s (%s); want an update of the Oro event linked to ms", round, op.Op, op.OroID, op.RemoteID, op.Reason)
 			}
 		}
 		if st := w.host.state; st.OroCount != 10 || st.MicrosoftCount != 10 {
@@ -74,7 +75,8 @@ func TestOutlookEditOfOroEventIsUpdate(t *testing.T) {
 		t.Fatalf("operations %+v; want one", res.Operations)
 	}
 	op := res.Operations[0]
-	if op.Op != calsync.OpUpdate || op.OroID != id || op.RemoteID != msID || op.Reason != calsync.ReasonMicrosoftChanged || op.Event == nil || op.Event.UID != "" {
+	// no oroId: the host finds the Oro event by the link stored for remoteId
+	if op.Op != calsync.OpUpdate || op.OroID != "" || op.RemoteID != msID || op.Reason != calsync.ReasonMicrosoftChanged || op.Event == nil || op.Event.UID != "" {
 		t.Errorf("%s oro=%q ms=%s (%s) event %+v; want an update of %s (microsoft_changed) without uid", op.Op, op.OroID, op.RemoteID, op.Reason, op.Event, id)
 	}
 	if ev := w.host.events[id]; len(w.host.events) != 1 || ev.Title != "planning (room 4)" || ev.UID != "uid-"+id {
