@@ -514,7 +514,10 @@ type read struct {
 	p    *pairInput
 	find bool
 	id   string
-	page int
+	// orFind: when the Get of id answers not found, FindByOroID (then
+	// find is set too)
+	orFind bool
+	page   int
 	// the outcome: done once sent; late when it failed because the budget
 	// ran out
 	done, late bool
@@ -526,11 +529,14 @@ type read struct {
 // do sends the read (from one of readAll's goroutines).
 func (r *read) do(ctx context.Context, remote Remote) {
 	r.done = true
-	if r.find {
-		r.found, r.err = remote.FindByOroID(ctx, r.p.oro.ID)
-	} else {
+	if !r.find {
 		r.got, r.err = remote.Get(ctx, r.id)
+		if !r.orFind || KindOf(r.err) != KindNotFound {
+			return
+		}
+		r.find = true
 	}
+	r.found, r.err = remote.FindByOroID(ctx, r.p.oro.ID)
 }
 
 // answered reports a read that answered: found, or (Get) not found.
@@ -551,11 +557,17 @@ func (e *engine) readFor(p *pairInput) *read {
 		// a tombstone of an event no result linked: a run whose result was
 		// lost may have created it, beyond the round this call reads
 		return &read{p: p, find: true}
-	case p.remote != nil && p.remote.Removed && (p.oro != nil || e.cfg.dir.Pulls()),
+	case p.remote != nil && p.remote.Removed && (p.oro != nil || e.cfg.dir.Pulls()):
+		// a tombstone's linked copy gone: a run whose result was lost may
+		// have re-created it (edit versus delete), beyond the part of the
+		// round this call reads
+		orFind := p.oro != nil && p.oro.Deleted && p.link() != nil && e.cfg.dir.Pushes()
+		return &read{p: p, id: remoteIDOf(p.link(), p.remote), orFind: orFind}
+	case p.remoteS == remoteUnknown && p.remote == nil && p.link() != nil && !p.oro.Deleted && p.oroC.hash() != p.link().Hash &&
+		(!e.cfg.dir.Pushes() || p.link().ReadOnly || p.link().ETag == ""):
 		// an Oro edit that will not be pushed (microsoft_to_oro, or an
-		// event we do not organize): Microsoft's copy decides
-		p.remoteS == remoteUnknown && p.remote == nil && p.link() != nil && !p.oro.Deleted && p.oroC.hash() != p.link().Hash &&
-			(!e.cfg.dir.Pushes() || p.link().ReadOnly):
+		// event we do not organize), or whose link records no version of
+		// the copy (see emit): Microsoft's copy decides
 		return &read{p: p, id: remoteIDOf(p.link(), p.remote)}
 	}
 	return nil
@@ -608,6 +620,9 @@ func (e *engine) confirm(ctx context.Context, pairs []*pairInput, rd *roundRead)
 			}
 		case r.find:
 			e.call("findByOroId")
+			if r.orFind {
+				e.call("get")
+			}
 		default:
 			e.call("get")
 		}
@@ -647,12 +662,12 @@ func (e *engine) confirm(ctx context.Context, pairs []*pairInput, rd *roundRead)
 			}
 			e.issue(&planned{p: p}, is)
 			skip[i] = true
-		case r.find:
-			if len(r.found) > 0 {
-				p.remote, p.remoteS, p.ours = &r.found[0], remotePresent, true
-				p.inWindow = e.window.overlaps(r.found[0].Start, r.found[0].End)
-			}
-		case r.err == nil:
+		case r.find && len(r.found) > 0:
+			// ours; for a linked tombstone, the re-creation of its copy
+			p.remote, p.remoteS, p.ours, p.replaced = &r.found[0], remotePresent, true, p.oro.Link != nil
+			p.inWindow = e.window.overlaps(r.found[0].Start, r.found[0].End)
+		case r.find && !r.orFind: // nothing of ours
+		case r.err == nil && !r.find:
 			p.remote, p.remoteS = &r.got, remotePresent
 			p.inWindow = e.window.overlaps(r.got.Start, r.got.End)
 		default: // not found
@@ -988,6 +1003,13 @@ func (e *engine) emit(pl *planned, written *RemoteEvent) {
 	var link *Link
 	if cur != nil && d.write != WriteDelete {
 		link = newLink(cur, d.target, e.opts.Now())
+		if written == nil && remoteContent(cur).hash() != link.Hash {
+			// the base is not what the copy holds (an edit left alone):
+			// the link records no version of the copy, so an Oro edit
+			// reads the copy before writing (see readFor) instead of
+			// patching only the fields it changed over the copy's edit
+			link.ChangeKey, link.ETag = "", ""
+		}
 	}
 	op := Operation{RemoteID: pl.remoteID(), Reason: d.reason}
 	if written != nil {

@@ -16,7 +16,7 @@ func TestUnreadableEventIsAnIssue(t *testing.T) {
 	start := time.Date(2025, 3, 3, 9, 0, 0, 0, time.UTC)
 	w.host.create("good", start)
 	bad := w.host.create("bad link", start.Add(time.Hour))
-	w.host.events[bad].Link = &calsync.Link{V: calsync.LinkVersion, RemoteID: "AAMk+bad/id", Hash: "x"}
+	w.host.events[bad].Link = &calsync.Link{V: calsync.LinkVersion, RemoteID: "AAMk+bad/id", ETag: `W/"x"`, Hash: "x"}
 	for run := range 2 {
 		res, err := w.sync(t.Context(), calsync.Options{})
 		if err != nil {
