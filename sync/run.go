@@ -1264,12 +1264,29 @@ func (e *engine) handle(ctx context.Context, pl *planned, r WriteResult) (bool, 
 			pl.p.remote, pl.p.remoteS = &cur, remotePresent
 		case KindNotFound:
 			pl.p.remote, pl.p.remoteS = &RemoteEvent{ID: id}, remoteGone
+			if pl.p.oro.Deleted && pl.p.link() != nil {
+				// a tombstone's linked copy gone, its removal not in this
+				// call's round: a run whose result was lost may have
+				// re-created it (see readFor)
+				e.call("findByOroId")
+				found, ferr := e.remote.FindByOroID(ctx, pl.p.oro.ID)
+				if ferr != nil {
+					e.noteErr(ferr)
+					e.failed(pl, ferr)
+					return false, nil
+				}
+				if len(found) > 0 {
+					f := found[0]
+					pl.p.remote, pl.p.remoteS, pl.p.ours, pl.p.replaced = &f, remotePresent, true, true
+					pl.p.inWindow = e.window.overlaps(f.Start, f.End)
+				}
+			}
 		default:
 			e.noteErr(err)
 			e.failed(pl, err)
 			return false, nil
 		}
-		if pl.p.remoteS == remotePresent && cur.recurring() { // it became part of a series
+		if pl.p.remoteS == remotePresent && pl.p.remote.recurring() { // it became part of a series
 			e.skipSeries(pl.p)
 			return false, nil
 		}

@@ -195,7 +195,8 @@ type OpKind string
 const (
 	// OpCreate: create the Oro event from Event and store Link; if an Oro
 	// event already has a link with RemoteID, update that one instead
-	// (keeping its uid).
+	// (keeping its uid). An event held only as a tombstone is re-created:
+	// live again with Event and Link, the tombstone gone.
 	OpCreate OpKind = "create"
 	// OpUpdate: overwrite the Oro event's fields with Event (except its
 	// uid) and store Link.
