@@ -2,6 +2,8 @@ package calsync
 
 import (
 	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"hash/fnv"
 	"strconv"
@@ -181,9 +183,6 @@ func newLink(r *RemoteEvent, c content, now time.Time) *Link {
 		ReadOnly: !r.IsOrganizer || r.HasAttendees, Meeting: r.IsOrganizer && r.HasAttendees, Hash: h, Fields: fields, SyncedAt: now}
 }
 
-// txPrefix starts every transactionId we set (the version of its format).
-const txPrefix = "oro1."
-
 // TransactionID is the deterministic Graph transactionId of the create that
 // serves an Oro event: a repeated create of the same event is recognised by
 // Graph and by the engine. replaces is the Microsoft id of the copy being
@@ -192,21 +191,67 @@ const txPrefix = "oro1."
 //
 // It carries the Oro id, recoverably (OroIDFromTransactionID): delta items
 // do not carry our extended property (calendarView delta cannot $expand it)
-// but do carry the transactionId, which Graph keeps from the create on. The
-// form is "oro1." + the Oro id in unpadded base64url + "." + 16 hex digits
-// hashing the Oro id, uid and replaces: ASCII, no spaces or quotes, 29
-// characters for a 5-digit Oro id. Earlier versions set UUID-shaped
-// transactionIds (legacyTransactionID), which carry no Oro id.
+// but do carry the transactionId, which Graph keeps from the create on.
+// Graph documents no format for it, but its examples (and graph-facts §3)
+// use a GUID, so for Oro's usual ids, decimal integers in canonical form
+// (no sign, no leading zero) up to 2^63-1, it is an RFC 9562 UUIDv8 in
+// lowercase canonical text. Its 122 free bits, in order from the most
+// significant and skipping the version and variant, are a 16-bit magic
+// marking it as ours, the top 43 bits of the 64-bit FNV-1a hash of the Oro
+// id, uid and replaces, and the Oro id as a 63-bit unsigned integer (bits
+// numbered from the most significant, as in RFC 9562):
+//
+//	bits    0-15  magic 0x6f72 ("or")                 octets 0-1
+//	bits   16-47  hash bits 42-11                     octets 2-5
+//	bits   48-51  version 8                           high nibble of octet 6
+//	bits   52-62  hash bits 10-0                      octet 6 low nibble, octet 7
+//	bit       63  Oro id bit 62
+//	bits   64-65  variant 0b10                        top of octet 8
+//	bits  66-127  Oro id bits 61-0                    octets 8-15
+//
+// so 42 (uid u, first create) is 6f72hhhh-hhhh-8hhh-8000-00000000002a with
+// h the hash. Any other Oro id falls back to "oro1." + the Oro id in
+// unpadded base64url + "." + 16 hex digits of the same hash: ASCII, no
+// spaces or quotes. Earlier versions set v5-style UUID transactionIds
+// (legacyTransactionID), which carry no Oro id.
 func TransactionID(oroID, uid, replaces string) string {
 	h := fnv.New64a()
 	h.Write([]byte(oroID + "\x00" + uid + "\x00" + replaces))
-	return fmt.Sprintf("%s%s.%016x", txPrefix, base64.RawURLEncoding.EncodeToString([]byte(oroID)), h.Sum64())
+	sum := h.Sum64()
+	n, err := strconv.ParseUint(oroID, 10, 63)
+	if err != nil || strconv.FormatUint(n, 10) != oroID {
+		return fmt.Sprintf("%s%s.%016x", txPrefix, base64.RawURLEncoding.EncodeToString([]byte(oroID)), sum)
+	}
+	hash := sum >> (64 - txHashBits)
+	hi := txMagic<<48 | hash>>11<<16 | 0x8<<12 | hash&0x7ff<<1 | n>>62
+	lo := 0b10<<62 | n&(1<<62-1)
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], hi)
+	binary.BigEndian.PutUint64(b[8:], lo)
+	return formatUUID(b)
 }
 
+const (
+	// txPrefix starts the fallback transactionIds (the version of their format).
+	txPrefix = "oro1."
+	// txMagic marks the UUIDv8 transactionIds as ours (their top 16 bits).
+	txMagic = 0x6f72
+	// txHashBits is how many bits of the hash a UUIDv8 transactionId keeps.
+	txHashBits = 43
+)
+
 // OroIDFromTransactionID returns the Oro id a transactionId made by
-// TransactionID carries; false for any other transactionId (none, one of
-// an older run's UUID-shaped ones, another app's).
+// TransactionID carries (either form; the UUID in either case); false for
+// any other transactionId (none, one of an older run's v5-style UUIDs,
+// another app's, a UUIDv8 without our magic).
 func OroIDFromTransactionID(txid string) (string, bool) {
+	if b, ok := parseUUID(txid); ok {
+		hi, lo := binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
+		if hi>>48 != txMagic || hi>>12&0xf != 0x8 || lo>>62 != 0b10 {
+			return "", false
+		}
+		return strconv.FormatUint(hi&1<<62|lo&(1<<62-1), 10), true
+	}
 	rest, ok := strings.CutPrefix(txid, txPrefix)
 	if !ok {
 		return "", false
@@ -222,6 +267,31 @@ func OroIDFromTransactionID(txid string) (string, bool) {
 	return string(id), true
 }
 
+// formatUUID is b in the canonical lowercase 8-4-4-4-12 text form.
+func formatUUID(b [16]byte) string {
+	out := make([]byte, 0, 36)
+	for i, x := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out = append(out, '-')
+		}
+		out = append(out, hexDigits[x>>4], hexDigits[x&15])
+	}
+	return string(out)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// parseUUID reads a UUID in the canonical 8-4-4-4-12 text form (hex digits
+// of either case).
+func parseUUID(s string) ([16]byte, bool) {
+	var b [16]byte
+	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
+		return b, false
+	}
+	_, err := hex.Decode(b[:], []byte(s[:8]+s[9:13]+s[14:18]+s[19:23]+s[24:]))
+	return b, err == nil
+}
+
 // legacyTransactionID is the UUID-shaped transactionId earlier versions
 // set for the same create: a create of theirs whose result was lost is
 // still recognised by it.
@@ -232,13 +302,5 @@ func legacyTransactionID(oroID, uid, replaces string) string {
 	s := h.Sum(b[:0])
 	s[6] = s[6]&0x0f | 0x50 // UUID-shaped (version 5 bits, variant)
 	s[8] = s[8]&0x3f | 0x80
-	const hexd = "0123456789abcdef"
-	out := make([]byte, 0, 36)
-	for i, x := range s {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			out = append(out, '-')
-		}
-		out = append(out, hexd[x>>4], hexd[x&15])
-	}
-	return string(out)
+	return formatUUID([16]byte(s))
 }
