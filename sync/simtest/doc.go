@@ -4,5 +4,5 @@
 // golden scenarios again (golden-graph.txt), the randomized model test with
 // faults and lost results, end-to-end runs through the built binaries, and
 // the Graph-request and memory benchmarks live here, so that `go test ./sync`
-// stays free of the SDK. It has no code of its own outside tests.
+// stays free of the SDK. Outside this file it has test files only.
 package simtest

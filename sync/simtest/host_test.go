@@ -1,10 +1,3 @@
-// Package simtest holds system tests of sync.run that need the real
-// Microsoft side: the engine driving graphclient/calendar against the Graph
-// simulator, in process (the model-based randomized test, the benchmarks)
-// and through the built binaries (the end-to-end test), plus the golden
-// scenarios of sync/testdata/scenarios against the simulator
-// (TestScenariosGraph, golden-graph.txt). It has test files only, so
-// `go test ./sync` never builds msgraph-sdk-go.
 package simtest
 
 import (
