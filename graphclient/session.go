@@ -73,8 +73,11 @@ func NewSession(ctx context.Context, cfg Config, app App, tok Tokens) (*Session,
 	}
 	base := graphBase{u: g}
 	counts := newCounter(g.Path)
-	hosts := absauth.NewAllowedHostsValidator([]string{g.Hostname()})
-	auth := absauth.NewBaseBearerTokenAuthenticationProvider(&tokenProvider{src: src, graph: base, hosts: &hosts})
+	hosts, err := absauth.NewAllowedHostsValidatorErrorCheck([]string{g.Hostname()})
+	if err != nil {
+		return nil, &calsync.Error{Kind: calsync.KindInternal, Op: "graph.session", Message: "bad graph endpoint", Err: err}
+	}
+	auth := absauth.NewBaseBearerTokenAuthenticationProvider(&tokenProvider{src: src, graph: base, hosts: hosts})
 	hc := &http.Client{
 		Transport:     khttp.NewCustomTransportWithParentTransport(cfg.Transport, middleware(cfg, src, base, counts)...),
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -161,7 +164,7 @@ func middleware(cfg Config, src *capturingSource, graph graphBase, counts *count
 		msgraphcore.NewGraphTelemetryHandler(&opts),
 		khttp.NewUrlReplaceHandler(true, msgraphcore.ReplacementPairs), // Me() → /me
 		preferHandler{`IdType="ImmutableId"`},
-		khttp.NewCompressionHandlerWithOptions(khttp.NewCompressionOptions(false)),
+		khttp.NewCompressionHandlerWithOptions(*khttp.NewCompressionOptionsReference(false)),
 		khttp.NewRetryHandlerWithOptions(khttp.RetryHandlerOptions{
 			MaxRetries: maxRetries, DelaySeconds: delaySeconds, ShouldRetry: shouldRetry,
 		}),

@@ -142,19 +142,6 @@ func (p *proc) recv() []byte {
 	return nil
 }
 
-// noReply checks that nothing arrives on stdout within d.
-func (p *proc) noReply(d time.Duration) {
-	p.t.Helper()
-	if p.lines == nil {
-		p.readLines()
-	}
-	select {
-	case line := <-p.lines:
-		p.t.Fatalf("unexpected output %s", line)
-	case <-time.After(d):
-	}
-}
-
 // wait closes stdin and waits for the exit; it returns the exit code.
 func (p *proc) wait() int {
 	p.t.Helper()

@@ -119,8 +119,11 @@ func newSDKEnv(t *testing.T, opts graphsim.Options) *sdkEnv {
 		khttp.NewHeadersInspectionHandler(),
 	}
 	hc := khttp.GetDefaultClient(mw...)
-	hosts := absauth.NewAllowedHostsValidator([]string{"127.0.0.1"})
-	auth := absauth.NewBaseBearerTokenAuthenticationProvider(&staticToken{tok: signIn(t, srv.URL), hosts: &hosts})
+	hosts, err := absauth.NewAllowedHostsValidatorErrorCheck([]string{"127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := absauth.NewBaseBearerTokenAuthenticationProvider(&staticToken{tok: signIn(t, srv.URL), hosts: hosts})
 	adapter, err := msgraph.NewGraphRequestAdapterWithParseNodeFactoryAndSerializationWriterFactoryAndHttpClient(auth, nil, nil, hc)
 	if err != nil {
 		t.Fatal(err)

@@ -403,8 +403,6 @@ func (s *Sim) Unimplemented() []string {
 	return slices.Clone(s.unimpl)
 }
 
-type ctxKey struct{}
-
 // ServeHTTP dispatches to the identity platform, Graph or the control API.
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/_sim" || strings.HasPrefix(r.URL.Path, "/_sim/") {
