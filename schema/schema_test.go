@@ -209,3 +209,20 @@ func TestExampleFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestFieldPathNamesArrayItems(t *testing.T) {
+	for _, c := range []struct {
+		path []string
+		want string
+	}{
+		{[]string{"cascade", "user", "direction"}, "cascade.user.direction"},
+		{[]string{"events", "0", "link"}, "events[0].link"},
+		{[]string{"events", "12"}, "events[12]"},
+		{[]string{"a", "1", "2", "b"}, "a[1][2].b"},
+		{nil, ""},
+	} {
+		if got := fieldPath(c.path); got != c.want {
+			t.Errorf("fieldPath(%q) = %q, want %q", c.path, got, c.want)
+		}
+	}
+}

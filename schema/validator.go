@@ -139,7 +139,7 @@ func (v *Validator) Check(name string, params json.RawMessage) (json.RawMessage,
 		return nil, &ParamError{Message: "params: " + err.Error()}
 	}
 	if f := v.checker.check(sch, inst, nil); f != nil {
-		return nil, &ParamError{Field: strings.Join(f.path, "."), Message: f.msg}
+		return nil, &ParamError{Field: fieldPath(f.path), Message: f.msg}
 	}
 	return params, nil
 }
@@ -176,4 +176,21 @@ func (v *Validator) paramsSchema(name string, m method) (map[string]any, error) 
 	}
 	v.linted[name] = s
 	return s, nil
+}
+
+// fieldPath writes a JSON location the way the engine names fields:
+// members joined by dots, array items as [N] (events[3].start).
+func fieldPath(path []string) string {
+	var b strings.Builder
+	for _, p := range path {
+		if p != "" && strings.Trim(p, "0123456789") == "" {
+			b.WriteString("[" + p + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(p)
+	}
+	return b.String()
 }

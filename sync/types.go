@@ -29,8 +29,9 @@ type Request struct {
 	// Window is the sync window; absent means the state's window while it
 	// is recent, else DefaultWindow (see WindowSlideDays).
 	Window *Window `json:"window,omitempty"`
-	// Mode is incremental or full; "" means incremental when State has a
-	// deltaLink for the same window, full otherwise.
+	// Mode is incremental or full; "" means incremental, which answers
+	// partial/resync_required (state.needsFull) when the state does not
+	// allow it.
 	Mode    Mode    `json:"mode,omitempty"`
 	Events  []Event `json:"events"`
 	Options Options `json:"options"`

@@ -285,18 +285,26 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 		s.Advance(d)
 		ctlJSON(w, 200, map[string]any{"now": s.Now().Format(time.RFC3339Nano)})
 	case route == "GET requests":
-		ctlJSON(w, 200, map[string]any{"value": s.Requests()})
+		ctlJSON(w, 200, map[string]any{"value": nonNil(s.Requests())})
 	case route == "DELETE requests":
 		s.ResetLog()
 		w.WriteHeader(http.StatusNoContent)
 	case route == "GET counts":
 		ctlJSON(w, 200, s.Counts())
 	case route == "GET mail":
-		ctlJSON(w, 200, map[string]any{"value": s.OutboundMail()})
+		ctlJSON(w, 200, map[string]any{"value": nonNil(s.OutboundMail())})
 	case route == "GET unimplemented":
-		ctlJSON(w, 200, map[string]any{"value": s.Unimplemented()})
+		ctlJSON(w, 200, map[string]any{"value": nonNil(s.Unimplemented())})
 	default:
 		s.opts.Logf("graphsim: UNIMPLEMENTED control route %s %s", r.Method, r.URL.Path)
 		ctlError(w, 404, "unknown control route "+r.Method+" "+r.URL.Path)
 	}
+}
+
+// nonNil makes an empty list answer [] rather than null.
+func nonNil[T any](v []T) []T {
+	if v == nil {
+		return []T{}
+	}
+	return v
 }
