@@ -258,7 +258,6 @@ const (
 	ReasonMassDeleteGuard    Reason = "mass_delete_guard"
 	ReasonWriteFailed        Reason = "write_failed"
 	ReasonInvalidEvent       Reason = "invalid_event"
-	ReasonOutOfWindow        Reason = "out_of_window"
 	ReasonResyncRequired     Reason = "resync_required"
 	ReasonTimeBudget         Reason = "time_budget"
 	ReasonDisabled           Reason = "disabled"

@@ -2,8 +2,13 @@ package api
 
 import (
 	"encoding/json"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"reflect"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -85,6 +90,54 @@ func TestSchemaDescribesEveryWireField(t *testing.T) {
 			if _, ok := s.Properties[f]; !ok {
 				t.Errorf("%s: the Go type sends %q but the schema does not describe it", c.schema, f)
 			}
+		}
+	}
+}
+
+// The reason enum a host branches on must list exactly the Reason constants
+// the engine declares (sync/types.go), so a new reason cannot reach hosts
+// undocumented, and a documented one cannot linger after it is gone.
+func TestSchemaListsEveryReason(t *testing.T) {
+	f, err := parser.ParseFile(token.NewFileSet(), "../../sync/types.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var declared []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		vs, ok := n.(*ast.ValueSpec)
+		if !ok || len(vs.Values) != 1 {
+			return true
+		}
+		if id, ok := vs.Type.(*ast.Ident); ok && id.Name == "Reason" {
+			if lit, ok := vs.Values[0].(*ast.BasicLit); ok {
+				s, _ := strconv.Unquote(lit.Value)
+				declared = append(declared, s)
+			}
+		}
+		return true
+	})
+	sort.Strings(declared)
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					Enum []string `json:"enum"`
+				} `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(schema.OpenRPC, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"SyncOperation", "SyncIssue"} {
+		got := slices.Sorted(slices.Values(doc.Components.Schemas[s].Properties["reason"].Enum))
+		if !slices.Equal(got, declared) {
+			t.Errorf("%s.reason enum = %v\nsync/types.go declares %v", s, got, declared)
+		}
+	}
+	for _, r := range doc.Components.Schemas["SyncRunResult"].Properties["reason"].Enum {
+		if !slices.Contains(declared, r) {
+			t.Errorf("SyncRunResult.reason lists %q, which sync/types.go does not declare", r)
 		}
 	}
 }
