@@ -39,7 +39,9 @@ const (
 	// KindRejected: Microsoft refused this item's content (a 400 for one event);
 	// retrying it unchanged cannot help.
 	KindRejected Kind = "rejected"
-	// KindCancelled: the host cancelled the request or its deadline passed.
+	// KindCancelled: the host cancelled the request ($/cancelRequest, or the
+	// sidecar is stopping). A deadline that passes is KindUnavailable: the
+	// same request may succeed later.
 	KindCancelled Kind = "cancelled"
 	// KindInternal: a bug in oro-msync.
 	KindInternal Kind = "internal"

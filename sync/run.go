@@ -1194,21 +1194,12 @@ func (e *engine) applyChunk(ctx context.Context, chunk []*planned) ([]*planned, 
 			retry = append(retry, pl)
 		}
 	}
-	for _, pl := range chunk {
-		if !seen[writes[indexOf(chunk, pl)].Key] {
+	for i, pl := range chunk {
+		if !seen[writes[i].Key] {
 			e.fail(pl, Issue{Kind: KindUnavailable, Reason: ReasonWriteFailed, Message: "no result for this write"})
 		}
 	}
 	return retry, nil
-}
-
-func indexOf(chunk []*planned, pl *planned) int {
-	for i, c := range chunk {
-		if c == pl {
-			return i
-		}
-	}
-	return -1
 }
 
 // handle takes one write result; true means "decided again, write again".

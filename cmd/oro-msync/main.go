@@ -26,6 +26,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/oro-msync/oro-msync/graphclient"
 	"github.com/oro-msync/oro-msync/rpc"
 	"github.com/oro-msync/oro-msync/rpc/api"
 	"github.com/oro-msync/oro-msync/schema"
@@ -64,8 +65,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.framing, "framing", env("framing", rpc.FramingNDJSON), "message framing: ndjson (one JSON message per line) or content-length (LSP headers)")
 	fs.StringVar(&c.logLevel, "log-level", env("log-level", "info"), "log level: debug, info, warn, error")
 	fs.StringVar(&c.logFormat, "log-format", env("log-format", "json"), "log format on stderr: json or console")
-	fs.StringVar(&c.authorityURL, "authority-url", env("authority-url", "https://login.microsoftonline.com"), "Microsoft identity platform base URL")
-	fs.StringVar(&c.graphURL, "graph-url", env("graph-url", "https://graph.microsoft.com/v1.0"), "Microsoft Graph base URL, with the version")
+	fs.StringVar(&c.authorityURL, "authority-url", env("authority-url", graphclient.DefaultAuthority), "Microsoft identity platform base URL")
+	fs.StringVar(&c.graphURL, "graph-url", env("graph-url", graphclient.DefaultGraph), "Microsoft Graph base URL, with the version")
 	maxBytes, err := strconv.ParseInt(env("max-message-bytes", strconv.Itoa(rpc.DefaultMaxMessageBytes)), 10, 64)
 	if err != nil {
 		return c, fmt.Errorf("OROMSYNC_MAX_MESSAGE_BYTES: %v", err)
