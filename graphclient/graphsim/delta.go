@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -64,7 +65,8 @@ func (s *Sim) ForceSyncReset(upn string) error {
 	return nil
 }
 
-func (s *Sim) delta(c *gctx, path string) {
+func (s *Sim) delta(c *gctx) {
+	path := strings.TrimSuffix(c.r.URL.Path, "()")
 	allowed := []string{"$skiptoken", "$deltatoken"}
 	if s.opts.DeltaIgnoreExpand {
 		allowed = append(allowed, "$expand")

@@ -152,6 +152,34 @@ var unmodelledProps = map[string]bool{
 	"instances": true, "exceptionOccurrences": true, "cancelledOccurrences": true,
 }
 
+// selectable are the event properties $select may name (lower-cased): what
+// render writes, plus the series-master properties that are returned only
+// when selected (semantics §1.2.3).
+var selectable = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range []string{"id", "createdDateTime", "lastModifiedDateTime", "changeKey", "categories",
+		"transactionId", "originalStartTimeZone", "originalEndTimeZone", "iCalUId", "uid",
+		"reminderMinutesBeforeStart", "isReminderOn", "hasAttachments", "subject", "bodyPreview", "importance",
+		"sensitivity", "isAllDay", "isCancelled", "isOrganizer", "responseRequested", "seriesMasterId", "showAs",
+		"type", "webLink", "onlineMeetingUrl", "isOnlineMeeting", "onlineMeetingProvider", "allowNewTimeProposals",
+		"isDraft", "hideAttendees", "responseStatus", "body", "start", "end", "location", "locations",
+		"recurrence", "attendees", "organizer", "onlineMeeting", "originalStart", "occurrenceId",
+		"cancelledOccurrences", "exceptionOccurrences", "singleValueExtendedProperties"} {
+		m[strings.ToLower(k)] = true
+	}
+	return m
+}()
+
+// eventPropCase maps a lower-cased name of an unmodelled property to its
+// spelling, so a $select of one is reported as unimplemented.
+var eventPropCase = func() map[string]string {
+	m := map[string]string{}
+	for k := range unmodelledProps {
+		m[strings.ToLower(k)] = k
+	}
+	return m
+}()
+
 type dtz struct {
 	wall time.Time // wall clock in loc
 	tz   string

@@ -261,6 +261,7 @@ type Sim struct {
 	unimpl    []string
 	throttle  map[string]*throttleState
 	reqSeq    uint64
+	routes    *http.ServeMux // graphRoutes, built once
 }
 
 // New returns a simulator with no apps and no users.
@@ -277,7 +278,7 @@ func New(opts Options) *Sim {
 		}
 		seed = seed*6364136223846793005 + 1442695040888963407
 	}
-	return &Sim{
+	s := &Sim{
 		opts:      opts,
 		rng:       rand.NewChaCha8(key),
 		apps:      map[string]*App{},
@@ -289,6 +290,8 @@ func New(opts Options) *Sim {
 		counts:    map[string]int{},
 		throttle:  map[string]*throttleState{},
 	}
+	s.routes = s.graphRoutes()
+	return s
 }
 
 // now is the simulated time; callers hold s.mu or accept a racy offset read.
