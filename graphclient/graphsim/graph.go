@@ -331,11 +331,18 @@ func (s *Sim) listCalendars(c *gctx) {
 	c.ok(200, map[string]any{"@odata.context": c.base + "/v1.0/$metadata#users('" + url.PathEscape(c.u.UPN) + "')/calendars", "value": []any{cal}})
 }
 
-// view builds the rendering options from Prefer headers, $select, $expand.
-func (c *gctx) view() (view, bool) {
+// view builds the rendering options of a read from Prefer headers,
+// $select, $expand.
+func (c *gctx) view() (view, bool) { return c.viewFor(false) }
+
+// viewFor builds the rendering options. Prefer: outlook.timezone counts on
+// reads only: a write answers in UTC (semantics §1.4.2: docs#8755, docs#116),
+// or, for a POST with PostAnswersInRequestZone, in the zone of the body's
+// start (contrib#8645).
+func (c *gctx) viewFor(write bool) (view, bool) {
 	v := view{}
-	if tz, ok := c.prefer["outlook.timezone"]; ok {
-		if loc, good := loadZone(tz); good {
+	if tz, ok := c.prefer["outlook.timezone"]; ok && !write {
+		if loc, good := loadZone(tz); good && c.s.zoneError(tz, false) == nil {
 			v.loc, v.tzName = loc, tz
 			c.applied = append(c.applied, `outlook.timezone="`+tz+`"`)
 		}
@@ -611,14 +618,20 @@ func (c *gctx) eventWrite() (view, *parsedBody, bool) {
 	if !ok {
 		return view{}, nil, false
 	}
-	v, ok := c.view()
+	v, ok := c.viewFor(true)
 	if !ok {
 		return view{}, nil, false
 	}
 	p, err := parseEventBody(body)
+	if err == nil {
+		err = c.s.checkZones(p, true)
+	}
 	if err != nil {
 		c.failErr(err)
 		return view{}, nil, false
+	}
+	if c.r.Method == http.MethodPost && c.s.opts.PostAnswersInRequestZone && p.start != nil {
+		v.loc, v.tzName = p.start.loc, p.start.tz
 	}
 	return v, p, true
 }

@@ -118,6 +118,22 @@ type Options struct {
 	// TransactionIDWindow is how long a transactionId de-duplicates creates
 	// in a mailbox. UNCONFIRMED (facts §3); default 24h.
 	TransactionIDWindow time.Duration
+	// AcceptAnyIANAZone accepts every IANA zone name in dateTimeTimeZone and
+	// Prefer: outlook.timezone. Default: only Windows names and the IANA
+	// names Graph documents; others get 400 TimeZoneNotSupportedException
+	// (semantics §1.4.1).
+	AcceptAnyIANAZone bool
+	// RejectIANAOnWrite answers 400 ErrorPropertyValidationFailure to a
+	// write naming even a documented IANA zone, as reported for
+	// Africa/Casablanca and America/New_York (semantics §1.4.1). UNCONFIRMED;
+	// default accepts the documented list.
+	RejectIANAOnWrite bool
+	// PostAnswersInRequestZone makes a POST answer in the zone of the body's
+	// start (contrib#8645). UNCONFIRMED (semantics §1.4.2); default: writes
+	// answer in UTC whatever Prefer: outlook.timezone says, as Microsoft
+	// staff said of PATCH and of POST.
+	PostAnswersInRequestZone bool
+
 	// TransactionIDConflict answers a duplicate create with 409
 	// ErrorDuplicateTransactionId. UNCONFIRMED (facts §3); default returns
 	// the existing event with 201.
