@@ -465,7 +465,7 @@ func (s *Sim) createEvent(u *user, p *parsedBody, source string) (*event, *apiEr
 		return nil, err
 	}
 	if p.rec != nil && p.rec != jsonNull {
-		rec, err := parseRecurrence(p.rec, civil(p.start.wall))
+		rec, err := parseRecurrence(p.rec, civil(p.start.wall), p.start.tz)
 		if err != nil {
 			return nil, badRequest("ErrorPropertyValidationFailure", "%s", err.Error())
 		}
@@ -599,7 +599,7 @@ func (s *Sim) updateEvent(u *user, in instance, p *parsedBody, source string) (*
 		rec = e.series().rec
 		if p.rec != nil {
 			var err error
-			if rec, err = parseRecurrence(p.rec, civil(start.wall)); err != nil {
+			if rec, err = parseRecurrence(p.rec, civil(start.wall), start.tz); err != nil {
 				return nil, badRequest("ErrorPropertyValidationFailure", "%s", err.Error())
 			}
 		} else if !civil(start.wall).Equal(rec.StartDate) {
