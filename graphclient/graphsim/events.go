@@ -70,6 +70,17 @@ type event struct {
 	deleted   bool
 	organizer map[string]any
 	isOrg     bool
+	// origZone is the recurrence zone of an exception's series, in which
+	// its occurrenceId date is taken.
+	origZone *time.Location
+}
+
+// origLoc is the zone of an exception's original date (UTC when unknown).
+func (e *event) origLoc() *time.Location {
+	if e == nil || e.origZone == nil {
+		return time.UTC
+	}
+	return e.origZone
 }
 
 func (e *event) series() *series { return e.history[len(e.history)-1] }
@@ -547,7 +558,8 @@ func (s *Sim) materialise(mb *mailbox, in instance) *event {
 	}
 	ex := &event{key: occurrenceKey(m.key, in.orig), typ: "exception", masterKey: m.key, origStart: in.orig,
 		props: props, start: in.orig, end: in.orig.Add(sr.dur), startTZ: m.startTZ, endTZ: m.endTZ, allDay: m.allDay,
-		ext: map[string]extProp{}, txid: "", created: s.now(), iCalUID: m.iCalUID, organizer: m.organizer, isOrg: m.isOrg}
+		ext: map[string]extProp{}, txid: "", created: s.now(), iCalUID: m.iCalUID, organizer: m.organizer, isOrg: m.isOrg,
+		origZone: sr.loc}
 	for k, v := range m.ext {
 		ex.ext[k] = v
 	}
@@ -727,7 +739,9 @@ type view struct {
 	bodyText  bool
 	immutable bool
 	expandExt []string // extended property keys to include; nil → none
-	sel       map[string]bool
+	// expandExceptions is $expand=exceptionOccurrences.
+	expandExceptions bool
+	sel              map[string]bool
 }
 
 const dtFormat = "2006-01-02T15:04:05.0000000"
@@ -922,14 +936,25 @@ func (v view) render(e *event, m *event, orig time.Time) map[string]any {
 	if typ == "seriesMaster" {
 		out["recurrence"] = e.series().rec.render()
 	}
+	out["occurrenceId"] = nil
 	if typ == "occurrence" || typ == "exception" {
-		mk := m
-		if e != nil {
-			mk = &event{key: e.masterKey}
-			orig = e.origStart
+		masterKey, loc := "", e.origLoc()
+		if e == nil {
+			masterKey, loc = m.key, m.series().loc
+		} else {
+			masterKey, orig = e.masterKey, e.origStart
 		}
-		out["seriesMasterId"] = formatID(mk.key, v.immutable)
+		day := orig.In(loc).Format("2006-01-02")
+		out["seriesMasterId"] = formatID(masterKey, v.immutable)
 		out["originalStart"] = orig.Format("2006-01-02T15:04:05Z")
+		out["occurrenceId"] = occurrenceID(masterKey, day, v.immutable)
+		// Each instance has its own iCalUId; uid is the series' (semantics
+		// §1.5, learn event resource).
+		out["iCalUId"] = instanceICalUID(src.iCalUID, orig.In(loc))
+	}
+	if !v.sel["occurrenceid"] {
+		// Returned on $select only (semantics §1.2.3, event-get example 3).
+		delete(out, "occurrenceId")
 	}
 	if v.expandExt != nil {
 		var props []any
@@ -950,6 +975,57 @@ func (v view) render(e *event, m *event, orig time.Time) map[string]any {
 		}
 	}
 	return out
+}
+
+// occurrenceID is Graph's occurrence key, OID.{seriesMasterId}.{date}, the
+// date being the original one in the recurrence zone (semantics §1.2.3).
+func occurrenceID(masterKey, day string, immutable bool) string {
+	return "OID." + formatID(masterKey, immutable) + "." + day
+}
+
+// instanceICalUID is the iCalUId of one instance: the series' global object
+// id with the instance date in the bytes that are zero for the series, as
+// Exchange builds it (MS-OXOCAL 2.2.1.27, PidLidGlobalObjectId).
+func instanceICalUID(seriesUID string, orig time.Time) string {
+	const dateAt = 32 // hex offset of the four date bytes after the class id
+	if len(seriesUID) < dateAt+8 {
+		return seriesUID
+	}
+	return seriesUID[:dateAt] + fmt.Sprintf("%04X%02X%02X", orig.Year(), int(orig.Month()), orig.Day()) + seriesUID[dateAt+8:]
+}
+
+// seriesProps adds what a GET of a series master by id returns on $select
+// (semantics §1.2.3): cancelledOccurrences, and exceptionOccurrences when
+// also expanded. It needs s.mu.
+func (v view) seriesProps(mb *mailbox, m *event, out map[string]any) {
+	sr := m.series()
+	if v.sel["cancelledoccurrences"] {
+		var days []string
+		for u := range sr.cancelled {
+			days = append(days, time.Unix(u, 0).In(sr.loc).Format("2006-01-02"))
+		}
+		slices.Sort(days)
+		ids := make([]any, 0, len(days))
+		for _, d := range days {
+			ids = append(ids, occurrenceID(m.key, d, v.immutable))
+		}
+		out["cancelledOccurrences"] = ids
+	}
+	if v.sel["exceptionoccurrences"] && v.expandExceptions {
+		var refs []instRef
+		for u := range sr.exceptions {
+			if ex, ok := mb.events[occurrenceKey(m.key, time.Unix(u, 0).UTC())]; ok && !ex.deleted {
+				refs = append(refs, instRef{key: ex.key, start: ex.origStart})
+			}
+		}
+		sortRefs(refs)
+		exs := make([]any, 0, len(refs))
+		for _, r := range refs {
+			item, _ := v.renderRef(mb, r.key, false)
+			exs = append(exs, item)
+		}
+		out["exceptionOccurrences"] = exs
+	}
 }
 
 // renderMinimal is an occurrence as calendarView/delta returns it: only

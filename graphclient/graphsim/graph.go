@@ -374,25 +374,58 @@ func (c *gctx) viewFor(write bool) (view, bool) {
 		}
 	}
 	if ex := c.q.Get("$expand"); ex != "" {
-		keys, err := parseExpand(ex)
-		if err != nil {
-			c.failErr(err)
-			return v, false
+		for _, item := range splitOutsideParens(ex) {
+			if strings.EqualFold(strings.TrimSpace(item), "exceptionOccurrences") {
+				v.expandExceptions = true
+				continue
+			}
+			keys, err := parseExpand(item)
+			if err != nil {
+				c.failErr(err)
+				return v, false
+			}
+			v.expandExt = append(v.expandExt, keys...)
 		}
-		v.expandExt = keys
 	}
 	return v, true
+}
+
+// splitOutsideParens splits a $expand value on the commas between items.
+func splitOutsideParens(s string) []string {
+	var out []string
+	depth, inQ, start := 0, false, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\'':
+			inQ = !inQ
+		case '(':
+			if !inQ {
+				depth++
+			}
+		case ')':
+			if !inQ {
+				depth--
+			}
+		case ',':
+			if !inQ && depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
 }
 
 var expandRe = regexp.MustCompile(`^(?i:singleValueExtendedProperties)\(\$filter=(.+)\)$`)
 var idEqRe = regexp.MustCompile(`^(?i:id) eq '((?:[^']|'')*)'$`)
 
 // parseExpand accepts singleValueExtendedProperties($filter=id eq '…' [or
-// id eq '…']), the only way to read extended properties (facts §4).
+// id eq '…']), the only way to read extended properties (facts §4); the
+// other $expand graphsim models is exceptionOccurrences (semantics §1.2.3).
 func parseExpand(ex string) ([]string, *apiErr) {
 	m := expandRe.FindStringSubmatch(strings.TrimSpace(ex))
 	if m == nil {
-		return nil, &apiErr{status: 400, code: "BadRequest", msg: "Parsing OData Select and Expand failed: graphsim supports only singleValueExtendedProperties($filter=id eq '...').", unsupported: true}
+		return nil, &apiErr{status: 400, code: "BadRequest", msg: "Parsing OData Select and Expand failed: graphsim supports only singleValueExtendedProperties($filter=id eq '...') and exceptionOccurrences.", unsupported: true}
 	}
 	var keys []string
 	for _, clause := range splitKeyword(m[1], " or ") {
@@ -732,6 +765,9 @@ func (s *Sim) getEvent(c *gctx, id string) {
 		return
 	}
 	out := v.render(in.ev, in.master, in.orig)
+	if in.ev != nil && in.ev.typ == "seriesMaster" {
+		v.seriesProps(c.u.mb, in.ev, out)
+	}
 	s.mu.Unlock()
 	out["@odata.context"] = c.base + "/v1.0/$metadata#users('" + url.PathEscape(c.u.UPN) + "')/events/$entity"
 	c.ok(200, out)

@@ -83,9 +83,20 @@ type Options struct {
 	// DeltaOmitSeriesMaster leaves series masters out of calendarView/delta.
 	// UNCONFIRMED (facts §1.4); default includes them (keeper.sh #409).
 	DeltaOmitSeriesMaster bool
-	// DeltaOmitRemovedOccurrences gives no sign of a cancelled occurrence in
-	// delta. UNCONFIRMED (facts §1.4); default emits @removed for its id.
-	DeltaOmitRemovedOccurrences bool
+	// DeltaRemovedOccurrences emits @removed for a cancelled occurrence and
+	// for each occurrence a pattern or time change made obsolete. Every field
+	// report says Graph gives no sign of either (semantics §1.1: PR 4501,
+	// contrib#7345, closeio#389, dankcalendar#95), which is the default.
+	DeltaRemovedOccurrences bool
+	// DeltaMasterOnlyOnSeriesChange makes a changed series re-send only its
+	// master, not its occurrences (semantics §1.1, the EspoCRM report).
+	// UNCONFIRMED; default re-sends the master and its in-window occurrences.
+	DeltaMasterOnlyOnSeriesChange bool
+	// DeltaRemovedSeriesOccurrences makes a deleted series also emit
+	// @removed for its in-window occurrences and exceptions. UNCONFIRMED
+	// (semantics §1.1); default: only the master's @removed (nothing when
+	// masters are omitted), so a client learns of it from a 404 on the master.
+	DeltaRemovedSeriesOccurrences bool
 	// DeltaSplitSeries lets a page boundary fall inside a series. Default: a
 	// series is never split, so pages may exceed maxpagesize (facts §1.2).
 	DeltaSplitSeries bool
