@@ -482,6 +482,9 @@ func (s *Sim) createEvent(u *user, p *parsedBody, source string) (*event, *apiEr
 		}
 		e.typ = "seriesMaster"
 		e.history = []*series{seriesFor(e, rec, 0)}
+		if err := e.series().validate(); err != nil {
+			return nil, err
+		}
 	}
 	normaliseLocations(e.props, p.props)
 	for _, x := range p.ext {
@@ -542,10 +545,14 @@ func attendeeAddrs(props map[string]any) []string {
 	return out
 }
 
+// sendMail records the messages the service sends about e: one per
+// recipient (semantics §1.5).
 func (s *Sim) sendMail(u *user, e *event, kind string, to []string, source string) {
 	subj, _ := e.props["subject"].(string)
-	s.mail = append(s.mail, Mail{Time: s.now(), Kind: kind, From: u.address(), To: slices.Clone(to),
-		Subject: subj, EventID: formatID(e.key, false), Source: source})
+	for _, addr := range to {
+		s.mail = append(s.mail, Mail{Time: s.now(), Kind: kind, From: u.address(), To: []string{addr},
+			Subject: subj, EventID: formatID(e.key, false), Source: source})
+	}
 }
 
 // materialise turns an occurrence into a stored exception (facts §11.2).
@@ -580,15 +587,33 @@ func (s *Sim) updateEvent(u *user, in instance, p *parsedBody, source string) (*
 		if p.rec != nil && p.rec != jsonNull {
 			return nil, badRequest("ErrorInvalidRequest", "An occurrence cannot have a recurrence.")
 		}
+		if p.start != nil || p.end != nil {
+			st, en := in.orig, in.orig.Add(in.master.series().dur)
+			if p.start != nil {
+				st = p.start.wall.UTC()
+			}
+			if p.end != nil {
+				en = p.end.wall.UTC()
+			}
+			if err := crossesBoundary(in.master, in.orig, st, en); err != nil {
+				return nil, err
+			}
+		}
 		e = s.materialise(mb, in)
 	}
 	if p.rec != nil && e.typ == "exception" && p.rec != jsonNull {
 		return nil, badRequest("ErrorInvalidRequest", "An exception cannot have a recurrence.")
 	}
-	if p.rec == jsonNull && e.typ == "seriesMaster" {
-		return nil, &apiErr{status: 400, code: "ErrorInvalidRequest", msg: "Removing the recurrence of a series is not supported by graphsim.", unsupported: true}
-	}
 	oldAttendees := attendeeAddrs(e.props)
+	var updatedExceptions []*event // a master's, for the update mail
+	if e.typ == "seriesMaster" {
+		for k := range e.series().exceptions {
+			if ex, ok := mb.events[occurrenceKey(e.key, time.Unix(k, 0).UTC())]; ok && !ex.deleted {
+				updatedExceptions = append(updatedExceptions, ex)
+			}
+		}
+		slices.SortFunc(updatedExceptions, func(a, b *event) int { return a.origStart.Compare(b.origStart) })
+	}
 	start, end := e.startDTZ(), e.endDTZ()
 	if p.start != nil {
 		start = *p.start
@@ -606,8 +631,19 @@ func (s *Sim) updateEvent(u *user, in instance, p *parsedBody, source string) (*
 			return nil, err
 		}
 	}
+	if m, ok := mb.events[e.masterKey]; ok && e.typ == "exception" && (p.start != nil || p.end != nil) {
+		if err := crossesBoundary(m, e.origStart, trial.start, trial.end); err != nil {
+			return nil, err
+		}
+	}
 	var rec *recurrence
-	if e.typ == "seriesMaster" {
+	if e.typ == "seriesMaster" && p.rec == jsonNull {
+		// recurrence: null makes the series a single event at its first
+		// occurrence's time (semantics §1.3; outlook-mcp #46).
+		if !s.dropRecurrence(mb, e, &trial) {
+			return nil, badRequest("ErrorInvalidRequest", "The series has no occurrence left.")
+		}
+	} else if e.typ == "seriesMaster" {
 		rec = e.series().rec
 		if p.rec != nil {
 			var err error
@@ -618,6 +654,11 @@ func (s *Sim) updateEvent(u *user, in instance, p *parsedBody, source string) (*
 			moved := *rec
 			moved.StartDate = civil(start.wall)
 			rec = &moved
+		}
+	}
+	if rec != nil {
+		if err := seriesFor(&trial, rec, 0).validate(); err != nil {
+			return nil, err
 		}
 	}
 	*e = trial
@@ -635,7 +676,7 @@ func (s *Sim) updateEvent(u *user, in instance, p *parsedBody, source string) (*
 		e.ext[k] = x
 	}
 	s.touch(mb, e)
-	if e.typ == "seriesMaster" {
+	if e.typ == "seriesMaster" && rec != nil {
 		nv := seriesFor(e, rec, e.seq)
 		old := e.series()
 		if p.rec == nil && p.start == nil && p.end == nil && p.allDay == nil {
@@ -662,7 +703,12 @@ func (s *Sim) updateEvent(u *user, in instance, p *parsedBody, source string) (*
 		}
 		switch {
 		case details && len(newAttendees) > 0:
+			// One update for the series and one per updated instance
+			// (semantics §1.5, learn event-update).
 			s.sendMail(u, e, "update", newAttendees, source)
+			for _, ex := range updatedExceptions {
+				s.sendMail(u, ex, "update", attendeeAddrs(ex.props), source)
+			}
 		case p.attendees:
 			// Only attendees changed: only the changed ones hear (facts §10).
 			var added, removed []string
@@ -685,6 +731,45 @@ func (s *Sim) updateEvent(u *user, in instance, p *parsedBody, source string) (*
 		}
 	}
 	return e, nil
+}
+
+// dropRecurrence turns master m (as trial) into a single event at the time
+// of its first remaining occurrence and deletes its exceptions; false when
+// the series has none. It needs s.mu.
+func (s *Sim) dropRecurrence(mb *mailbox, m, trial *event) bool {
+	sr := m.series()
+	first, ok := sr.first()
+	if !ok {
+		return false
+	}
+	trial.typ, trial.history = "singleInstance", nil
+	if !m.allDay {
+		trial.start, trial.end = first, first.Add(sr.dur)
+	}
+	for k := range sr.exceptions {
+		if ex, ok := mb.events[occurrenceKey(m.key, time.Unix(k, 0).UTC())]; ok && !ex.deleted {
+			ex.deleted = true
+			s.touch(mb, ex)
+		}
+	}
+	return true
+}
+
+// crossesBoundary applies the exception rule (semantics §1.3, learn
+// event-update): an occurrence cannot move to or before the day of the
+// previous occurrence, nor to or after the day of the next one, days being
+// taken in the recurrence zone.
+func crossesBoundary(m *event, orig, start, end time.Time) *apiErr {
+	if m.deleted || m.typ != "seriesMaster" {
+		return nil
+	}
+	sr := m.series()
+	day := func(t time.Time) time.Time { return civil(t.In(sr.loc)) }
+	prev, next, hasPrev, hasNext := sr.neighbours(orig)
+	if hasPrev && !day(start).After(day(prev)) || hasNext && !day(end.Add(-time.Nanosecond)).Before(day(next)) {
+		return badRequest("ErrorOccurrenceCrossingBoundary", "Modified occurrence is crossing or overlapping adjacent occurrence.")
+	}
+	return nil
 }
 
 // deleteInstance deletes an event, cancels an occurrence, or deletes a series

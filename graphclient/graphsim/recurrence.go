@@ -275,33 +275,37 @@ const maxExpansionDays = 20 * 366
 // the ones turned into exceptions. Numbered ranges count every generated
 // instance, cancelled ones included.
 func (sr *series) occurrences(ws, we time.Time, withExceptions bool) []time.Time {
-	r := sr.rec
-	wall := sr.start.In(sr.loc)
-	h, mi, se := wall.Clock()
 	var out []time.Time
-	n := 0
-	for i := 0; i < maxExpansionDays; i++ {
-		d := r.StartDate.AddDate(0, 0, i)
-		if r.RangeType == "endDate" && d.After(r.EndDate) {
-			break
-		}
-		if r.RangeType == "numbered" && n >= r.Occurrences {
-			break
-		}
-		if !r.matches(d) {
-			continue
-		}
-		n++
-		st := time.Date(d.Year(), d.Month(), d.Day(), h, mi, se, 0, sr.loc).UTC()
-		if !st.Before(we) {
-			break
-		}
+	for _, st := range sr.generated(we) {
 		if !overlaps(st, st.Add(sr.dur), ws, we) {
 			continue
 		}
 		u := st.Unix()
 		if sr.cancelled[u] || (!withExceptions && sr.exceptions[u]) {
 			continue
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// generated lists every start the pattern and range generate before until,
+// cancelled ones included: a numbered range counts them all.
+func (sr *series) generated(until time.Time) []time.Time {
+	r := sr.rec
+	h, mi, se := sr.start.In(sr.loc).Clock()
+	var out []time.Time
+	for i := 0; i < maxExpansionDays; i++ {
+		d := r.StartDate.AddDate(0, 0, i)
+		if r.RangeType == "endDate" && d.After(r.EndDate) || r.RangeType == "numbered" && len(out) >= r.Occurrences {
+			break
+		}
+		if !r.matches(d) {
+			continue
+		}
+		st := time.Date(d.Year(), d.Month(), d.Day(), h, mi, se, 0, sr.loc).UTC()
+		if !st.Before(until) {
+			break
 		}
 		out = append(out, st)
 	}
@@ -316,6 +320,50 @@ func (sr *series) hasOccurrence(orig time.Time) bool {
 		}
 	}
 	return false
+}
+
+// validationSpan is how far validate looks for occurrences: a little over
+// the longest period (4 years, for February 29).
+const validationSpan = 5 * 366 * 24 * time.Hour
+
+// validate applies the write rules on a series (semantics §1.3): it must
+// have an occurrence (EWS ErrorRecurrenceHasNoOccurrence; Graph's code is
+// UNCONFIRMED), and no occurrence may overlap the next
+// (ErrorOccurrenceTimeSpanTooBig).
+func (sr *series) validate() *apiErr {
+	starts := sr.generated(sr.rec.StartDate.Add(validationSpan))
+	if len(starts) == 0 {
+		return badRequest("ErrorRecurrenceHasNoOccurrence", "The recurrence pattern and range have no occurrence.")
+	}
+	for i := 1; i < len(starts); i++ {
+		if starts[i-1].Add(sr.dur).After(starts[i]) {
+			return badRequest("ErrorOccurrenceTimeSpanTooBig", "One occurrence of the recurring calendar item overlaps with another occurrence of the same calendar item.")
+		}
+	}
+	return nil
+}
+
+// first is the start of the series' first occurrence that is not cancelled.
+func (sr *series) first() (time.Time, bool) {
+	for _, st := range sr.generated(sr.rec.StartDate.AddDate(0, 0, maxExpansionDays)) {
+		if !sr.cancelled[st.Unix()] {
+			return st, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// neighbours are the generated starts just before and after orig.
+func (sr *series) neighbours(orig time.Time) (prev, next time.Time, hasPrev, hasNext bool) {
+	for _, st := range sr.generated(orig.Add(validationSpan)) {
+		switch {
+		case st.Before(orig):
+			prev, hasPrev = st, true
+		case st.After(orig) && !hasNext:
+			next, hasNext = st, true
+		}
+	}
+	return
 }
 
 func overlaps(s, e, ws, we time.Time) bool {

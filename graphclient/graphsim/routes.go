@@ -56,6 +56,10 @@ func (s *Sim) graphRoutes() *http.ServeMux {
 			add(p+"/events", handlers{"GET": s.listEvents, "POST": s.postEvent})
 			add(p+"/events/{id}", handlers{"GET": id(s.getEvent), "PATCH": id(s.patchEvent), "DELETE": id(s.deleteEvent)})
 			add(p+"/events/{id}/instances", handlers{"GET": id(s.listInstances)})
+			add(p+"/events/{id}/cancel", handlers{"POST": id(s.cancelEvent)})
+			for _, action := range []string{"accept", "tentativelyAccept", "decline"} {
+				add(p+"/events/{id}/"+action, handlers{"POST": id(s.respond)})
+			}
 			add(p+"/calendarView", handlers{"GET": s.calendarView})
 			add(p+"/calendarView/delta", handlers{"GET": s.delta})
 			add(p+"/calendarView/delta()", handlers{"GET": s.delta})
@@ -106,7 +110,7 @@ func (s *Sim) unhandled(c *gctx) {
 	segs := strings.Split(strings.Trim(strings.TrimPrefix(c.r.URL.Path, "/v1.0"), "/"), "/")
 	seg := segs[len(segs)-1]
 	known := map[string]bool{"me": true, "users": true, "calendar": true, "calendars": true, "events": true,
-		"calendarView": true, "instances": true, "delta": true, "delta()": true}
+		"calendarView": true, "instances": true, "cancel": true, "accept": true, "tentativelyAccept": true, "decline": true, "delta": true, "delta()": true}
 	for i, x := range segs {
 		if !known[x] && !(i > 0 && (segs[i-1] == "users" || segs[i-1] == "calendars" || segs[i-1] == "events")) {
 			seg = x

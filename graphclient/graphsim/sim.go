@@ -259,7 +259,7 @@ type RequestRecord struct {
 // Mail is a message the real service would have sent to attendees.
 type Mail struct {
 	Time    time.Time `json:"time"`
-	Kind    string    `json:"kind"` // "invitation", "update", "cancellation"
+	Kind    string    `json:"kind"` // "invitation", "update", "cancellation", or a response: "accept", "tentativelyAccept", "decline"
 	From    string    `json:"from"`
 	To      []string  `json:"to"`
 	Subject string    `json:"subject"`
