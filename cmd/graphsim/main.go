@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -52,11 +53,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	redirect := fs.String("redirect-uri", defaultRedirectURI, "redirect URI of the registered OAuth app")
 	latency := fs.Duration("latency", 0, "service time of every identity and Graph request (a Graph request holds its mailbox concurrency slot meanwhile)")
 	itemLatency := fs.Duration("batch-item-latency", 0, "service time of every $batch item (holding a mailbox slot, at most 4 items at once)")
+	switches := fs.String("options", "", `JSON object of graphsim.Options switches, e.g. '{"DeltaRemovedOccurrences":true}'`)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	var opts graphsim.Options
+	if *switches != "" {
+		dec := json.NewDecoder(strings.NewReader(*switches))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&opts); err != nil {
+			return fmt.Errorf("--options: %w", err)
+		}
+	}
 	logger := log.New(stderr, "", log.LstdFlags|log.LUTC)
-	sim := graphsim.New(graphsim.Options{AutoConsent: *auto, Logf: logger.Printf, Latency: *latency, BatchItemLatency: *itemLatency})
+	opts.AutoConsent, opts.Logf, opts.Latency, opts.BatchItemLatency = *auto, logger.Printf, *latency, *itemLatency
+	sim := graphsim.New(opts)
 	sim.RegisterApp(graphsim.App{ClientID: *clientID, ClientSecret: *secret, RedirectURIs: []string{*redirect}})
 
 	ln, err := net.Listen("tcp", *addr)

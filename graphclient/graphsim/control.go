@@ -16,6 +16,9 @@ import (
 // makes the user an attendee (isOrganizer false).
 func (s *Sim) UserCreateEvent(upn string, ev map[string]any) (string, error) {
 	p, aerr := parseEventBody(normalizeJSON(ev))
+	if aerr == nil {
+		aerr = s.checkZones(p, false)
+	}
 	if aerr != nil {
 		return "", aerr
 	}
@@ -36,6 +39,9 @@ func (s *Sim) UserCreateEvent(upn string, ev map[string]any) (string, error) {
 // exception) as the user would in Outlook.
 func (s *Sim) UserUpdateEvent(upn, id string, patch map[string]any) error {
 	p, aerr := parseEventBody(normalizeJSON(patch))
+	if aerr == nil {
+		aerr = s.checkZones(p, false)
+	}
 	if aerr != nil {
 		return aerr
 	}

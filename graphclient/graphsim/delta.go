@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -64,7 +65,8 @@ func (s *Sim) ForceSyncReset(upn string) error {
 	return nil
 }
 
-func (s *Sim) delta(c *gctx, path string) {
+func (s *Sim) delta(c *gctx) {
+	path := strings.TrimSuffix(c.r.URL.Path, "()")
 	allowed := []string{"$skiptoken", "$deltatoken"}
 	if s.opts.DeltaIgnoreExpand {
 		allowed = append(allowed, "$expand")
@@ -216,8 +218,19 @@ func versionAt(e *event, seq int64) *series {
 }
 
 // changedSince lists what an incremental round returns for changes after
-// from (facts §1.4): changed items in full, deletions and out-of-window
-// changes as @removed, a changed series with its occurrences.
+// from, as the field reports describe it (semantics §1.1):
+//   - a changed single or exception comes in full; a deleted single, or
+//     one moved out of the window, as @removed;
+//   - a changed series brings its master (unless DeltaOmitSeriesMaster) and
+//     its current in-window occurrences as stubs, the new ids after a
+//     pattern or time change (unless DeltaMasterOnlyOnSeriesChange: the
+//     master alone);
+//   - a cancelled occurrence, and an occurrence or exception a pattern or
+//     time change made obsolete, gives no @removed (unless
+//     DeltaRemovedOccurrences);
+//   - a deleted series gives @removed for its master only (none when masters
+//     are omitted); its occurrences and exceptions get @removed only with
+//     DeltaRemovedSeriesOccurrences.
 func (s *Sim) changedSince(mb *mailbox, from int64, ws, we time.Time) []deltaRef {
 	i := sort.Search(len(mb.changes), func(i int) bool { return mb.changes[i].seq > from })
 	seen := map[string]bool{}
@@ -232,12 +245,23 @@ func (s *Sim) changedSince(mb *mailbox, from int64, ws, we time.Time) []deltaRef
 		seen[ch.key] = true
 		e := mb.events[ch.key]
 		switch {
-		case e.typ != "seriesMaster":
-			add(e.key, e.deleted || !overlaps(e.start, e.end, ws, we), e.masterKey)
+		case e.typ == "singleInstance":
+			add(e.key, e.deleted || !overlaps(e.start, e.end, ws, we), "")
+		case e.typ == "exception" && e.deleted:
+			m := mb.events[e.masterKey]
+			if s.opts.DeltaRemovedOccurrences || (m.deleted && s.opts.DeltaRemovedSeriesOccurrences) {
+				add(e.key, true, e.masterKey)
+			}
+		case e.typ == "exception":
+			add(e.key, !overlaps(e.start, e.end, ws, we), e.masterKey)
 		case e.deleted:
-			add(e.key, true, e.key)
-			for _, o := range e.series().occurrences(ws, we, false) {
-				add(occurrenceKey(e.key, o), true, e.key)
+			if !s.opts.DeltaOmitSeriesMaster {
+				add(e.key, true, e.key)
+			}
+			if s.opts.DeltaRemovedSeriesOccurrences {
+				for _, o := range e.series().occurrences(ws, we, false) {
+					add(occurrenceKey(e.key, o), true, e.key)
+				}
 			}
 		default:
 			cur := e.series()
@@ -245,27 +269,34 @@ func (s *Sim) changedSince(mb *mailbox, from int64, ws, we time.Time) []deltaRef
 			if !s.opts.DeltaOmitSeriesMaster {
 				add(e.key, len(occ) == 0 && !mb.hasExceptionIn(e, ws, we), e.key)
 			}
-			for _, o := range occ {
-				add(occurrenceKey(e.key, o), false, e.key)
-			}
-			old := versionAt(e, from)
-			if old == nil {
-				continue
-			}
-			now := map[int64]bool{}
-			for _, o := range cur.occurrences(ws, we, true) {
-				now[o.Unix()] = true
-			}
-			for _, o := range old.occurrences(ws, we, true) {
-				if now[o.Unix()] {
-					continue
+			if !s.opts.DeltaMasterOnlyOnSeriesChange {
+				for _, o := range occ {
+					add(occurrenceKey(e.key, o), false, e.key)
 				}
-				if cur.cancelled[o.Unix()] && s.opts.DeltaOmitRemovedOccurrences {
-					continue
-				}
-				add(occurrenceKey(e.key, o), true, e.key)
+			}
+			if s.opts.DeltaRemovedOccurrences {
+				s.removedOccurrences(e, from, ws, we, add)
 			}
 		}
 	}
 	return refs
+}
+
+// removedOccurrences reports, as @removed, the in-window occurrences of the
+// series version a token at from saw that the current version no longer
+// has (cancelled, or moved by a pattern or time change).
+func (s *Sim) removedOccurrences(e *event, from int64, ws, we time.Time, add func(string, bool, string)) {
+	old := versionAt(e, from)
+	if old == nil {
+		return
+	}
+	now := map[int64]bool{}
+	for _, o := range e.series().occurrences(ws, we, true) {
+		now[o.Unix()] = true
+	}
+	for _, o := range old.occurrences(ws, we, true) {
+		if !now[o.Unix()] {
+			add(occurrenceKey(e.key, o), true, e.key)
+		}
+	}
 }

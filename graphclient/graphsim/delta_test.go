@@ -114,11 +114,11 @@ func TestDeltaTokens(t *testing.T) {
 
 // TestDeltaRecurrence: §1.4 occurrences carry only the minimal fields; the
 // master is included (switchable); a cancelled occurrence is @removed
-// (switchable); an occurrence PATCHed becomes an exception with
+// only with DeltaRemovedOccurrences (semantics §1.1); an occurrence PATCHed becomes an exception with
 // originalStart (§11.2); instances leave cancelled ones out (§2).
 func TestDeltaRecurrence(t *testing.T) {
 	for _, omit := range []bool{false, true} {
-		e := newEnv(t, Options{DeltaOmitSeriesMaster: omit, DeltaOmitRemovedOccurrences: omit})
+		e := newEnv(t, Options{DeltaOmitSeriesMaster: omit, DeltaRemovedOccurrences: !omit})
 		master := e.create(weekly("standup", 4)).str("id")
 		items, dl := e.round(deltaPath)
 		var occ []map[string]any

@@ -14,16 +14,20 @@
 //   - the control API, under /_sim/ (the same operations as the exported
 //     methods, as JSON; see README.md).
 //
-// Every behaviour follows ../shared/docs/graph-facts.md; comments cite its
-// sections as "facts §n". Where the facts are UNCONFIRMED the likely behaviour
-// is the zero value of an Options field and the alternative is a switch.
+// Every behaviour follows ../shared/docs/graph-facts.md and, for recurring
+// series, time zones and meeting mail, calendar-semantics.md; comments cite
+// their sections as "facts §n" and "semantics §n". Where a fact is
+// UNCONFIRMED, the zero value of an Options field is the least helpful
+// behaviour the sources allow and the alternative is a switch.
 //
-// The simulator is strict in the manner of Tailscale's testcontrol: a route,
+// The simulator is strict in the manner of Tailscale's testcontrol: its
+// routes are one table (routes.go), and a route,
 // method or query option it does not implement is answered the way Graph
 // answers an unknown segment or option (400 with a JSON error), logged through
 // Options.Logf and remembered in Unimplemented, never a silent 200.
 //
-// It must not depend on anything outside the standard library (it is linked
+// It must not depend on anything outside the standard library and the
+// standard-library-only graphclient/tzmap (it is linked
 // into fast test binaries and must not pull in msgraph-sdk-go), and it must
 // never be reachable from production code paths.
 package graphsim

@@ -70,6 +70,17 @@ type event struct {
 	deleted   bool
 	organizer map[string]any
 	isOrg     bool
+	// origZone is the recurrence zone of an exception's series, in which
+	// its occurrenceId date is taken.
+	origZone *time.Location
+}
+
+// origLoc is the zone of an exception's original date (UTC when unknown).
+func (e *event) origLoc() *time.Location {
+	if e == nil || e.origZone == nil {
+		return time.UTC
+	}
+	return e.origZone
 }
 
 func (e *event) series() *series { return e.history[len(e.history)-1] }
@@ -151,6 +162,34 @@ var unmodelledProps = map[string]bool{
 	"multiValueExtendedProperties": true, "extensions": true, "attachments": true, "calendar": true,
 	"instances": true, "exceptionOccurrences": true, "cancelledOccurrences": true,
 }
+
+// selectable are the event properties $select may name (lower-cased): what
+// render writes, plus the series-master properties that are returned only
+// when selected (semantics §1.2.3).
+var selectable = func() map[string]bool {
+	m := map[string]bool{}
+	for _, k := range []string{"id", "createdDateTime", "lastModifiedDateTime", "changeKey", "categories",
+		"transactionId", "originalStartTimeZone", "originalEndTimeZone", "iCalUId", "uid",
+		"reminderMinutesBeforeStart", "isReminderOn", "hasAttachments", "subject", "bodyPreview", "importance",
+		"sensitivity", "isAllDay", "isCancelled", "isOrganizer", "responseRequested", "seriesMasterId", "showAs",
+		"type", "webLink", "onlineMeetingUrl", "isOnlineMeeting", "onlineMeetingProvider", "allowNewTimeProposals",
+		"isDraft", "hideAttendees", "responseStatus", "body", "start", "end", "location", "locations",
+		"recurrence", "attendees", "organizer", "onlineMeeting", "originalStart", "occurrenceId",
+		"cancelledOccurrences", "exceptionOccurrences", "singleValueExtendedProperties"} {
+		m[strings.ToLower(k)] = true
+	}
+	return m
+}()
+
+// eventPropCase maps a lower-cased name of an unmodelled property to its
+// spelling, so a $select of one is reported as unimplemented.
+var eventPropCase = func() map[string]string {
+	m := map[string]string{}
+	for k := range unmodelledProps {
+		m[strings.ToLower(k)] = k
+	}
+	return m
+}()
 
 type dtz struct {
 	wall time.Time // wall clock in loc
@@ -437,12 +476,15 @@ func (s *Sim) createEvent(u *user, p *parsedBody, source string) (*event, *apiEr
 		return nil, err
 	}
 	if p.rec != nil && p.rec != jsonNull {
-		rec, err := parseRecurrence(p.rec, civil(p.start.wall))
+		rec, err := parseRecurrence(p.rec, civil(p.start.wall), p.start.tz)
 		if err != nil {
 			return nil, badRequest("ErrorPropertyValidationFailure", "%s", err.Error())
 		}
 		e.typ = "seriesMaster"
 		e.history = []*series{seriesFor(e, rec, 0)}
+		if err := e.series().validate(); err != nil {
+			return nil, err
+		}
 	}
 	normaliseLocations(e.props, p.props)
 	for _, x := range p.ext {
@@ -503,10 +545,14 @@ func attendeeAddrs(props map[string]any) []string {
 	return out
 }
 
+// sendMail records the messages the service sends about e: one per
+// recipient (semantics §1.5).
 func (s *Sim) sendMail(u *user, e *event, kind string, to []string, source string) {
 	subj, _ := e.props["subject"].(string)
-	s.mail = append(s.mail, Mail{Time: s.now(), Kind: kind, From: u.address(), To: slices.Clone(to),
-		Subject: subj, EventID: formatID(e.key, false), Source: source})
+	for _, addr := range to {
+		s.mail = append(s.mail, Mail{Time: s.now(), Kind: kind, From: u.address(), To: []string{addr},
+			Subject: subj, EventID: formatID(e.key, false), Source: source})
+	}
 }
 
 // materialise turns an occurrence into a stored exception (facts §11.2).
@@ -519,7 +565,8 @@ func (s *Sim) materialise(mb *mailbox, in instance) *event {
 	}
 	ex := &event{key: occurrenceKey(m.key, in.orig), typ: "exception", masterKey: m.key, origStart: in.orig,
 		props: props, start: in.orig, end: in.orig.Add(sr.dur), startTZ: m.startTZ, endTZ: m.endTZ, allDay: m.allDay,
-		ext: map[string]extProp{}, txid: "", created: s.now(), iCalUID: m.iCalUID, organizer: m.organizer, isOrg: m.isOrg}
+		ext: map[string]extProp{}, txid: "", created: s.now(), iCalUID: m.iCalUID, organizer: m.organizer, isOrg: m.isOrg,
+		origZone: sr.loc}
 	for k, v := range m.ext {
 		ex.ext[k] = v
 	}
@@ -540,15 +587,33 @@ func (s *Sim) updateEvent(u *user, in instance, p *parsedBody, source string) (*
 		if p.rec != nil && p.rec != jsonNull {
 			return nil, badRequest("ErrorInvalidRequest", "An occurrence cannot have a recurrence.")
 		}
+		if p.start != nil || p.end != nil {
+			st, en := in.orig, in.orig.Add(in.master.series().dur)
+			if p.start != nil {
+				st = p.start.wall.UTC()
+			}
+			if p.end != nil {
+				en = p.end.wall.UTC()
+			}
+			if err := crossesBoundary(in.master, in.orig, st, en); err != nil {
+				return nil, err
+			}
+		}
 		e = s.materialise(mb, in)
 	}
 	if p.rec != nil && e.typ == "exception" && p.rec != jsonNull {
 		return nil, badRequest("ErrorInvalidRequest", "An exception cannot have a recurrence.")
 	}
-	if p.rec == jsonNull && e.typ == "seriesMaster" {
-		return nil, &apiErr{status: 400, code: "ErrorInvalidRequest", msg: "Removing the recurrence of a series is not supported by graphsim.", unsupported: true}
-	}
 	oldAttendees := attendeeAddrs(e.props)
+	var updatedExceptions []*event // a master's, for the update mail
+	if e.typ == "seriesMaster" {
+		for k := range e.series().exceptions {
+			if ex, ok := mb.events[occurrenceKey(e.key, time.Unix(k, 0).UTC())]; ok && !ex.deleted {
+				updatedExceptions = append(updatedExceptions, ex)
+			}
+		}
+		slices.SortFunc(updatedExceptions, func(a, b *event) int { return a.origStart.Compare(b.origStart) })
+	}
 	start, end := e.startDTZ(), e.endDTZ()
 	if p.start != nil {
 		start = *p.start
@@ -566,18 +631,34 @@ func (s *Sim) updateEvent(u *user, in instance, p *parsedBody, source string) (*
 			return nil, err
 		}
 	}
+	if m, ok := mb.events[e.masterKey]; ok && e.typ == "exception" && (p.start != nil || p.end != nil) {
+		if err := crossesBoundary(m, e.origStart, trial.start, trial.end); err != nil {
+			return nil, err
+		}
+	}
 	var rec *recurrence
-	if e.typ == "seriesMaster" {
+	if e.typ == "seriesMaster" && p.rec == jsonNull {
+		// recurrence: null makes the series a single event at its first
+		// occurrence's time (semantics §1.3; outlook-mcp #46).
+		if !s.dropRecurrence(mb, e, &trial) {
+			return nil, badRequest("ErrorInvalidRequest", "The series has no occurrence left.")
+		}
+	} else if e.typ == "seriesMaster" {
 		rec = e.series().rec
 		if p.rec != nil {
 			var err error
-			if rec, err = parseRecurrence(p.rec, civil(start.wall)); err != nil {
+			if rec, err = parseRecurrence(p.rec, civil(start.wall), start.tz); err != nil {
 				return nil, badRequest("ErrorPropertyValidationFailure", "%s", err.Error())
 			}
 		} else if !civil(start.wall).Equal(rec.StartDate) {
 			moved := *rec
 			moved.StartDate = civil(start.wall)
 			rec = &moved
+		}
+	}
+	if rec != nil {
+		if err := seriesFor(&trial, rec, 0).validate(); err != nil {
+			return nil, err
 		}
 	}
 	*e = trial
@@ -595,7 +676,7 @@ func (s *Sim) updateEvent(u *user, in instance, p *parsedBody, source string) (*
 		e.ext[k] = x
 	}
 	s.touch(mb, e)
-	if e.typ == "seriesMaster" {
+	if e.typ == "seriesMaster" && rec != nil {
 		nv := seriesFor(e, rec, e.seq)
 		old := e.series()
 		if p.rec == nil && p.start == nil && p.end == nil && p.allDay == nil {
@@ -622,7 +703,12 @@ func (s *Sim) updateEvent(u *user, in instance, p *parsedBody, source string) (*
 		}
 		switch {
 		case details && len(newAttendees) > 0:
+			// One update for the series and one per updated instance
+			// (semantics §1.5, learn event-update).
 			s.sendMail(u, e, "update", newAttendees, source)
+			for _, ex := range updatedExceptions {
+				s.sendMail(u, ex, "update", attendeeAddrs(ex.props), source)
+			}
 		case p.attendees:
 			// Only attendees changed: only the changed ones hear (facts §10).
 			var added, removed []string
@@ -645,6 +731,45 @@ func (s *Sim) updateEvent(u *user, in instance, p *parsedBody, source string) (*
 		}
 	}
 	return e, nil
+}
+
+// dropRecurrence turns master m (as trial) into a single event at the time
+// of its first remaining occurrence and deletes its exceptions; false when
+// the series has none. It needs s.mu.
+func (s *Sim) dropRecurrence(mb *mailbox, m, trial *event) bool {
+	sr := m.series()
+	first, ok := sr.first()
+	if !ok {
+		return false
+	}
+	trial.typ, trial.history = "singleInstance", nil
+	if !m.allDay {
+		trial.start, trial.end = first, first.Add(sr.dur)
+	}
+	for k := range sr.exceptions {
+		if ex, ok := mb.events[occurrenceKey(m.key, time.Unix(k, 0).UTC())]; ok && !ex.deleted {
+			ex.deleted = true
+			s.touch(mb, ex)
+		}
+	}
+	return true
+}
+
+// crossesBoundary applies the exception rule (semantics §1.3, learn
+// event-update): an occurrence cannot move to or before the day of the
+// previous occurrence, nor to or after the day of the next one, days being
+// taken in the recurrence zone.
+func crossesBoundary(m *event, orig, start, end time.Time) *apiErr {
+	if m.deleted || m.typ != "seriesMaster" {
+		return nil
+	}
+	sr := m.series()
+	day := func(t time.Time) time.Time { return civil(t.In(sr.loc)) }
+	prev, next, hasPrev, hasNext := sr.neighbours(orig)
+	if hasPrev && !day(start).After(day(prev)) || hasNext && !day(end.Add(-time.Nanosecond)).Before(day(next)) {
+		return badRequest("ErrorOccurrenceCrossingBoundary", "Modified occurrence is crossing or overlapping adjacent occurrence.")
+	}
+	return nil
 }
 
 // deleteInstance deletes an event, cancels an occurrence, or deletes a series
@@ -699,7 +824,9 @@ type view struct {
 	bodyText  bool
 	immutable bool
 	expandExt []string // extended property keys to include; nil → none
-	sel       map[string]bool
+	// expandExceptions is $expand=exceptionOccurrences.
+	expandExceptions bool
+	sel              map[string]bool
 }
 
 const dtFormat = "2006-01-02T15:04:05.0000000"
@@ -894,14 +1021,25 @@ func (v view) render(e *event, m *event, orig time.Time) map[string]any {
 	if typ == "seriesMaster" {
 		out["recurrence"] = e.series().rec.render()
 	}
+	out["occurrenceId"] = nil
 	if typ == "occurrence" || typ == "exception" {
-		mk := m
-		if e != nil {
-			mk = &event{key: e.masterKey}
-			orig = e.origStart
+		masterKey, loc := "", e.origLoc()
+		if e == nil {
+			masterKey, loc = m.key, m.series().loc
+		} else {
+			masterKey, orig = e.masterKey, e.origStart
 		}
-		out["seriesMasterId"] = formatID(mk.key, v.immutable)
+		day := orig.In(loc).Format("2006-01-02")
+		out["seriesMasterId"] = formatID(masterKey, v.immutable)
 		out["originalStart"] = orig.Format("2006-01-02T15:04:05Z")
+		out["occurrenceId"] = occurrenceID(masterKey, day, v.immutable)
+		// Each instance has its own iCalUId; uid is the series' (semantics
+		// §1.5, learn event resource).
+		out["iCalUId"] = instanceICalUID(src.iCalUID, orig.In(loc))
+	}
+	if !v.sel["occurrenceid"] {
+		// Returned on $select only (semantics §1.2.3, event-get example 3).
+		delete(out, "occurrenceId")
 	}
 	if v.expandExt != nil {
 		var props []any
@@ -922,6 +1060,57 @@ func (v view) render(e *event, m *event, orig time.Time) map[string]any {
 		}
 	}
 	return out
+}
+
+// occurrenceID is Graph's occurrence key, OID.{seriesMasterId}.{date}, the
+// date being the original one in the recurrence zone (semantics §1.2.3).
+func occurrenceID(masterKey, day string, immutable bool) string {
+	return "OID." + formatID(masterKey, immutable) + "." + day
+}
+
+// instanceICalUID is the iCalUId of one instance: the series' global object
+// id with the instance date in the bytes that are zero for the series, as
+// Exchange builds it (MS-OXOCAL 2.2.1.27, PidLidGlobalObjectId).
+func instanceICalUID(seriesUID string, orig time.Time) string {
+	const dateAt = 32 // hex offset of the four date bytes after the class id
+	if len(seriesUID) < dateAt+8 {
+		return seriesUID
+	}
+	return seriesUID[:dateAt] + fmt.Sprintf("%04X%02X%02X", orig.Year(), int(orig.Month()), orig.Day()) + seriesUID[dateAt+8:]
+}
+
+// seriesProps adds what a GET of a series master by id returns on $select
+// (semantics §1.2.3): cancelledOccurrences, and exceptionOccurrences when
+// also expanded. It needs s.mu.
+func (v view) seriesProps(mb *mailbox, m *event, out map[string]any) {
+	sr := m.series()
+	if v.sel["cancelledoccurrences"] {
+		var days []string
+		for u := range sr.cancelled {
+			days = append(days, time.Unix(u, 0).In(sr.loc).Format("2006-01-02"))
+		}
+		slices.Sort(days)
+		ids := make([]any, 0, len(days))
+		for _, d := range days {
+			ids = append(ids, occurrenceID(m.key, d, v.immutable))
+		}
+		out["cancelledOccurrences"] = ids
+	}
+	if v.sel["exceptionoccurrences"] && v.expandExceptions {
+		var refs []instRef
+		for u := range sr.exceptions {
+			if ex, ok := mb.events[occurrenceKey(m.key, time.Unix(u, 0).UTC())]; ok && !ex.deleted {
+				refs = append(refs, instRef{key: ex.key, start: ex.origStart})
+			}
+		}
+		sortRefs(refs)
+		exs := make([]any, 0, len(refs))
+		for _, r := range refs {
+			item, _ := v.renderRef(mb, r.key, false)
+			exs = append(exs, item)
+		}
+		out["exceptionOccurrences"] = exs
+	}
 }
 
 // renderMinimal is an occurrence as calendarView/delta returns it: only

@@ -23,6 +23,9 @@ type gctx struct {
 	prefer  map[string]string
 	applied []string
 	base    string // scheme://host of the request, for absolute links
+	// endpoint names the route that served the request ("GET
+	// /v1.0/me/events/{id}"), for the request log and Counts.
+	endpoint string
 }
 
 func (c *gctx) fail(status int, code, msg string) { c.s.graphError(c.w, status, code, msg) }
@@ -98,7 +101,8 @@ func (s *Sim) serveGraph(w http.ResponseWriter, r *http.Request, body []byte, re
 	rec.ClientID, rec.UPN = c.tok.clientID, c.u.UPN
 	if rel == "/$batch" {
 		if r.Method != http.MethodPost {
-			return s.methodNotAllowed(c, "/v1.0/$batch")
+			s.methodNotAllowed(c, "/v1.0/$batch")
+			return r.Method + " /v1.0/$batch"
 		}
 		time.Sleep(service)
 		s.serveBatch(c, rec)
@@ -110,7 +114,7 @@ func (s *Sim) serveGraph(w http.ResponseWriter, r *http.Request, body []byte, re
 	}
 	defer release()
 	time.Sleep(service)
-	return s.route(c, rel)
+	return s.route(c)
 }
 
 const batchRemote = "graphsim-batch"
@@ -210,18 +214,6 @@ func (s *Sim) admit(c *gctx) (release func(), ok bool) {
 	}, true
 }
 
-func (s *Sim) methodNotAllowed(c *gctx, endpoint string) string {
-	s.unimplemented(c.r, "method not allowed on "+endpoint)
-	c.fail(405, "Request_BadRequest", fmt.Sprintf("The HTTP method '%s' is not supported on '%s'.", c.r.Method, endpoint))
-	return c.r.Method + " " + endpoint
-}
-
-func (s *Sim) unknownSegment(c *gctx, seg string) string {
-	s.unimplemented(c.r, "unknown segment "+seg)
-	c.fail(400, "BadRequest", fmt.Sprintf("Resource not found for the segment '%s'.", seg))
-	return c.r.Method + " " + c.r.URL.Path
-}
-
 // checkQuery rejects $-options outside allowed, as Graph does for options a
 // resource does not support (facts §1.3).
 func (c *gctx) checkQuery(allowed ...string) bool {
@@ -242,124 +234,6 @@ func (c *gctx) checkQuery(allowed ...string) bool {
 		}
 	}
 	return true
-}
-
-// route dispatches a Graph path relative to /v1.0.
-func (s *Sim) route(c *gctx, rel string) string {
-	segs := strings.Split(strings.Trim(rel, "/"), "/")
-	ep := "/v1.0/"
-	switch {
-	case segs[0] == "me":
-		ep += "me"
-		segs = segs[1:]
-	case strings.EqualFold(segs[0], "users") && len(segs) > 1:
-		s.mu.Lock()
-		same := strings.EqualFold(segs[1], c.u.UPN) || segs[1] == c.u.id
-		s.mu.Unlock()
-		if !same {
-			c.fail(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
-			return c.r.Method + " /v1.0/users/{id}"
-		}
-		ep += "users/{id}"
-		segs = segs[2:]
-	default:
-		return s.unknownSegment(c, segs[0])
-	}
-	m := c.r.Method
-	if len(segs) == 0 {
-		if m != http.MethodGet {
-			return s.methodNotAllowed(c, ep)
-		}
-		s.getMe(c)
-		return "GET " + ep
-	}
-	// Calendar prefix: calendar | calendars[/{id}].
-	switch segs[0] {
-	case "calendar":
-		ep += "/calendar"
-		segs = segs[1:]
-		if len(segs) == 0 {
-			if m != http.MethodGet {
-				return s.methodNotAllowed(c, ep)
-			}
-			s.getCalendar(c)
-			return m + " " + ep
-		}
-	case "calendars":
-		ep += "/calendars"
-		if len(segs) == 1 {
-			if m != http.MethodGet {
-				return s.methodNotAllowed(c, ep)
-			}
-			s.listCalendars(c)
-			return m + " " + ep
-		}
-		ep += "/{id}"
-		if !s.checkCalendar(c, segs[1]) {
-			return m + " " + ep
-		}
-		segs = segs[2:]
-		if len(segs) == 0 {
-			if m != http.MethodGet {
-				return s.methodNotAllowed(c, ep)
-			}
-			s.getCalendar(c)
-			return m + " " + ep
-		}
-	}
-	switch {
-	case segs[0] == "events" && len(segs) == 1:
-		ep += "/events"
-		switch m {
-		case http.MethodGet:
-			s.listEvents(c)
-		case http.MethodPost:
-			s.postEvent(c)
-		default:
-			return s.methodNotAllowed(c, ep)
-		}
-		return m + " " + ep
-	case segs[0] == "events" && len(segs) == 2:
-		ep += "/events/{id}"
-		switch m {
-		case http.MethodGet:
-			s.getEvent(c, segs[1])
-		case http.MethodPatch:
-			s.patchEvent(c, segs[1])
-		case http.MethodDelete:
-			s.deleteEvent(c, segs[1])
-		default:
-			return s.methodNotAllowed(c, ep)
-		}
-		return m + " " + ep
-	case segs[0] == "events" && len(segs) == 3 && segs[2] == "instances":
-		ep += "/events/{id}/instances"
-		if m != http.MethodGet {
-			return s.methodNotAllowed(c, ep)
-		}
-		s.listInstances(c, segs[1])
-		return m + " " + ep
-	case segs[0] == "calendarView" && len(segs) == 1:
-		ep += "/calendarView"
-		if m != http.MethodGet {
-			return s.methodNotAllowed(c, ep)
-		}
-		s.calendarView(c)
-		return m + " " + ep
-	case segs[0] == "calendarView" && len(segs) == 2 && (segs[1] == "delta" || segs[1] == "delta()"):
-		ep += "/calendarView/delta"
-		if m != http.MethodGet {
-			return s.methodNotAllowed(c, ep)
-		}
-		s.delta(c, strings.TrimSuffix(c.r.URL.Path, "()"))
-		return m + " " + ep
-	}
-	for _, seg := range segs {
-		if seg != "events" && seg != "calendarView" && seg != "instances" {
-			return s.unknownSegment(c, seg)
-		}
-	}
-	return s.unknownSegment(c, segs[len(segs)-1])
 }
 
 func (s *Sim) getMe(c *gctx) {
@@ -457,11 +331,18 @@ func (s *Sim) listCalendars(c *gctx) {
 	c.ok(200, map[string]any{"@odata.context": c.base + "/v1.0/$metadata#users('" + url.PathEscape(c.u.UPN) + "')/calendars", "value": []any{cal}})
 }
 
-// view builds the rendering options from Prefer headers, $select, $expand.
-func (c *gctx) view() (view, bool) {
+// view builds the rendering options of a read from Prefer headers,
+// $select, $expand.
+func (c *gctx) view() (view, bool) { return c.viewFor(false) }
+
+// viewFor builds the rendering options. Prefer: outlook.timezone counts on
+// reads only: a write answers in UTC (semantics §1.4.2: docs#8755, docs#116),
+// or, for a POST with PostAnswersInRequestZone, in the zone of the body's
+// start (contrib#8645).
+func (c *gctx) viewFor(write bool) (view, bool) {
 	v := view{}
-	if tz, ok := c.prefer["outlook.timezone"]; ok {
-		if loc, good := loadZone(tz); good {
+	if tz, ok := c.prefer["outlook.timezone"]; ok && !write {
+		if loc, good := loadZone(tz); good && c.s.zoneError(tz, false) == nil {
 			v.loc, v.tzName = loc, tz
 			c.applied = append(c.applied, `outlook.timezone="`+tz+`"`)
 		}
@@ -477,29 +358,74 @@ func (c *gctx) view() (view, bool) {
 	if sel := c.q.Get("$select"); sel != "" {
 		v.sel = map[string]bool{}
 		for _, f := range strings.Split(sel, ",") {
-			v.sel[strings.ToLower(strings.TrimSpace(f))] = true
+			name := strings.ToLower(strings.TrimSpace(f))
+			switch {
+			case selectable[name]:
+				v.sel[name] = true
+			case unmodelledProps[eventPropCase[name]]:
+				c.failErr(&apiErr{status: 400, code: "BadRequest", msg: "graphsim does not model $select=" + f + ".", unsupported: true})
+				return v, false
+			default:
+				// Graph answers 400 for a name that is not a property of
+				// event; it never drops it silently (semantics §1.2.3, Part 4 #4).
+				c.fail(400, "BadRequest", fmt.Sprintf("Could not find a property named '%s' on type 'microsoft.graph.event'.", strings.TrimSpace(f)))
+				return v, false
+			}
 		}
 	}
 	if ex := c.q.Get("$expand"); ex != "" {
-		keys, err := parseExpand(ex)
-		if err != nil {
-			c.failErr(err)
-			return v, false
+		for _, item := range splitOutsideParens(ex) {
+			if strings.EqualFold(strings.TrimSpace(item), "exceptionOccurrences") {
+				v.expandExceptions = true
+				continue
+			}
+			keys, err := parseExpand(item)
+			if err != nil {
+				c.failErr(err)
+				return v, false
+			}
+			v.expandExt = append(v.expandExt, keys...)
 		}
-		v.expandExt = keys
 	}
 	return v, true
+}
+
+// splitOutsideParens splits a $expand value on the commas between items.
+func splitOutsideParens(s string) []string {
+	var out []string
+	depth, inQ, start := 0, false, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\'':
+			inQ = !inQ
+		case '(':
+			if !inQ {
+				depth++
+			}
+		case ')':
+			if !inQ {
+				depth--
+			}
+		case ',':
+			if !inQ && depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
 }
 
 var expandRe = regexp.MustCompile(`^(?i:singleValueExtendedProperties)\(\$filter=(.+)\)$`)
 var idEqRe = regexp.MustCompile(`^(?i:id) eq '((?:[^']|'')*)'$`)
 
 // parseExpand accepts singleValueExtendedProperties($filter=id eq '…' [or
-// id eq '…']), the only way to read extended properties (facts §4).
+// id eq '…']), the only way to read extended properties (facts §4); the
+// other $expand graphsim models is exceptionOccurrences (semantics §1.2.3).
 func parseExpand(ex string) ([]string, *apiErr) {
 	m := expandRe.FindStringSubmatch(strings.TrimSpace(ex))
 	if m == nil {
-		return nil, &apiErr{status: 400, code: "BadRequest", msg: "Parsing OData Select and Expand failed: graphsim supports only singleValueExtendedProperties($filter=id eq '...').", unsupported: true}
+		return nil, &apiErr{status: 400, code: "BadRequest", msg: "Parsing OData Select and Expand failed: graphsim supports only singleValueExtendedProperties($filter=id eq '...') and exceptionOccurrences.", unsupported: true}
 	}
 	var keys []string
 	for _, clause := range splitKeyword(m[1], " or ") {
@@ -725,14 +651,20 @@ func (c *gctx) eventWrite() (view, *parsedBody, bool) {
 	if !ok {
 		return view{}, nil, false
 	}
-	v, ok := c.view()
+	v, ok := c.viewFor(true)
 	if !ok {
 		return view{}, nil, false
 	}
 	p, err := parseEventBody(body)
+	if err == nil {
+		err = c.s.checkZones(p, true)
+	}
 	if err != nil {
 		c.failErr(err)
 		return view{}, nil, false
+	}
+	if c.r.Method == http.MethodPost && c.s.opts.PostAnswersInRequestZone && p.start != nil {
+		v.loc, v.tzName = p.start.loc, p.start.tz
 	}
 	return v, p, true
 }
@@ -833,6 +765,9 @@ func (s *Sim) getEvent(c *gctx, id string) {
 		return
 	}
 	out := v.render(in.ev, in.master, in.orig)
+	if in.ev != nil && in.ev.typ == "seriesMaster" {
+		v.seriesProps(c.u.mb, in.ev, out)
+	}
 	s.mu.Unlock()
 	out["@odata.context"] = c.base + "/v1.0/$metadata#users('" + url.PathEscape(c.u.UPN) + "')/events/$entity"
 	c.ok(200, out)

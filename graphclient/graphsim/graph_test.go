@@ -352,7 +352,7 @@ func TestOutboundMail(t *testing.T) {
 	for _, m := range e.sim.OutboundMail() {
 		got = append(got, m.Kind+":"+strings.Join(m.To, ","))
 	}
-	want := []string{"invitation:a@x.com,b@x.com", "invitation:c@x.com", "cancellation:b@x.com", "update:a@x.com,c@x.com", "cancellation:a@x.com,c@x.com"}
+	want := []string{"invitation:a@x.com", "invitation:b@x.com", "invitation:c@x.com", "cancellation:b@x.com", "update:a@x.com", "update:c@x.com", "cancellation:a@x.com", "cancellation:c@x.com"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("mail\n got %v\nwant %v", got, want)
 	}

@@ -41,7 +41,9 @@ func num(v any) (int, bool) {
 
 // parseRecurrence validates a patternedRecurrence. Unsupported values are
 // errors, and fields the type ignores are still validated (facts §2).
-func parseRecurrence(v any, startDate time.Time) (*recurrence, error) {
+// An absent recurrenceTimeZone is the start's zone, and is returned filled
+// (semantics §1.3, the create-event example).
+func parseRecurrence(v any, startDate time.Time, startZone string) (*recurrence, error) {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("recurrence must be an object")
@@ -148,6 +150,9 @@ func parseRecurrence(v any, startDate time.Time) (*recurrence, error) {
 		return nil, fmt.Errorf("recurrence range type %q is not supported", rt)
 	}
 	r.TimeZone, _ = rng["recurrenceTimeZone"].(string)
+	if r.TimeZone == "" {
+		r.TimeZone = startZone
+	}
 	return r, nil
 }
 
@@ -198,6 +203,11 @@ func (sr *series) clone(seq int64) *series {
 	return &c
 }
 
+// matches reports whether civil date d is in the pattern (MS-OXOCAL
+// 2.2.1.44.1; semantics §1.3): a day of month past the month's end falls on
+// its last day; a relative pattern takes the Nth day of the month that is in
+// daysOfWeek (so "second weekday" or "last weekend day"); weekly periods are
+// weeks that begin on firstDayOfWeek.
 func (r *recurrence) matches(d time.Time) bool {
 	switch r.Type {
 	case "daily":
@@ -210,15 +220,21 @@ func (r *recurrence) matches(d time.Time) bool {
 		weeks := int(weekStart(d, r.FirstDayOfWeek).Sub(ws).Hours() / (24 * 7))
 		return weeks%r.Interval == 0
 	case "absoluteMonthly":
-		return d.Day() == r.DayOfMonth && monthsBetween(r.StartDate, d)%r.Interval == 0
+		return monthsBetween(r.StartDate, d)%r.Interval == 0 && d.Day() == clampDay(d, r.DayOfMonth)
 	case "relativeMonthly":
 		return monthsBetween(r.StartDate, d)%r.Interval == 0 && relativeDay(d, r.DaysOfWeek, r.Index) == d.Day()
 	case "absoluteYearly":
-		return int(d.Month()) == r.Month && d.Day() == r.DayOfMonth && (d.Year()-r.StartDate.Year())%r.Interval == 0
+		return int(d.Month()) == r.Month && (d.Year()-r.StartDate.Year())%r.Interval == 0 && d.Day() == clampDay(d, r.DayOfMonth)
 	case "relativeYearly":
 		return int(d.Month()) == r.Month && (d.Year()-r.StartDate.Year())%r.Interval == 0 && relativeDay(d, r.DaysOfWeek, r.Index) == d.Day()
 	}
 	return false
+}
+
+// clampDay is day in d's month, or the month's last day when day is past it.
+func clampDay(d time.Time, day int) int {
+	last := time.Date(d.Year(), d.Month()+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	return min(day, last)
 }
 
 func weekStart(d time.Time, first time.Weekday) time.Time {
@@ -230,8 +246,9 @@ func monthsBetween(a, b time.Time) int {
 	return (b.Year()-a.Year())*12 + int(b.Month()) - int(a.Month())
 }
 
-// relativeDay is the day of d's month selected by index among the days whose
-// weekday is in days ("the first day that fits", facts §2).
+// relativeDay is the day of d's month that index selects among the days
+// whose weekday is in days: the Nth of them, or the last (MS-OXOCAL
+// 2.2.1.44.1.6, "the Nth occurrence of the days specified").
 func relativeDay(d time.Time, days []time.Weekday, index string) int {
 	first := time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC)
 	var fits []int
@@ -247,22 +264,6 @@ func relativeDay(d time.Time, days []time.Weekday, index string) int {
 	if i >= len(fits) {
 		return -1
 	}
-	// With several days and index first..fourth, the i-th week's first fit.
-	if len(days) > 1 {
-		weekFits := fits[:0:0]
-		seen := map[int]bool{}
-		for _, f := range fits {
-			wk := (f - 1) / 7
-			if !seen[wk] {
-				seen[wk] = true
-				weekFits = append(weekFits, f)
-			}
-		}
-		if i < len(weekFits) {
-			return weekFits[i]
-		}
-		return -1
-	}
 	return fits[i]
 }
 
@@ -274,33 +275,37 @@ const maxExpansionDays = 20 * 366
 // the ones turned into exceptions. Numbered ranges count every generated
 // instance, cancelled ones included.
 func (sr *series) occurrences(ws, we time.Time, withExceptions bool) []time.Time {
-	r := sr.rec
-	wall := sr.start.In(sr.loc)
-	h, mi, se := wall.Clock()
 	var out []time.Time
-	n := 0
-	for i := 0; i < maxExpansionDays; i++ {
-		d := r.StartDate.AddDate(0, 0, i)
-		if r.RangeType == "endDate" && d.After(r.EndDate) {
-			break
-		}
-		if r.RangeType == "numbered" && n >= r.Occurrences {
-			break
-		}
-		if !r.matches(d) {
-			continue
-		}
-		n++
-		st := time.Date(d.Year(), d.Month(), d.Day(), h, mi, se, 0, sr.loc).UTC()
-		if !st.Before(we) {
-			break
-		}
+	for _, st := range sr.generated(we) {
 		if !overlaps(st, st.Add(sr.dur), ws, we) {
 			continue
 		}
 		u := st.Unix()
 		if sr.cancelled[u] || (!withExceptions && sr.exceptions[u]) {
 			continue
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// generated lists every start the pattern and range generate before until,
+// cancelled ones included: a numbered range counts them all.
+func (sr *series) generated(until time.Time) []time.Time {
+	r := sr.rec
+	h, mi, se := sr.start.In(sr.loc).Clock()
+	var out []time.Time
+	for i := 0; i < maxExpansionDays; i++ {
+		d := r.StartDate.AddDate(0, 0, i)
+		if r.RangeType == "endDate" && d.After(r.EndDate) || r.RangeType == "numbered" && len(out) >= r.Occurrences {
+			break
+		}
+		if !r.matches(d) {
+			continue
+		}
+		st := time.Date(d.Year(), d.Month(), d.Day(), h, mi, se, 0, sr.loc).UTC()
+		if !st.Before(until) {
+			break
 		}
 		out = append(out, st)
 	}
@@ -315,6 +320,50 @@ func (sr *series) hasOccurrence(orig time.Time) bool {
 		}
 	}
 	return false
+}
+
+// validationSpan is how far validate looks for occurrences: a little over
+// the longest period (4 years, for February 29).
+const validationSpan = 5 * 366 * 24 * time.Hour
+
+// validate applies the write rules on a series (semantics §1.3): it must
+// have an occurrence (EWS ErrorRecurrenceHasNoOccurrence; Graph's code is
+// UNCONFIRMED), and no occurrence may overlap the next
+// (ErrorOccurrenceTimeSpanTooBig).
+func (sr *series) validate() *apiErr {
+	starts := sr.generated(sr.rec.StartDate.Add(validationSpan))
+	if len(starts) == 0 {
+		return badRequest("ErrorRecurrenceHasNoOccurrence", "The recurrence pattern and range have no occurrence.")
+	}
+	for i := 1; i < len(starts); i++ {
+		if starts[i-1].Add(sr.dur).After(starts[i]) {
+			return badRequest("ErrorOccurrenceTimeSpanTooBig", "One occurrence of the recurring calendar item overlaps with another occurrence of the same calendar item.")
+		}
+	}
+	return nil
+}
+
+// first is the start of the series' first occurrence that is not cancelled.
+func (sr *series) first() (time.Time, bool) {
+	for _, st := range sr.generated(sr.rec.StartDate.AddDate(0, 0, maxExpansionDays)) {
+		if !sr.cancelled[st.Unix()] {
+			return st, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// neighbours are the generated starts just before and after orig.
+func (sr *series) neighbours(orig time.Time) (prev, next time.Time, hasPrev, hasNext bool) {
+	for _, st := range sr.generated(orig.Add(validationSpan)) {
+		switch {
+		case st.Before(orig):
+			prev, hasPrev = st, true
+		case st.After(orig) && !hasNext:
+			next, hasNext = st, true
+		}
+	}
+	return
 }
 
 func overlaps(s, e, ws, we time.Time) bool {

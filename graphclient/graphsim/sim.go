@@ -83,9 +83,20 @@ type Options struct {
 	// DeltaOmitSeriesMaster leaves series masters out of calendarView/delta.
 	// UNCONFIRMED (facts §1.4); default includes them (keeper.sh #409).
 	DeltaOmitSeriesMaster bool
-	// DeltaOmitRemovedOccurrences gives no sign of a cancelled occurrence in
-	// delta. UNCONFIRMED (facts §1.4); default emits @removed for its id.
-	DeltaOmitRemovedOccurrences bool
+	// DeltaRemovedOccurrences emits @removed for a cancelled occurrence and
+	// for each occurrence a pattern or time change made obsolete. Every field
+	// report says Graph gives no sign of either (semantics §1.1: PR 4501,
+	// contrib#7345, closeio#389, dankcalendar#95), which is the default.
+	DeltaRemovedOccurrences bool
+	// DeltaMasterOnlyOnSeriesChange makes a changed series re-send only its
+	// master, not its occurrences (semantics §1.1, the EspoCRM report).
+	// UNCONFIRMED; default re-sends the master and its in-window occurrences.
+	DeltaMasterOnlyOnSeriesChange bool
+	// DeltaRemovedSeriesOccurrences makes a deleted series also emit
+	// @removed for its in-window occurrences and exceptions. UNCONFIRMED
+	// (semantics §1.1); default: only the master's @removed (nothing when
+	// masters are omitted), so a client learns of it from a 404 on the master.
+	DeltaRemovedSeriesOccurrences bool
 	// DeltaSplitSeries lets a page boundary fall inside a series. Default: a
 	// series is never split, so pages may exceed maxpagesize (facts §1.2).
 	DeltaSplitSeries bool
@@ -118,6 +129,22 @@ type Options struct {
 	// TransactionIDWindow is how long a transactionId de-duplicates creates
 	// in a mailbox. UNCONFIRMED (facts §3); default 24h.
 	TransactionIDWindow time.Duration
+	// AcceptAnyIANAZone accepts every IANA zone name in dateTimeTimeZone and
+	// Prefer: outlook.timezone. Default: only Windows names and the IANA
+	// names Graph documents; others get 400 TimeZoneNotSupportedException
+	// (semantics §1.4.1).
+	AcceptAnyIANAZone bool
+	// RejectIANAOnWrite answers 400 ErrorPropertyValidationFailure to a
+	// write naming even a documented IANA zone, as reported for
+	// Africa/Casablanca and America/New_York (semantics §1.4.1). UNCONFIRMED;
+	// default accepts the documented list.
+	RejectIANAOnWrite bool
+	// PostAnswersInRequestZone makes a POST answer in the zone of the body's
+	// start (contrib#8645). UNCONFIRMED (semantics §1.4.2); default: writes
+	// answer in UTC whatever Prefer: outlook.timezone says, as Microsoft
+	// staff said of PATCH and of POST.
+	PostAnswersInRequestZone bool
+
 	// TransactionIDConflict answers a duplicate create with 409
 	// ErrorDuplicateTransactionId. UNCONFIRMED (facts §3); default returns
 	// the existing event with 201.
@@ -232,7 +259,7 @@ type RequestRecord struct {
 // Mail is a message the real service would have sent to attendees.
 type Mail struct {
 	Time    time.Time `json:"time"`
-	Kind    string    `json:"kind"` // "invitation", "update", "cancellation"
+	Kind    string    `json:"kind"` // "invitation", "update", "cancellation", or a response: "accept", "tentativelyAccept", "decline"
 	From    string    `json:"from"`
 	To      []string  `json:"to"`
 	Subject string    `json:"subject"`
@@ -261,6 +288,7 @@ type Sim struct {
 	unimpl    []string
 	throttle  map[string]*throttleState
 	reqSeq    uint64
+	routes    *http.ServeMux // graphRoutes, built once
 }
 
 // New returns a simulator with no apps and no users.
@@ -277,7 +305,7 @@ func New(opts Options) *Sim {
 		}
 		seed = seed*6364136223846793005 + 1442695040888963407
 	}
-	return &Sim{
+	s := &Sim{
 		opts:      opts,
 		rng:       rand.NewChaCha8(key),
 		apps:      map[string]*App{},
@@ -289,6 +317,8 @@ func New(opts Options) *Sim {
 		counts:    map[string]int{},
 		throttle:  map[string]*throttleState{},
 	}
+	s.routes = s.graphRoutes()
+	return s
 }
 
 // now is the simulated time; callers hold s.mu or accept a racy offset read.
