@@ -21,6 +21,11 @@ func Run(ctx context.Context, req Request, remote Remote, opts RunOptions) (Resu
 	if err := req.Validate(); err != nil {
 		return Result{}, err
 	}
+	if req.State != nil && opts.CheckLink != nil {
+		if err := req.State.validate(opts.CheckLink); err != nil {
+			return Result{}, err
+		}
+	}
 	e := &engine{req: req, remote: remote, opts: opts, start: opts.Now(), series: map[Issue]bool{}}
 	if req.State != nil {
 		e.lastRunAt = req.State.LastRunAt
@@ -56,6 +61,13 @@ func Run(ctx context.Context, req Request, remote Remote, opts RunOptions) (Resu
 	e.budget = ctx
 	if err := e.run(ctx); err != nil {
 		return Result{}, err
+	}
+	// what the host stores must be valid as its next call's state (links
+	// from Microsoft were checked as they came in: this is a last guard)
+	if st := e.res.State; st != nil && st != req.State {
+		if err := st.validate(opts.CheckLink); err != nil {
+			return Result{}, &Error{Kind: KindInternal, Op: "sync.run", Message: "the run made a state that is not valid as the next call's", Err: err}
+		}
 	}
 	return e.finish(), nil
 }
@@ -100,7 +112,6 @@ type engine struct {
 	oroC       []content
 	byRemote   map[string]int // link.RemoteID → index in req.Events
 	byTx       map[string]int // transactionId → unlinked Oro event
-	byOroID    map[string]int // Oro id → unlinked Oro event
 	byUID      map[string]int // uid → unlinked Oro event (full mode)
 	used       map[int]bool   // Oro events already paired
 	// bad: the Oro ids of the request's invalid events (see screen)
@@ -330,7 +341,6 @@ func (e *engine) index(full bool) {
 	e.oroC = make([]content, n)
 	e.byRemote = make(map[string]int, n)
 	e.byTx = make(map[string]int)
-	e.byOroID = make(map[string]int)
 	e.byUID = make(map[string]int)
 	e.used = make(map[int]bool)
 	e.written = map[string]string{}
@@ -350,7 +360,6 @@ func (e *engine) index(full bool) {
 		}
 		e.byTx[TransactionID(ev.ID, ev.UID, "")] = i
 		e.byTx[legacyTransactionID(ev.ID, ev.UID, "")] = i
-		e.byOroID[ev.ID] = i
 		if full && ev.UID != "" && !ev.Deleted {
 			e.byUID[ev.UID] = i
 		}
@@ -398,10 +407,21 @@ func (e *engine) round(ctx context.Context, link string, stopAt time.Time) (*rou
 			e.noteErr(err)
 			return rd, err
 		}
+		for _, l := range [...]string{p.NextLink, p.DeltaLink} {
+			if err := e.checkLink(l); err != nil {
+				return rd, err
+			}
+		}
 		rd.links = append(rd.links, link)
 		var sig strings.Builder
 		for i := range p.Events {
 			ev := p.Events[i]
+			if msg := remoteIDProblem(ev.ID); msg != "" {
+				// never an operation or a link the host cannot use
+				e.res.Issues = append(e.res.Issues, Issue{Kind: KindUnavailable, Retryable: true, Reason: ReasonReadFailed,
+					Message: "an item of Microsoft 365's change list was left out: its id " + msg})
+				continue
+			}
 			sig.WriteString(ev.ID + "/" + ev.ChangeKey + ";")
 			rd.items[ev.ID], rd.page[ev.ID] = &ev, page
 		}
@@ -425,6 +445,24 @@ func (e *engine) round(ctx context.Context, link string, stopAt time.Time) (*rou
 	}
 }
 
+// checkLink checks a link a delta page answered ("" passes) as the state
+// that keeps it will be checked: a link that fails is Microsoft's fault.
+func (e *engine) checkLink(link string) error {
+	if link == "" {
+		return nil
+	}
+	var err error
+	if msg := linkProblem(link); msg != "" {
+		err = errors.New("the link " + msg)
+	} else if e.opts.CheckLink != nil {
+		err = e.opts.CheckLink("link", link)
+	}
+	if err != nil {
+		return &Error{Kind: KindUnavailable, Op: "sync.delta", Message: "Microsoft 365 answered a delta link that cannot be followed", Err: err}
+	}
+	return nil
+}
+
 // pair matches the round's Microsoft items with the request's Oro events;
 // with unmatched, Oro events without an item become pairs too.
 func (e *engine) pair(items map[string]*RemoteEvent, full, complete, unmatched bool) []*pairInput {
@@ -444,19 +482,19 @@ func (e *engine) pair(items map[string]*RemoteEvent, full, complete, unmatched b
 		e.used[i] = true
 		p.oro, p.oroC = &e.req.Events[i], e.oroC[i]
 	}
-	// Our own creates first (by Oro id or transactionId): they take
-	// precedence over the link of an event whose old copy was deleted.
+	// Our own creates first, by transactionId: they take precedence over
+	// the link of an event whose old copy was deleted. The whole
+	// transactionId must be the one this event's create sets, its hash of
+	// Oro id, uid and replaced copy included: the Oro id it carries alone
+	// is no proof (another installation connected to the mailbox, a
+	// staging copy, writes the same Oro ids for its own events).
 	for _, id := range ids {
 		it, p := items[id], pairs[id]
 		if it.Removed {
 			continue
 		}
-		i, ok := e.byOroID[it.OroID]
-		if !ok || it.OroID == "" {
-			i, ok = e.byTx[it.TransactionID]
-			ok = ok && it.TransactionID != ""
-		}
-		if ok && !e.used[i] {
+		i, ok := e.byTx[it.TransactionID]
+		if ok && it.TransactionID != "" && !e.used[i] {
 			if l := e.req.Events[i].Link; l != nil {
 				if l.RemoteID == id {
 					continue // plainly linked: the next pass
@@ -526,9 +564,16 @@ type read struct {
 	err        error
 }
 
-// do sends the read (from one of readAll's goroutines).
+// do sends the read (from one of readAll's goroutines). A panic in the
+// Remote is the read's error, of kind internal (the run fails with it),
+// never a crash of the process.
 func (r *read) do(ctx context.Context, remote Remote) {
 	r.done = true
+	defer func() {
+		if v := recover(); v != nil {
+			r.err = &Error{Kind: KindInternal, Op: "sync.read", Message: "internal error", Err: fmt.Errorf("panic: %v", v)}
+		}
+	}()
 	if !r.find {
 		r.got, r.err = remote.Get(ctx, r.id)
 		if !r.orFind || KindOf(r.err) != KindNotFound {
@@ -895,9 +940,12 @@ func (e *engine) guard(plan []*planned, full, writes bool) bool {
 	} else if e.req.Options.OroEventCount > 0 {
 		oroTotal = e.req.Options.OroEventCount
 	}
-	// what earlier calls of this round deleted was part of the base
-	done := e.carried + e.oroDeleted
-	oroTotal += e.carried
+	// what earlier calls of this round deleted was part of the base; the
+	// counts come from the host, which Validate keeps from being negative:
+	// the guard never counts below zero all the same
+	done := max(0, e.carried) + e.oroDeleted
+	oroTotal = max(0, oroTotal) + max(0, e.carried)
+	msTotal = max(0, msTotal)
 	trips := func(n, total int) bool {
 		return n >= MassDeleteMinimum && float64(n) > thr*float64(max(total, n))
 	}
@@ -996,10 +1044,18 @@ func (e *engine) emit(pl *planned, written *RemoteEvent) {
 	if d.issue != nil {
 		e.issue(pl, *d.issue)
 	}
-	cur := written
-	if cur == nil && pl.p.remoteS == remotePresent {
-		cur = pl.p.remote
+	if cur := cmp.Or(written, present(pl.p)); cur != nil && remoteIDProblem(cur.ID) != "" {
+		// no operation or link the host could not use: the Oro event
+		// stays pending (Microsoft's fault, as in round)
+		is := Issue{Kind: KindUnavailable, Retryable: true, Reason: ReasonReadFailed,
+			Message: "not synced: Microsoft 365 answered the event without a usable id; it is synced next run"}
+		if pl.p.oro != nil {
+			is.OroID = pl.p.oro.ID
+		}
+		e.res.Issues = append(e.res.Issues, is)
+		return
 	}
+	cur := cmp.Or(written, present(pl.p))
 	var link *Link
 	if cur != nil && d.write != WriteDelete {
 		link = newLink(cur, d.target, e.opts.Now())
@@ -1082,6 +1138,14 @@ func (e *engine) emit(pl *planned, written *RemoteEvent) {
 	}
 	op.Key = shortHash(string(op.Op) + "|" + op.OroID + "|" + op.RemoteID + "|" + tag)
 	e.res.Operations = append(e.res.Operations, op)
+}
+
+// present returns p's Microsoft copy when it is present, else nil.
+func present(p *pairInput) *RemoteEvent {
+	if p.remoteS == remotePresent {
+		return p.remote
+	}
+	return nil
 }
 
 // afterEvent is the Oro event as the host will hold it after applying op.
