@@ -134,9 +134,12 @@ type engine struct {
 	snapshot bool
 	// carried: Oro-side deletions returned by the earlier calls of the
 	// round this call continues (the guard judges a round as a whole)
-	carried  int
-	partial  Reason
-	settling bool // in the settle round
+	carried int
+	// checkedTo: the linked Oro events absent from a full round that are
+	// confirmed, by Oro id (see State.CheckedTo and confirm)
+	checkedTo string
+	partial   Reason
+	settling  bool // in the settle round
 	// refused: the main round was cut (see confirm) at page refusedPage
 	// because Microsoft refused to read a removal there
 	refused     bool
@@ -209,6 +212,13 @@ func (e *engine) run(ctx context.Context) error {
 	}
 	sameWindow := e.req.State != nil && st.Window.Start.Equal(e.window.Start) && st.Window.End.Equal(e.window.End)
 	full := e.req.Mode == ModeFull
+	if !full && sameWindow && st.FullRound && st.NextLink != "" {
+		// a full round split over calls goes on with every event: the
+		// call that reads its end checks the linked ones for absence
+		st.NeedsFull = true
+		e.unsynced(st, ReasonResyncRequired, KindResyncRequired, "not synced: a full synchronization is under way; call again with mode full")
+		return nil
+	}
 	if !full && (!sameWindow || st.NeedsFull || st.DeltaLink == "" && st.NextLink == "") {
 		e.needFull(st, ReasonResyncRequired)
 		return nil
@@ -226,6 +236,9 @@ func (e *engine) run(ctx context.Context) error {
 	fullRound := full || continued && st.FullRound
 	if continued {
 		e.carried = st.RoundOroDeletes
+		if st.FullRound {
+			e.checkedTo = st.CheckedTo
+		}
 	}
 	e.index(fullRound)
 
@@ -238,11 +251,14 @@ func (e *engine) run(ctx context.Context) error {
 		fresh, continued, e.carried = true, false, 0
 		rd, err = e.round(ctx, "", e.halfway)
 	}
-	complete := fresh && rd.deltaLink != ""
-	writes := !e.req.Options.DryRun && rd.nextLink == ""
+	// this call reads the end of a snapshot round (its first page too, or
+	// continuing one, whose calls all carry every event): a linked event
+	// absent from the part this call read may be gone (see pair)
 	// the guard's base on the Microsoft side: a snapshot round (full) counts
 	// its items, from zero or on from the earlier calls of the round
 	e.snapshot = fresh || continued && st.FullRound
+	complete := e.snapshot && rd.deltaLink != ""
+	writes := !e.req.Options.DryRun && rd.nextLink == ""
 	if !fresh {
 		e.msBase = st.MicrosoftCount
 	}
@@ -303,12 +319,18 @@ func (e *engine) run(ctx context.Context) error {
 		// call began, so that they come back
 		if continued {
 			newState.NextLink, newState.FullRound, newState.RoundOroDeletes = st.NextLink, st.FullRound, st.RoundOroDeletes
+			// with the absent events this call confirmed (see process)
+			newState.NeedsFull, newState.CheckedTo = st.FullRound, e.checkedTo
 		} else if fresh {
 			newState.DeltaLink, newState.NeedsFull = "", true // a full round: read it again
 		}
 		e.res.State = &newState
 	case rd.nextLink != "":
-		newState.NextLink, newState.FullRound = rd.nextLink, fullRound
+		// a full round goes on in full mode (see the start of run)
+		newState.NextLink, newState.FullRound, newState.NeedsFull = rd.nextLink, fullRound, fullRound
+		if fullRound {
+			newState.CheckedTo = e.checkedTo
+		}
 		newState.RoundOroDeletes = e.carried + e.oroDeleted
 		if !e.refused {
 			e.partial = ReasonTimeBudget
@@ -538,8 +560,11 @@ func (e *engine) pair(items map[string]*RemoteEvent, full, complete, unmatched b
 		}
 		ev := &e.req.Events[i]
 		p := &pairInput{oro: ev, oroC: e.oroC[i], remoteS: remoteUnknown}
-		if ev.Link != nil && full && complete {
-			p.remote = &RemoteEvent{ID: ev.Link.RemoteID, Removed: true} // absent from the full snapshot: confirm
+		if ev.Link != nil && full && complete && ev.ID > e.checkedTo {
+			// absent from the snapshot, or from the part of it this call
+			// read (the earlier calls of the round may have read it), and
+			// not confirmed by them: confirm
+			p.remote = &RemoteEvent{ID: ev.Link.RemoteID, Removed: true}
 		}
 		out = append(out, p)
 	}
@@ -556,6 +581,8 @@ type read struct {
 	// find is set too)
 	orFind bool
 	page   int
+	// absent: confirms a linked Oro event absent from a full round
+	absent bool
 	// the outcome: done once sent; late when it failed because the budget
 	// ran out
 	done, late bool
@@ -582,6 +609,15 @@ func (r *read) do(ctx context.Context, remote Remote) {
 		r.find = true
 	}
 	r.found, r.err = remote.FindByOroID(ctx, r.p.oro.ID)
+}
+
+// absentID orders the reads confirming absent events: by Oro id, after
+// the others ("").
+func (r *read) absentID() string {
+	if !r.absent {
+		return ""
+	}
+	return "\x00" + r.p.oro.ID
 }
 
 // answered reports a read that answered: found, or (Get) not found.
@@ -642,14 +678,35 @@ func (e *engine) confirm(ctx context.Context, pairs []*pairInput, rd *roundRead)
 		}
 		if r := e.readFor(p); r != nil {
 			r.page, byPair[i] = pages[i], r
+			r.absent = p.remote != nil && p.remote.Removed && pages[i] < 0
 			reads = append(reads, r)
 		} else if p.remote != nil && p.remote.Removed {
 			p.remote, p.remoteS = nil, remoteGone
 		}
 	}
-	slices.SortStableFunc(reads, func(a, b *read) int { return cmp.Compare(uint(a.page), uint(b.page)) }) // -1 last
+	// the pages in order, then the other reads, those confirming absent
+	// events last by Oro id
+	slices.SortStableFunc(reads, func(a, b *read) int {
+		return cmp.Or(cmp.Compare(uint(a.page), uint(b.page)), cmp.Compare(a.absentID(), b.absentID()))
+	})
 	e.readAll(ctx, reads)
+	// the absent events are confirmed up to the first unread one: the
+	// round does not end before the others are (it goes on at its last
+	// page), and the next call reads only those
+	open := false
+	for _, r := range reads {
+		switch {
+		case !r.absent:
+		case open || !r.done || r.late:
+			open = true
+		default:
+			e.checkedTo = r.p.oro.ID
+		}
+	}
 	cut = -1
+	if open {
+		cut = len(rd.links) - 1
+	}
 	refused := -1 // the first page with a removal Microsoft refused to read
 	for _, r := range reads {
 		if e.retryRefused(r) && (refused < 0 || r.page < refused) {
@@ -685,7 +742,7 @@ func (e *engine) confirm(ctx context.Context, pairs []*pairInput, rd *roundRead)
 	skip = make([]bool, len(pairs))
 	for i, p := range pairs {
 		r := byPair[i]
-		if cut >= 0 && pages[i] >= cut || r != nil && (!r.done || r.late) {
+		if cut >= 0 && pages[i] >= cut || r != nil && (!r.done || r.late || r.absent && r.p.oro.ID > e.checkedTo) {
 			skip[i] = true
 			if !e.settling { // a settle round left undecided is read again next run
 				e.partial = cutIs.Reason
@@ -843,7 +900,7 @@ func (pl *planned) remoteID() string {
 // pages undecided, rd continues the round there (see confirm) and nothing
 // is written.
 func (e *engine) process(ctx context.Context, rd *roundRead, full, complete, writes, unmatched bool) (bool, error) {
-	pairs := e.pair(rd.items, full, complete, unmatched)
+	pairs, checkedFrom := e.pair(rd.items, full, complete, unmatched), e.checkedTo
 	removed, created := make([]bool, len(pairs)), make([]bool, len(pairs))
 	for i, p := range pairs {
 		removed[i] = p.remote != nil && p.remote.Removed && rd.items[p.remote.ID] != nil
@@ -873,7 +930,11 @@ func (e *engine) process(ctx context.Context, rd *roundRead, full, complete, wri
 		d := decide(p, e.cfg)
 		plan = append(plan, &planned{p: p, d: d})
 	}
-	advance := e.guard(plan, full, writes) && cut != 0
+	advance := e.guard(plan, full, writes)
+	if !advance { // the deletions the guard stopped are confirmed again
+		e.checkedTo = checkedFrom
+	}
+	advance = advance && cut != 0
 	var queue []*planned
 	for _, pl := range plan {
 		if pl.d.conflict != "" {

@@ -157,6 +157,11 @@ type State struct {
 	// FullRound: NextLink continues the snapshot round of a full sync, so
 	// unlinked events are still matched by iCalendar UID.
 	FullRound bool `json:"fullRound,omitempty"`
+	// CheckedTo: NextLink continues a full round at its last page, whose
+	// reading ends the round once every linked Oro event absent from it is
+	// confirmed present or gone (by a read each, see CONFLICTS.md); the
+	// earlier calls confirmed those whose ids sort up to this one.
+	CheckedTo string `json:"checkedTo,omitempty"`
 	// RoundOroDeletes counts the Oro-side deletions the earlier calls of the
 	// round NextLink continues returned: the mass-delete guard judges a round
 	// as a whole, however many calls the time budget splits it into.
@@ -167,7 +172,8 @@ type State struct {
 	// up with an issue and the round goes on.
 	RefusedReads int `json:"refusedReads,omitempty"`
 	// NeedsFull: the next call must be mode full (first sync, changed
-	// window, or Microsoft reset its change tracking).
+	// window, Microsoft reset its change tracking, or NextLink continues a
+	// full round).
 	NeedsFull bool `json:"needsFull,omitempty"`
 	// OroCount and MicrosoftCount are approximate event counts in the window,
 	// the base of the mass-delete guard.
