@@ -44,20 +44,24 @@ func runModelBudget(seed uint64) string {
 	cascade := calsync.Cascade{System: &calsync.ScopeSettings{Enabled: ptr(true), Direction: &dir, ConflictResolution: &strategy}}
 	trace := []string{fmt.Sprintf("strategy %s, page size %d", strategy, fake.PageSize)}
 	nextOro := 0
+	badState := "" // the first state returned that is not valid as the next call's
 	when := func() (string, string) {
 		d := time.Date(2026, 1, 10+rng.IntN(20), 8+rng.IntN(8), 0, 0, 0, time.UTC)
 		return d.Format(time.RFC3339), d.Add(time.Hour).Format(time.RFC3339)
 	}
 	sync := func(opts calsync.Options, lost bool) (calsync.Result, error) {
-		// full only when needed: a repair run split by the budget does not
-		// see deletions made before it (its snapshot lists what exists, and
-		// only a snapshot read in one call is checked for absent events)
+		// full when needed, and now and then for repair: a repair run split
+		// by the budget sees deletions made before it too (the call that
+		// reads its end confirms the linked events absent from its part)
 		mode := calsync.ModeIncremental
-		if h.State == nil || h.State.NeedsFull {
+		if h.State == nil || h.State.NeedsFull || rng.IntN(8) == 0 {
 			mode = calsync.ModeFull
 		}
 		req := h.Request(mode, cascade, opts)
-		res, err := calsync.Run(context.Background(), req, fake, calsync.RunOptions{Now: clock.Now, ApplyChunk: 3, ReadConcurrency: 1})
+		res, err := calsync.Run(context.Background(), req, fake, calsync.RunOptions{Now: clock.Now, ApplyChunk: 3, ReadConcurrency: 1, CheckLink: fake.CheckLink})
+		if msg := stateProblem(fake, req, res); msg != "" && badState == "" {
+			badState = msg
+		}
 		trace = append(trace, fmt.Sprintf("sync %s %+v lost=%v err=%v status=%s(%s) ops=%d issues=%d guards=%v", mode, opts, lost, err, res.Status, res.Reason, len(res.Operations), len(res.Issues), res.Guards))
 		if err == nil && !lost {
 			h.Apply(req, res)
@@ -141,6 +145,9 @@ func runModelBudget(seed uint64) string {
 		if i == 5 {
 			return fmt.Sprintf("no clean run after faults stopped\n%s", strings.Join(trace, "\n"))
 		}
+	}
+	if badState != "" {
+		return badState + "\n" + strings.Join(trace, "\n")
 	}
 	if msg := agree(h, fake, dir, map[string]bool{}); msg != "" {
 		return msg + "\n" + strings.Join(trace, "\n")

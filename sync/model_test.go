@@ -89,7 +89,10 @@ func runModel(seed uint64) string {
 			mode = calsync.ModeFull
 		}
 		req := h.Request(mode, cascade, calsync.Options{AllowMassDelete: true})
-		res, err := calsync.Run(context.Background(), req, remote, calsync.RunOptions{Now: clock.Now, ApplyChunk: 5, ReadConcurrency: 1})
+		res, err := calsync.Run(context.Background(), req, remote, calsync.RunOptions{Now: clock.Now, ApplyChunk: 5, ReadConcurrency: 1, CheckLink: fake.CheckLink})
+		if msg := stateProblem(fake, req, res); msg != "" {
+			remote.violations = append(remote.violations, msg)
+		}
 		lost := faults && rng.IntN(4) == 0
 		trace = append(trace, fmt.Sprintf("sync %s faults=%v lost=%v err=%v status=%s ops=%d issues=%d", mode, faults, lost, err, res.Status, len(res.Operations), len(res.Issues)))
 		for _, op := range res.Operations {
@@ -194,6 +197,27 @@ func runModel(seed uint64) string {
 	}
 	if msg := agree(h, fake, dir, declined); msg != "" {
 		return msg + "\n" + strings.Join(trace, "\n")
+	}
+	return ""
+}
+
+// stateProblem reports a result whose state would not be valid as the
+// next call's state: Request.Validate refuses it, or the check of links
+// Run applies (RunOptions.CheckLink) does.
+func stateProblem(fake *scenario.Fake, req calsync.Request, res calsync.Result) string {
+	if res.State == nil {
+		return ""
+	}
+	next := req
+	next.State = res.State
+	err := next.Validate()
+	for _, l := range []string{res.State.DeltaLink, res.State.NextLink} {
+		if err == nil && l != "" {
+			err = fake.CheckLink("state", l)
+		}
+	}
+	if err != nil {
+		return fmt.Sprintf("the state returned is not valid as the next call's: %v (%+v)", err, *res.State)
 	}
 	return ""
 }

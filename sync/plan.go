@@ -34,7 +34,7 @@ type pairInput struct {
 	remote  *RemoteEvent // current Microsoft copy when remoteState is remotePresent
 	remoteS remoteState
 	// ours: the unlinked remote event was created by us for this Oro event
-	// (matched by transactionId or Oro id), so its content is the base.
+	// (matched by its transactionId), so its content is the base.
 	ours bool
 	// inWindow: the remote copy overlaps the sync window.
 	inWindow bool

@@ -21,6 +21,11 @@ func Run(ctx context.Context, req Request, remote Remote, opts RunOptions) (Resu
 	if err := req.Validate(); err != nil {
 		return Result{}, err
 	}
+	if req.State != nil && opts.CheckLink != nil {
+		if err := req.State.validate(opts.CheckLink); err != nil {
+			return Result{}, err
+		}
+	}
 	e := &engine{req: req, remote: remote, opts: opts, start: opts.Now(), series: map[Issue]bool{}}
 	if req.State != nil {
 		e.lastRunAt = req.State.LastRunAt
@@ -56,6 +61,13 @@ func Run(ctx context.Context, req Request, remote Remote, opts RunOptions) (Resu
 	e.budget = ctx
 	if err := e.run(ctx); err != nil {
 		return Result{}, err
+	}
+	// what the host stores must be valid as its next call's state (links
+	// from Microsoft were checked as they came in: this is a last guard)
+	if st := e.res.State; st != nil && st != req.State {
+		if err := st.validate(opts.CheckLink); err != nil {
+			return Result{}, &Error{Kind: KindInternal, Op: "sync.run", Message: "the run made a state that is not valid as the next call's", Err: err}
+		}
 	}
 	return e.finish(), nil
 }
@@ -100,7 +112,6 @@ type engine struct {
 	oroC       []content
 	byRemote   map[string]int // link.RemoteID → index in req.Events
 	byTx       map[string]int // transactionId → unlinked Oro event
-	byOroID    map[string]int // Oro id → unlinked Oro event
 	byUID      map[string]int // uid → unlinked Oro event (full mode)
 	used       map[int]bool   // Oro events already paired
 	// bad: the Oro ids of the request's invalid events (see screen)
@@ -123,9 +134,12 @@ type engine struct {
 	snapshot bool
 	// carried: Oro-side deletions returned by the earlier calls of the
 	// round this call continues (the guard judges a round as a whole)
-	carried  int
-	partial  Reason
-	settling bool // in the settle round
+	carried int
+	// checkedTo: the linked Oro events absent from a full round that are
+	// confirmed, by Oro id (see State.CheckedTo and confirm)
+	checkedTo string
+	partial   Reason
+	settling  bool // in the settle round
 	// refused: the main round was cut (see confirm) at page refusedPage
 	// because Microsoft refused to read a removal there
 	refused     bool
@@ -198,6 +212,13 @@ func (e *engine) run(ctx context.Context) error {
 	}
 	sameWindow := e.req.State != nil && st.Window.Start.Equal(e.window.Start) && st.Window.End.Equal(e.window.End)
 	full := e.req.Mode == ModeFull
+	if !full && sameWindow && st.FullRound && st.NextLink != "" {
+		// a full round split over calls goes on with every event: the
+		// call that reads its end checks the linked ones for absence
+		st.NeedsFull = true
+		e.unsynced(st, ReasonResyncRequired, KindResyncRequired, "not synced: a full synchronization is under way; call again with mode full")
+		return nil
+	}
 	if !full && (!sameWindow || st.NeedsFull || st.DeltaLink == "" && st.NextLink == "") {
 		e.needFull(st, ReasonResyncRequired)
 		return nil
@@ -215,6 +236,9 @@ func (e *engine) run(ctx context.Context) error {
 	fullRound := full || continued && st.FullRound
 	if continued {
 		e.carried = st.RoundOroDeletes
+		if st.FullRound {
+			e.checkedTo = st.CheckedTo
+		}
 	}
 	e.index(fullRound)
 
@@ -227,11 +251,14 @@ func (e *engine) run(ctx context.Context) error {
 		fresh, continued, e.carried = true, false, 0
 		rd, err = e.round(ctx, "", e.halfway)
 	}
-	complete := fresh && rd.deltaLink != ""
-	writes := !e.req.Options.DryRun && rd.nextLink == ""
+	// this call reads the end of a snapshot round (its first page too, or
+	// continuing one, whose calls all carry every event): a linked event
+	// absent from the part this call read may be gone (see pair)
 	// the guard's base on the Microsoft side: a snapshot round (full) counts
 	// its items, from zero or on from the earlier calls of the round
 	e.snapshot = fresh || continued && st.FullRound
+	complete := e.snapshot && rd.deltaLink != ""
+	writes := !e.req.Options.DryRun && rd.nextLink == ""
 	if !fresh {
 		e.msBase = st.MicrosoftCount
 	}
@@ -292,12 +319,18 @@ func (e *engine) run(ctx context.Context) error {
 		// call began, so that they come back
 		if continued {
 			newState.NextLink, newState.FullRound, newState.RoundOroDeletes = st.NextLink, st.FullRound, st.RoundOroDeletes
+			// with the absent events this call confirmed (see process)
+			newState.NeedsFull, newState.CheckedTo = st.FullRound, e.checkedTo
 		} else if fresh {
 			newState.DeltaLink, newState.NeedsFull = "", true // a full round: read it again
 		}
 		e.res.State = &newState
 	case rd.nextLink != "":
-		newState.NextLink, newState.FullRound = rd.nextLink, fullRound
+		// a full round goes on in full mode (see the start of run)
+		newState.NextLink, newState.FullRound, newState.NeedsFull = rd.nextLink, fullRound, fullRound
+		if fullRound {
+			newState.CheckedTo = e.checkedTo
+		}
 		newState.RoundOroDeletes = e.carried + e.oroDeleted
 		if !e.refused {
 			e.partial = ReasonTimeBudget
@@ -330,7 +363,6 @@ func (e *engine) index(full bool) {
 	e.oroC = make([]content, n)
 	e.byRemote = make(map[string]int, n)
 	e.byTx = make(map[string]int)
-	e.byOroID = make(map[string]int)
 	e.byUID = make(map[string]int)
 	e.used = make(map[int]bool)
 	e.written = map[string]string{}
@@ -350,7 +382,6 @@ func (e *engine) index(full bool) {
 		}
 		e.byTx[TransactionID(ev.ID, ev.UID, "")] = i
 		e.byTx[legacyTransactionID(ev.ID, ev.UID, "")] = i
-		e.byOroID[ev.ID] = i
 		if full && ev.UID != "" && !ev.Deleted {
 			e.byUID[ev.UID] = i
 		}
@@ -398,10 +429,21 @@ func (e *engine) round(ctx context.Context, link string, stopAt time.Time) (*rou
 			e.noteErr(err)
 			return rd, err
 		}
+		for _, l := range [...]string{p.NextLink, p.DeltaLink} {
+			if err := e.checkLink(l); err != nil {
+				return rd, err
+			}
+		}
 		rd.links = append(rd.links, link)
 		var sig strings.Builder
 		for i := range p.Events {
 			ev := p.Events[i]
+			if msg := remoteIDProblem(ev.ID); msg != "" {
+				// never an operation or a link the host cannot use
+				e.res.Issues = append(e.res.Issues, Issue{Kind: KindUnavailable, Retryable: true, Reason: ReasonReadFailed,
+					Message: "an item of Microsoft 365's change list was left out: its id " + msg})
+				continue
+			}
 			sig.WriteString(ev.ID + "/" + ev.ChangeKey + ";")
 			rd.items[ev.ID], rd.page[ev.ID] = &ev, page
 		}
@@ -425,6 +467,24 @@ func (e *engine) round(ctx context.Context, link string, stopAt time.Time) (*rou
 	}
 }
 
+// checkLink checks a link a delta page answered ("" passes) as the state
+// that keeps it will be checked: a link that fails is Microsoft's fault.
+func (e *engine) checkLink(link string) error {
+	if link == "" {
+		return nil
+	}
+	var err error
+	if msg := linkProblem(link); msg != "" {
+		err = errors.New("the link " + msg)
+	} else if e.opts.CheckLink != nil {
+		err = e.opts.CheckLink("link", link)
+	}
+	if err != nil {
+		return &Error{Kind: KindUnavailable, Op: "sync.delta", Message: "Microsoft 365 answered a delta link that cannot be followed", Err: err}
+	}
+	return nil
+}
+
 // pair matches the round's Microsoft items with the request's Oro events;
 // with unmatched, Oro events without an item become pairs too.
 func (e *engine) pair(items map[string]*RemoteEvent, full, complete, unmatched bool) []*pairInput {
@@ -444,19 +504,19 @@ func (e *engine) pair(items map[string]*RemoteEvent, full, complete, unmatched b
 		e.used[i] = true
 		p.oro, p.oroC = &e.req.Events[i], e.oroC[i]
 	}
-	// Our own creates first (by Oro id or transactionId): they take
-	// precedence over the link of an event whose old copy was deleted.
+	// Our own creates first, by transactionId: they take precedence over
+	// the link of an event whose old copy was deleted. The whole
+	// transactionId must be the one this event's create sets, its hash of
+	// Oro id, uid and replaced copy included: the Oro id it carries alone
+	// is no proof (another installation connected to the mailbox, a
+	// staging copy, writes the same Oro ids for its own events).
 	for _, id := range ids {
 		it, p := items[id], pairs[id]
 		if it.Removed {
 			continue
 		}
-		i, ok := e.byOroID[it.OroID]
-		if !ok || it.OroID == "" {
-			i, ok = e.byTx[it.TransactionID]
-			ok = ok && it.TransactionID != ""
-		}
-		if ok && !e.used[i] {
+		i, ok := e.byTx[it.TransactionID]
+		if ok && it.TransactionID != "" && !e.used[i] {
 			if l := e.req.Events[i].Link; l != nil {
 				if l.RemoteID == id {
 					continue // plainly linked: the next pass
@@ -500,8 +560,11 @@ func (e *engine) pair(items map[string]*RemoteEvent, full, complete, unmatched b
 		}
 		ev := &e.req.Events[i]
 		p := &pairInput{oro: ev, oroC: e.oroC[i], remoteS: remoteUnknown}
-		if ev.Link != nil && full && complete {
-			p.remote = &RemoteEvent{ID: ev.Link.RemoteID, Removed: true} // absent from the full snapshot: confirm
+		if ev.Link != nil && full && complete && ev.ID > e.checkedTo {
+			// absent from the snapshot, or from the part of it this call
+			// read (the earlier calls of the round may have read it), and
+			// not confirmed by them: confirm
+			p.remote = &RemoteEvent{ID: ev.Link.RemoteID, Removed: true}
 		}
 		out = append(out, p)
 	}
@@ -518,6 +581,8 @@ type read struct {
 	// find is set too)
 	orFind bool
 	page   int
+	// absent: confirms a linked Oro event absent from a full round
+	absent bool
 	// the outcome: done once sent; late when it failed because the budget
 	// ran out
 	done, late bool
@@ -526,9 +591,16 @@ type read struct {
 	err        error
 }
 
-// do sends the read (from one of readAll's goroutines).
+// do sends the read (from one of readAll's goroutines). A panic in the
+// Remote is the read's error, of kind internal (the run fails with it),
+// never a crash of the process.
 func (r *read) do(ctx context.Context, remote Remote) {
 	r.done = true
+	defer func() {
+		if v := recover(); v != nil {
+			r.err = &Error{Kind: KindInternal, Op: "sync.read", Message: "internal error", Err: fmt.Errorf("panic: %v", v)}
+		}
+	}()
 	if !r.find {
 		r.got, r.err = remote.Get(ctx, r.id)
 		if !r.orFind || KindOf(r.err) != KindNotFound {
@@ -537,6 +609,15 @@ func (r *read) do(ctx context.Context, remote Remote) {
 		r.find = true
 	}
 	r.found, r.err = remote.FindByOroID(ctx, r.p.oro.ID)
+}
+
+// absentID orders the reads confirming absent events: by Oro id, after
+// the others ("").
+func (r *read) absentID() string {
+	if !r.absent {
+		return ""
+	}
+	return "\x00" + r.p.oro.ID
 }
 
 // answered reports a read that answered: found, or (Get) not found.
@@ -597,14 +678,35 @@ func (e *engine) confirm(ctx context.Context, pairs []*pairInput, rd *roundRead)
 		}
 		if r := e.readFor(p); r != nil {
 			r.page, byPair[i] = pages[i], r
+			r.absent = p.remote != nil && p.remote.Removed && pages[i] < 0
 			reads = append(reads, r)
 		} else if p.remote != nil && p.remote.Removed {
 			p.remote, p.remoteS = nil, remoteGone
 		}
 	}
-	slices.SortStableFunc(reads, func(a, b *read) int { return cmp.Compare(uint(a.page), uint(b.page)) }) // -1 last
+	// the pages in order, then the other reads, those confirming absent
+	// events last by Oro id
+	slices.SortStableFunc(reads, func(a, b *read) int {
+		return cmp.Or(cmp.Compare(uint(a.page), uint(b.page)), cmp.Compare(a.absentID(), b.absentID()))
+	})
 	e.readAll(ctx, reads)
+	// the absent events are confirmed up to the first unread one: the
+	// round does not end before the others are (it goes on at its last
+	// page), and the next call reads only those
+	open := false
+	for _, r := range reads {
+		switch {
+		case !r.absent:
+		case open || !r.done || r.late:
+			open = true
+		default:
+			e.checkedTo = r.p.oro.ID
+		}
+	}
 	cut = -1
+	if open {
+		cut = len(rd.links) - 1
+	}
 	refused := -1 // the first page with a removal Microsoft refused to read
 	for _, r := range reads {
 		if e.retryRefused(r) && (refused < 0 || r.page < refused) {
@@ -640,7 +742,7 @@ func (e *engine) confirm(ctx context.Context, pairs []*pairInput, rd *roundRead)
 	skip = make([]bool, len(pairs))
 	for i, p := range pairs {
 		r := byPair[i]
-		if cut >= 0 && pages[i] >= cut || r != nil && (!r.done || r.late) {
+		if cut >= 0 && pages[i] >= cut || r != nil && (!r.done || r.late || r.absent && r.p.oro.ID > e.checkedTo) {
 			skip[i] = true
 			if !e.settling { // a settle round left undecided is read again next run
 				e.partial = cutIs.Reason
@@ -798,7 +900,7 @@ func (pl *planned) remoteID() string {
 // pages undecided, rd continues the round there (see confirm) and nothing
 // is written.
 func (e *engine) process(ctx context.Context, rd *roundRead, full, complete, writes, unmatched bool) (bool, error) {
-	pairs := e.pair(rd.items, full, complete, unmatched)
+	pairs, checkedFrom := e.pair(rd.items, full, complete, unmatched), e.checkedTo
 	removed, created := make([]bool, len(pairs)), make([]bool, len(pairs))
 	for i, p := range pairs {
 		removed[i] = p.remote != nil && p.remote.Removed && rd.items[p.remote.ID] != nil
@@ -828,7 +930,11 @@ func (e *engine) process(ctx context.Context, rd *roundRead, full, complete, wri
 		d := decide(p, e.cfg)
 		plan = append(plan, &planned{p: p, d: d})
 	}
-	advance := e.guard(plan, full, writes) && cut != 0
+	advance := e.guard(plan, full, writes)
+	if !advance { // the deletions the guard stopped are confirmed again
+		e.checkedTo = checkedFrom
+	}
+	advance = advance && cut != 0
 	var queue []*planned
 	for _, pl := range plan {
 		if pl.d.conflict != "" {
@@ -895,9 +1001,12 @@ func (e *engine) guard(plan []*planned, full, writes bool) bool {
 	} else if e.req.Options.OroEventCount > 0 {
 		oroTotal = e.req.Options.OroEventCount
 	}
-	// what earlier calls of this round deleted was part of the base
-	done := e.carried + e.oroDeleted
-	oroTotal += e.carried
+	// what earlier calls of this round deleted was part of the base; the
+	// counts come from the host, which Validate keeps from being negative:
+	// the guard never counts below zero all the same
+	done := max(0, e.carried) + e.oroDeleted
+	oroTotal = max(0, oroTotal) + max(0, e.carried)
+	msTotal = max(0, msTotal)
 	trips := func(n, total int) bool {
 		return n >= MassDeleteMinimum && float64(n) > thr*float64(max(total, n))
 	}
@@ -996,10 +1105,18 @@ func (e *engine) emit(pl *planned, written *RemoteEvent) {
 	if d.issue != nil {
 		e.issue(pl, *d.issue)
 	}
-	cur := written
-	if cur == nil && pl.p.remoteS == remotePresent {
-		cur = pl.p.remote
+	if cur := cmp.Or(written, present(pl.p)); cur != nil && remoteIDProblem(cur.ID) != "" {
+		// no operation or link the host could not use: the Oro event
+		// stays pending (Microsoft's fault, as in round)
+		is := Issue{Kind: KindUnavailable, Retryable: true, Reason: ReasonReadFailed,
+			Message: "not synced: Microsoft 365 answered the event without a usable id; it is synced next run"}
+		if pl.p.oro != nil {
+			is.OroID = pl.p.oro.ID
+		}
+		e.res.Issues = append(e.res.Issues, is)
+		return
 	}
+	cur := cmp.Or(written, present(pl.p))
 	var link *Link
 	if cur != nil && d.write != WriteDelete {
 		link = newLink(cur, d.target, e.opts.Now())
@@ -1082,6 +1199,14 @@ func (e *engine) emit(pl *planned, written *RemoteEvent) {
 	}
 	op.Key = shortHash(string(op.Op) + "|" + op.OroID + "|" + op.RemoteID + "|" + tag)
 	e.res.Operations = append(e.res.Operations, op)
+}
+
+// present returns p's Microsoft copy when it is present, else nil.
+func present(p *pairInput) *RemoteEvent {
+	if p.remoteS == remotePresent {
+		return p.remote
+	}
+	return nil
 }
 
 // afterEvent is the Oro event as the host will hold it after applying op.

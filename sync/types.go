@@ -2,6 +2,7 @@ package calsync
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -110,8 +111,9 @@ type Options struct {
 	// AllowMassDelete overrides the guard for this call.
 	AllowMassDelete bool `json:"allowMassDelete,omitempty"`
 	// TimeBudgetSeconds bounds the run, every Microsoft request included;
-	// 0 means the default of 60 seconds. When it is used up the result is
-	// partial (time_budget) and its state continues.
+	// 0 means the default of 60 seconds, at most MaxTimeBudgetSeconds. When
+	// it is used up the result is partial (time_budget) and its state
+	// continues.
 	TimeBudgetSeconds int `json:"timeBudgetSeconds,omitempty"`
 	// OroEventCount is the number of Oro events in the window, the base of
 	// the guard on the Oro side in incremental mode (full mode counts the
@@ -119,11 +121,12 @@ type Options struct {
 	OroEventCount int `json:"oroEventCount,omitempty"`
 }
 
-// TimeBudget is the time the run may take: TimeBudgetSeconds, or the
-// default.
+// TimeBudget is the time the run may take: TimeBudgetSeconds (at most
+// MaxTimeBudgetSeconds, so that it never overflows, even before Validate
+// rejects a larger one), or the default.
 func (o Options) TimeBudget() time.Duration {
 	if o.TimeBudgetSeconds > 0 {
-		return time.Duration(o.TimeBudgetSeconds) * time.Second
+		return time.Duration(min(o.TimeBudgetSeconds, MaxTimeBudgetSeconds)) * time.Second
 	}
 	return DefaultTimeBudget
 }
@@ -135,6 +138,8 @@ const (
 	// never stopped, whatever the share.
 	MassDeleteMinimum = 5
 	DefaultTimeBudget = 60 * time.Second
+	// MaxTimeBudgetSeconds is the largest options.timeBudgetSeconds: a day.
+	MaxTimeBudgetSeconds = 86400
 	// ClockSkewTolerance: under most_recent, changes closer together than
 	// this are a tie, which Oro wins.
 	ClockSkewTolerance = 2 * time.Minute
@@ -152,6 +157,11 @@ type State struct {
 	// FullRound: NextLink continues the snapshot round of a full sync, so
 	// unlinked events are still matched by iCalendar UID.
 	FullRound bool `json:"fullRound,omitempty"`
+	// CheckedTo: NextLink continues a full round at its last page, whose
+	// reading ends the round once every linked Oro event absent from it is
+	// confirmed present or gone (by a read each, see CONFLICTS.md); the
+	// earlier calls confirmed those whose ids sort up to this one.
+	CheckedTo string `json:"checkedTo,omitempty"`
 	// RoundOroDeletes counts the Oro-side deletions the earlier calls of the
 	// round NextLink continues returned: the mass-delete guard judges a round
 	// as a whole, however many calls the time budget splits it into.
@@ -162,7 +172,8 @@ type State struct {
 	// up with an issue and the round goes on.
 	RefusedReads int `json:"refusedReads,omitempty"`
 	// NeedsFull: the next call must be mode full (first sync, changed
-	// window, or Microsoft reset its change tracking).
+	// window, Microsoft reset its change tracking, or NextLink continues a
+	// full round).
 	NeedsFull bool `json:"needsFull,omitempty"`
 	// OroCount and MicrosoftCount are approximate event counts in the window,
 	// the base of the mass-delete guard.
@@ -351,6 +362,14 @@ type RunOptions struct {
 	// Microsoft's limit of concurrent requests per mailbox. Tests whose
 	// transcript follows the order of requests pass 1.
 	ReadConcurrency int
+	// CheckLink reports whether a Graph link may be followed (with the
+	// access token) and kept in the state, naming field in its error, as
+	// graphclient's Session.CheckLink does (a link under the Graph
+	// endpoint); nil checks only what Request.Validate does. Run applies it
+	// to the request's state, to every link Microsoft answers (a link it
+	// refuses fails the run as Microsoft's fault) and to the state it
+	// returns.
+	CheckLink func(field, link string) error
 }
 
 func (o RunOptions) withDefaults() RunOptions {
@@ -418,20 +437,23 @@ func (r Request) Validate() error {
 	default:
 		return Invalid("mode", "must be %q or %q, got %q", ModeIncremental, ModeFull, r.Mode)
 	}
-	if s := r.State; s != nil && s.V != StateVersion {
-		return Invalid("state.v", "unsupported state version %d", s.V)
+	if s := r.State; s != nil {
+		if err := s.validate(nil); err != nil {
+			return err
+		}
 	}
 	o := r.Options
 	if o.MassDeleteThreshold < 0 || o.MassDeleteThreshold > 1 {
 		return Invalid("options.massDeleteThreshold", "must be between 0 and 1, got %v", o.MassDeleteThreshold)
 	}
-	if o.TimeBudgetSeconds < 0 {
-		return Invalid("options.timeBudgetSeconds", "must not be negative")
+	if o.TimeBudgetSeconds < 0 || o.TimeBudgetSeconds > MaxTimeBudgetSeconds {
+		return Invalid("options.timeBudgetSeconds", "must be between 1 and %d (0 or absent: the default), got %d", MaxTimeBudgetSeconds, o.TimeBudgetSeconds)
 	}
 	if o.OroEventCount < 0 {
-		return Invalid("options.oroEventCount", "must not be negative")
+		return Invalid("options.oroEventCount", "must not be negative, got %d", o.OroEventCount)
 	}
 	seen := make(map[string]int, len(r.Events))
+	linked := make(map[string]int, len(r.Events))
 	for i, e := range r.Events {
 		p := fmt.Sprintf("events[%d]", i)
 		if e.ID == "" {
@@ -441,16 +463,93 @@ func (r Request) Validate() error {
 			return Invalid(p+".id", "duplicates events[%d].id %q", j, e.ID)
 		}
 		seen[e.ID] = i
-		if e.Link != nil {
-			if e.Link.V != LinkVersion {
-				return Invalid(p+".link.v", "unsupported link version %d", e.Link.V)
+		if l := e.Link; l != nil {
+			if l.V != LinkVersion {
+				return Invalid(p+".link.v", "unsupported link version %d", l.V)
 			}
-			if e.Link.RemoteID == "" {
-				return Invalid(p+".link.remoteId", "is required")
+			if msg := remoteIDProblem(l.RemoteID); msg != "" {
+				return Invalid(p+".link.remoteId", "%s", msg)
+			}
+			// one Microsoft event is linked to one Oro event: the
+			// operations name events by it
+			if j, dup := linked[l.RemoteID]; dup {
+				return Invalid(p+".link.remoteId", "duplicates events[%d].link.remoteId", j)
+			}
+			linked[l.RemoteID] = i
+		}
+	}
+	return nil
+}
+
+// validate checks a state as Request.Validate does (its fields named
+// "state.…"), and its links with check too when it is not nil (see
+// RunOptions.CheckLink). Run checks the state it returns the same way, so
+// that it is always valid as the next call's state.
+func (s *State) validate(check func(field, link string) error) error {
+	if s.V != StateVersion {
+		return Invalid("state.v", "unsupported state version %d", s.V)
+	}
+	for _, c := range []struct {
+		field string
+		n     int
+	}{{"roundOroDeletes", s.RoundOroDeletes}, {"refusedReads", s.RefusedReads}, {"oroCount", s.OroCount}, {"microsoftCount", s.MicrosoftCount}} {
+		if c.n < 0 {
+			return Invalid("state."+c.field, "must not be negative, got %d", c.n)
+		}
+	}
+	for _, l := range []struct{ field, link string }{{"state.deltaLink", s.DeltaLink}, {"state.nextLink", s.NextLink}} {
+		if l.link == "" {
+			continue
+		}
+		if msg := linkProblem(l.link); msg != "" {
+			return Invalid(l.field, "%s", msg)
+		}
+		if check != nil {
+			if err := check(l.field, l.link); err != nil {
+				return err
 			}
 		}
 	}
 	return nil
+}
+
+// MaxLinkBytes bounds a delta link (Graph's are a few hundred bytes).
+const MaxLinkBytes = 16384
+
+// linkProblem says what makes link unfit to keep in a state ("" when
+// nothing): a URL as Graph writes it is printable ASCII without spaces.
+func linkProblem(link string) string {
+	if len(link) > MaxLinkBytes {
+		return fmt.Sprintf("is longer than %d bytes", MaxLinkBytes)
+	}
+	for i := range len(link) {
+		if c := link[i]; c <= ' ' || c >= 0x7f {
+			return "holds a space, a control or a non-ASCII character"
+		}
+	}
+	return ""
+}
+
+// remoteIDProblem says what makes id unfit as a Microsoft event id ("" when
+// nothing). Graph's ids are URL-safe base64 (letters, digits, "-", "_",
+// "=", graph-facts §11): an id is printable ASCII, and neither "." nor ".."
+// nor one holding "/", "?", "#", "%" or "\", which would change the URL it
+// is put into.
+func remoteIDProblem(id string) string {
+	switch {
+	case id == "":
+		return "is required"
+	case id == "." || id == "..":
+		return fmt.Sprintf("%q is not a Microsoft 365 event id", id)
+	case strings.ContainsAny(id, "/?#%\\"):
+		return `holds "/", "?", "#", "%" or "\", which no Microsoft 365 event id holds`
+	}
+	for i := range len(id) {
+		if c := id[i]; c <= ' ' || c >= 0x7f {
+			return "holds a space, a control or a non-ASCII character, which no Microsoft 365 event id holds"
+		}
+	}
+	return ""
 }
 
 // invalid reports what is wrong with an event's content, naming the field;

@@ -253,6 +253,14 @@ func (f *Fake) page(link string) (calsync.DeltaPage, error) {
 	return calsync.DeltaPage{Events: page, DeltaLink: "delta/" + gen + "/" + end}, nil
 }
 
+// CheckLink accepts the fake's own links only (calsync.RunOptions.CheckLink).
+func (f *Fake) CheckLink(field, link string) error {
+	if !strings.HasPrefix(link, "delta/") && !strings.HasPrefix(link, "next/") {
+		return calsync.Invalid(field, "is not a link of the fake calendar")
+	}
+	return nil
+}
+
 // Get implements calsync.Remote.
 func (f *Fake) Get(ctx context.Context, id string) (calsync.RemoteEvent, error) {
 	f.reads.Lock()
