@@ -409,22 +409,23 @@ func civil(t time.Time) time.Time {
 }
 
 // applyTimes validates start, end and isAllDay together and stores them
-// (facts §2 isAllDay; §5 all-day events).
+// (facts §2 isAllDay; semantics §1.4.3). An all-day event must run from a
+// midnight to a later midnight, both named in the same zone (the name, not
+// the offset: "Pacific Standard Time" and America/Los_Angeles differ), so it
+// is whole days in that zone however long they are across DST. It stays
+// anchored there: its instants are the midnights of that zone (Part 4 #11).
 func applyTimes(e *event, start, end dtz, allDay bool) *apiErr {
 	if allDay {
 		if !midnight(start.wall) || !midnight(end.wall) || start.tz != end.tz {
 			return badRequest("ErrorPropertyValidationFailure", "Your request can't be completed. If the event is an all-day event, the start time and end time must be midnight and in the same time zone.")
 		}
-		s, en := civil(start.wall), civil(end.wall)
-		if en.Sub(s) < 24*time.Hour {
+		if !civil(end.wall).After(civil(start.wall)) {
 			return badRequest("ErrorPropertyValidationFailure", "Your request can't be completed. An all-day event must be at least a day long.")
 		}
-		e.start, e.end = s, en
-	} else {
-		e.start, e.end = start.wall.UTC(), end.wall.UTC()
-		if e.end.Before(e.start) {
-			return badRequest("ErrorInvalidRequest", "The end time of an event cannot be before its start time.")
-		}
+	}
+	e.start, e.end = start.wall.UTC(), end.wall.UTC()
+	if e.end.Before(e.start) {
+		return badRequest("ErrorInvalidRequest", "The end time of an event cannot be before its start time.")
 	}
 	e.startTZ, e.endTZ, e.allDay = start.tz, end.tz, allDay
 	return nil
@@ -432,33 +433,30 @@ func applyTimes(e *event, start, end dtz, allDay bool) *apiErr {
 
 func (e *event) startDTZ() dtz {
 	loc, _ := loadZone(e.startTZ)
-	if e.allDay {
-		return dtz{wall: time.Date(e.start.Year(), e.start.Month(), e.start.Day(), 0, 0, 0, 0, loc), tz: e.startTZ, loc: loc}
-	}
 	return dtz{wall: e.start.In(loc), tz: e.startTZ, loc: loc}
 }
 
 func (e *event) endDTZ() dtz {
 	loc, _ := loadZone(e.endTZ)
-	if e.allDay {
-		return dtz{wall: time.Date(e.end.Year(), e.end.Month(), e.end.Day(), 0, 0, 0, 0, loc), tz: e.endTZ, loc: loc}
-	}
 	return dtz{wall: e.end.In(loc), tz: e.endTZ, loc: loc}
 }
 
-// seriesFor builds the master's series from its times and recurrence.
+// seriesFor builds the master's series from its times and recurrence. A
+// timed series expands in its recurrence zone; an all-day one in the zone it
+// was written in, each occurrence running midnight to midnight there.
 func seriesFor(e *event, rec *recurrence, seq int64) *series {
-	loc := time.UTC
-	if !e.allDay {
-		loc, _ = loadZone(e.startTZ)
-		if rec.TimeZone != "" {
-			if l, ok := loadZone(rec.TimeZone); ok {
-				loc = l
-			}
+	loc, _ := loadZone(e.startTZ)
+	if !e.allDay && rec.TimeZone != "" {
+		if l, ok := loadZone(rec.TimeZone); ok {
+			loc = l
 		}
 	}
-	return &series{seq: seq, start: e.start, dur: e.end.Sub(e.start), loc: loc, rec: rec,
+	sr := &series{seq: seq, start: e.start, dur: e.end.Sub(e.start), loc: loc, rec: rec,
 		cancelled: map[int64]bool{}, exceptions: map[int64]bool{}}
+	if e.allDay {
+		sr.days = int(civil(e.end.In(loc)).Sub(civil(e.start.In(loc))).Hours() / 24)
+	}
+	return sr
 }
 
 func (s *Sim) newKey(kind byte) string { return string(rune(kind)) + string(s.randBytes(16)) }
@@ -564,7 +562,7 @@ func (s *Sim) materialise(mb *mailbox, in instance) *event {
 		props[k] = v
 	}
 	ex := &event{key: occurrenceKey(m.key, in.orig), typ: "exception", masterKey: m.key, origStart: in.orig,
-		props: props, start: in.orig, end: in.orig.Add(sr.dur), startTZ: m.startTZ, endTZ: m.endTZ, allDay: m.allDay,
+		props: props, start: in.orig, end: sr.endOf(in.orig), startTZ: m.startTZ, endTZ: m.endTZ, allDay: m.allDay,
 		ext: map[string]extProp{}, txid: "", created: s.now(), iCalUID: m.iCalUID, organizer: m.organizer, isOrg: m.isOrg,
 		origZone: sr.loc}
 	for k, v := range m.ext {
@@ -588,7 +586,7 @@ func (s *Sim) updateEvent(u *user, in instance, p *parsedBody, source string) (*
 			return nil, badRequest("ErrorInvalidRequest", "An occurrence cannot have a recurrence.")
 		}
 		if p.start != nil || p.end != nil {
-			st, en := in.orig, in.orig.Add(in.master.series().dur)
+			st, en := in.orig, in.master.series().endOf(in.orig)
 			if p.start != nil {
 				st = p.start.wall.UTC()
 			}
@@ -743,9 +741,7 @@ func (s *Sim) dropRecurrence(mb *mailbox, m, trial *event) bool {
 		return false
 	}
 	trial.typ, trial.history = "singleInstance", nil
-	if !m.allDay {
-		trial.start, trial.end = first, first.Add(sr.dur)
-	}
+	trial.start, trial.end = first, sr.endOf(first)
 	for k := range sr.exceptions {
 		if ex, ok := mb.events[occurrenceKey(m.key, time.Unix(k, 0).UTC())]; ok && !ex.deleted {
 			ex.deleted = true
@@ -832,20 +828,33 @@ type view struct {
 const dtFormat = "2006-01-02T15:04:05.0000000"
 const stampFormat = "2006-01-02T15:04:05.0000000Z"
 
-func (v view) dt(t time.Time, allDay bool) map[string]any {
+func (v view) dt(t time.Time) map[string]any {
+	name, loc := "UTC", time.UTC
+	if v.loc != nil {
+		name, loc = v.tzName, v.loc
+	}
+	return map[string]any{"dateTime": t.In(loc).Format(dtFormat), "timeZone": name}
+}
+
+// date renders an all-day bound: the midnight of its date in zone, the
+// zone it was written in, labelled with the Prefer zone or UTC whatever
+// that zone is (semantics §1.4.3: midnight to midnight on every read).
+func (v view) date(t time.Time, zone string) map[string]any {
+	loc, _ := loadZone(zone)
+	d := civil(t.In(loc))
 	name := "UTC"
 	if v.loc != nil {
 		name = v.tzName
 	}
+	return map[string]any{"dateTime": d.Format(dtFormat), "timeZone": name}
+}
+
+// bounds renders start and end, as dates for an all-day event.
+func (v view) bounds(start, end time.Time, allDay bool, startTZ, endTZ string) (any, any) {
 	if allDay {
-		// All-day values are midnight whatever the zone (facts §5).
-		return map[string]any{"dateTime": t.Format(dtFormat), "timeZone": name}
+		return v.date(start, startTZ), v.date(end, endTZ)
 	}
-	loc := v.loc
-	if loc == nil {
-		loc = time.UTC
-	}
-	return map[string]any{"dateTime": t.In(loc).Format(dtFormat), "timeZone": name}
+	return v.dt(start), v.dt(end)
 }
 
 // storeBody turns a body written as text into the HTML Exchange keeps
@@ -956,7 +965,7 @@ func (v view) render(e *event, m *event, orig time.Time) map[string]any {
 	allDay := false
 	if e == nil {
 		src, typ, key = m, "occurrence", occurrenceKey(m.key, orig)
-		start, end, allDay = orig, orig.Add(m.series().dur), m.allDay
+		start, end, allDay = orig, m.series().endOf(orig), m.allDay
 	} else {
 		typ, key, start, end, allDay = e.typ, e.key, e.start, e.end, e.allDay
 	}
@@ -1009,8 +1018,6 @@ func (v view) render(e *event, m *event, orig time.Time) map[string]any {
 		"hideAttendees":              propOr(src.props, "hideAttendees", false),
 		"responseStatus":             resp,
 		"body":                       body,
-		"start":                      v.dt(start, allDay),
-		"end":                        v.dt(end, allDay),
 		"location":                   renderLocation(src.props["location"]),
 		"locations":                  rlocs,
 		"recurrence":                 nil,
@@ -1018,6 +1025,7 @@ func (v view) render(e *event, m *event, orig time.Time) map[string]any {
 		"organizer":                  src.organizer,
 		"onlineMeeting":              nil,
 	}
+	out["start"], out["end"] = v.bounds(start, end, allDay, src.startTZ, src.endTZ)
 	if typ == "seriesMaster" {
 		out["recurrence"] = e.series().rec.render()
 	}
@@ -1116,14 +1124,15 @@ func (v view) seriesProps(mb *mailbox, m *event, out map[string]any) {
 // renderMinimal is an occurrence as calendarView/delta returns it: only
 // @odata.type, @odata.etag, id, seriesMasterId, type, start, end (facts §1.4).
 func (v view) renderMinimal(m *event, orig time.Time) map[string]any {
+	start, end := v.bounds(orig, m.series().endOf(orig), m.allDay, m.startTZ, m.endTZ)
 	return map[string]any{
 		"@odata.type":    "#microsoft.graph.event",
 		"@odata.etag":    m.etag(),
 		"id":             formatID(occurrenceKey(m.key, orig), v.immutable),
 		"seriesMasterId": formatID(m.key, v.immutable),
 		"type":           "occurrence",
-		"start":          v.dt(orig, m.allDay),
-		"end":            v.dt(orig.Add(m.series().dur), m.allDay),
+		"start":          start,
+		"end":            end,
 	}
 }
 
