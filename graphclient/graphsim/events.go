@@ -107,12 +107,13 @@ type instance struct {
 
 // lookup resolves key in mb; ok is false for unknown, deleted or cancelled.
 func (mb *mailbox) lookup(key string) (instance, bool) {
-	if e, ok := mb.events[key]; ok {
-		if e.deleted {
-			return instance{}, false
-		}
+	if e, ok := mb.events[key]; ok && !e.deleted {
 		return instance{ev: e}, true
+	} else if ok && e.typ != "exception" {
+		return instance{}, false
 	}
+	// A deleted exception's id is its occurrence's again when a pattern
+	// or time change reset the exception.
 	mk, orig, ok := splitOccurrenceKey(key)
 	if !ok {
 		return instance{}, false
@@ -680,7 +681,12 @@ func (s *Sim) updateEvent(u *user, in instance, p *parsedBody, source string) (*
 		if p.rec == nil && p.start == nil && p.end == nil && p.allDay == nil {
 			nv = old.clone(e.seq)
 		} else {
-			// A pattern or time change discards the series' exceptions.
+			// A pattern or time change discards the series' exceptions, as
+			// Outlook does, and keeps its cancellations unless
+			// SeriesChangeRestoresCancelled (semantics §1.3, Part 4 #8).
+			if !s.opts.SeriesChangeRestoresCancelled {
+				nv.keepCancelled(old)
+			}
 			for k := range old.exceptions {
 				if ex, ok := mb.events[occurrenceKey(e.key, time.Unix(k, 0).UTC())]; ok && !ex.deleted {
 					ex.deleted = true

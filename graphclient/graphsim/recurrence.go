@@ -215,6 +215,32 @@ func (sr *series) clone(seq int64) *series {
 	return &c
 }
 
+// keepCancelled cancels the occurrences of sr that fall on a date (in each
+// version's recurrence zone) whose occurrence old had cancelled, as EWS kept
+// deleted occurrences deleted across a series change (semantics §1.3,
+// ews-managed-api #235); a date the new pattern no longer generates is
+// forgotten.
+func (sr *series) keepCancelled(old *series) {
+	if len(old.cancelled) == 0 {
+		return
+	}
+	days := map[string]bool{}
+	var last time.Time
+	for u := range old.cancelled {
+		t := time.Unix(u, 0)
+		days[t.In(old.loc).Format("2006-01-02")] = true
+		if t.After(last) {
+			last = t
+		}
+	}
+	// Two days past the last one cover every zone's version of that date.
+	for _, st := range sr.generated(last.Add(48 * time.Hour)) {
+		if days[st.In(sr.loc).Format("2006-01-02")] {
+			sr.cancelled[st.Unix()] = true
+		}
+	}
+}
+
 // matches reports whether civil date d is in the pattern (MS-OXOCAL
 // 2.2.1.44.1; semantics §1.3): a day of month past the month's end falls on
 // its last day; a relative pattern takes the Nth day of the month that is in

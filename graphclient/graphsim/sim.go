@@ -97,6 +97,13 @@ type Options struct {
 	// (semantics §1.1); default: only the master's @removed (nothing when
 	// masters are omitted), so a client learns of it from a 404 on the master.
 	DeltaRemovedSeriesOccurrences bool
+	// SeriesChangeRestoresCancelled brings a series' cancelled occurrences
+	// back when its pattern or times change, as Outlook (the client) does
+	// (ews-managed-api #235). UNCONFIRMED for Graph (semantics §1.3, Part 4
+	// #8); default keeps each cancelled date cancelled while the new pattern
+	// still generates it, as EWS did. Exceptions are discarded either way
+	// (Outlook: "Any exceptions … will be canceled").
+	SeriesChangeRestoresCancelled bool
 	// DeltaSplitSeries lets a page boundary fall inside a series. Default: a
 	// series is never split, so pages may exceed maxpagesize (facts §1.2).
 	DeltaSplitSeries bool
