@@ -1,6 +1,7 @@
 package graphsim
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -125,6 +127,31 @@ func (mb *mailbox) lookup(key string) (instance, bool) {
 	return instance{master: m, orig: orig}, true
 }
 
+// goneStatus is what a DELETE of key answers when it names something
+// already gone (semantics §1.7, Odoo's delete: "Microsoft can also return a
+// 403 response when the event is already cancelled"): 410 for a deleted
+// event or series, or an occurrence of one; 403 for a cancelled occurrence;
+// 0 when key is live or was never an event.
+func (mb *mailbox) goneStatus(key string) int {
+	if _, live := mb.lookup(key); live {
+		return 0
+	}
+	if e, ok := mb.events[key]; ok && e.typ != "exception" {
+		return 410
+	}
+	mk, orig, isOcc := splitOccurrenceKey(key)
+	m, ok := mb.events[mk]
+	switch {
+	case !isOcc || !ok:
+		return 0
+	case m.deleted:
+		return 410
+	case m.typ == "seriesMaster" && m.series().cancelled[orig.Unix()]:
+		return 403
+	}
+	return 0
+}
+
 // ---- property validation ----
 
 type apiErr struct {
@@ -144,6 +171,21 @@ var enumProps = map[string][]string{
 	"sensitivity":           {"normal", "personal", "private", "confidential"},
 	"importance":            {"low", "normal", "high"},
 	"onlineMeetingProvider": {"unknown", "teamsForBusiness", "skypeForBusiness", "skypeForConsumer"},
+}
+
+var attendeeTypes = []string{"required", "optional", "resource"}
+
+// canonical is v's spelling among values, matched case-insensitively: Graph
+// accepts "Required" or "Busy" as Microsoft's samples send them and answers
+// the enum's own spelling (semantics §1.5, Part 4 #13).
+func canonical(values []string, v any) (string, bool) {
+	sv, _ := v.(string)
+	for _, x := range values {
+		if strings.EqualFold(x, sv) {
+			return x, true
+		}
+	}
+	return "", false
 }
 
 var boolProps = map[string]bool{"isReminderOn": true, "responseRequested": true, "allowNewTimeProposals": true, "hideAttendees": true, "isOnlineMeeting": true}
@@ -307,8 +349,8 @@ func parseEventBody(body map[string]any) (*parsedBody, *apiErr) {
 			}
 			p.props[k] = v
 		case enumProps[k] != nil:
-			sv, _ := v.(string)
-			if !slices.Contains(enumProps[k], sv) {
+			sv, ok := canonical(enumProps[k], v)
+			if !ok {
 				return nil, badRequest("RequestBodyRead", "The value '%v' of property '%s' is not valid.", v, k)
 			}
 			p.props[k] = sv
@@ -352,8 +394,12 @@ func parseEventBody(body map[string]any) (*parsedBody, *apiErr) {
 				if !ok || ea == nil {
 					return nil, badRequest("RequestBodyRead", "Each attendee requires an emailAddress.")
 				}
-				if t, ok := am["type"]; ok && t != nil && !slices.Contains([]string{"required", "optional", "resource"}, fmt.Sprint(t)) {
-					return nil, badRequest("RequestBodyRead", "The value '%v' of property 'type' is not valid.", t)
+				if t, ok := am["type"]; ok && t != nil {
+					ct, good := canonical(attendeeTypes, t)
+					if !good {
+						return nil, badRequest("RequestBodyRead", "The value '%v' of property 'type' is not valid.", t)
+					}
+					am["type"] = ct
 				}
 			}
 			p.props[k] = v
@@ -485,6 +531,9 @@ func (s *Sim) createEvent(u *user, p *parsedBody, source string) (*event, *apiEr
 			return nil, err
 		}
 	}
+	if _, set := e.props["reminderMinutesBeforeStart"]; !set {
+		e.props["reminderMinutesBeforeStart"] = s.defaultReminder(allDay, source)
+	}
 	normaliseLocations(e.props, p.props)
 	for _, x := range p.ext {
 		k, _ := extKey(x.id)
@@ -508,6 +557,18 @@ func (s *Sim) createEvent(u *user, p *parsedBody, source string) (*event, *apiEr
 		s.sendMail(u, e, "invitation", attendeeAddrs(e.props), source)
 	}
 	return e, nil
+}
+
+// defaultReminder is reminderMinutesBeforeStart for an event created
+// without it (semantics §1.5): 15, as the create-event examples show, and
+// 1080 (18 hours) for an all-day event, as an Outlook-made one showed
+// (docs#6003). Whether Graph-made all-day events get 1080 too is
+// UNCONFIRMED; AllDayReminder15 gives them 15.
+func (s *Sim) defaultReminder(allDay bool, source string) int {
+	if allDay && (source == "outlook" || !s.opts.AllDayReminder15) {
+		return 1080
+	}
+	return 15
 }
 
 func (u *user) address() string {
@@ -826,6 +887,8 @@ type view struct {
 	bodyText  bool
 	immutable bool
 	expandExt []string // extended property keys to include; nil → none
+	// masterETags is Options.OccurrenceETagIsMaster.
+	masterETags bool
 	// expandExceptions is $expand=exceptionOccurrences.
 	expandExceptions bool
 	sel              map[string]bool
@@ -1032,6 +1095,9 @@ func (v view) render(e *event, m *event, orig time.Time) map[string]any {
 		"onlineMeeting":              nil,
 	}
 	out["start"], out["end"] = v.bounds(start, end, allDay, src.startTZ, src.endTZ)
+	if typ == "occurrence" {
+		out["changeKey"], out["@odata.etag"] = v.occurrenceTag(m, orig)
+	}
 	if typ == "seriesMaster" {
 		out["recurrence"] = e.series().rec.render()
 	}
@@ -1131,15 +1197,36 @@ func (v view) seriesProps(mb *mailbox, m *event, out map[string]any) {
 // @odata.type, @odata.etag, id, seriesMasterId, type, start, end (facts §1.4).
 func (v view) renderMinimal(m *event, orig time.Time) map[string]any {
 	start, end := v.bounds(orig, m.series().endOf(orig), m.allDay, m.startTZ, m.endTZ)
+	_, etag := v.occurrenceTag(m, orig)
 	return map[string]any{
 		"@odata.type":    "#microsoft.graph.event",
-		"@odata.etag":    m.etag(),
+		"@odata.etag":    etag,
 		"id":             formatID(occurrenceKey(m.key, orig), v.immutable),
 		"seriesMasterId": formatID(m.key, v.immutable),
 		"type":           "occurrence",
 		"start":          start,
 		"end":            end,
 	}
+}
+
+// occurrenceTag is the changeKey and @odata.etag of the occurrence orig
+// of m: the master's with OccurrenceETagIsMaster, else the occurrence's own.
+func (v view) occurrenceTag(m *event, orig time.Time) (string, string) {
+	ck := m.changeKey
+	if !v.masterETags {
+		ck = occurrenceChangeKey(m, orig)
+	}
+	return ck, `W/"` + ck + `"`
+}
+
+// occurrenceChangeKey is an occurrence's own changeKey (semantics Part 4
+// #14, UNCONFIRMED): derived from its master's and its original start, so
+// it changes whenever the master does, yet differs from the master's and
+// from every other occurrence's. An If-Match with the master's etag on an
+// occurrence fails.
+func occurrenceChangeKey(m *event, orig time.Time) string {
+	h := sha256.Sum256([]byte(m.changeKey + "/" + strconv.FormatInt(orig.Unix(), 10)))
+	return base64.StdEncoding.EncodeToString(h[:16])
 }
 
 func removedItem(id string) map[string]any {

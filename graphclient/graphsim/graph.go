@@ -340,7 +340,7 @@ func (c *gctx) view() (view, bool) { return c.viewFor(false) }
 // or, for a POST with PostAnswersInRequestZone, in the zone of the body's
 // start (contrib#8645).
 func (c *gctx) viewFor(write bool) (view, bool) {
-	v := view{}
+	v := view{masterETags: c.s.opts.OccurrenceETagIsMaster}
 	if tz, ok := c.prefer["outlook.timezone"]; ok && !write {
 		if loc, good := loadZone(tz); good && c.s.zoneError(tz, false) == nil {
 			v.loc, v.tzName = loc, tz
@@ -726,11 +726,14 @@ func (s *Sim) resolve(c *gctx, id string) (instance, bool) {
 	return in, true
 }
 
-func (in instance) etag() string {
+// etag is the @odata.etag of a stored event or an occurrence, as GET
+// answers it.
+func (s *Sim) etag(in instance) string {
 	if in.ev != nil {
 		return in.ev.etag()
 	}
-	return in.master.etag()
+	_, tag := view{masterETags: s.opts.OccurrenceETagIsMaster}.occurrenceTag(in.master, in.orig)
+	return tag
 }
 
 // ifMatch honours If-Match (facts §2, UNCONFIRMED → Options.IgnoreIfMatch).
@@ -739,7 +742,7 @@ func (s *Sim) ifMatch(c *gctx, in instance) bool {
 	if want == "" || want == "*" || s.opts.IgnoreIfMatch {
 		return true
 	}
-	have := in.etag()
+	have := s.etag(in)
 	for _, w := range strings.Split(want, ",") {
 		w = strings.TrimSpace(w)
 		if w == have || `W/`+w == have {
@@ -801,6 +804,18 @@ func (s *Sim) deleteEvent(c *gctx, id string) {
 		return
 	}
 	s.mu.Lock()
+	if key, bad := parseID(id); !bad && s.opts.DeleteGoneAnswers410Or403 {
+		switch c.u.mb.goneStatus(key) {
+		case 410:
+			s.mu.Unlock()
+			c.fail(410, "ErrorItemNotFound", "The specified object was not found in the store.")
+			return
+		case 403:
+			s.mu.Unlock()
+			c.fail(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+			return
+		}
+	}
 	in, ok := s.resolve(c, id)
 	if !ok || !s.ifMatch(c, in) {
 		return

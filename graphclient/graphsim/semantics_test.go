@@ -160,3 +160,120 @@ func TestPreferTimeZone(t *testing.T) {
 		})
 	}
 }
+
+// TestSecondDelete: semantics §1.7 (Odoo's delete: "Microsoft can also
+// return a 403 response when the event is already cancelled") and Part 4
+// #14 — with DeleteGoneAnswers410Or403, a DELETE of a deleted event,
+// series, or an occurrence of a deleted series answers 410; of a cancelled
+// occurrence 403; an id never seen 404; GET answers 404 for all. The
+// default answers 404 throughout.
+func TestSecondDelete(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name                            string
+		opts                            graphsim.Options
+		single, series, occ, cancelledO int
+	}{
+		{"default", graphsim.Options{}, 404, 404, 404, 404},
+		{"DeleteGoneAnswers410Or403", graphsim.Options{DeleteGoneAnswers410Or403: true}, 410, 410, 410, 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newSDKEnv(t, tc.opts)
+			me := e.client.Me()
+			single, err := me.Events().Post(ctx, newEvent("s", "2025-01-07T10:00:00", "2025-01-07T11:00:00"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gone := weeklySeries(t, e, 3)
+			kept := weeklySeries(t, e, 3)
+			win := &users.ItemEventsItemInstancesRequestBuilderGetQueryParameters{StartDateTime: ptr("2025-01-01T00:00:00Z"), EndDateTime: ptr("2025-02-01T00:00:00Z")}
+			goneOcc, err1 := me.Events().ByEventId(*gone.GetId()).Instances().Get(ctx, &users.ItemEventsItemInstancesRequestBuilderGetRequestConfiguration{QueryParameters: win})
+			keptOcc, err2 := me.Events().ByEventId(*kept.GetId()).Instances().Get(ctx, &users.ItemEventsItemInstancesRequestBuilderGetRequestConfiguration{QueryParameters: win})
+			if err1 != nil || err2 != nil {
+				t.Fatal(err1, err2)
+			}
+			cancelled := *keptOcc.GetValue()[1].GetId()
+			for _, id := range []string{*single.GetId(), *gone.GetId(), cancelled} {
+				if err := me.Events().ByEventId(id).Delete(ctx, nil); err != nil {
+					t.Fatalf("first delete: %v", err)
+				}
+			}
+			for _, c := range []struct {
+				what string
+				id   string
+				want int
+			}{
+				{"deleted single", *single.GetId(), tc.single},
+				{"deleted series", *gone.GetId(), tc.series},
+				{"occurrence of a deleted series", *goneOcc.GetValue()[0].GetId(), tc.occ},
+				{"cancelled occurrence", cancelled, tc.cancelledO},
+			} {
+				err := me.Events().ByEventId(c.id).Delete(ctx, nil)
+				if st, _ := odataCode(t, err); st != c.want {
+					t.Errorf("second DELETE of a %s: %d, want %d", c.what, st, c.want)
+				}
+				_, err = me.Events().ByEventId(c.id).Get(ctx, nil)
+				if st, _ := odataCode(t, err); st != 404 {
+					t.Errorf("GET of a %s: %d, want 404", c.what, st)
+				}
+			}
+			err = me.Events().ByEventId("AAMkRTAxMjM0NTY3ODlhYmNkZWY=").Delete(ctx, nil)
+			if st, _ := odataCode(t, err); st != 404 {
+				t.Errorf("DELETE of an unknown id: %d, want 404", st)
+			}
+		})
+	}
+}
+
+// TestAllDayReminderDefault: semantics §1.5 (Reminders) and Part 4 #14 —
+// beside TestReminderDefaults' 15 minutes for timed events, all-day events
+// created without reminder fields get 1080 (18 h, as an Outlook-made one
+// showed); AllDayReminder15 gives Graph-made all-day events 15; a reminder
+// the request sets is kept.
+func TestAllDayReminderDefault(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		opts   graphsim.Options
+		ev     models.Eventable
+		source string // "graph" or "outlook"
+		want   int32
+	}{
+		{"timed", graphsim.Options{}, newEvent("t", "2025-01-07T10:00:00", "2025-01-07T11:00:00"), "graph", 15},
+		{"all-day", graphsim.Options{}, allDayEvent("a", "2025-01-07T00:00:00", "UTC", "2025-01-08T00:00:00", "UTC"), "graph", 1080},
+		{"all-day, AllDayReminder15", graphsim.Options{AllDayReminder15: true}, allDayEvent("a", "2025-01-07T00:00:00", "UTC", "2025-01-08T00:00:00", "UTC"), "graph", 15},
+		{"all-day from Outlook, AllDayReminder15", graphsim.Options{AllDayReminder15: true}, nil, "outlook", 1080},
+		{"set by the request", graphsim.Options{}, func() models.Eventable {
+			ev := allDayEvent("a", "2025-01-07T00:00:00", "UTC", "2025-01-08T00:00:00", "UTC")
+			ev.SetReminderMinutesBeforeStart(ptr(int32(60)))
+			return ev
+		}(), "graph", 60},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newSDKEnv(t, tc.opts)
+			var id string
+			if tc.source == "outlook" {
+				var err error
+				id, err = e.sim.UserCreateEvent(upn, map[string]any{"subject": "o", "isAllDay": true,
+					"start": map[string]any{"dateTime": "2025-01-07T00:00:00", "timeZone": "UTC"},
+					"end":   map[string]any{"dateTime": "2025-01-08T00:00:00", "timeZone": "UTC"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				ev, err := e.client.Me().Events().Post(ctx, tc.ev, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				id = *ev.GetId()
+			}
+			got, err := e.client.Me().Events().ByEventId(id).Get(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *got.GetReminderMinutesBeforeStart() != tc.want || !*got.GetIsReminderOn() {
+				t.Errorf("reminder %d on=%v, want %d on", *got.GetReminderMinutesBeforeStart(), *got.GetIsReminderOn(), tc.want)
+			}
+		})
+	}
+}
