@@ -3,6 +3,7 @@ package graphsim
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -338,11 +339,26 @@ func (c *gctx) view() (view, bool) { return c.viewFor(false) }
 // viewFor builds the rendering options. Prefer: outlook.timezone counts on
 // reads only: a write answers in UTC (semantics §1.4.2: docs#8755, docs#116),
 // or, for a POST with PostAnswersInRequestZone, in the zone of the body's
-// start (contrib#8645).
+// start (contrib#8645). A zone Graph does not accept fails every request
+// (Part 4 #14); it answers the error itself and returns false.
 func (c *gctx) viewFor(write bool) (view, bool) {
 	v := view{masterETags: c.s.opts.OccurrenceETagIsMaster}
-	if tz, ok := c.prefer["outlook.timezone"]; ok && !write {
-		if loc, good := loadZone(tz); good && c.s.zoneError(tz, false) == nil {
+	if tz, ok := c.prefer["outlook.timezone"]; ok {
+		if strings.HasPrefix(tz, "'") {
+			// A single-quoted zone got a 500 with an HTML page; double
+			// quotes worked (contrib#2549, as its reporter found).
+			c.w.Header().Set("Content-Type", "text/html")
+			c.w.WriteHeader(http.StatusInternalServerError)
+			_, _ = io.WriteString(c.w, serverErrorPage)
+			return v, false
+		}
+		// A zone Graph does not know is a 400 (jasonjoh in docs#6870), on
+		// writes too, where the zone is otherwise ignored (UNCONFIRMED).
+		if err := c.s.zoneError(tz, false); err != nil {
+			c.failErr(err)
+			return v, false
+		}
+		if loc, good := loadZone(tz); good && !write {
 			v.loc, v.tzName = loc, tz
 			c.applied = append(c.applied, `outlook.timezone="`+tz+`"`)
 		}
@@ -389,6 +405,13 @@ func (c *gctx) viewFor(write bool) (view, bool) {
 	}
 	return v, true
 }
+
+// serverErrorPage is the HTML body of the 500 a malformed Prefer zone gets.
+const serverErrorPage = `<!DOCTYPE html>
+<html><head><title>500 - Internal server error.</title></head>
+<body><h2>500 - Internal server error.</h2>
+<h3>There is a problem with the resource you are looking for, and it cannot be displayed.</h3></body></html>
+`
 
 // splitOutsideParens splits a $expand value on the commas between items.
 func splitOutsideParens(s string) []string {

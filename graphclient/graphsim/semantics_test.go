@@ -5,6 +5,7 @@ package graphsim_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -273,6 +274,77 @@ func TestAllDayReminderDefault(t *testing.T) {
 			}
 			if *got.GetReminderMinutesBeforeStart() != tc.want || !*got.GetIsReminderOn() {
 				t.Errorf("reminder %d on=%v, want %d on", *got.GetReminderMinutesBeforeStart(), *got.GetIsReminderOn(), tc.want)
+			}
+		})
+	}
+}
+
+// TestInvalidPreferZone: semantics §1.4.2 and Part 4 #14 — a Prefer:
+// outlook.timezone that Graph does not accept is a 400
+// TimeZoneNotSupportedException (jasonjoh in docs#6870), on reads, delta
+// and writes alike; a single-quoted value gets a 500 with an HTML page
+// (contrib#2549: its reporter found double quotes fixed it).
+func TestInvalidPreferZone(t *testing.T) {
+	ctx := context.Background()
+	prefer := func(v string) *abs.RequestHeaders {
+		h := abs.NewRequestHeaders()
+		h.Add("Prefer", "outlook.timezone="+v)
+		return h
+	}
+	for _, tc := range []struct {
+		name   string
+		opts   graphsim.Options
+		value  string
+		status int
+	}{
+		{"Windows name", graphsim.Options{}, `"Pacific Standard Time"`, 0},
+		{"documented IANA", graphsim.Options{}, `"America/Santiago"`, 0},
+		{"not a zone", graphsim.Options{}, `"Australia Eastern Standard Time"`, 400},
+		{"undocumented IANA", graphsim.Options{}, `"Europe/Amsterdam"`, 400},
+		{"undocumented IANA, AcceptAnyIANAZone", graphsim.Options{AcceptAnyIANAZone: true}, `"Europe/Amsterdam"`, 0},
+		{"single quotes", graphsim.Options{}, `'Pacific Standard Time'`, 500},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newSDKEnv(t, tc.opts)
+			me := e.client.Me()
+			ev, err := me.Events().Post(ctx, newEvent("p", "2025-01-07T10:00:00", "2025-01-07T11:00:00"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := prefer(tc.value)
+			calls := map[string]func() error{
+				"GET": func() error {
+					_, err := me.Events().ByEventId(*ev.GetId()).Get(ctx, &users.ItemEventsEventItemRequestBuilderGetRequestConfiguration{Headers: h})
+					return err
+				},
+				"delta": func() error {
+					_, err := me.CalendarView().Delta().GetAsDeltaGetResponse(ctx, &users.ItemCalendarViewDeltaRequestBuilderGetRequestConfiguration{Headers: h,
+						QueryParameters: &users.ItemCalendarViewDeltaRequestBuilderGetQueryParameters{StartDateTime: ptr("2025-01-01T00:00:00Z"), EndDateTime: ptr("2025-02-01T00:00:00Z")}})
+					return err
+				},
+				"POST": func() error {
+					_, err := me.Events().Post(ctx, newEvent("q", "2025-01-08T10:00:00", "2025-01-08T11:00:00"), &users.ItemEventsRequestBuilderPostRequestConfiguration{Headers: h})
+					return err
+				},
+			}
+			for name, call := range calls {
+				err := call()
+				var st interface{ GetStatusCode() int }
+				switch {
+				case tc.status == 0 && err != nil:
+					t.Errorf("%s: %v", name, err)
+				case tc.status == 500:
+					// The SDK has no parser for the HTML page it gets.
+					if err == nil || !strings.Contains(err.Error(), "text/html") {
+						t.Errorf("%s: %v, want the HTML 500", name, err)
+					}
+				case tc.status != 0 && (!errors.As(err, &st) || st.GetStatusCode() != tc.status):
+					t.Errorf("%s: %v, want status %d", name, err, tc.status)
+				case tc.status == 400:
+					if _, code := odataCode(t, err); code != "TimeZoneNotSupportedException" {
+						t.Errorf("%s: code %s", name, code)
+					}
+				}
 			}
 		})
 	}
