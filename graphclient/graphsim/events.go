@@ -1,6 +1,7 @@
 package graphsim
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -107,12 +109,13 @@ type instance struct {
 
 // lookup resolves key in mb; ok is false for unknown, deleted or cancelled.
 func (mb *mailbox) lookup(key string) (instance, bool) {
-	if e, ok := mb.events[key]; ok {
-		if e.deleted {
-			return instance{}, false
-		}
+	if e, ok := mb.events[key]; ok && !e.deleted {
 		return instance{ev: e}, true
+	} else if ok && e.typ != "exception" {
+		return instance{}, false
 	}
+	// A deleted exception's id is its occurrence's again when a pattern
+	// or time change reset the exception.
 	mk, orig, ok := splitOccurrenceKey(key)
 	if !ok {
 		return instance{}, false
@@ -122,6 +125,31 @@ func (mb *mailbox) lookup(key string) (instance, bool) {
 		return instance{}, false
 	}
 	return instance{master: m, orig: orig}, true
+}
+
+// goneStatus is what a DELETE of key answers when it names something
+// already gone (semantics §1.7, Odoo's delete: "Microsoft can also return a
+// 403 response when the event is already cancelled"): 410 for a deleted
+// event or series, or an occurrence of one; 403 for a cancelled occurrence;
+// 0 when key is live or was never an event.
+func (mb *mailbox) goneStatus(key string) int {
+	if _, live := mb.lookup(key); live {
+		return 0
+	}
+	if e, ok := mb.events[key]; ok && e.typ != "exception" {
+		return 410
+	}
+	mk, orig, isOcc := splitOccurrenceKey(key)
+	m, ok := mb.events[mk]
+	switch {
+	case !isOcc || !ok:
+		return 0
+	case m.deleted:
+		return 410
+	case m.typ == "seriesMaster" && m.series().cancelled[orig.Unix()]:
+		return 403
+	}
+	return 0
 }
 
 // ---- property validation ----
@@ -143,6 +171,21 @@ var enumProps = map[string][]string{
 	"sensitivity":           {"normal", "personal", "private", "confidential"},
 	"importance":            {"low", "normal", "high"},
 	"onlineMeetingProvider": {"unknown", "teamsForBusiness", "skypeForBusiness", "skypeForConsumer"},
+}
+
+var attendeeTypes = []string{"required", "optional", "resource"}
+
+// canonical is v's spelling among values, matched case-insensitively: Graph
+// accepts "Required" or "Busy" as Microsoft's samples send them and answers
+// the enum's own spelling (semantics §1.5, Part 4 #13).
+func canonical(values []string, v any) (string, bool) {
+	sv, _ := v.(string)
+	for _, x := range values {
+		if strings.EqualFold(x, sv) {
+			return x, true
+		}
+	}
+	return "", false
 }
 
 var boolProps = map[string]bool{"isReminderOn": true, "responseRequested": true, "allowNewTimeProposals": true, "hideAttendees": true, "isOnlineMeeting": true}
@@ -306,8 +349,8 @@ func parseEventBody(body map[string]any) (*parsedBody, *apiErr) {
 			}
 			p.props[k] = v
 		case enumProps[k] != nil:
-			sv, _ := v.(string)
-			if !slices.Contains(enumProps[k], sv) {
+			sv, ok := canonical(enumProps[k], v)
+			if !ok {
 				return nil, badRequest("RequestBodyRead", "The value '%v' of property '%s' is not valid.", v, k)
 			}
 			p.props[k] = sv
@@ -351,8 +394,12 @@ func parseEventBody(body map[string]any) (*parsedBody, *apiErr) {
 				if !ok || ea == nil {
 					return nil, badRequest("RequestBodyRead", "Each attendee requires an emailAddress.")
 				}
-				if t, ok := am["type"]; ok && t != nil && !slices.Contains([]string{"required", "optional", "resource"}, fmt.Sprint(t)) {
-					return nil, badRequest("RequestBodyRead", "The value '%v' of property 'type' is not valid.", t)
+				if t, ok := am["type"]; ok && t != nil {
+					ct, good := canonical(attendeeTypes, t)
+					if !good {
+						return nil, badRequest("RequestBodyRead", "The value '%v' of property 'type' is not valid.", t)
+					}
+					am["type"] = ct
 				}
 			}
 			p.props[k] = v
@@ -409,22 +456,23 @@ func civil(t time.Time) time.Time {
 }
 
 // applyTimes validates start, end and isAllDay together and stores them
-// (facts §2 isAllDay; §5 all-day events).
+// (facts §2 isAllDay; semantics §1.4.3). An all-day event must run from a
+// midnight to a later midnight, both named in the same zone (the name, not
+// the offset: "Pacific Standard Time" and America/Los_Angeles differ), so it
+// is whole days in that zone however long they are across DST. It stays
+// anchored there: its instants are the midnights of that zone (Part 4 #11).
 func applyTimes(e *event, start, end dtz, allDay bool) *apiErr {
 	if allDay {
 		if !midnight(start.wall) || !midnight(end.wall) || start.tz != end.tz {
 			return badRequest("ErrorPropertyValidationFailure", "Your request can't be completed. If the event is an all-day event, the start time and end time must be midnight and in the same time zone.")
 		}
-		s, en := civil(start.wall), civil(end.wall)
-		if en.Sub(s) < 24*time.Hour {
+		if !civil(end.wall).After(civil(start.wall)) {
 			return badRequest("ErrorPropertyValidationFailure", "Your request can't be completed. An all-day event must be at least a day long.")
 		}
-		e.start, e.end = s, en
-	} else {
-		e.start, e.end = start.wall.UTC(), end.wall.UTC()
-		if e.end.Before(e.start) {
-			return badRequest("ErrorInvalidRequest", "The end time of an event cannot be before its start time.")
-		}
+	}
+	e.start, e.end = start.wall.UTC(), end.wall.UTC()
+	if e.end.Before(e.start) {
+		return badRequest("ErrorInvalidRequest", "The end time of an event cannot be before its start time.")
 	}
 	e.startTZ, e.endTZ, e.allDay = start.tz, end.tz, allDay
 	return nil
@@ -432,33 +480,30 @@ func applyTimes(e *event, start, end dtz, allDay bool) *apiErr {
 
 func (e *event) startDTZ() dtz {
 	loc, _ := loadZone(e.startTZ)
-	if e.allDay {
-		return dtz{wall: time.Date(e.start.Year(), e.start.Month(), e.start.Day(), 0, 0, 0, 0, loc), tz: e.startTZ, loc: loc}
-	}
 	return dtz{wall: e.start.In(loc), tz: e.startTZ, loc: loc}
 }
 
 func (e *event) endDTZ() dtz {
 	loc, _ := loadZone(e.endTZ)
-	if e.allDay {
-		return dtz{wall: time.Date(e.end.Year(), e.end.Month(), e.end.Day(), 0, 0, 0, 0, loc), tz: e.endTZ, loc: loc}
-	}
 	return dtz{wall: e.end.In(loc), tz: e.endTZ, loc: loc}
 }
 
-// seriesFor builds the master's series from its times and recurrence.
+// seriesFor builds the master's series from its times and recurrence. A
+// timed series expands in its recurrence zone; an all-day one in the zone it
+// was written in, each occurrence running midnight to midnight there.
 func seriesFor(e *event, rec *recurrence, seq int64) *series {
-	loc := time.UTC
-	if !e.allDay {
-		loc, _ = loadZone(e.startTZ)
-		if rec.TimeZone != "" {
-			if l, ok := loadZone(rec.TimeZone); ok {
-				loc = l
-			}
+	loc, _ := loadZone(e.startTZ)
+	if !e.allDay && rec.TimeZone != "" {
+		if l, ok := loadZone(rec.TimeZone); ok {
+			loc = l
 		}
 	}
-	return &series{seq: seq, start: e.start, dur: e.end.Sub(e.start), loc: loc, rec: rec,
+	sr := &series{seq: seq, start: e.start, dur: e.end.Sub(e.start), loc: loc, rec: rec,
 		cancelled: map[int64]bool{}, exceptions: map[int64]bool{}}
+	if e.allDay {
+		sr.days = int(civil(e.end.In(loc)).Sub(civil(e.start.In(loc))).Hours() / 24)
+	}
+	return sr
 }
 
 func (s *Sim) newKey(kind byte) string { return string(rune(kind)) + string(s.randBytes(16)) }
@@ -486,6 +531,9 @@ func (s *Sim) createEvent(u *user, p *parsedBody, source string) (*event, *apiEr
 			return nil, err
 		}
 	}
+	if _, set := e.props["reminderMinutesBeforeStart"]; !set {
+		e.props["reminderMinutesBeforeStart"] = s.defaultReminder(allDay, source)
+	}
 	normaliseLocations(e.props, p.props)
 	for _, x := range p.ext {
 		k, _ := extKey(x.id)
@@ -509,6 +557,18 @@ func (s *Sim) createEvent(u *user, p *parsedBody, source string) (*event, *apiEr
 		s.sendMail(u, e, "invitation", attendeeAddrs(e.props), source)
 	}
 	return e, nil
+}
+
+// defaultReminder is reminderMinutesBeforeStart for an event created
+// without it (semantics §1.5): 15, as the create-event examples show, and
+// 1080 (18 hours) for an all-day event, as an Outlook-made one showed
+// (docs#6003). Whether Graph-made all-day events get 1080 too is
+// UNCONFIRMED; AllDayReminder15 gives them 15.
+func (s *Sim) defaultReminder(allDay bool, source string) int {
+	if allDay && (source == "outlook" || !s.opts.AllDayReminder15) {
+		return 1080
+	}
+	return 15
 }
 
 func (u *user) address() string {
@@ -564,7 +624,7 @@ func (s *Sim) materialise(mb *mailbox, in instance) *event {
 		props[k] = v
 	}
 	ex := &event{key: occurrenceKey(m.key, in.orig), typ: "exception", masterKey: m.key, origStart: in.orig,
-		props: props, start: in.orig, end: in.orig.Add(sr.dur), startTZ: m.startTZ, endTZ: m.endTZ, allDay: m.allDay,
+		props: props, start: in.orig, end: sr.endOf(in.orig), startTZ: m.startTZ, endTZ: m.endTZ, allDay: m.allDay,
 		ext: map[string]extProp{}, txid: "", created: s.now(), iCalUID: m.iCalUID, organizer: m.organizer, isOrg: m.isOrg,
 		origZone: sr.loc}
 	for k, v := range m.ext {
@@ -588,7 +648,7 @@ func (s *Sim) updateEvent(u *user, in instance, p *parsedBody, source string) (*
 			return nil, badRequest("ErrorInvalidRequest", "An occurrence cannot have a recurrence.")
 		}
 		if p.start != nil || p.end != nil {
-			st, en := in.orig, in.orig.Add(in.master.series().dur)
+			st, en := in.orig, in.master.series().endOf(in.orig)
 			if p.start != nil {
 				st = p.start.wall.UTC()
 			}
@@ -682,7 +742,12 @@ func (s *Sim) updateEvent(u *user, in instance, p *parsedBody, source string) (*
 		if p.rec == nil && p.start == nil && p.end == nil && p.allDay == nil {
 			nv = old.clone(e.seq)
 		} else {
-			// A pattern or time change discards the series' exceptions.
+			// A pattern or time change discards the series' exceptions, as
+			// Outlook does, and keeps its cancellations unless
+			// SeriesChangeRestoresCancelled (semantics §1.3, Part 4 #8).
+			if !s.opts.SeriesChangeRestoresCancelled {
+				nv.keepCancelled(old)
+			}
 			for k := range old.exceptions {
 				if ex, ok := mb.events[occurrenceKey(e.key, time.Unix(k, 0).UTC())]; ok && !ex.deleted {
 					ex.deleted = true
@@ -743,9 +808,7 @@ func (s *Sim) dropRecurrence(mb *mailbox, m, trial *event) bool {
 		return false
 	}
 	trial.typ, trial.history = "singleInstance", nil
-	if !m.allDay {
-		trial.start, trial.end = first, first.Add(sr.dur)
-	}
+	trial.start, trial.end = first, sr.endOf(first)
 	for k := range sr.exceptions {
 		if ex, ok := mb.events[occurrenceKey(m.key, time.Unix(k, 0).UTC())]; ok && !ex.deleted {
 			ex.deleted = true
@@ -824,6 +887,8 @@ type view struct {
 	bodyText  bool
 	immutable bool
 	expandExt []string // extended property keys to include; nil → none
+	// masterETags is Options.OccurrenceETagIsMaster.
+	masterETags bool
 	// expandExceptions is $expand=exceptionOccurrences.
 	expandExceptions bool
 	sel              map[string]bool
@@ -832,20 +897,33 @@ type view struct {
 const dtFormat = "2006-01-02T15:04:05.0000000"
 const stampFormat = "2006-01-02T15:04:05.0000000Z"
 
-func (v view) dt(t time.Time, allDay bool) map[string]any {
+func (v view) dt(t time.Time) map[string]any {
+	name, loc := "UTC", time.UTC
+	if v.loc != nil {
+		name, loc = v.tzName, v.loc
+	}
+	return map[string]any{"dateTime": t.In(loc).Format(dtFormat), "timeZone": name}
+}
+
+// date renders an all-day bound: the midnight of its date in zone, the
+// zone it was written in, labelled with the Prefer zone or UTC whatever
+// that zone is (semantics §1.4.3: midnight to midnight on every read).
+func (v view) date(t time.Time, zone string) map[string]any {
+	loc, _ := loadZone(zone)
+	d := civil(t.In(loc))
 	name := "UTC"
 	if v.loc != nil {
 		name = v.tzName
 	}
+	return map[string]any{"dateTime": d.Format(dtFormat), "timeZone": name}
+}
+
+// bounds renders start and end, as dates for an all-day event.
+func (v view) bounds(start, end time.Time, allDay bool, startTZ, endTZ string) (any, any) {
 	if allDay {
-		// All-day values are midnight whatever the zone (facts §5).
-		return map[string]any{"dateTime": t.Format(dtFormat), "timeZone": name}
+		return v.date(start, startTZ), v.date(end, endTZ)
 	}
-	loc := v.loc
-	if loc == nil {
-		loc = time.UTC
-	}
-	return map[string]any{"dateTime": t.In(loc).Format(dtFormat), "timeZone": name}
+	return v.dt(start), v.dt(end)
 }
 
 // storeBody turns a body written as text into the HTML Exchange keeps
@@ -956,7 +1034,7 @@ func (v view) render(e *event, m *event, orig time.Time) map[string]any {
 	allDay := false
 	if e == nil {
 		src, typ, key = m, "occurrence", occurrenceKey(m.key, orig)
-		start, end, allDay = orig, orig.Add(m.series().dur), m.allDay
+		start, end, allDay = orig, m.series().endOf(orig), m.allDay
 	} else {
 		typ, key, start, end, allDay = e.typ, e.key, e.start, e.end, e.allDay
 	}
@@ -1009,14 +1087,16 @@ func (v view) render(e *event, m *event, orig time.Time) map[string]any {
 		"hideAttendees":              propOr(src.props, "hideAttendees", false),
 		"responseStatus":             resp,
 		"body":                       body,
-		"start":                      v.dt(start, allDay),
-		"end":                        v.dt(end, allDay),
 		"location":                   renderLocation(src.props["location"]),
 		"locations":                  rlocs,
 		"recurrence":                 nil,
 		"attendees":                  renderAttendees(src.props["attendees"]),
 		"organizer":                  src.organizer,
 		"onlineMeeting":              nil,
+	}
+	out["start"], out["end"] = v.bounds(start, end, allDay, src.startTZ, src.endTZ)
+	if typ == "occurrence" {
+		out["changeKey"], out["@odata.etag"] = v.occurrenceTag(m, orig)
 	}
 	if typ == "seriesMaster" {
 		out["recurrence"] = e.series().rec.render()
@@ -1116,15 +1196,37 @@ func (v view) seriesProps(mb *mailbox, m *event, out map[string]any) {
 // renderMinimal is an occurrence as calendarView/delta returns it: only
 // @odata.type, @odata.etag, id, seriesMasterId, type, start, end (facts §1.4).
 func (v view) renderMinimal(m *event, orig time.Time) map[string]any {
+	start, end := v.bounds(orig, m.series().endOf(orig), m.allDay, m.startTZ, m.endTZ)
+	_, etag := v.occurrenceTag(m, orig)
 	return map[string]any{
 		"@odata.type":    "#microsoft.graph.event",
-		"@odata.etag":    m.etag(),
+		"@odata.etag":    etag,
 		"id":             formatID(occurrenceKey(m.key, orig), v.immutable),
 		"seriesMasterId": formatID(m.key, v.immutable),
 		"type":           "occurrence",
-		"start":          v.dt(orig, m.allDay),
-		"end":            v.dt(orig.Add(m.series().dur), m.allDay),
+		"start":          start,
+		"end":            end,
 	}
+}
+
+// occurrenceTag is the changeKey and @odata.etag of the occurrence orig
+// of m: the master's with OccurrenceETagIsMaster, else the occurrence's own.
+func (v view) occurrenceTag(m *event, orig time.Time) (string, string) {
+	ck := m.changeKey
+	if !v.masterETags {
+		ck = occurrenceChangeKey(m, orig)
+	}
+	return ck, `W/"` + ck + `"`
+}
+
+// occurrenceChangeKey is an occurrence's own changeKey (semantics Part 4
+// #14, UNCONFIRMED): derived from its master's and its original start, so
+// it changes whenever the master does, yet differs from the master's and
+// from every other occurrence's. An If-Match with the master's etag on an
+// occurrence fails.
+func occurrenceChangeKey(m *event, orig time.Time) string {
+	h := sha256.Sum256([]byte(m.changeKey + "/" + strconv.FormatInt(orig.Unix(), 10)))
+	return base64.StdEncoding.EncodeToString(h[:16])
 }
 
 func removedItem(id string) map[string]any {

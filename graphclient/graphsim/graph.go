@@ -3,6 +3,7 @@ package graphsim
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -338,11 +339,26 @@ func (c *gctx) view() (view, bool) { return c.viewFor(false) }
 // viewFor builds the rendering options. Prefer: outlook.timezone counts on
 // reads only: a write answers in UTC (semantics §1.4.2: docs#8755, docs#116),
 // or, for a POST with PostAnswersInRequestZone, in the zone of the body's
-// start (contrib#8645).
+// start (contrib#8645). A zone Graph does not accept fails every request
+// (Part 4 #14); it answers the error itself and returns false.
 func (c *gctx) viewFor(write bool) (view, bool) {
-	v := view{}
-	if tz, ok := c.prefer["outlook.timezone"]; ok && !write {
-		if loc, good := loadZone(tz); good && c.s.zoneError(tz, false) == nil {
+	v := view{masterETags: c.s.opts.OccurrenceETagIsMaster}
+	if tz, ok := c.prefer["outlook.timezone"]; ok {
+		if strings.HasPrefix(tz, "'") {
+			// A single-quoted zone got a 500 with an HTML page; double
+			// quotes worked (contrib#2549, as its reporter found).
+			c.w.Header().Set("Content-Type", "text/html")
+			c.w.WriteHeader(http.StatusInternalServerError)
+			_, _ = io.WriteString(c.w, serverErrorPage)
+			return v, false
+		}
+		// A zone Graph does not know is a 400 (jasonjoh in docs#6870), on
+		// writes too, where the zone is otherwise ignored (UNCONFIRMED).
+		if err := c.s.zoneError(tz, false); err != nil {
+			c.failErr(err)
+			return v, false
+		}
+		if loc, good := loadZone(tz); good && !write {
 			v.loc, v.tzName = loc, tz
 			c.applied = append(c.applied, `outlook.timezone="`+tz+`"`)
 		}
@@ -389,6 +405,13 @@ func (c *gctx) viewFor(write bool) (view, bool) {
 	}
 	return v, true
 }
+
+// serverErrorPage is the HTML body of the 500 a malformed Prefer zone gets.
+const serverErrorPage = `<!DOCTYPE html>
+<html><head><title>500 - Internal server error.</title></head>
+<body><h2>500 - Internal server error.</h2>
+<h3>There is a problem with the resource you are looking for, and it cannot be displayed.</h3></body></html>
+`
 
 // splitOutsideParens splits a $expand value on the commas between items.
 func splitOutsideParens(s string) []string {
@@ -726,11 +749,14 @@ func (s *Sim) resolve(c *gctx, id string) (instance, bool) {
 	return in, true
 }
 
-func (in instance) etag() string {
+// etag is the @odata.etag of a stored event or an occurrence, as GET
+// answers it.
+func (s *Sim) etag(in instance) string {
 	if in.ev != nil {
 		return in.ev.etag()
 	}
-	return in.master.etag()
+	_, tag := view{masterETags: s.opts.OccurrenceETagIsMaster}.occurrenceTag(in.master, in.orig)
+	return tag
 }
 
 // ifMatch honours If-Match (facts §2, UNCONFIRMED → Options.IgnoreIfMatch).
@@ -739,7 +765,7 @@ func (s *Sim) ifMatch(c *gctx, in instance) bool {
 	if want == "" || want == "*" || s.opts.IgnoreIfMatch {
 		return true
 	}
-	have := in.etag()
+	have := s.etag(in)
 	for _, w := range strings.Split(want, ",") {
 		w = strings.TrimSpace(w)
 		if w == have || `W/`+w == have {
@@ -801,6 +827,18 @@ func (s *Sim) deleteEvent(c *gctx, id string) {
 		return
 	}
 	s.mu.Lock()
+	if key, bad := parseID(id); !bad && s.opts.DeleteGoneAnswers410Or403 {
+		switch c.u.mb.goneStatus(key) {
+		case 410:
+			s.mu.Unlock()
+			c.fail(410, "ErrorItemNotFound", "The specified object was not found in the store.")
+			return
+		case 403:
+			s.mu.Unlock()
+			c.fail(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+			return
+		}
+	}
 	in, ok := s.resolve(c, id)
 	if !ok || !s.ifMatch(c, in) {
 		return

@@ -183,10 +183,22 @@ type series struct {
 	seq        int64
 	start      time.Time // first occurrence's start (instant)
 	dur        time.Duration
+	days       int // an all-day series: how many days each occurrence runs
 	loc        *time.Location
 	rec        *recurrence
 	cancelled  map[int64]bool // original start (Unix) of deleted occurrences
 	exceptions map[int64]bool // original start of occurrences turned exceptions
+}
+
+// endOf is the end of the occurrence that starts at st: days midnights
+// later in the series zone for an all-day series, whatever DST does to the
+// length of those days; st plus the duration otherwise.
+func (sr *series) endOf(st time.Time) time.Time {
+	if sr.days == 0 {
+		return st.Add(sr.dur)
+	}
+	d := st.In(sr.loc)
+	return time.Date(d.Year(), d.Month(), d.Day()+sr.days, 0, 0, 0, 0, sr.loc).UTC()
 }
 
 func (sr *series) clone(seq int64) *series {
@@ -201,6 +213,32 @@ func (sr *series) clone(seq int64) *series {
 		c.exceptions[k] = true
 	}
 	return &c
+}
+
+// keepCancelled cancels the occurrences of sr that fall on a date (in each
+// version's recurrence zone) whose occurrence old had cancelled, as EWS kept
+// deleted occurrences deleted across a series change (semantics §1.3,
+// ews-managed-api #235); a date the new pattern no longer generates is
+// forgotten.
+func (sr *series) keepCancelled(old *series) {
+	if len(old.cancelled) == 0 {
+		return
+	}
+	days := map[string]bool{}
+	var last time.Time
+	for u := range old.cancelled {
+		t := time.Unix(u, 0)
+		days[t.In(old.loc).Format("2006-01-02")] = true
+		if t.After(last) {
+			last = t
+		}
+	}
+	// Two days past the last one cover every zone's version of that date.
+	for _, st := range sr.generated(last.Add(48 * time.Hour)) {
+		if days[st.In(sr.loc).Format("2006-01-02")] {
+			sr.cancelled[st.Unix()] = true
+		}
+	}
 }
 
 // matches reports whether civil date d is in the pattern (MS-OXOCAL
@@ -277,7 +315,7 @@ const maxExpansionDays = 20 * 366
 func (sr *series) occurrences(ws, we time.Time, withExceptions bool) []time.Time {
 	var out []time.Time
 	for _, st := range sr.generated(we) {
-		if !overlaps(st, st.Add(sr.dur), ws, we) {
+		if !overlaps(st, sr.endOf(st), ws, we) {
 			continue
 		}
 		u := st.Unix()
@@ -336,7 +374,7 @@ func (sr *series) validate() *apiErr {
 		return badRequest("ErrorRecurrenceHasNoOccurrence", "The recurrence pattern and range have no occurrence.")
 	}
 	for i := 1; i < len(starts); i++ {
-		if starts[i-1].Add(sr.dur).After(starts[i]) {
+		if sr.endOf(starts[i-1]).After(starts[i]) {
 			return badRequest("ErrorOccurrenceTimeSpanTooBig", "One occurrence of the recurring calendar item overlaps with another occurrence of the same calendar item.")
 		}
 	}

@@ -284,3 +284,124 @@ func extra(ev models.Eventable, key string) string {
 	}
 	return ""
 }
+
+// TestSeriesChangeCancellations: semantics §1.3 ("What happens to exceptions
+// when the pattern or the times change") and Part 4 #8 — a pattern or time
+// change of a series discards its exceptions (Outlook) and, by default,
+// keeps each cancelled date cancelled while the new pattern still generates
+// it (EWS); SeriesChangeRestoresCancelled brings them back (Outlook).
+func TestSeriesChangeCancellations(t *testing.T) {
+	ctx := context.Background()
+	tuesdays := func(n int32) models.PatternedRecurrenceable {
+		rec, err := pattern{typ: models.WEEKLY_RECURRENCEPATTERNTYPE, interval: 1, days: []models.DayOfWeek{models.TUESDAY_DAYOFWEEK}, count: n}.model("2025-01-07")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	extend := models.NewEvent()
+	extend.SetRecurrence(tuesdays(6))
+	times := func(start, end string) models.Eventable {
+		ev, dt := models.NewEvent(), newEvent("", start, end)
+		ev.SetStart(dt.GetStart())
+		ev.SetEnd(dt.GetEnd())
+		return ev
+	}
+	later := times("2025-01-07T11:00:00", "2025-01-07T12:00:00")
+	wednesdays := times("2025-01-08T10:00:00", "2025-01-08T11:00:00")
+	wed, err := pattern{typ: models.WEEKLY_RECURRENCEPATTERNTYPE, interval: 1, days: []models.DayOfWeek{models.WEDNESDAY_DAYOFWEEK}, count: 5}.model("2025-01-08")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wednesdays.SetRecurrence(wed)
+	cases := []struct {
+		name      string
+		opts      graphsim.Options
+		patch     models.Eventable
+		cancelled []string // dates in cancelledOccurrences
+		days      []string // instance dates in January
+	}{
+		{"pattern change keeps the cancellation", graphsim.Options{}, extend, []string{"2025-01-14"}, []string{"2025-01-07", "2025-01-21", "2025-01-28"}},
+		{"time change keeps the cancellation", graphsim.Options{}, later, []string{"2025-01-14"}, []string{"2025-01-07", "2025-01-21", "2025-01-28"}},
+		{"a date the new pattern lacks is forgotten", graphsim.Options{}, wednesdays, nil, []string{"2025-01-08", "2025-01-15", "2025-01-22", "2025-01-29"}},
+		{"SeriesChangeRestoresCancelled", graphsim.Options{SeriesChangeRestoresCancelled: true}, extend, nil, []string{"2025-01-07", "2025-01-14", "2025-01-21", "2025-01-28"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newSDKEnv(t, tc.opts)
+			me := e.client.Me()
+			master := *weeklySeries(t, e, 5).GetId()
+			win := &users.ItemEventsItemInstancesRequestBuilderGetQueryParameters{StartDateTime: ptr("2025-01-01T00:00:00Z"), EndDateTime: ptr("2025-02-01T00:00:00Z")}
+			inst, err := me.Events().ByEventId(master).Instances().Get(ctx, &users.ItemEventsItemInstancesRequestBuilderGetRequestConfiguration{QueryParameters: win})
+			if err != nil {
+				t.Fatal(err)
+			}
+			occ := inst.GetValue()
+			if err := me.Events().ByEventId(*occ[1].GetId()).Delete(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+			special := models.NewEvent()
+			special.SetSubject(ptr("special"))
+			if _, err := me.Events().ByEventId(*occ[2].GetId()).Patch(ctx, special, nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := me.Events().ByEventId(master).Patch(ctx, tc.patch, nil); err != nil {
+				t.Fatalf("series change: %v", err)
+			}
+
+			got, err := me.Events().ByEventId(master).Get(ctx, &users.ItemEventsEventItemRequestBuilderGetRequestConfiguration{
+				QueryParameters: &users.ItemEventsEventItemRequestBuilderGetQueryParameters{
+					Select: []string{"cancelledOccurrences", "exceptionOccurrences"}, Expand: []string{"exceptionOccurrences"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, d := range tc.cancelled {
+				want = append(want, "OID."+master+"."+d)
+			}
+			if c := got.GetCancelledOccurrences(); !slices.Equal(c, want) && len(c)+len(want) > 0 {
+				t.Errorf("cancelledOccurrences %v, want %v", c, want)
+			}
+			if x := got.GetExceptionOccurrences(); len(x) != 0 {
+				t.Errorf("%d exceptions left, want none", len(x))
+			}
+			inst, err = me.Events().ByEventId(master).Instances().Get(ctx, &users.ItemEventsItemInstancesRequestBuilderGetRequestConfiguration{QueryParameters: win})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var days []string
+			for _, o := range inst.GetValue() {
+				days = append(days, (*o.GetStart().GetDateTime())[:10])
+				if o.GetTypeEscaped().String() != "occurrence" || *o.GetSubject() != "weekly" {
+					t.Errorf("instance %s is a %s %q, want a plain occurrence", *o.GetStart().GetDateTime(), o.GetTypeEscaped(), *o.GetSubject())
+				}
+			}
+			if !slices.Equal(days, tc.days) {
+				t.Errorf("instances on %v, want %v", days, tc.days)
+			}
+		})
+	}
+	t.Run("a reset exception's id is its occurrence's again", func(t *testing.T) {
+		e := newSDKEnv(t, graphsim.Options{})
+		me := e.client.Me()
+		master := *weeklySeries(t, e, 5).GetId()
+		inst, err := me.Events().ByEventId(master).Instances().Get(ctx, &users.ItemEventsItemInstancesRequestBuilderGetRequestConfiguration{
+			QueryParameters: &users.ItemEventsItemInstancesRequestBuilderGetQueryParameters{StartDateTime: ptr("2025-01-01T00:00:00Z"), EndDateTime: ptr("2025-02-01T00:00:00Z")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		id := *inst.GetValue()[2].GetId()
+		special := models.NewEvent()
+		special.SetSubject(ptr("special"))
+		if _, err := me.Events().ByEventId(id).Patch(ctx, special, nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := me.Events().ByEventId(master).Patch(ctx, extend, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, err := me.Events().ByEventId(id).Get(ctx, nil)
+		if err != nil || got.GetTypeEscaped().String() != "occurrence" {
+			t.Errorf("GET %v, want the occurrence", err)
+		}
+	})
+}

@@ -97,6 +97,13 @@ type Options struct {
 	// (semantics §1.1); default: only the master's @removed (nothing when
 	// masters are omitted), so a client learns of it from a 404 on the master.
 	DeltaRemovedSeriesOccurrences bool
+	// SeriesChangeRestoresCancelled brings a series' cancelled occurrences
+	// back when its pattern or times change, as Outlook (the client) does
+	// (ews-managed-api #235). UNCONFIRMED for Graph (semantics §1.3, Part 4
+	// #8); default keeps each cancelled date cancelled while the new pattern
+	// still generates it, as EWS did. Exceptions are discarded either way
+	// (Outlook: "Any exceptions … will be canceled").
+	SeriesChangeRestoresCancelled bool
 	// DeltaSplitSeries lets a page boundary fall inside a series. Default: a
 	// series is never split, so pages may exceed maxpagesize (facts §1.2).
 	DeltaSplitSeries bool
@@ -144,6 +151,25 @@ type Options struct {
 	// answer in UTC whatever Prefer: outlook.timezone says, as Microsoft
 	// staff said of PATCH and of POST.
 	PostAnswersInRequestZone bool
+
+	// DeleteGoneAnswers410Or403 makes a DELETE of an event or series already
+	// deleted (or an occurrence of one) answer 410 ErrorItemNotFound, and of
+	// a cancelled occurrence 403 ErrorAccessDenied, as Graph sometimes does
+	// (semantics §1.7, Odoo's delete; which one when, and the bodies, are
+	// UNCONFIRMED). This is the less helpful side, but the default answers
+	// 404 like an unknown id, as before, because the sync does not yet
+	// survive it: graphclient reads any 410 as resync_required
+	// (sync/simtest TestRandomized seed 95).
+	DeleteGoneAnswers410Or403 bool
+	// OccurrenceETagIsMaster gives an occurrence its master's changeKey and
+	// @odata.etag. UNCONFIRMED (semantics Part 4 #14); default: each
+	// occurrence has its own, which changes with the master's.
+	OccurrenceETagIsMaster bool
+	// AllDayReminder15 gives all-day events created through Graph without
+	// reminderMinutesBeforeStart 15 minutes, as timed ones get. UNCONFIRMED
+	// (semantics §1.5); default 1080, as an Outlook-made all-day event
+	// showed (docs#6003). Events the User* methods create get 1080 either way.
+	AllDayReminder15 bool
 
 	// TransactionIDConflict answers a duplicate create with 409
 	// ErrorDuplicateTransactionId. UNCONFIRMED (facts §3); default returns
