@@ -72,9 +72,10 @@ type lineReader struct {
 // up to its newline. The frame is the caller's: nothing is kept.
 func (l *lineReader) ReadFrame() ([]byte, error) {
 	for {
-		var buf, prefix []byte // prefix is set once the line is known to be refused
-		var size int64         // bytes of this line so far, newline included
-		var first byte         // the first byte that is not white space
+		var chunks [][]byte // the line so far, in the read buffer's pieces
+		var prefix []byte   // set once the line is known to be refused
+		var size int64      // bytes of this line so far, newline included
+		var first byte      // the first byte that is not white space
 		var err error
 		for {
 			var chunk []byte
@@ -92,11 +93,13 @@ func (l *lineReader) ReadFrame() ([]byte, error) {
 				// collect it just to find that json.Valid says no.
 				prefix = []byte{}
 			case size > l.limit+1:
-				buf = append(buf[:min(len(buf), keepPrefix)], chunk[:min(len(chunk), keepPrefix)]...)
-				prefix = bytes.Clone(buf[:min(len(buf), keepPrefix)])
-				buf = nil
+				prefix = []byte{}
+				for _, c := range append(chunks, chunk) {
+					prefix = append(prefix, c[:min(len(c), keepPrefix-len(prefix))]...)
+				}
+				chunks = nil
 			case first != 0: // white space before a message is not kept
-				buf = append(buf, chunk...) // a copy: chunk is bufio's
+				chunks = append(chunks, bytes.Clone(chunk)) // chunk is bufio's
 			}
 			if err != bufio.ErrBufferFull {
 				break
@@ -111,7 +114,15 @@ func (l *lineReader) ReadFrame() ([]byte, error) {
 		case prefix != nil:
 			return nil, &badFrame{msg: "not valid JSON: a line that does not start with { or ["}
 		}
-		if line := bytes.TrimSpace(buf); len(line) > 0 {
+		// Pieces joined once, rather than a buffer grown by append: that
+		// would allocate twice the line and more on the way.
+		var line []byte
+		if len(chunks) == 1 {
+			line = chunks[0]
+		} else if len(chunks) > 1 {
+			line = bytes.Join(chunks, nil)
+		}
+		if line = bytes.TrimSpace(line); len(line) > 0 {
 			return line, nil // a last line without a newline still counts
 		}
 		if err != nil {
