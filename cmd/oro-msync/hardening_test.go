@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Black-box tests of issue 8 (what an outside attack and a new user
@@ -132,6 +133,8 @@ func TestBadLogLevel(t *testing.T) {
 // stderr says so too.
 func TestLinesUnderContentLengthFraming(t *testing.T) {
 	p := start(t, nil, "--framing=content-length")
+	// A sidecar that never answers must fail the test, not hang it.
+	defer time.AfterFunc(10*time.Second, func() { _ = p.cmd.Process.Kill() }).Stop()
 	p.send(`{"jsonrpc":"2.0","id":1,"method":"rpc.discover"}`)
 	r := decode(t, readFramed(t, p.out))
 	wantError(t, r, -32700)
