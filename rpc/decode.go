@@ -3,6 +3,9 @@ package rpc
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+
+	"github.com/oro-msync/oro-msync/schema/jsonscan"
 )
 
 // inbound is one element of a decoded message: a request or notification
@@ -19,9 +22,12 @@ type inbound struct {
 var null = json.RawMessage("null")
 
 // decodeMessage splits one framed message into what to do with it. batch is
-// true for a non-empty array, whose replies go back together as one array.
-// Everything it returns that refers to msg is a sub-slice of msg.
-func decodeMessage(msg []byte) (items []inbound, batch bool) {
+// true for a non-empty array, whose replies go back together as one array;
+// a batch of more than maxBatch members is refused as a whole, with one
+// -32600, before any of it is decoded. Everything it returns that refers
+// to msg is a sub-slice of msg: a message of tens of megabytes is not
+// copied.
+func decodeMessage(msg []byte, maxBatch int) (items []inbound, batch bool) {
 	msg = bytes.TrimSpace(msg)
 	if !json.Valid(msg) {
 		return []inbound{{id: null, err: &protocolError{code: CodeParseError, msg: "Parse error: not valid JSON"}}}, false
@@ -29,32 +35,35 @@ func decodeMessage(msg []byte) (items []inbound, batch bool) {
 	if msg[0] != '[' {
 		return []inbound{decodeOne(msg)}, false
 	}
-	var elems []json.RawMessage
-	if err := json.Unmarshal(msg, &elems); err != nil {
-		// json.Valid said yes, so this cannot happen; answer as a parse error anyway.
-		return []inbound{{id: null, err: &protocolError{code: CodeParseError, msg: "Parse error"}}}, false
-	}
-	if len(elems) == 0 {
+	n := 0
+	jsonscan.Elements(msg, func([]byte) bool { n++; return n <= maxBatch })
+	switch {
+	case n == 0:
 		return []inbound{{id: null, err: &protocolError{code: CodeInvalidRequest, msg: "Invalid Request: empty batch"}}}, false
+	case n > maxBatch:
+		return []inbound{{id: null, err: &protocolError{code: CodeInvalidRequest,
+			msg: fmt.Sprintf("Invalid Request: a batch may hold at most %d requests; send the rest in another batch", maxBatch)}}}, false
 	}
-	items = make([]inbound, len(elems))
-	for i, e := range elems {
-		items[i] = decodeOne(e)
-	}
+	items = make([]inbound, 0, n)
+	jsonscan.Elements(msg, func(e []byte) bool { items = append(items, decodeOne(e)); return true })
 	return items, true
 }
 
 // decodeOne checks one request object as the specification defines it.
-func decodeOne(raw json.RawMessage) inbound {
+// Member names are exact ("ID" is not "id"); of duplicate members the last
+// counts, as in encoding/json.
+func decodeOne(raw []byte) inbound {
 	invalid := func(id json.RawMessage, why string) inbound {
 		return inbound{id: id, err: &protocolError{code: CodeInvalidRequest, msg: "Invalid Request: " + why}}
 	}
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || raw[0] != '{' {
-		return invalid(null, "not an object")
-	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
+	m := map[string]json.RawMessage{}
+	if !jsonscan.Members(raw, func(k, v []byte) bool {
+		switch key := jsonscan.Key(k); key {
+		case "jsonrpc", "id", "method", "params", "result", "error":
+			m[key] = v
+		}
+		return true
+	}) {
 		return invalid(null, "not an object")
 	}
 	id, hasID := m["id"]

@@ -39,7 +39,7 @@ func TestDecodeMessage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			items, batch := decodeMessage([]byte(tt.in))
+			items, batch := decodeMessage([]byte(tt.in), 3)
 			if batch != tt.batch || len(items) != len(tt.want) {
 				t.Fatalf("got %d items batch=%v, want %d batch=%v", len(items), batch, len(tt.want), tt.batch)
 			}
@@ -88,7 +88,7 @@ func FuzzDecodeMessage(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		items, batch := decodeMessage(msg)
+		items, batch := decodeMessage(msg, 5)
 		if len(items) == 0 {
 			t.Fatal("no items: every message gets an answer or is a notification/response")
 		}

@@ -14,14 +14,30 @@
 // original id bytes and params aside, swaps the original id back into each
 // reply, assembles batch replies, and on EOF waits for every request in
 // flight before it lets the Conn close. One writer goroutine writes the
-// replies from an unbounded queue in the order they are ready, so reading
-// never waits for the host to read: a host that writes all its requests
-// before it reads (PHP's blocking fwrite) cannot deadlock with the sidecar. Handlers run concurrently, bounded
-// by Options.MaxConcurrent, each under recover and with its own context
-// that $/cancelRequest cancels.
+// replies in the order they are ready from a queue, so reading goes on
+// while the host is not reading: a host that writes its requests before it
+// reads (PHP's blocking fwrite) does not deadlock with the sidecar. The
+// queue is bounded (Options.MaxPendingOutput): past it, reading pauses
+// until the host reads.
+//
+// What a hostile or careless host sends costs bounded memory: a batch has
+// at most Options.MaxBatch members (counted before any is decoded), large
+// messages are not copied (jsonscan hands out sub-slices), and a request
+// waits for its slot as data, not as a goroutine. There are two pools.
+// Quick methods (no network) and every params check run in a small pool
+// whose slot the read goroutine waits for; the other methods (the ones
+// that call Microsoft) run at most Options.MaxConcurrent at once, with at
+// most Options.MaxQueued waiting in a queue; one more is refused as
+// throttled. So a quick method never waits behind a sync. Each request
+// runs under recover, with its own context that $/cancelRequest cancels,
+// queued or running.
+//
+// Params are decoded with exact member names (DecodeParams): Go's decoder
+// would match "ROUNDORODELETES" to roundOroDeletes.
 //
 // Every request's context carries a zerolog logger (zerolog.Ctx) whose lines
-// name the request id and method; params are never logged.
+// name the request (id, rpc_method: other layers may log an HTTP method
+// without a clash); durations are logged as *_ms. Params are never logged.
 //
 // This package must stay free of Microsoft Graph: it must not import
 // msgraph-sdk-go or graphclient, so that its tests stay fast. Methods live

@@ -62,22 +62,44 @@ func newFraming(framing string, r io.Reader, w io.Writer, limit int64) (frameRea
 type lineReader struct {
 	br    *bufio.Reader
 	limit int64
-	buf   []byte
 }
 
+// ReadFrame returns the next non-blank line, trimmed. A line is held in
+// memory only while it can still be a message: one over the limit is
+// dropped (all but a prefix to find its id in) as soon as it passes the
+// limit, and one that does not start like a JSON object or array is
+// refused from its first bytes; the rest of either is read and discarded
+// up to its newline. The frame is the caller's: nothing is kept.
 func (l *lineReader) ReadFrame() ([]byte, error) {
 	for {
-		l.buf = l.buf[:0]
-		var size int64 // bytes of this line so far, newline included
+		var chunks [][]byte // the line so far, in the read buffer's pieces
+		var prefix []byte   // set once the line is known to be refused
+		var size int64      // bytes of this line so far, newline included
+		var first byte      // the first byte that is not white space
 		var err error
 		for {
 			var chunk []byte
 			chunk, err = l.br.ReadSlice('\n')
 			size += int64(len(chunk))
-			if size <= l.limit+1 {
-				l.buf = append(l.buf, chunk...)
-			} else if n := keepPrefix - len(l.buf); n > 0 {
-				l.buf = append(l.buf, chunk[:min(n, len(chunk))]...)
+			if first == 0 {
+				if t := bytes.TrimLeft(chunk, " \t\r\n"); len(t) > 0 {
+					first = t[0]
+				}
+			}
+			switch {
+			case prefix != nil: // refused: discard up to the newline
+			case first != 0 && first != '{' && first != '[' && err == bufio.ErrBufferFull:
+				// Longer than the read buffer and not a message: do not
+				// collect it just to find that json.Valid says no.
+				prefix = []byte{}
+			case size > l.limit+1:
+				prefix = []byte{}
+				for _, c := range append(chunks, chunk) {
+					prefix = append(prefix, c[:min(len(c), keepPrefix-len(prefix))]...)
+				}
+				chunks = nil
+			case first != 0: // white space before a message is not kept
+				chunks = append(chunks, bytes.Clone(chunk)) // chunk is bufio's
 			}
 			if err != bufio.ErrBufferFull {
 				break
@@ -86,12 +108,22 @@ func (l *lineReader) ReadFrame() ([]byte, error) {
 		if err == nil {
 			size-- // the newline does not count
 		}
-		if size > l.limit {
-			return nil, &tooLarge{prefix: bytes.Clone(l.buf[:min(len(l.buf), keepPrefix)]), limit: l.limit}
+		switch {
+		case size > l.limit:
+			return nil, &tooLarge{prefix: prefix, limit: l.limit}
+		case prefix != nil:
+			return nil, &badFrame{msg: "not valid JSON: a line that does not start with { or ["}
 		}
-		line := bytes.TrimSpace(l.buf)
-		if len(line) > 0 {
-			return bytes.Clone(line), nil // a last line without a newline still counts
+		// Pieces joined once, rather than a buffer grown by append: that
+		// would allocate twice the line and more on the way.
+		var line []byte
+		if len(chunks) == 1 {
+			line = chunks[0]
+		} else if len(chunks) > 1 {
+			line = bytes.Join(chunks, nil)
+		}
+		if line = bytes.TrimSpace(line); len(line) > 0 {
+			return line, nil // a last line without a newline still counts
 		}
 		if err != nil {
 			return nil, err
@@ -131,6 +163,12 @@ func (h *headerReader) ReadFrame() ([]byte, error) {
 				continue // tolerate blank lines between messages
 			}
 			break
+		}
+		if t := bytes.TrimLeft(line, " \t"); len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+			// A host speaking the other framing: say so, and read on
+			// (the line has been consumed).
+			return nil, &badFrame{msg: "a JSON message without a Content-Length header: this sidecar reads --framing=content-length; " +
+				"for one JSON message per line start it with --framing=ndjson"}
 		}
 		seen = true
 		name, value, ok := strings.Cut(string(line), ":")

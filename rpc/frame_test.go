@@ -3,6 +3,7 @@ package rpc
 import (
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -75,5 +76,22 @@ func TestWriters(t *testing.T) {
 	}
 	if _, _, err := newFraming("xml", nil, nil, 1); err == nil {
 		t.Fatal("unknown framing accepted")
+	}
+}
+
+// A long line that cannot be a message is refused from its first bytes and
+// skipped to its newline without being collected (issue 8, finding 4).
+func TestLongNonMessageLineIsNotBuffered(t *testing.T) {
+	in := strings.Repeat("x", 10<<20) + "\n" + `{"id":1}` + "\n"
+	fr, _, _ := newFraming(FramingNDJSON, strings.NewReader(in), io.Discard, 64<<20)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	frames, errs := readAll(t, fr)
+	runtime.ReadMemStats(&after)
+	if strings.Join(frames, "|") != `{"id":1}` || strings.Join(errs, "|") != "bad" {
+		t.Fatalf("frames %q errs %q", frames, errs)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Fatalf("skipping a 10 MiB line allocated %d bytes", n)
 	}
 }

@@ -1,12 +1,12 @@
 package rpc
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -30,6 +30,11 @@ type Handler func(ctx context.Context, params json.RawMessage) (any, error)
 type Method struct {
 	Name    string
 	Handler Handler
+	// Quick marks a method that waits on nothing outside the process (no
+	// network, no lock held by another request) and answers at once. Quick
+	// methods run in their own pool, so they never wait behind Graph-bound
+	// methods, however many of those are running or queued.
+	Quick bool
 	// Unlisted marks a method that the OpenRPC document does not describe,
 	// so its params are not validated. Only test hooks use it; Serve refuses
 	// any other method that the document lacks.
@@ -43,9 +48,22 @@ type Options struct {
 	// MaxMessageBytes bounds one incoming message; a larger one is answered
 	// with -32600 and skipped. Default DefaultMaxMessageBytes.
 	MaxMessageBytes int64
-	// MaxConcurrent bounds the requests running at once; more wait their
-	// turn (reading goes on). Default DefaultMaxConcurrent.
+	// MaxConcurrent bounds the methods that are not Quick (those that
+	// call Microsoft) running at once; more wait their turn in a queue
+	// without a goroutine, and reading goes on. Default
+	// DefaultMaxConcurrent.
 	MaxConcurrent int
+	// MaxQueued bounds the requests waiting for one of the MaxConcurrent
+	// slots; one more is refused at once, retryable (kind throttled).
+	// Default DefaultMaxQueued.
+	MaxQueued int
+	// MaxBatch bounds the members of a batch; a larger batch is refused as
+	// a whole with -32600 before any of it runs. Default DefaultMaxBatch.
+	MaxBatch int
+	// MaxPendingOutput bounds the bytes of replies waiting for the host to
+	// read them; past it, no more input is read until it does. Default
+	// DefaultMaxPendingOutput.
+	MaxPendingOutput int64
 	// Logger receives every log line; per-request loggers derive from it.
 	Logger zerolog.Logger
 	// Methods is the method table.
@@ -64,8 +82,17 @@ const (
 	// of several KiB each.
 	DefaultMaxMessageBytes = 64 << 20
 	DefaultMaxConcurrent   = 8
-	DefaultStopGrace       = 5 * time.Second
+	DefaultMaxQueued       = 64
+	DefaultMaxBatch        = 100
+	// DefaultMaxPendingOutput holds a few hundred ordinary replies, or one
+	// huge one, for a host that writes before it reads.
+	DefaultMaxPendingOutput = 16 << 20
+	DefaultStopGrace        = 5 * time.Second
 )
+
+// quickSlots is the size of the pool of Quick methods, which also checks
+// the params of every request: they use the CPU only.
+var quickSlots = max(2, runtime.GOMAXPROCS(0))
 
 // ErrOutputClosed is returned by Serve when replies can no longer be
 // written (the host closed its end of the pipe).
@@ -91,6 +118,15 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, opts Options) error
 	}
 	if opts.MaxConcurrent <= 0 {
 		opts.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if opts.MaxQueued <= 0 {
+		opts.MaxQueued = DefaultMaxQueued
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = DefaultMaxBatch
+	}
+	if opts.MaxPendingOutput <= 0 {
+		opts.MaxPendingOutput = DefaultMaxPendingOutput
 	}
 	if opts.StopGrace <= 0 {
 		opts.StopGrace = DefaultStopGrace
@@ -119,11 +155,13 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, opts Options) error
 		log:       opts.Logger,
 		methods:   methods,
 		validator: v,
-		sem:       make(chan struct{}, opts.MaxConcurrent),
+		quick:     make(chan struct{}, quickSlots),
+		slow:      pool{size: opts.MaxConcurrent, maxQueued: opts.MaxQueued},
 		running:   map[string]map[uint64]context.CancelCauseFunc{},
 		outFailed: make(chan error, 1),
 	}
-	s.stream = newStream(fr, fw, opts.Logger, s.inflight.Wait, func(err error) {
+	s.slow.run = s.runSlow
+	s.stream = newStream(fr, fw, opts, s.inflight.Wait, func(err error) {
 		select {
 		case s.outFailed <- err:
 		default:
@@ -169,23 +207,24 @@ func (s *server) stopWithin(ctx context.Context, grace time.Duration) error {
 		select {
 		case <-s.stream.written:
 		case <-timeout:
-			s.log.Warn().Dur("grace", grace).Msg("replies still unwritten after the stop grace period")
+			s.log.Warn().Dur("grace_ms", grace).Msg("replies still unwritten after the stop grace period")
 		}
 	case <-timeout:
-		s.log.Warn().Dur("grace", grace).Msg("requests still running after the stop grace period")
+		s.log.Warn().Dur("grace_ms", grace).Msg("requests still running after the stop grace period")
 	}
 	return ctx.Err()
 }
 
-// server is the jsonrpc2.Handler: it starts each request on its own
-// goroutine and answers it.
+// server is the jsonrpc2.Handler: it checks each request and runs it in
+// the pool of its kind.
 type server struct {
 	base      context.Context // request contexts derive from it; never cancelled by Serve's ctx
 	log       zerolog.Logger
 	methods   map[string]Method
 	validator *schema.Validator
 	stream    *stream
-	sem       chan struct{}
+	quick     chan struct{} // the slots of Quick methods and of params checks
+	slow      pool          // the other methods
 	inflight  sync.WaitGroup
 	stopping  atomic.Bool
 	outFailed chan error
@@ -194,14 +233,30 @@ type server struct {
 	running map[string]map[uint64]context.CancelCauseFunc
 }
 
+// call is one request on its way from Handle to its reply.
+type call struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	conn   *jsonrpc2.Conn
+	req    *jsonrpc2.Request
+	log    zerolog.Logger
+	key    string // the id as a key of running; "" for a notification
+	seq    uint64
+	method Method          // set once the params are checked
+	params json.RawMessage // checked, once method is set
+	start  time.Time
+}
+
 // Handle runs on the Conn's read goroutine, so it is called in message
-// order and must not block: it counts the request in (so that the EOF
-// drain waits for it) and starts it.
+// order. It counts the request in (so that the EOF drain waits for it) and
+// waits for a quick slot before it starts a goroutine: no more requests
+// are read, and nothing more is spent, while every quick slot is busy.
+// Quick slots are only ever held for CPU work, so the wait is short.
 func (s *server) Handle(_ context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
 	seq, ok := seqOf(req)
 	rt := s.stream.route(seq)
 	if !ok || rt == nil {
-		s.log.Error().Str("method", req.Method).Msg("request without a route: bug in the conformance stream")
+		s.log.Error().Str("rpc_method", req.Method).Msg("request without a route: bug in the conformance stream")
 		return
 	}
 	if req.Notif {
@@ -214,136 +269,180 @@ func (s *server) Handle(_ context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Re
 		}
 		return
 	}
-	log := s.log.With().RawJSON("id", orNull(rt.id)).Str("method", req.Method).Logger()
+	c := &call{conn: conn, req: req, seq: seq, params: rt.params, start: time.Now(),
+		log: s.log.With().RawJSON("id", orNull(rt.id)).Str("rpc_method", req.Method).Logger()}
+	rt.params = nil // the route lives until the reply; the params need not
 	if s.stopping.Load() {
 		if !req.Notif {
-			s.reply(conn, req, &log, nil, cancelled(errStopping))
+			s.reply(c, nil, cancelled(errStopping))
 		}
 		return
 	}
-	ctx, cancel := context.WithCancelCause(s.base)
-	key := ""
+	c.ctx, c.cancel = context.WithCancelCause(s.base)
+	c.ctx = c.log.WithContext(c.ctx)
 	if !req.Notif {
-		key = idKey(rt.id)
+		c.key = idKey(rt.id)
 		s.mu.Lock()
-		if s.running[key] == nil {
-			s.running[key] = map[uint64]context.CancelCauseFunc{}
+		if s.running[c.key] == nil {
+			s.running[c.key] = map[uint64]context.CancelCauseFunc{}
 		}
-		s.running[key][seq] = cancel
+		s.running[c.key][seq] = c.cancel
 		s.mu.Unlock()
 	}
-	params := rt.params
-	rt.params = nil // the route lives until the reply; the params need not
 	s.inflight.Add(1)
-	go func() {
-		defer s.inflight.Done()
-		defer cancel(nil)
-		if !req.Notif {
-			defer func() {
-				s.mu.Lock()
-				delete(s.running[key], seq)
-				if len(s.running[key]) == 0 {
-					delete(s.running, key)
-				}
-				s.mu.Unlock()
-			}()
-		}
-		start := time.Now()
-		ctx := log.WithContext(ctx)
-		res, err := s.run(ctx, req.Method, params, &log)
-		if err != nil && ctx.Err() != nil {
-			err = cancelledAfter(context.Cause(ctx), err)
-		}
-		ev := log.Debug()
-		switch {
-		case err == nil:
-		case errorObject(err).Code == CodeInternalError:
-			ev = log.Error().Err(err) // the cause is logged, never sent
-		default:
-			ev = log.Info().Err(err)
-		}
-		ev.Dur("elapsed", time.Since(start)).Bool("notification", req.Notif).Msg("done")
-		if !req.Notif {
-			s.reply(conn, req, &log, res, err)
-		}
-	}()
+	s.quick <- struct{}{}
+	go s.prepare(c)
 }
 
-// run waits for a slot and calls the method under recover.
-func (s *server) run(ctx context.Context, method string, params json.RawMessage, log *zerolog.Logger) (res any, err error) {
-	select {
-	case s.sem <- struct{}{}:
-		defer func() { <-s.sem }()
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			log.Error().Str("panic", fmt.Sprint(p)).Str("stack", string(debug.Stack())).Msg("method panicked")
-			res, err = nil, &calsync.Error{Kind: calsync.KindInternal, Op: method, Message: "internal error", Err: fmt.Errorf("panic: %v", p)}
+// prepare runs in a quick slot: it checks the params and runs a Quick
+// method there, or hands the call to the pool of the others.
+func (s *server) prepare(c *call) {
+	m, params, err := s.check(c)
+	if err != nil || m.Quick {
+		var res any
+		if err == nil {
+			res, err = s.execute(c, m, params)
 		}
-	}()
-	m, ok := s.methods[method]
+		<-s.quick
+		s.finish(c, res, err)
+		return
+	}
+	<-s.quick
+	c.method, c.params = m, params
+	if !s.slow.submit(c) {
+		s.finish(c, nil, &calsync.Error{Kind: calsync.KindThrottled, Op: c.req.Method, RetryAfter: time.Second,
+			Message: fmt.Sprintf("the sidecar is busy: %d requests are running and %d waiting; try again shortly", s.slow.size, s.slow.maxQueued)})
+	}
+}
+
+// runSlow runs a call in a slot of the slow pool.
+func (s *server) runSlow(c *call) {
+	res, err := s.execute(c, c.method, c.params)
+	s.finish(c, res, err)
+}
+
+// check finds the method and validates the params, under recover.
+func (s *server) check(c *call) (m Method, params json.RawMessage, err error) {
+	defer s.recoverInto(c, &err)
+	if err := c.ctx.Err(); err != nil {
+		return m, nil, err
+	}
+	m, ok := s.methods[c.req.Method]
 	if !ok {
-		return nil, &protocolError{code: CodeMethodNotFound, msg: "Method not found: " + method}
+		return m, nil, &protocolError{code: CodeMethodNotFound, msg: "Method not found: " + c.req.Method}
 	}
-	if !m.Unlisted {
-		params, err = s.validator.Check(method, params)
-		var pe *schema.ParamError
-		if errors.As(err, &pe) {
-			return nil, &calsync.Error{Kind: calsync.KindInvalidInput, Field: pe.Field, Message: pe.Message}
+	if m.Unlisted {
+		if c.params == nil {
+			return m, json.RawMessage("{}"), nil
 		}
-		if err != nil {
-			return nil, err
-		}
-	} else if params == nil {
-		params = json.RawMessage("{}")
+		return m, c.params, nil
 	}
-	return m.Handler(ctx, params)
+	params, err = s.validator.Check(c.req.Method, c.params)
+	var pe *schema.ParamError
+	if errors.As(err, &pe) {
+		return m, nil, &calsync.Error{Kind: calsync.KindInvalidInput, Field: pe.Field, Message: pe.Message}
+	}
+	return m, params, err
 }
 
-func (s *server) reply(conn *jsonrpc2.Conn, req *jsonrpc2.Request, log *zerolog.Logger, res any, err error) {
+// execute calls the method under recover.
+func (s *server) execute(c *call, m Method, params json.RawMessage) (res any, err error) {
+	defer s.recoverInto(c, &err)
+	if err := c.ctx.Err(); err != nil { // cancelled while it waited
+		return nil, err
+	}
+	return m.Handler(c.ctx, params)
+}
+
+// recoverInto turns a panic into an internal error; it must be deferred.
+func (s *server) recoverInto(c *call, err *error) {
+	if p := recover(); p != nil {
+		c.log.Error().Str("panic", fmt.Sprint(p)).Str("stack", string(debug.Stack())).Msg("method panicked")
+		*err = &calsync.Error{Kind: calsync.KindInternal, Op: c.req.Method, Message: "internal error", Err: fmt.Errorf("panic: %v", p)}
+	}
+}
+
+// finish logs the outcome, answers and counts the call out.
+func (s *server) finish(c *call, res any, err error) {
+	defer s.inflight.Done()
+	defer c.cancel(nil)
+	if c.key != "" {
+		s.mu.Lock()
+		delete(s.running[c.key], c.seq)
+		if len(s.running[c.key]) == 0 {
+			delete(s.running, c.key)
+		}
+		s.mu.Unlock()
+	}
+	if err != nil && c.ctx.Err() != nil {
+		err = cancelledAfter(context.Cause(c.ctx), err)
+	}
+	ev := c.log.Debug()
+	switch {
+	case err == nil:
+	case errorObject(err).Code == CodeInternalError:
+		ev = c.log.Error().Err(err) // the cause is logged, never sent
+	default:
+		ev = c.log.Info().Err(err)
+	}
+	ev.Dur("elapsed_ms", time.Since(c.start)).Bool("notification", c.req.Notif).Msg("done")
+	if !c.req.Notif {
+		s.reply(c, res, err)
+	}
+}
+
+func (s *server) reply(c *call, res any, err error) {
 	if err == nil {
-		err = conn.Reply(s.base, req.ID, res)
+		err = c.conn.Reply(s.base, c.req.ID, res)
 		if err == nil || errors.Is(err, jsonrpc2.ErrClosed) || errors.Is(err, ErrOutputClosed) {
 			return
 		}
-		log.Error().Err(err).Msg("result could not be sent")
+		c.log.Error().Err(err).Msg("result could not be sent")
 		err = &calsync.Error{Kind: calsync.KindInternal, Message: "result could not be encoded", Err: err}
 	}
-	if err := conn.ReplyWithError(s.base, req.ID, errorObject(err)); err != nil && !errors.Is(err, jsonrpc2.ErrClosed) {
-		log.Debug().Err(err).Msg("error reply not sent")
+	if err := c.conn.ReplyWithError(s.base, c.req.ID, errorObject(err)); err != nil && !errors.Is(err, jsonrpc2.ErrClosed) {
+		c.log.Debug().Err(err).Msg("error reply not sent")
 	}
 }
 
-// cancelRequest handles $/cancelRequest {"id": …}: every running request
-// with that id is cancelled and answers -32800. Unknown ids are ignored,
-// as the request may just have finished.
+// cancelRequest handles $/cancelRequest {"id": …}: every running or
+// queued request with that id is cancelled and answers -32800. Unknown ids
+// are ignored, as the request may just have finished.
 func (s *server) cancelRequest(params json.RawMessage) {
 	var p struct {
 		ID json.RawMessage `json:"id"`
 	}
-	if err := json.Unmarshal(params, &p); err != nil || !validID(bytes.TrimSpace(p.ID)) {
+	if err := DecodeParams(params, &p); err != nil || !validID(p.ID) {
 		s.log.Info().Msg("$/cancelRequest without a usable id ignored")
 		return
 	}
-	key := idKey(bytes.TrimSpace(p.ID))
+	key := idKey(p.ID)
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, cancel := range s.running[key] {
 		cancel(errCancelRequest)
 	}
+	s.mu.Unlock()
+	s.dropCancelled()
 }
 
-// stop refuses new requests and cancels every running one.
+// stop refuses new requests and cancels every running and queued one.
 func (s *server) stop(cause error) {
 	s.stopping.Store(true)
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, byseq := range s.running {
 		for _, cancel := range byseq {
 			cancel(cause)
 		}
+	}
+	s.mu.Unlock()
+	s.dropCancelled()
+}
+
+// dropCancelled answers the queued calls that were cancelled now, rather
+// than when a slot frees up.
+func (s *server) dropCancelled() {
+	for _, c := range s.slow.drop(func(c *call) bool { return c.ctx.Err() != nil }) {
+		s.finish(c, nil, c.ctx.Err())
 	}
 }
 

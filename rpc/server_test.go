@@ -21,7 +21,7 @@ import (
 
 func testMethods() []Method {
 	return []Method{
-		{Name: "settings.resolve", Handler: func(_ context.Context, p json.RawMessage) (any, error) {
+		{Name: "settings.resolve", Quick: true, Handler: func(_ context.Context, p json.RawMessage) (any, error) {
 			var v struct{ Cascade calsync.Cascade }
 			if err := json.Unmarshal(p, &v); err != nil {
 				return nil, err
@@ -71,7 +71,7 @@ func TestServeBurst(t *testing.T) {
 	}
 	var out strings.Builder
 	err := Serve(context.Background(), strings.NewReader(in.String()), &out, Options{
-		Methods: testMethods(), Schema: schema.OpenRPC, Logger: zerolog.New(io.Discard), MaxConcurrent: 4,
+		Methods: testMethods(), Schema: schema.OpenRPC, Logger: zerolog.New(io.Discard), MaxConcurrent: 4, MaxQueued: 400,
 	})
 	if err != nil {
 		t.Fatal(err)

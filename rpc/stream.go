@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"sync"
 
+	"github.com/oro-msync/oro-msync/schema/jsonscan"
 	"github.com/rs/zerolog"
 	"github.com/sourcegraph/jsonrpc2"
 )
@@ -20,6 +22,11 @@ type stream struct {
 	r   frameReader
 	w   frameWriter
 	log zerolog.Logger
+	// maxBatch bounds the members of a batch.
+	maxBatch int
+	// maxPending bounds the replies waiting to be written: over it, no
+	// more input is read until the host reads some output.
+	maxPending int64
 	// drain waits for every request in flight; a read error is returned to
 	// the Conn (which then closes) only after it.
 	drain func()
@@ -37,7 +44,8 @@ type stream struct {
 	mu      sync.Mutex
 	routes  map[uint64]*route
 	out     [][]byte      // messages not yet written, in the order they were ready
-	wake    *sync.Cond    // on mu: out grew, or closing was set
+	pending int64         // bytes of out and of unfinished batch replies
+	wake    *sync.Cond    // on mu: out grew or shrank, or closing was set
 	closing bool          // set by finish: the writer ends when out is empty
 	outErr  error         // the first write failure, wrapping ErrOutputClosed
 	written chan struct{} // closed when the writer has ended
@@ -65,8 +73,9 @@ type batch struct {
 }
 
 // newStream starts the stream's writer goroutine; finish ends it.
-func newStream(r frameReader, w frameWriter, log zerolog.Logger, drain func(), failed func(error)) *stream {
-	s := &stream{r: r, w: w, log: log, drain: drain, failed: failed, routes: map[uint64]*route{}, written: make(chan struct{})}
+func newStream(r frameReader, w frameWriter, opts Options, drain func(), failed func(error)) *stream {
+	s := &stream{r: r, w: w, log: opts.Logger, maxBatch: opts.MaxBatch, maxPending: opts.MaxPendingOutput,
+		drain: drain, failed: failed, routes: map[uint64]*route{}, written: make(chan struct{})}
 	s.wake = sync.NewCond(&s.mu)
 	go s.writer()
 	return s
@@ -76,6 +85,7 @@ func newStream(r frameReader, w frameWriter, log zerolog.Logger, drain func(), f
 // here and never reach the Conn.
 func (s *stream) ReadObject(v any) error {
 	for len(s.queue) == 0 {
+		s.waitForOutput()
 		frame, err := s.r.ReadFrame()
 		var big *tooLarge
 		var bad *badFrame
@@ -85,9 +95,13 @@ func (s *stream) ReadObject(v any) error {
 			s.replyError(nil, idFromPrefix(big.prefix), &protocolError{code: CodeInvalidRequest, msg: "Invalid Request: message over the size limit", limit: big.limit})
 			continue
 		case errors.As(err, &bad):
+			s.log.Warn().Str("problem", bad.msg).Msg("input that is not a message skipped")
 			s.replyError(nil, null, &protocolError{code: CodeParseError, msg: "Parse error: " + bad.msg})
 			continue
 		case err != nil:
+			if !errors.Is(err, io.EOF) {
+				s.log.Warn().Err(err).Msg("input ended in the middle of a message")
+			}
 			s.drain()
 			return err
 		}
@@ -110,7 +124,7 @@ func (s *stream) ReadObject(v any) error {
 }
 
 func (s *stream) enqueue(frame []byte) {
-	items, isBatch := decodeMessage(frame)
+	items, isBatch := decodeMessage(frame, s.maxBatch)
 	var bt *batch
 	if isBatch {
 		want := 0
@@ -144,6 +158,17 @@ func (s *stream) enqueue(frame []byte) {
 	}
 }
 
+// waitForOutput holds reading back while more than maxPending bytes of
+// replies wait for the host to read them, so that a host that keeps
+// writing and never reads cannot make replies pile up without bound.
+func (s *stream) waitForOutput() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for s.pending > s.maxPending && s.outErr == nil && !s.closing {
+		s.wake.Wait()
+	}
+}
+
 // route returns what the stream keeps for a request (nil if unknown).
 func (s *stream) route(seq uint64) *route {
 	s.mu.Lock()
@@ -165,19 +190,24 @@ func (s *stream) WriteObject(obj any) error {
 	if err != nil {
 		return err
 	}
-	var r struct {
-		ID     json.RawMessage `json:"id"`
-		Method json.RawMessage `json:"method"`
-		Result json.RawMessage `json:"result"`
-		Error  json.RawMessage `json:"error"`
-	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return err
-	}
-	if r.Method != nil { // a message the sidecar itself starts
+	var r struct{ id, method, result, error []byte } // sub-slices of b: a large result is not copied again
+	jsonscan.Members(b, func(k, v []byte) bool {
+		switch jsonscan.Key(k) {
+		case "id":
+			r.id = v
+		case "method":
+			r.method = v
+		case "result":
+			r.result = v
+		case "error":
+			r.error = v
+		}
+		return true
+	})
+	if r.method != nil { // a message the sidecar itself starts
 		return s.deliver(nil, b)
 	}
-	seq, err := strconv.ParseUint(string(r.ID), 10, 64)
+	seq, err := strconv.ParseUint(string(r.id), 10, 64)
 	if err != nil {
 		return err
 	}
@@ -188,13 +218,13 @@ func (s *stream) WriteObject(obj any) error {
 	if rt == nil || rt.id == nil {
 		return errors.New("rpc: reply to an unknown request or a notification")
 	}
-	if len(r.Error) > 0 && string(r.Error) != "null" {
-		return s.deliver(rt.batch, response(rt.id, "error", r.Error))
+	if len(r.error) > 0 && string(r.error) != "null" {
+		return s.deliver(rt.batch, response(rt.id, "error", r.error))
 	}
-	if len(r.Result) == 0 {
-		r.Result = null
+	if len(r.result) == 0 {
+		r.result = null
 	}
-	return s.deliver(rt.batch, response(rt.id, "result", r.Result))
+	return s.deliver(rt.batch, response(rt.id, "result", r.result))
 }
 
 func response(id json.RawMessage, member string, value []byte) []byte {
@@ -223,6 +253,7 @@ func (s *stream) deliver(bt *batch, msg []byte) error {
 	if s.outErr != nil {
 		return s.outErr
 	}
+	s.pending += int64(len(msg))
 	if bt != nil {
 		bt.replies = append(bt.replies, msg)
 		if len(bt.replies) < bt.want {
@@ -232,6 +263,7 @@ func (s *stream) deliver(bt *batch, msg []byte) error {
 		for _, r := range bt.replies {
 			n += len(r) + 1
 		}
+		s.pending += int64(len(bt.replies) + 1) // the replies are counted already; the brackets and commas not
 		all := make([]byte, 0, n)
 		all = append(all, '[')
 		for i, r := range bt.replies {
@@ -243,7 +275,7 @@ func (s *stream) deliver(bt *batch, msg []byte) error {
 		msg = append(all, ']')
 	}
 	s.out = append(s.out, msg)
-	s.wake.Signal()
+	s.wake.Broadcast()
 	return nil
 }
 
@@ -267,16 +299,20 @@ func (s *stream) writer() {
 		}
 		s.mu.Unlock()
 		var err error
+		var done int64
 		for _, m := range msgs {
 			if err = s.w.WriteFrame(m); err != nil {
 				s.failed(err)
 				break
 			}
+			done += int64(len(m))
 		}
 		s.mu.Lock()
+		s.pending -= done
 		if err != nil {
 			s.outErr = fmt.Errorf("%w: %v", ErrOutputClosed, err)
 		}
+		s.wake.Broadcast()
 	}
 }
 
@@ -286,7 +322,7 @@ func (s *stream) writer() {
 func (s *stream) finish() {
 	s.mu.Lock()
 	s.closing = true
-	s.wake.Signal()
+	s.wake.Broadcast()
 	s.mu.Unlock()
 }
 

@@ -17,8 +17,8 @@
 // example. The tests validate the document against the meta-schema, every
 // example against the method's schemas, and every request in examples/.
 //
-// This package must not import anything of the project: rpc and the tests
-// depend on it, not the other way round.
+// This package must not import anything of the project but its own
+// jsonscan: rpc and the tests depend on it, not the other way round.
 package schema
 
 import _ "embed"

@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -139,6 +142,25 @@ func TestCheckParams(t *testing.T) {
 		{"discover without params", "rpc.discover", ``, "", ""},
 		{"discover with []", "rpc.discover", `[]`, "", ""},
 		{"discover with a param", "rpc.discover", `{"x":1}`, "x", "unknown member"},
+		// Issue 8, finding 7: what the host sends has exact member names.
+		{"state key in another case", "sync.run", syncRun(`"state":{"v":1,"ROUNDORODELETES":-1000}`), "state.ROUNDORODELETES", "unknown member"},
+		{"negative state count", "sync.run", syncRun(`"state":{"v":1,"roundOroDeletes":-1}`), "state.roundOroDeletes", "minimum"},
+		{"link key in another case", "sync.run", syncRun(`"events":[{"id":"1","link":{"v":1,"remoteId":"AAMk","RemoteId":"x"}}]`), "events[0].link.RemoteId", "unknown member"},
+		{"option key in another case", "sync.run", syncRun(`"options":{"AllowMassDelete":true}`), "options.AllowMassDelete", "unknown member"},
+		{"negative option count", "sync.run", syncRun(`"options":{"oroEventCount":-5}`), "options.oroEventCount", "minimum"},
+		// Finding 8: a budget that overflows time.Duration, and remote ids
+		// that are not Graph ids.
+		{"time budget of a century", "sync.run", syncRun(`"options":{"timeBudgetSeconds":9223372037}`), "options.timeBudgetSeconds", "maximum"},
+		{"time budget of a day", "sync.run", syncRun(`"options":{"timeBudgetSeconds":86400}`), "", ""},
+		{"graph id", "sync.run", syncRun(`"events":[{"id":"1","link":{"v":1,"remoteId":"AAMkAGI2-_x="}}]`), "", ""},
+		{"remote id ..", "sync.run", syncRun(`"events":[{"id":"1","link":{"v":1,"remoteId":".."}}]`), "events[0].link.remoteId", "pattern"},
+		{"remote id with /", "sync.run", syncRun(`"events":[{"id":"1","link":{"v":1,"remoteId":"AAMk/../me"}}]`), "events[0].link.remoteId", "pattern"},
+		{"remote id with ?", "sync.run", syncRun(`"events":[{"id":"1","link":{"v":1,"remoteId":"AAMk?$select=x"}}]`), "events[0].link.remoteId", "pattern"},
+		{"remote id with #", "sync.run", syncRun(`"events":[{"id":"1","link":{"v":1,"remoteId":"AAMk#x"}}]`), "events[0].link.remoteId", "pattern"},
+		{"remote id with a control character", "sync.run", syncRun(`"events":[{"id":"1","link":{"v":1,"remoteId":"AAMk\u0000"}}]`), "events[0].link.remoteId", "pattern"},
+		{"remote id too long", "sync.run", syncRun(`"events":[{"id":"1","link":{"v":1,"remoteId":"` + strings.Repeat("A", 513) + `"}}]`), "events[0].link.remoteId", "maxLength"},
+		// Finding 4: too many events are refused before they are decoded.
+		{"too many events", "sync.run", syncRun(`"events":[{}` + strings.Repeat(`,{}`, 50000) + `]`), "events", "maxItems"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -160,6 +182,99 @@ func TestCheckParams(t *testing.T) {
 				t.Fatalf("got field %q message %q, want field %q message containing %q", pe.Field, pe.Message, tt.field, tt.msg)
 			}
 		})
+	}
+}
+
+// syncRun is the params of a valid sync.run with members added or replaced.
+func syncRun(members string) string {
+	base := map[string]json.RawMessage{
+		"app":     json.RawMessage(`{"tenant":"common","clientId":"6731de76-14a6-49ae-97bc-6eba6914391e","clientSecret":"s","redirectUri":"https://oro.example.com/cb"}`),
+		"tokens":  json.RawMessage(`{"accessToken":"a","expiresAt":"2026-03-01T10:00:00Z"}`),
+		"cascade": json.RawMessage(`{}`),
+		"events":  json.RawMessage(`[]`),
+	}
+	var extra map[string]json.RawMessage
+	if err := json.Unmarshal([]byte("{"+members+"}"), &extra); err != nil {
+		panic(err)
+	}
+	for k, v := range extra {
+		base[k] = v
+	}
+	b, _ := json.Marshal(base)
+	return string(b)
+}
+
+// Every object the host sends is closed: unknown members, and members in
+// another letter case (which Go's decoder would take), are refused
+// (issue 8, finding 7). An object schema says additionalProperties: false,
+// or gives the schema of its values when it is a map and lists no
+// properties.
+func TestHostSentObjectsAreClosed(t *testing.T) {
+	var doc map[string]any
+	if err := json.Unmarshal(OpenRPC, &doc); err != nil {
+		t.Fatal(err)
+	}
+	resolve := func(ref string) any {
+		var n any = doc
+		for _, part := range strings.Split(strings.TrimPrefix(ref, "#/"), "/") {
+			n = n.(map[string]any)[part]
+		}
+		return n
+	}
+	seen := map[string]bool{}
+	var walk func(at string, s any)
+	walk = func(at string, s any) {
+		m, ok := s.(map[string]any)
+		if !ok {
+			return
+		}
+		if ref, ok := m["$ref"].(string); ok {
+			if !seen[ref] {
+				seen[ref] = true
+				walk(ref, resolve(ref))
+			}
+			return
+		}
+		_, hasProps := m["properties"]
+		isObject := hasProps || m["type"] == "object" || (func() bool {
+			ts, _ := m["type"].([]any)
+			return slices.Contains(ts, any("object"))
+		})()
+		if isObject {
+			switch ap := m["additionalProperties"].(type) {
+			case bool:
+				if ap {
+					t.Errorf("%s: additionalProperties is true", at)
+				}
+			case map[string]any:
+				if hasProps {
+					t.Errorf("%s: an object with properties takes other members too", at)
+				}
+			default:
+				t.Errorf("%s: no additionalProperties: unknown and case-variant members pass", at)
+			}
+		}
+		for k, v := range m {
+			switch k {
+			case "properties":
+				for name, p := range v.(map[string]any) {
+					walk(at+"."+name, p)
+				}
+			case "items", "additionalProperties":
+				walk(at+"."+k, v)
+			case "allOf", "oneOf":
+				for i, sub := range v.([]any) {
+					walk(fmt.Sprintf("%s.%s[%d]", at, k, i), sub)
+				}
+			}
+		}
+	}
+	for _, m := range doc["methods"].([]any) {
+		m := m.(map[string]any)
+		for _, p := range m["params"].([]any) {
+			p := p.(map[string]any)
+			walk(fmt.Sprintf("%s(%s)", m["name"], p["name"]), p["schema"])
+		}
 	}
 }
 
@@ -224,5 +339,26 @@ func TestFieldPathNamesArrayItems(t *testing.T) {
 		if got := fieldPath(c.path); got != c.want {
 			t.Errorf("fieldPath(%q) = %q, want %q", c.path, got, c.want)
 		}
+	}
+}
+
+// A sync.run with a million empty events is refused for the cost of
+// counting them: decoding them first cost gigabytes (issue 8, finding 4).
+func TestTooManyItemsRefusedBeforeDecoding(t *testing.T) {
+	v, err := NewValidator(OpenRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := []byte(syncRun(`"events":[{}` + strings.Repeat(`,{}`, 1_000_000) + `]`))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = v.Check("sync.run", params)
+	runtime.ReadMemStats(&after)
+	var pe *ParamError
+	if !errors.As(err, &pe) || pe.Field != "events" {
+		t.Fatalf("got %v", err)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+		t.Fatalf("refusing %d bytes of params allocated %d bytes", len(params), n)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+
+	"github.com/oro-msync/oro-msync/schema/jsonscan"
 )
 
 // Validator checks the params of calls against the methods of one OpenRPC
@@ -32,6 +34,7 @@ type param struct {
 	Required bool            `json:"required"`
 	Schema   json.RawMessage `json:"schema"`
 	Ref      string          `json:"$ref"`
+	maxItems int             // of an array param; -1 when it has none
 }
 
 // NewValidator reads the methods of an OpenRPC document. Each param must be
@@ -52,9 +55,16 @@ func NewValidator(doc []byte) (*Validator, error) {
 		if _, dup := v.methods[m.Name]; dup {
 			return nil, fmt.Errorf("schema: method %s is described twice", m.Name)
 		}
-		for _, p := range m.Params {
+		for j, p := range m.Params {
 			if p.Ref != "" || p.Name == "" || len(p.Schema) == 0 {
 				return nil, fmt.Errorf("schema: method %s: every param must be an inline content descriptor with a name and a schema", m.Name)
+			}
+			var lim struct {
+				MaxItems *int `json:"maxItems"`
+			}
+			m.Params[j].maxItems = -1
+			if json.Unmarshal(p.Schema, &lim) == nil && lim.MaxItems != nil {
+				m.Params[j].maxItems = *lim.MaxItems
 			}
 		}
 		v.methods[m.Name] = method{index: i, byName: m.ParamStructure == "by-name", params: m.Params}
@@ -128,6 +138,9 @@ func (v *Validator) Check(name string, params json.RawMessage) (json.RawMessage,
 		}
 		return params, nil
 	}
+	if err := m.countItems(params); err != nil {
+		return nil, err
+	}
 	sch, err := v.paramsSchema(name, m)
 	if err != nil {
 		return nil, err
@@ -142,6 +155,30 @@ func (v *Validator) Check(name string, params json.RawMessage) (json.RawMessage,
 		return nil, &ParamError{Field: fieldPath(f.path), Message: f.msg}
 	}
 	return params, nil
+}
+
+// countItems refuses an array param over its maxItems by counting its
+// items in the raw params, before they are decoded: decoding costs a
+// hundred bytes and more per item, so a call with millions of empty items
+// must be refused for the cost of a scan.
+func (m method) countItems(params []byte) error {
+	var err error
+	jsonscan.Members(params, func(k, v []byte) bool {
+		name := jsonscan.Key(k)
+		for _, p := range m.params {
+			if p.Name != name || p.maxItems < 0 {
+				continue
+			}
+			n := 0
+			jsonscan.Elements(v, func([]byte) bool { n++; return n <= p.maxItems })
+			if n > p.maxItems {
+				err = &ParamError{Field: name, Message: fmt.Sprintf("maxItems: more than %d", p.maxItems)}
+				return false
+			}
+		}
+		return true
+	})
+	return err
 }
 
 // paramsSchema builds, once per method, the schema of its params object:

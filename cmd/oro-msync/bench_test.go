@@ -13,7 +13,7 @@ import (
 
 // Benchmarks through real processes and pipes:
 //
-//	go test -run XXX -bench . -benchtime 200x ./cmd/oro-msync/
+//	go test -run XXX -bench 'Start|Requests' -benchtime 200x ./cmd/oro-msync/
 //
 // BenchmarkStart/sidecar-discover is process start to the rpc.discover
 // reply; BenchmarkStart/echo-baseline is the same for a Go program that

@@ -49,6 +49,7 @@ type config struct {
 	graphURL        string
 	maxMessageBytes int64
 	maxConcurrent   int
+	maxBatch        int
 	version         bool
 }
 
@@ -76,7 +77,12 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	if err != nil {
 		return c, fmt.Errorf("OROMSYNC_MAX_CONCURRENT: %v", err)
 	}
-	fs.IntVar(&c.maxConcurrent, "max-concurrent", maxConc, "requests running at once; more wait their turn")
+	fs.IntVar(&c.maxConcurrent, "max-concurrent", maxConc, "requests to Microsoft (connection.exchangeCode, connection.check, sync.run) running at once; more wait their turn, other methods never wait for them")
+	maxBatch, err := strconv.Atoi(env("max-batch", strconv.Itoa(rpc.DefaultMaxBatch)))
+	if err != nil {
+		return c, fmt.Errorf("OROMSYNC_MAX_BATCH: %v", err)
+	}
+	fs.IntVar(&c.maxBatch, "max-batch", maxBatch, "most requests in one batch; a larger batch is refused as a whole")
 	fs.BoolVar(&c.version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -84,8 +90,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	if c.maxMessageBytes <= 0 || c.maxConcurrent <= 0 {
-		return c, errors.New("--max-message-bytes and --max-concurrent must be positive")
+	if c.maxMessageBytes <= 0 || c.maxConcurrent <= 0 || c.maxBatch <= 0 {
+		return c, errors.New("--max-message-bytes, --max-concurrent and --max-batch must be positive")
 	}
 	return c, nil
 }
@@ -104,9 +110,9 @@ func run(args []string, getenv func(string) string) int {
 		return 0
 	}
 
-	level, err := zerolog.ParseLevel(c.logLevel)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "oro-msync: --log-level:", err)
+	level, ok := logLevels[c.logLevel]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "oro-msync: --log-level (OROMSYNC_LOG_LEVEL) must be debug, info, warn or error, got %q\n", c.logLevel)
 		return 2
 	}
 	var logOut io.Writer = os.Stderr
@@ -140,6 +146,7 @@ func run(args []string, getenv func(string) string) int {
 		Framing:         c.framing,
 		MaxMessageBytes: c.maxMessageBytes,
 		MaxConcurrent:   c.maxConcurrent,
+		MaxBatch:        c.maxBatch,
 		Logger:          log,
 		Methods:         methods,
 		Schema:          schema.OpenRPC,
@@ -157,6 +164,16 @@ func run(args []string, getenv func(string) string) int {
 		log.Error().Err(err).Msg("stopped")
 		return 1
 	}
+}
+
+// logLevels are the values of --log-level. zerolog.ParseLevel is not used:
+// it accepts more, and its error says it is "defaulting" to a level that
+// is never used.
+var logLevels = map[string]zerolog.Level{
+	"debug": zerolog.DebugLevel,
+	"info":  zerolog.InfoLevel,
+	"warn":  zerolog.WarnLevel,
+	"error": zerolog.ErrorLevel,
 }
 
 func buildVersion() string {

@@ -20,7 +20,7 @@ func testHooks() []rpc.Method {
 			var p struct {
 				Ms int `json:"ms"`
 			}
-			if err := json.Unmarshal(params, &p); err != nil {
+			if err := rpc.DecodeParams(params, &p); err != nil {
 				return nil, err
 			}
 			select {

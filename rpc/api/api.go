@@ -2,7 +2,8 @@
 // rpc: each file adds the methods of one area (this one: rpc.discover and
 // settings.resolve) and Methods lists them all. Params reach a handler
 // already validated against schema/openrpc.json, so handlers decode them
-// without re-checking shapes; they still check what the schema cannot say.
+// with rpc.DecodeParams (exact member names) without re-checking shapes;
+// they still check what the schema cannot say.
 //
 // Process-level settings (endpoints, version, clock, logger) come from Env.
 // Request params can never change where tokens are sent: endpoints are only
@@ -42,14 +43,15 @@ type Env struct {
 // Methods returns the method table of the sidecar.
 func Methods(env Env) []rpc.Method {
 	return []rpc.Method{
-		{Name: "rpc.discover", Handler: discover},
-		{Name: "settings.resolve", Handler: settingsResolve},
-		{Name: "connection.authorizationUrl", Handler: authorizationURL(env)},
+		{Name: "rpc.discover", Quick: true, Handler: discover},
+		{Name: "settings.resolve", Quick: true, Handler: settingsResolve},
+		{Name: "connection.authorizationUrl", Quick: true, Handler: authorizationURL(env)},
 		{Name: "connection.exchangeCode", Handler: exchangeCode(env)},
 		{Name: "connection.check", Handler: check(env)},
 		{Name: "sync.run", Handler: syncRun(env)},
 		// A new method is one line here plus its entry in
 		// schema/openrpc.json (rpc.Serve refuses undocumented methods).
+		// Quick: true only for a method that never waits on the network.
 	}
 }
 
@@ -65,8 +67,8 @@ type SettingsResolveParams struct {
 
 func settingsResolve(_ context.Context, params json.RawMessage) (any, error) {
 	var p SettingsResolveParams
-	if err := json.Unmarshal(params, &p); err != nil {
-		return nil, calsync.Invalid("cascade", "%v", err)
+	if err := rpc.DecodeParams(params, &p); err != nil {
+		return nil, err
 	}
 	if err := p.Cascade.Validate("cascade"); err != nil {
 		return nil, err

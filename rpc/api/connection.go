@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/oro-msync/oro-msync/graphclient"
+	"github.com/oro-msync/oro-msync/rpc"
 	calsync "github.com/oro-msync/oro-msync/sync"
 )
 
@@ -41,8 +42,8 @@ type AuthorizationURLParams struct {
 func authorizationURL(env Env) func(context.Context, json.RawMessage) (any, error) {
 	return func(ctx context.Context, params json.RawMessage) (any, error) {
 		var p AuthorizationURLParams
-		if err := json.Unmarshal(params, &p); err != nil {
-			return nil, calsync.Invalid("app", "%v", err)
+		if err := rpc.DecodeParams(params, &p); err != nil {
+			return nil, err
 		}
 		return graphclient.NewAuthorization(graphConfig(ctx, env), p.App,
 			graphclient.AuthorizationRequest{Scopes: p.Scopes, LoginHint: p.LoginHint, Prompt: p.Prompt})
@@ -68,8 +69,8 @@ type ExchangeCodeResult struct {
 func exchangeCode(env Env) func(context.Context, json.RawMessage) (any, error) {
 	return func(ctx context.Context, params json.RawMessage) (any, error) {
 		var p ExchangeCodeParams
-		if err := json.Unmarshal(params, &p); err != nil {
-			return nil, calsync.Invalid("app", "%v", err)
+		if err := rpc.DecodeParams(params, &p); err != nil {
+			return nil, err
 		}
 		// Compared in constant time so the host's expected state cannot be
 		// learnt from timing; both must be present.
@@ -143,19 +144,27 @@ type CheckResult struct {
 func check(env Env) func(context.Context, json.RawMessage) (any, error) {
 	return func(ctx context.Context, params json.RawMessage) (any, error) {
 		var p CheckParams
-		if err := json.Unmarshal(params, &p); err != nil {
-			return nil, calsync.Invalid("tokens", "%v", err)
+		if err := rpc.DecodeParams(params, &p); err != nil {
+			return nil, err
 		}
 		s, err := graphclient.NewSession(ctx, graphConfig(ctx, env), p.App, p.Tokens)
 		if err != nil {
 			return nil, err // bad input: nothing was sent, nothing rotated
 		}
 		res := runCheck(ctx, s)
-		if t, rotated := s.Tokens(); rotated {
-			res.Tokens = &t
+		t, rotated := s.Tokens()
+		if ctx.Err() != nil {
+			// Cancelled (or stopped): the answer is -32800, never a status
+			// made of the failures the cancel caused. Tokens rotated before
+			// it still reach the host (data.tokens).
+			err := &calsync.Error{Kind: calsync.KindCancelled, Op: "connection.check", Message: "cancelled"}
+			if rotated {
+				return nil, &TokensError{Err: err, Tokens: t}
+			}
+			return nil, err
 		}
-		if res.Kind == calsync.KindCancelled && res.Tokens == nil {
-			return nil, &calsync.Error{Kind: calsync.KindCancelled, Op: "connection.check", Message: res.Message}
+		if rotated {
+			res.Tokens = &t
 		}
 		zerolog.Ctx(ctx).Info().Str("status", res.Status).Str("upstream_code", res.UpstreamCode).
 			Bool("rotated", res.Tokens != nil).Msg("connection checked")

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -180,11 +181,29 @@ type rpcError struct {
 // call sends one request and returns the raw reply line, its result and its error.
 func (s *sidecar) call(method string, params any) (string, json.RawMessage, *rpcError) {
 	s.t.Helper()
-	s.id++
-	req, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": s.id, "method": method, "params": params})
+	return s.reply(s.send(method, params))
+}
+
+// send sends a request, or a notification when method starts with $/, and
+// returns its id.
+func (s *sidecar) send(method string, params any) int {
+	s.t.Helper()
+	msg := map[string]any{"jsonrpc": "2.0", "method": method, "params": params}
+	if !strings.HasPrefix(method, "$/") {
+		s.id++
+		msg["id"] = s.id
+	}
+	req, _ := json.Marshal(msg)
 	if _, err := s.in.Write(append(req, '\n')); err != nil {
 		s.t.Fatal(err)
 	}
+	return s.id
+}
+
+// reply reads the next reply, which must be the one to id.
+func (s *sidecar) reply(id int) (string, json.RawMessage, *rpcError) {
+	s.t.Helper()
+	method := "request " + strconv.Itoa(id)
 	type reply struct {
 		line string
 		err  error
@@ -208,7 +227,7 @@ func (s *sidecar) call(method string, params any) (string, json.RawMessage, *rpc
 		Result json.RawMessage `json:"result"`
 		Error  *rpcError       `json:"error"`
 	}
-	if err := json.Unmarshal([]byte(r.line), &m); err != nil || m.ID != s.id {
+	if err := json.Unmarshal([]byte(r.line), &m); err != nil || m.ID != id {
 		s.t.Fatalf("%s: bad reply %q (%v)", method, r.line, err)
 	}
 	return r.line, m.Result, m.Error
@@ -317,6 +336,52 @@ func expired(tok tokens) tokens {
 	return tok
 }
 
+// repeatedKey returns a key that one object of the JSON text line holds
+// twice, or "".
+func repeatedKey(line []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	var object func() string
+	var value func() string
+	object = func() string {
+		seen := map[string]bool{}
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				return ""
+			}
+			key, _ := k.(string)
+			if seen[key] {
+				return key
+			}
+			seen[key] = true
+			if d := value(); d != "" {
+				return d
+			}
+		}
+		_, _ = dec.Token() // }
+		return ""
+	}
+	value = func() string {
+		t, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		switch t {
+		case json.Delim('{'):
+			return object()
+		case json.Delim('['):
+			for dec.More() {
+				if d := value(); d != "" {
+					return d
+				}
+			}
+			_, _ = dec.Token() // ]
+		}
+		return ""
+	}
+	return value()
+}
+
 // TestConnectionLifecycle runs the whole flow at debug log level and fails
 // if any token, code, verifier or the client secret reaches stderr.
 func TestConnectionLifecycle(t *testing.T) {
@@ -332,6 +397,13 @@ func TestConnectionLifecycle(t *testing.T) {
 		for _, s := range f.secrets {
 			if s != "" && strings.Contains(stderr, s) {
 				t.Errorf("secret %.8s… appears on stderr", s)
+			}
+		}
+		// Issue 8, finding 9: jq keeps one of two equal keys, so the RPC
+		// method and the HTTP method must not share one.
+		for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+			if dup := repeatedKey([]byte(line)); dup != "" {
+				t.Errorf("log line repeats the key %q: %s", dup, line)
 			}
 		}
 	}()
@@ -409,6 +481,34 @@ func TestConnectionLifecycle(t *testing.T) {
 		if r := f.check(*e.Data.Tokens); r.Status != "connected" {
 			t.Fatalf("check with the tokens from the error = %+v", r)
 		}
+	})
+
+	// Issue 8, finding 8: a cancelled check answers -32800, not a status
+	// made of the failure the cancel caused, and tokens it rotated before
+	// the cancel still reach the host.
+	t.Run("cancelled while Graph is slow", func(t *testing.T) {
+		sim.control(t, "POST", "/faults", map[string]any{"method": "GET", "path": "/v1.0/me", "count": 1, "latency": "10s"})
+		defer sim.control(t, "DELETE", "/faults", nil)
+		refreshes := strings.Count(f.sc.stderr.String(), "oauth2/v2.0/token")
+		id := f.sc.send("connection.check", map[string]any{"app": app(true), "tokens": expired(tok)})
+		// The refresh is logged once its answer is in: cancel after it,
+		// while GET /me waits.
+		for deadline := time.Now().Add(20 * time.Second); strings.Count(f.sc.stderr.String(), "oauth2/v2.0/token") == refreshes; {
+			if time.Now().After(deadline) {
+				t.Fatalf("no token refresh logged; stderr:\n%s", f.sc.stderr.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		f.sc.send("$/cancelRequest", map[string]any{"id": id})
+		line, _, e := f.sc.reply(id)
+		if e == nil || e.Code != -32800 || e.Data.Kind != "cancelled" {
+			t.Fatalf("reply %s, want -32800", line)
+		}
+		if e.Data.Tokens == nil || e.Data.Tokens.RefreshToken == "" {
+			t.Fatalf("the tokens rotated before the cancel were dropped: %s", line)
+		}
+		f.keep(e.Data.Tokens.AccessToken, e.Data.Tokens.RefreshToken)
+		tok = *e.Data.Tokens
 	})
 
 	t.Run("revoked refresh token", func(t *testing.T) {

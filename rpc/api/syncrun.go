@@ -6,6 +6,7 @@ import (
 
 	"github.com/oro-msync/oro-msync/graphclient"
 	"github.com/oro-msync/oro-msync/graphclient/calendar"
+	"github.com/oro-msync/oro-msync/rpc"
 	calsync "github.com/oro-msync/oro-msync/sync"
 )
 
@@ -30,8 +31,8 @@ type SyncRunResult struct {
 func syncRun(env Env) func(context.Context, json.RawMessage) (any, error) {
 	return func(ctx context.Context, params json.RawMessage) (any, error) {
 		var p SyncRunParams
-		if err := json.Unmarshal(params, &p); err != nil {
-			return nil, calsync.Invalid("params", "%v", err)
+		if err := rpc.DecodeParams(params, &p); err != nil {
+			return nil, err
 		}
 		// the whole call, token refresh included, keeps to the time budget:
 		// the engine ends its part a little earlier and answers partial

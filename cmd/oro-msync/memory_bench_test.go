@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// BenchmarkHostileInput reports the peak resident memory (maxrss-MiB) of
+// one sidecar process fed a small hostile input that used to cost
+// gigabytes:
+//
+//	go test -run XXX -bench HostileInput -benchtime 1x ./cmd/oro-msync/
+//
+// Each case writes its input to a file, runs the binary with stdin from it
+// and stdout discarded, and reads the peak from the kernel (getrusage).
+// These are measurements, not assertions.
+func BenchmarkHostileInput(b *testing.B) {
+	for _, c := range hostileInputs {
+		b.Run(c.name, func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), c.name+".ndjson")
+			f, err := os.Create(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			w := bufio.NewWriterSize(f, 1<<20)
+			c.write(w)
+			if err := w.Flush(); err != nil {
+				b.Fatal(err)
+			}
+			f.Close()
+			var peak int64
+			for b.Loop() {
+				peak = max(peak, maxRSS(b, path))
+			}
+			b.ReportMetric(float64(peak)/1024, "maxrss-MiB")
+		})
+	}
+}
+
+// maxRSS runs the sidecar on the file and returns its peak RSS in KiB.
+func maxRSS(b *testing.B, input string) int64 {
+	in, err := os.Open(input)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer in.Close()
+	cmd := exec.Command(binary)
+	cmd.Stdin = in
+	cmd.Stdout = io.Discard
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("sidecar: %v", err)
+	}
+	return cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
+}
+
+// The four inputs of issue 8, finding 4.
+var hostileInputs = []struct {
+	name  string
+	write func(w io.Writer)
+}{
+	{"discover-batch-12000", func(w io.Writer) { // about 610 KB
+		batch(w, 12000, func(i int) string {
+			return fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"rpc.discover"}`, i)
+		})
+	}},
+	{"tiny-batch-60MB", func(w io.Writer) {
+		batch(w, 60<<20/len(`{"jsonrpc":"2.0","id":1000000,"method":"settings.resolve","params":{"cascade":{}}},`), func(i int) string {
+			return fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"settings.resolve","params":{"cascade":{}}}`, i)
+		})
+	}},
+	{"empty-events-60MB", func(w io.Writer) {
+		io.WriteString(w, `{"jsonrpc":"2.0","id":1,"method":"sync.run","params":{`+
+			`"app":{"tenant":"common","clientId":"6731de76-14a6-49ae-97bc-6eba6914391e","clientSecret":"s","redirectUri":"https://oro.example.com/cb"},`+
+			`"tokens":{"accessToken":"a","refreshToken":"r","expiresAt":"2026-03-01T10:00:00Z"},"cascade":{},"mode":"full","events":[{}`)
+		io.WriteString(w, strings.Repeat(`,{}`, 60<<20/3))
+		io.WriteString(w, "]}}\n")
+	}},
+	{"long-line-100MB", func(w io.Writer) { // over the 64 MiB default limit
+		io.WriteString(w, `{"jsonrpc":"2.0","id":1,"method":"rpc.discover","params":{"pad":"`)
+		io.WriteString(w, strings.Repeat("a", 100<<20))
+		io.WriteString(w, "\"}}\n"+`{"jsonrpc":"2.0","id":2,"method":"settings.resolve","params":{"cascade":{}}}`+"\n")
+	}},
+}
+
+// batch writes one line holding a batch of n requests.
+func batch(w io.Writer, n int, req func(int) string) {
+	io.WriteString(w, "[")
+	for i := range n {
+		if i > 0 {
+			io.WriteString(w, ",")
+		}
+		io.WriteString(w, req(i))
+	}
+	io.WriteString(w, "]\n")
+}
