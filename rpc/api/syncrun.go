@@ -42,7 +42,7 @@ func syncRun(env Env) func(context.Context, json.RawMessage) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		res, err := calsync.Run(ctx, p.Request, calendar.New(session, calendar.Options{}), calsync.RunOptions{Now: env.Now})
+		res, err := calsync.Run(ctx, p.Request, calendar.New(session, calendar.Options{}), calsync.RunOptions{Now: env.Now, CheckLink: session.CheckLink})
 		tok, rotated := session.Tokens()
 		if err != nil {
 			if rotated {
