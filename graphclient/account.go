@@ -37,7 +37,7 @@ func (s *Session) Me(ctx context.Context) (Account, error) {
 		},
 	})
 	if err != nil {
-		return Account{}, withOp(Classify(err), "graph.me")
+		return Account{}, withOp(ClassifyRead(err), "graph.me")
 	}
 	if u == nil {
 		return Account{}, EmptyAnswer("graph.me")
@@ -58,7 +58,7 @@ func (s *Session) DefaultCalendar(ctx context.Context) (Calendar, error) {
 		},
 	})
 	if err != nil {
-		return Calendar{}, withOp(Classify(err), "graph.defaultCalendar")
+		return Calendar{}, withOp(ClassifyRead(err), "graph.defaultCalendar")
 	}
 	if c == nil {
 		return Calendar{}, EmptyAnswer("graph.defaultCalendar")

@@ -35,6 +35,14 @@ func Classify(err error) *calsync.Error {
 	if err == nil {
 		return nil
 	}
+	if e := known(err); e != nil {
+		return e
+	}
+	return &calsync.Error{Kind: calsync.KindInternal, Message: "internal error", Err: err}
+}
+
+// known classifies err, or returns nil for a failure it cannot place.
+func known(err error) *calsync.Error {
 	var ce *calsync.Error
 	if errors.As(err, &ce) {
 		return ce
@@ -71,7 +79,7 @@ func Classify(err error) *calsync.Error {
 	if errors.As(err, &ne) {
 		return fromNetwork(err, ne)
 	}
-	return &calsync.Error{Kind: calsync.KindInternal, Message: "internal error", Err: err}
+	return nil
 }
 
 // The causes of a transport failure, in Error.Code: what the host can act
@@ -311,6 +319,20 @@ func fromOAuth(re *oauth2.RetrieveError) *calsync.Error {
 	return e
 }
 
+// ClassifyRead is Classify for an SDK call that reads from Graph. A failure
+// Classify cannot place comes from the SDK reading the answer: answerGuard
+// has made sure it is a JSON object, so a member of the wrong type (an id
+// that is a number) is left, which is Microsoft's fault, not our bug.
+func ClassifyRead(err error) *calsync.Error {
+	if err == nil {
+		return nil
+	}
+	if e := known(err); e != nil {
+		return e
+	}
+	return &calsync.Error{Kind: calsync.KindUnavailable, Message: "Microsoft Graph sent an answer that could not be read; try again later", Err: err}
+}
+
 // MissingScope returns a consent_required error naming scope.
 func MissingScope(scope string) *calsync.Error {
 	return &calsync.Error{Kind: calsync.KindConsentRequired, Code: scope,
@@ -325,7 +347,7 @@ func MissingScope(scope string) *calsync.Error {
 // which Graph refuses per item (an event the user does not organize) with
 // every permission granted: those stay forbidden.
 func ConsentOrForbidden(err error, scope string) *calsync.Error {
-	e := Classify(err)
+	e := ClassifyRead(err)
 	if e == nil || e.Kind != calsync.KindForbidden {
 		return e
 	}

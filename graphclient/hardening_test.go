@@ -187,6 +187,10 @@ func TestGraphUnusableAnswers(t *testing.T) {
 			w.Header().Set("Content-Length", "500")
 			io.WriteString(w, userJSON)
 		}},
+		{"200 id of the wrong type", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"id":42,"displayName":["x"],"name":{"a":1}}`)
+		}},
 		{"500 html", gateway(500)},
 		{"502 html", gateway(502)},
 		{"503 html", gateway(503)},

@@ -287,7 +287,7 @@ func (r *Remote) Get(ctx context.Context, id string) (_ calsync.RemoteEvent, err
 		QueryParameters: &users.ItemEventsEventItemRequestBuilderGetQueryParameters{Expand: []string{expandOroID}},
 	})
 	if err != nil {
-		return calsync.RemoteEvent{}, classify(err, "graph.getEvent")
+		return calsync.RemoteEvent{}, named(graphclient.ClassifyRead(err), "graph.getEvent")
 	}
 	if ev == nil {
 		return calsync.RemoteEvent{}, graphclient.EmptyAnswer("graph.getEvent")
@@ -327,7 +327,7 @@ func (r *Remote) FindByOroID(ctx context.Context, oroID string) (_ []calsync.Rem
 		r.count(KindFind)
 		resp, err := b.Get(ctx, cfg)
 		if err != nil {
-			return nil, classify(err, "graph.findEvent")
+			return nil, named(graphclient.ClassifyRead(err), "graph.findEvent")
 		}
 		if resp == nil {
 			return nil, graphclient.EmptyAnswer("graph.findEvent")
