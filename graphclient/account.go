@@ -37,7 +37,10 @@ func (s *Session) Me(ctx context.Context) (Account, error) {
 		},
 	})
 	if err != nil {
-		return Account{}, withOp(Classify(err), "graph.me")
+		return Account{}, withOp(ClassifyRead(err), "graph.me")
+	}
+	if u == nil {
+		return Account{}, EmptyAnswer("graph.me")
 	}
 	a := Account{ID: deref(u.GetId()), DisplayName: deref(u.GetDisplayName()), Email: deref(u.GetMail())}
 	if a.Email == "" {
@@ -55,7 +58,10 @@ func (s *Session) DefaultCalendar(ctx context.Context) (Calendar, error) {
 		},
 	})
 	if err != nil {
-		return Calendar{}, withOp(Classify(err), "graph.defaultCalendar")
+		return Calendar{}, withOp(ClassifyRead(err), "graph.defaultCalendar")
+	}
+	if c == nil {
+		return Calendar{}, EmptyAnswer("graph.defaultCalendar")
 	}
 	cal := Calendar{ID: deref(c.GetId()), Name: deref(c.GetName())}
 	if ce := c.GetCanEdit(); ce != nil {

@@ -7,9 +7,14 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 	ktext "github.com/microsoft/kiota-serialization-text-go"
@@ -30,6 +35,14 @@ func Classify(err error) *calsync.Error {
 	if err == nil {
 		return nil
 	}
+	if e := known(err); e != nil {
+		return e
+	}
+	return &calsync.Error{Kind: calsync.KindInternal, Message: "internal error", Err: err}
+}
+
+// known classifies err, or returns nil for a failure it cannot place.
+func known(err error) *calsync.Error {
 	var ce *calsync.Error
 	if errors.As(err, &ce) {
 		return ce
@@ -38,9 +51,9 @@ func Classify(err error) *calsync.Error {
 	if errors.As(err, &oe) {
 		ge := &graphError{Status: oe.ResponseStatusCode}
 		if m := oe.GetErrorEscaped(); m != nil {
-			ge.Code = deref(m.GetCode())
+			ge.Code = clean(deref(m.GetCode()))
 			if in := m.GetInnerError(); in != nil {
-				ge.RequestID = deref(in.GetRequestId())
+				ge.RequestID = clean(deref(in.GetRequestId()))
 			}
 		}
 		return fromGraph(ge, oe.ResponseHeaders)
@@ -64,13 +77,77 @@ func Classify(err error) *calsync.Error {
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {
-		msg := "Microsoft could not be reached; try again later"
-		if ne.Timeout() {
-			msg = "Microsoft did not answer in time; try again later"
-		}
-		return &calsync.Error{Kind: calsync.KindUnavailable, Message: msg, Err: err}
+		return fromNetwork(err, ne)
 	}
-	return &calsync.Error{Kind: calsync.KindInternal, Message: "internal error", Err: err}
+	return nil
+}
+
+// The causes of a transport failure, in Error.Code: what the host can act
+// on without reading our log.
+const (
+	CauseDNSNotFound       = "dns_not_found"      // the endpoint's name does not exist: a misconfigured URL
+	CauseDNS               = "dns_failure"        // the name could not be resolved now
+	CauseConnectionRefused = "connection_refused" // nothing listens at the endpoint's address
+	CauseConnectionReset   = "connection_reset"   // the connection broke off
+	CauseTimeout           = "timeout"
+	CauseNetwork           = "network" // any other transport failure (TLS, unreachable network…)
+)
+
+// fromNetwork classifies a transport failure by its cause, naming the host
+// (never the URL, whose query may carry a delta token or an Oro id). A name
+// that does not exist is a misconfigured endpoint, not an outage: it is not
+// retryable, so a host does not retry it forever. Everything else may pass.
+func fromNetwork(err error, ne net.Error) *calsync.Error {
+	host, cause := "Microsoft", ne.Error()
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		cause = ue.Err.Error()
+		if u, perr := url.Parse(ue.URL); perr == nil && u.Host != "" {
+			host = clean(u.Host)
+		}
+	}
+	e := &calsync.Error{Kind: calsync.KindUnavailable, Err: err}
+	var dns *net.DNSError
+	switch {
+	case errors.As(err, &dns) && dns.IsNotFound:
+		e.Kind, e.Code = calsync.KindInternal, CauseDNSNotFound
+		e.Message = "the name " + clean(dns.Name) + " does not exist (DNS): check the configured Microsoft endpoint URLs"
+	case errors.As(err, &dns):
+		e.Code, e.Message = CauseDNS, "the name "+clean(dns.Name)+" could not be resolved (DNS); try again later"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		e.Code, e.Message = CauseConnectionRefused, host+" refused the connection; try again later (check the configured endpoint if it persists)"
+	case ne.Timeout():
+		e.Code, e.Message = CauseTimeout, host+" did not answer in time; try again later"
+	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
+		e.Code, e.Message = CauseConnectionReset, "the connection to "+host+" broke off; try again later"
+	default:
+		e.Code, e.Message = CauseNetwork, host+" could not be reached ("+clean(cause)+"); try again later"
+	}
+	return e
+}
+
+// maxUpstream bounds what of an upstream string (an error code, a request
+// id) is copied into our errors and messages.
+const maxUpstream = 100
+
+// clean makes an upstream string safe to show: valid UTF-8 without control
+// characters, at most maxUpstream bytes.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+	if len(s) <= maxUpstream {
+		return s
+	}
+	cut := maxUpstream
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func deref(s *string) string {
@@ -101,7 +178,7 @@ func (e *graphError) Error() string {
 func fromGraph(ge *graphError, h *abs.ResponseHeaders) *calsync.Error {
 	if ge.RequestID == "" && h != nil {
 		if v := h.Get("request-id"); len(v) > 0 {
-			ge.RequestID = v[0]
+			ge.RequestID = clean(v[0])
 		}
 	}
 	e := &calsync.Error{Code: ge.Code, Err: ge}
@@ -183,7 +260,7 @@ var (
 )
 
 func fromOAuth(re *oauth2.RetrieveError) *calsync.Error {
-	oe := &oauthError{Code: re.ErrorCode}
+	oe := &oauthError{Code: clean(re.ErrorCode)}
 	if re.Response != nil {
 		oe.Status = re.Response.StatusCode
 	}
@@ -192,7 +269,7 @@ func fromOAuth(re *oauth2.RetrieveError) *calsync.Error {
 		CorrelationID string `json:"correlation_id"`
 	}
 	if json.Unmarshal(re.Body, &body) == nil {
-		oe.CorrelationID = body.CorrelationID
+		oe.CorrelationID = clean(body.CorrelationID)
 		if len(body.ErrorCodes) > 0 {
 			oe.AADSTS = body.ErrorCodes[0]
 		}
@@ -242,6 +319,20 @@ func fromOAuth(re *oauth2.RetrieveError) *calsync.Error {
 	return e
 }
 
+// ClassifyRead is Classify for an SDK call that reads from Graph. A failure
+// Classify cannot place comes from the SDK reading the answer: answerGuard
+// has made sure it is a JSON object, so a member of the wrong type (an id
+// that is a number) is left, which is Microsoft's fault, not our bug.
+func ClassifyRead(err error) *calsync.Error {
+	if err == nil {
+		return nil
+	}
+	if e := known(err); e != nil {
+		return e
+	}
+	return &calsync.Error{Kind: calsync.KindUnavailable, Message: "Microsoft Graph sent an answer that could not be read; try again later", Err: err}
+}
+
 // MissingScope returns a consent_required error naming scope.
 func MissingScope(scope string) *calsync.Error {
 	return &calsync.Error{Kind: calsync.KindConsentRequired, Code: scope,
@@ -256,7 +347,7 @@ func MissingScope(scope string) *calsync.Error {
 // which Graph refuses per item (an event the user does not organize) with
 // every permission granted: those stay forbidden.
 func ConsentOrForbidden(err error, scope string) *calsync.Error {
-	e := Classify(err)
+	e := ClassifyRead(err)
 	if e == nil || e.Kind != calsync.KindForbidden {
 		return e
 	}

@@ -15,9 +15,14 @@
 // never from request parameters. Links the host sends back (a deltaLink in
 // the sync state) do decide where a request goes, so the access token is
 // attached only to URLs with the Graph endpoint's scheme, host and port and
-// a path below its base path, whatever the SDK was asked to fetch or
-// redirected to; Session.CheckLink rejects any other link up front, naming
-// the request field.
+// a path below its base path, whatever the SDK was asked to fetch;
+// Session.CheckLink rejects any other link up front, naming the request
+// field, and Session.IsGraphLink lets callers refuse such links from Graph
+// itself. Redirects: the token client follows none (a token request
+// carries secrets), and Graph redirects are followed only for a GET within
+// the Graph endpoint. Whatever Graph answers that the SDK would misread (a
+// redirect not followed, an HTML page, a body cut short) is Microsoft being
+// unavailable, never our internal error.
 //
 // Tokens, codes, verifiers and client secrets are never logged and never put
 // into error messages. Errors from the SDK and from x/oauth2 are reduced to

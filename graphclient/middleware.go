@@ -1,9 +1,12 @@
 package graphclient
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"maps"
+	"mime"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -13,6 +16,8 @@ import (
 
 	khttp "github.com/microsoft/kiota-http-go"
 	"github.com/rs/zerolog"
+
+	calsync "github.com/oro-msync/oro-msync/sync"
 )
 
 // preferHandler adds a Prefer header line to every request, links and
@@ -97,8 +102,10 @@ func (t *loggingTransport) record(req *http.Request, resp *http.Response, err er
 	if err != nil || resp.StatusCode >= 400 {
 		ev = log.Warn()
 	}
-	ev = ev.Str("call", t.what).Str("method", req.Method).Str("path", req.URL.Path).
-		Dur("duration", time.Since(start))
+	// httpMethod, not method: the request's log context already carries the
+	// RPC method under that key.
+	ev = ev.Str("call", t.what).Str("httpMethod", req.Method).Str("path", req.URL.Path).
+		Float64("durationMs", float64(time.Since(start).Microseconds())/1000)
 	if a := req.Header.Get("Retry-Attempt"); a != "" {
 		ev = ev.Str("attempt", a)
 	}
@@ -121,6 +128,102 @@ func (t *loggingTransport) record(req *http.Request, resp *http.Response, err er
 		}
 	}
 	ev.Msg(t.what + " request")
+}
+
+// maxAnswerBytes bounds a Graph answer read into memory: a delta page of
+// 1,000 events is a few megabytes.
+const maxAnswerBytes = 64 << 20
+
+// answerGuard sits between the retry and the redirect handlers, so it sees
+// the final answer of every attempt, and makes sure that what reaches the
+// SDK is either a Graph JSON object, an empty answer (which every caller
+// checks for), or an error status whose body the SDK can map without losing
+// the status. Gateways answer with HTML and cut answers short; the SDK turns
+// those into untyped errors that would read as our bug. So:
+//   - a 3xx is never handed on: the redirect handler follows only redirects
+//     within the Graph endpoint (redirectAllowed), and a 304 or a redirect
+//     it did not follow is Microsoft's fault (unavailable);
+//   - an error status (4xx, 5xx) whose body is not a JSON object loses its
+//     body, so the SDK reports it as an ApiError with status and headers
+//     (Classify: 5xx unavailable, and so on);
+//   - a 2xx with a body that is not a complete JSON object, or that is not
+//     labelled JSON, or that cannot be read to its end is Microsoft's fault
+//     (unavailable).
+type answerGuard struct{}
+
+func (answerGuard) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.Response, error) {
+	resp, err := p.Next(req, i)
+	if err != nil {
+		return resp, err
+	}
+	status := resp.StatusCode
+	if status >= 300 && status < 400 {
+		drain(resp)
+		return nil, badAnswer("Microsoft Graph answered with a redirect that is not followed (status "+strconv.Itoa(status)+")", nil)
+	}
+	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
+	resp.Body.Close()
+	if len(body) > maxAnswerBytes {
+		return nil, badAnswer("the answer of Microsoft Graph is too large", nil)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = nil
+	}
+	switch {
+	case status < 300 && rerr != nil:
+		return nil, badAnswer("the answer of Microsoft Graph broke off", rerr)
+	case status < 300 && body != nil && (!jsonContent(resp.Header) || !jsonObject(body)):
+		return nil, badAnswer("Microsoft Graph answered with something other than a JSON object", nil)
+	case status >= 400 && (rerr != nil || !graphErrorBody(body)):
+		body = nil
+	}
+	if body == nil {
+		resp.Header.Del("Content-Type")
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	return resp, nil
+}
+
+func jsonContent(h http.Header) bool {
+	ct, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	return ct == "application/json" || strings.HasPrefix(ct, "application/") && strings.HasSuffix(ct, "+json")
+}
+
+// jsonObject reports whether b is one complete JSON object.
+func jsonObject(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) > 0 && b[0] == '{' && json.Valid(b)
+}
+
+// graphErrorBody reports whether b is a Graph error: an object whose error
+// member is an object with string code and message.
+func graphErrorBody(b []byte) bool {
+	var v struct {
+		Error *struct {
+			Code    *string `json:"code"`
+			Message *string `json:"message"`
+		} `json:"error"`
+	}
+	return jsonObject(b) && json.Unmarshal(b, &v) == nil && v.Error != nil && v.Error.Code != nil && v.Error.Message != nil
+}
+
+func drain(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+}
+
+// badAnswer is the error for an answer from Graph that cannot be used:
+// Microsoft's fault, so retryable.
+func badAnswer(msg string, cause error) *calsync.Error {
+	return &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.answer", Message: msg + "; try again later", Err: cause}
+}
+
+// EmptyAnswer is the error for a Graph call that succeeded without a body
+// (a 204, or a 200 without content): the SDK returns nil then, and the
+// caller must not use it. Microsoft's fault, so retryable.
+func EmptyAnswer(op string) *calsync.Error {
+	return &calsync.Error{Kind: calsync.KindUnavailable, Op: op, Message: "Microsoft Graph sent an empty answer; try again later"}
 }
 
 // counter counts requests by kind.
@@ -172,7 +275,9 @@ func shouldRetry(_ time.Duration, executionCount int, req *http.Request, resp *h
 		// The handler's backoff: delaySeconds·2^(n-1) plus up to 1 s jitter.
 		wait = time.Duration(delaySeconds<<executionCount)*time.Second + time.Second
 	}
-	if dl, ok := req.Context().Deadline(); ok && time.Now().Add(wait).After(dl) {
+	if dl, ok := req.Context().Deadline(); ok && time.Now().Add(wait).After(dl) || wait > clientTimeout {
+		// also a Retry-After too large to wait through (or garbage that the
+		// handler, which parses it itself, could overflow)
 		return false
 	}
 	// The handler drops this response for the retried one without closing it.
@@ -181,17 +286,22 @@ func shouldRetry(_ time.Duration, executionCount int, req *http.Request, resp *h
 	return true
 }
 
-// retryAfter reads Retry-After as seconds (fractions kept) or an HTTP date.
+// maxRetryAfter caps a Retry-After, so that a garbage value (1e300, Inf, a
+// date in a far year) never overflows a Duration.
+const maxRetryAfter = 24 * time.Hour
+
+// retryAfter reads Retry-After as seconds (fractions kept) or an HTTP date,
+// capped at maxRetryAfter.
 func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	v := strings.TrimSpace(h.Get("Retry-After"))
 	if v == "" {
 		return 0, false
 	}
 	if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 {
-		return time.Duration(f * float64(time.Second)), true
+		return time.Duration(min(f, maxRetryAfter.Seconds()) * float64(time.Second)), true
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return max(t.Sub(now), 0), true
+		return min(max(t.Sub(now), 0), maxRetryAfter), true
 	}
 	return 0, false
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -44,9 +45,30 @@ func oauthConfig(cfg Config, app App, scopes []string) *oauth2.Config {
 
 // oauthContext makes x/oauth2 use the configured transport, wrapped so that
 // token-endpoint calls are logged (status and request ids, never bodies).
+// The client follows no redirect: a token request carries the client
+// secret and a refresh token, code or verifier, and the identity platform
+// never redirects it, so a 3xx is refused and nothing is sent again.
 func oauthContext(ctx context.Context, cfg Config) context.Context {
-	hc := &http.Client{Transport: &loggingTransport{next: cfg.Transport, cfg: cfg, what: "oauth"}, Timeout: time.Minute}
+	hc := &http.Client{
+		Transport:     &loggingTransport{next: cfg.Transport, cfg: cfg, what: "oauth"},
+		CheckRedirect: refuseTokenRedirect,
+		Timeout:       time.Minute,
+	}
 	return context.WithValue(ctx, oauth2.HTTPClient, hc)
+}
+
+// refuseTokenRedirect is the token client's CheckRedirect. A redirect from
+// the token endpoint means the authority URL is wrong (or something between
+// us and Microsoft answers in its place): not retryable, since trying again
+// meets the same redirect.
+func refuseTokenRedirect(req *http.Request, via []*http.Request) error {
+	status := 0
+	if req.Response != nil {
+		status = req.Response.StatusCode
+	}
+	return &calsync.Error{Kind: calsync.KindInternal, Op: "oauth.token", Code: "redirect",
+		Message: fmt.Sprintf("the Microsoft token endpoint %s answered with a redirect (status %d), which is never followed: check the configured authority URL",
+			via[0].URL.Redacted(), status)}
 }
 
 // AuthorizationRequest holds the optional parts of a sign-in request.

@@ -24,6 +24,7 @@ import (
 const (
 	maxRetries   = 5
 	delaySeconds = 2
+	maxRedirects = 5
 	// clientTimeout bounds one Graph call, retries included, when the
 	// caller's context has no deadline of its own.
 	clientTimeout = 2 * time.Minute
@@ -155,9 +156,11 @@ func newGraphClient(adapter *msgraph.GraphRequestAdapter) *msgraph.GraphServiceC
 
 // middleware is the SDK pipeline in a fixed order (the SDK's own default
 // order is random per client). Compression is off so a retried body is
-// always what was first sent; a 401 gets one refresh and resend; no token
-// leaves for a URL outside the Graph endpoint (a redirect may lead there);
-// the logging handler is innermost so every attempt is logged and counted.
+// always what was first sent; redirects are followed only within the Graph
+// endpoint, and answerGuard turns any other 3xx, and answers the SDK would
+// misread, into errors; a 401 gets one refresh and resend; no token leaves
+// for a URL outside the Graph endpoint; the logging handler is innermost so
+// every attempt is logged and counted.
 func middleware(cfg Config, src *capturingSource, graph graphBase, counts *counter) []khttp.Middleware {
 	opts := msgraph.GetDefaultClientOptions()
 	return []khttp.Middleware{
@@ -168,7 +171,8 @@ func middleware(cfg Config, src *capturingSource, graph graphBase, counts *count
 		khttp.NewRetryHandlerWithOptions(khttp.RetryHandlerOptions{
 			MaxRetries: maxRetries, DelaySeconds: delaySeconds, ShouldRetry: shouldRetry,
 		}),
-		khttp.NewRedirectHandler(),
+		answerGuard{},
+		khttp.NewRedirectHandlerWithOptions(khttp.RedirectHandlerOptions{MaxRedirects: maxRedirects, ShouldRedirect: graph.redirectAllowed}),
 		khttp.NewParametersNameDecodingHandler(),
 		khttp.NewUserAgentHandlerWithOptions(&khttp.UserAgentHandlerOptions{Enabled: true, ProductName: "oro-msync", ProductVersion: cfg.Version}),
 		khttp.NewHeadersInspectionHandler(),
@@ -208,11 +212,19 @@ func (s *Session) RequestCounts() map[string]int { return s.counts.snapshot() }
 // and port, and a path below its base path. The token provider refuses
 // other URLs anyway; CheckLink names the field before anything is tried.
 func (s *Session) CheckLink(field, link string) error {
-	u, err := url.Parse(link)
-	if err != nil || !s.graph.allows(u) {
+	if !s.IsGraphLink(link) {
 		return calsync.Invalid(field, "is not a link under the Microsoft Graph endpoint %s", s.graph.u.Redacted())
 	}
 	return nil
+}
+
+// IsGraphLink reports whether link is under the configured Graph endpoint
+// (see CheckLink). A link Graph sent that is not (a nextLink, a deltaLink)
+// is Graph's fault and must be refused where it comes in, before the host
+// stores it.
+func (s *Session) IsGraphLink(link string) bool {
+	u, err := url.Parse(link)
+	return err == nil && s.graph.allows(u)
 }
 
 // graphBase is the configured Graph endpoint, the only place the access
@@ -245,6 +257,22 @@ func (b graphBase) refuse(u *url.URL) error {
 	return &calsync.Error{Kind: calsync.KindInvalidInput, Op: "graph.authorize",
 		Message: fmt.Sprintf("refusing to send the access token to %s://%s%s: it goes only to the Microsoft Graph endpoint %s",
 			u.Scheme, u.Host, u.EscapedPath(), b.u.Redacted())}
+}
+
+// redirectAllowed is the redirect handler's ShouldRedirect: only a GET (the
+// handler cannot replay a body) and only to a URL within the endpoint,
+// resolved as the handler resolves it. Any other redirect reaches
+// answerGuard, which refuses it.
+func (b graphBase) redirectAllowed(req *http.Request, resp *http.Response) bool {
+	loc := resp.Header.Get("Location")
+	if req.Method != http.MethodGet || loc == "" {
+		return false
+	}
+	if loc[0] == '/' {
+		loc = req.URL.Scheme + "://" + req.URL.Host + loc
+	}
+	u, err := url.Parse(loc)
+	return err == nil && b.allows(u)
 }
 
 func portOf(u *url.URL) string {

@@ -83,7 +83,8 @@ const itemPrefer = `IdType="ImmutableId", outlook.timezone="UTC", outlook.body-c
 //
 // Apply returns an error only when no write reached Graph at all, for a reason
 // that concerns the whole run (reconnect, consent, cancellation).
-func (r *Remote) Apply(ctx context.Context, writes []calsync.Write) ([]calsync.WriteResult, error) {
+func (r *Remote) Apply(ctx context.Context, writes []calsync.Write) (_ []calsync.WriteResult, err error) {
+	defer recovered(&err, "graph.batch")
 	results := make([]calsync.WriteResult, 0, len(writes))
 	var queue []*job
 	for _, w := range writes {
@@ -161,6 +162,11 @@ func (j *job) prepare() *calsync.Error {
 	case calsync.WriteUpdate, calsync.WriteDelete:
 		if w.ID == "" {
 			return &calsync.Error{Kind: calsync.KindInternal, Op: "graph.batch", Message: string(w.Op) + " without an event id"}
+		}
+		if !validID(w.ID) {
+			// it would go into the item's URL: ".." or a "/" would name
+			// another resource
+			return malformedID(opName(w.Op))
 		}
 	default:
 		return &calsync.Error{Kind: calsync.KindInternal, Op: "graph.batch", Message: "unknown write op " + strconv.Quote(string(w.Op))}
@@ -286,7 +292,7 @@ func itemResult(j *job, a batchItemResponse) (calsync.WriteResult, *calsync.Erro
 			return res, nil
 		}
 		ev, err := parseEvent(a.Body)
-		if err != nil || ev.ID == "" {
+		if err != nil || !validID(ev.ID) {
 			res.Err = &calsync.Error{Kind: calsync.KindUnavailable, Op: opName(j.w.Op), Message: "unreadable event in the batch response", Err: err}
 			return res, nil
 		}

@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -70,7 +71,7 @@ func fromGraph(ev models.Eventable) calsync.RemoteEvent {
 	out.End = eventTime(ev.GetEnd(), out.AllDay)
 	out.TimeZone = str(ev.GetOriginalStartTimeZone())
 	for _, p := range ev.GetSingleValueExtendedProperties() {
-		if strings.EqualFold(str(p.GetId()), OroIDPropertyID) {
+		if p != nil && strings.EqualFold(str(p.GetId()), OroIDPropertyID) {
 			out.OroID = str(p.GetValue())
 		}
 	}
@@ -117,7 +118,11 @@ func parseEvent(body []byte) (calsync.RemoteEvent, error) {
 	if err != nil {
 		return calsync.RemoteEvent{}, err
 	}
-	return fromGraph(v.(models.Eventable)), nil
+	ev, ok := v.(models.Eventable)
+	if !ok || ev == nil {
+		return calsync.RemoteEvent{}, errors.New("the body is not an event")
+	}
+	return fromGraph(ev), nil
 }
 
 // The request body of a create or update. Only what we synchronize is ever

@@ -3,12 +3,14 @@ package calendar
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 	msgraph "github.com/microsoftgraph/msgraph-sdk-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/oro-msync/oro-msync/graphclient"
@@ -149,7 +151,8 @@ func named(e *calsync.Error, op string) *calsync.Error {
 // before anything is sent (invalid_input on "state"). Graph answers a read
 // of the user's own calendar 403 only when the permission is missing, so a
 // 403 here is consent_required naming graphclient.RequiredScope.
-func (r *Remote) Delta(ctx context.Context, window calsync.Window, link string) (calsync.DeltaPage, error) {
+func (r *Remote) Delta(ctx context.Context, window calsync.Window, link string) (_ calsync.DeltaPage, err error) {
+	defer recovered(&err, "graph.delta")
 	b := r.client.Me().CalendarView().Delta()
 	cfg := &users.ItemCalendarViewDeltaRequestBuilderGetRequestConfiguration{
 		Headers: prefer(fmt.Sprintf("odata.maxpagesize=%d", r.opts.PageSize)),
@@ -176,9 +179,16 @@ func (r *Remote) Delta(ctx context.Context, window calsync.Window, link string) 
 	if err != nil {
 		return calsync.DeltaPage{}, named(graphclient.ConsentOrForbidden(err, graphclient.RequiredScope), "graph.delta")
 	}
+	if resp == nil {
+		return calsync.DeltaPage{}, graphclient.EmptyAnswer("graph.delta")
+	}
 	var page calsync.DeltaPage
 	for _, ev := range resp.GetValue() {
-		page.Events = append(page.Events, fromGraph(ev))
+		e, err := fromGraphChecked(ev, "graph.delta")
+		if err != nil {
+			return calsync.DeltaPage{}, err
+		}
+		page.Events = append(page.Events, e)
 	}
 	page.NextLink = str(resp.GetOdataNextLink())
 	page.DeltaLink = str(resp.GetOdataDeltaLink())
@@ -186,13 +196,85 @@ func (r *Remote) Delta(ctx context.Context, window calsync.Window, link string) 
 		return calsync.DeltaPage{}, &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.delta",
 			Message: "delta page carries neither or both of nextLink and deltaLink"}
 	}
+	// The engine keeps these links in the state the host stores and sends
+	// back; one outside the endpoint would fail every later call as the
+	// host's fault.
+	if !r.session.IsGraphLink(page.NextLink + page.DeltaLink) {
+		return calsync.DeltaPage{}, foreignLink("graph.delta")
+	}
 	return page, nil
 }
 
+// fromGraphChecked maps an event from a Graph answer, refusing one the
+// engine could not use: null, or without a valid id (it would become an
+// operation the host cannot apply). That is Microsoft's fault.
+func fromGraphChecked(ev models.Eventable, op string) (calsync.RemoteEvent, *calsync.Error) {
+	if ev == nil {
+		return calsync.RemoteEvent{}, badAnswer(op, "Microsoft Graph sent a null event")
+	}
+	e := fromGraph(ev)
+	if !validID(e.ID) || e.SeriesMasterID != "" && !validID(e.SeriesMasterID) {
+		return calsync.RemoteEvent{}, badAnswer(op, "Microsoft Graph sent an event without a valid id")
+	}
+	return e, nil
+}
+
+// badAnswer is the error for a Graph answer that cannot be used:
+// Microsoft's fault, retryable.
+func badAnswer(op, msg string) *calsync.Error {
+	return &calsync.Error{Kind: calsync.KindUnavailable, Op: op, Message: msg + "; try again later"}
+}
+
+func foreignLink(op string) *calsync.Error {
+	return badAnswer(op, "Microsoft Graph sent a link outside the Microsoft Graph endpoint")
+}
+
+// maxIDLen bounds an event id: Graph's are about 150 characters, an
+// occurrence's about 200.
+const maxIDLen = 1024
+
+// validID reports whether id can be a Graph event id: URL-safe base64 (Graph
+// REST and immutable ids, graph-facts §11.6), so that it can never change
+// the path it is put into ("..", "/", "?", "#").
+func validID(id string) bool {
+	if id == "" || len(id) > maxIDLen {
+		return false
+	}
+	for i := range len(id) {
+		switch c := id[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_', c == '=':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// malformedID is what Graph answers for an id that is not one (400
+// ErrorInvalidIdMalformed), given without sending it.
+func malformedID(op string) *calsync.Error {
+	return &calsync.Error{Kind: calsync.KindRejected, Op: op, Code: "ErrorInvalidIdMalformed",
+		Message: "Microsoft 365 refused the request: the event id is not a Microsoft Graph id (ErrorInvalidIdMalformed)"}
+}
+
+// recovered, deferred, turns a panic into the call's error: the engine
+// calls Get and FindByOroID from goroutines of its own, and Apply its
+// lookups from goroutines of ours, where a panic would end the process.
+func recovered(err *error, op string) {
+	if p := recover(); p != nil {
+		*err = &calsync.Error{Kind: calsync.KindInternal, Op: op, Message: "internal error",
+			Err: fmt.Errorf("panic: %v\n%s", p, debug.Stack())}
+	}
+}
+
 // Get reads one event with its Oro id property.
-func (r *Remote) Get(ctx context.Context, id string) (calsync.RemoteEvent, error) {
+func (r *Remote) Get(ctx context.Context, id string) (_ calsync.RemoteEvent, err error) {
+	defer recovered(&err, "graph.getEvent")
 	if id == "" {
 		return calsync.RemoteEvent{}, calsync.Invalid("id", "is required")
+	}
+	if !validID(id) {
+		return calsync.RemoteEvent{}, malformedID("graph.getEvent")
 	}
 	release, err := r.slots.acquire(ctx, 1)
 	if err != nil {
@@ -205,12 +287,16 @@ func (r *Remote) Get(ctx context.Context, id string) (calsync.RemoteEvent, error
 		QueryParameters: &users.ItemEventsEventItemRequestBuilderGetQueryParameters{Expand: []string{expandOroID}},
 	})
 	if err != nil {
-		return calsync.RemoteEvent{}, classify(err, "graph.getEvent")
+		return calsync.RemoteEvent{}, named(graphclient.ClassifyRead(err), "graph.getEvent")
 	}
 	if ev == nil {
-		return calsync.RemoteEvent{}, &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.getEvent", Message: "empty response"}
+		return calsync.RemoteEvent{}, graphclient.EmptyAnswer("graph.getEvent")
 	}
-	return fromGraph(ev), nil
+	e, cerr := fromGraphChecked(ev, "graph.getEvent")
+	if cerr != nil {
+		return calsync.RemoteEvent{}, cerr
+	}
+	return e, nil
 }
 
 // maxFindPages bounds the pages FindByOroID follows: one Oro id should match
@@ -219,7 +305,8 @@ const maxFindPages = 5
 
 // FindByOroID lists the events carrying our property with this Oro id,
 // across the whole mailbox (not only the window).
-func (r *Remote) FindByOroID(ctx context.Context, oroID string) ([]calsync.RemoteEvent, error) {
+func (r *Remote) FindByOroID(ctx context.Context, oroID string) (_ []calsync.RemoteEvent, err error) {
+	defer recovered(&err, "graph.findEvent")
 	if oroID == "" {
 		return nil, calsync.Invalid("oroId", "is required")
 	}
@@ -240,10 +327,17 @@ func (r *Remote) FindByOroID(ctx context.Context, oroID string) ([]calsync.Remot
 		r.count(KindFind)
 		resp, err := b.Get(ctx, cfg)
 		if err != nil {
-			return nil, classify(err, "graph.findEvent")
+			return nil, named(graphclient.ClassifyRead(err), "graph.findEvent")
+		}
+		if resp == nil {
+			return nil, graphclient.EmptyAnswer("graph.findEvent")
 		}
 		for _, ev := range resp.GetValue() {
-			if e := fromGraph(ev); e.OroID == oroID || e.OroID == "" {
+			e, cerr := fromGraphChecked(ev, "graph.findEvent")
+			if cerr != nil {
+				return nil, cerr
+			}
+			if e.OroID == oroID || e.OroID == "" {
 				// Graph matches the value case-insensitively; an event
 				// returned without the property still matched the filter.
 				e.OroID = oroID
@@ -253,6 +347,9 @@ func (r *Remote) FindByOroID(ctx context.Context, oroID string) ([]calsync.Remot
 		next := str(resp.GetOdataNextLink())
 		if next == "" {
 			return out, nil
+		}
+		if !r.session.IsGraphLink(next) {
+			return nil, foreignLink("graph.findEvent")
 		}
 		b = b.WithUrl(next)
 		cfg.QueryParameters = nil
