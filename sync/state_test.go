@@ -52,10 +52,14 @@ func TestNextState(t *testing.T) {
 			with(func(s *State) { s.NeedsFull = true })},
 		{"refused removal on the first page counts the calls", prev, tally{msBase: 8},
 			roundEnd{advance: true, nextLink: "n0", refused: 0},
-			with(func(s *State) { s.DeltaLink, s.NextLink, s.RefusedReads, s.MicrosoftCount, s.OroCount = "d0", "n0", 2, 8, 10 })},
+			with(func(s *State) {
+				s.DeltaLink, s.NextLink, s.RefusedReads, s.MicrosoftCount, s.OroCount = "d0", "n0", 2, 8, 10
+			})},
 		{"refused removal on a later page starts counting", prev, tally{msBase: 8},
 			roundEnd{advance: true, nextLink: "n2", refused: 2},
-			with(func(s *State) { s.DeltaLink, s.NextLink, s.RefusedReads, s.MicrosoftCount, s.OroCount = "d0", "n2", 1, 8, 10 })},
+			with(func(s *State) {
+				s.DeltaLink, s.NextLink, s.RefusedReads, s.MicrosoftCount, s.OroCount = "d0", "n2", 1, 8, 10
+			})},
 		{"counts never go below zero", State{OroCount: 1}, tally{msDeleted: 3, oroDeleted: 4},
 			roundEnd{advance: true, deltaLink: "d1", refused: -1},
 			with(func(s *State) { s.DeltaLink = "d1" })},
