@@ -36,7 +36,7 @@ func TestRemovalsBeyondBudgetProgressEveryCall(t *testing.T) {
 	for _, id := range ids[:12] {
 		w.fake.Delete(id)
 	}
-	w.fake.Fault("latency 1s") // a 6 s budget confirms about 3 removals a call
+	w.fake.SetLatency(time.Second) // a 6 s budget confirms about 3 removals a call
 	seen := map[calsync.State]bool{}
 	for call := 1; ; call++ {
 		if call > 6 {
@@ -80,7 +80,7 @@ func TestUnreadOroEditsProgressEveryCall(t *testing.T) {
 	for id := range w.host.Events {
 		w.host.Edit(id, func(ev *calsync.Event) { ev.Title += " (Oro)" })
 	}
-	w.fake.Fault("latency 1s")
+	w.fake.SetLatency(time.Second)
 	pull := calsync.Cascade{System: &calsync.ScopeSettings{Enabled: ptr(true), Direction: ptr(calsync.DirectionMicrosoftToOro)}}
 	for call := 1; ; call++ {
 		if call > 4 {

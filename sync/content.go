@@ -136,29 +136,53 @@ func (c *content) setField(name string, src content) {
 	}
 }
 
+// shortHash is the 64-bit FNV-1a hash of s in hex (as hash/fnv's New64a
+// computes it, without its allocations).
 func shortHash(s string) string {
-	h := fnv.New64a()
-	h.Write([]byte(s))
-	return strconv.FormatUint(h.Sum64(), 16)
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= prime
+	}
+	return strconv.FormatUint(h, 16)
 }
 
-// hashes returns the per-field hashes and the overall hash.
-func (c content) hashes() (map[string]string, string) {
-	m := make(map[string]string, len(fieldGroups))
+// digest holds a content's hashes: one per field group (in fieldGroups'
+// order) and the overall one, as Link.Fields and Link.Hash store them.
+type digest struct {
+	fields [len(fieldGroups)]string
+	all    string
+}
+
+// digest computes c's hashes.
+func (c content) digest() digest {
+	var d digest
 	var all strings.Builder
-	for _, f := range fieldGroups {
-		h := shortHash(c.field(f))
-		m[f] = h
-		all.WriteString(f + "=" + h + ";")
+	all.Grow(len(fieldGroups) * 32)
+	for i, f := range fieldGroups {
+		d.fields[i] = shortHash(c.field(f))
+		all.WriteString(f)
+		all.WriteByte('=')
+		all.WriteString(d.fields[i])
+		all.WriteByte(';')
 	}
-	return m, shortHash(all.String())
+	d.all = shortHash(all.String())
+	return d
+}
+
+// hashes returns the per-field hashes (as Link.Fields) and the overall hash.
+func (c content) hashes() (map[string]string, string) {
+	d := c.digest()
+	m := make(map[string]string, len(fieldGroups))
+	for i, f := range fieldGroups {
+		m[f] = d.fields[i]
+	}
+	return m, d.all
 }
 
 // hash is the overall content hash, as stored in Link.Hash.
-func (c content) hash() string {
-	_, h := c.hashes()
-	return h
-}
+func (c content) hash() string { return c.digest().all }
 
 // event renders c as an Oro event.
 func (c content) event() Event {

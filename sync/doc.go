@@ -32,6 +32,16 @@
 // of its own writes. The [Result] carries operations for the host, issues,
 // the new [State] and statistics.
 //
+// Each phase has its own file, and each hands its result to the next as a
+// value: run.go (Run, and run: the call's round from start to state),
+// read.go (a delta round), pair.go (index and pairing), confirm.go (the
+// reads a round leaves open), series.go (recurring series, recognised and
+// set aside there and nowhere else), plan.go and conflict.go (the pure
+// decide), guard.go (the mass-delete guard over a tally), apply.go (writes
+// and their results), emit.go (operations, links, issues), settle.go (the
+// echo round), round.go (one round through the phases, its roundMode) and
+// state.go (the pure nextState).
+//
 // Incremental runs need the state of an earlier run for the same window; a
 // first run, a changed window or an expired delta token (410) answers
 // partial/resync_required with state.needsFull, and the host calls again

@@ -88,7 +88,7 @@ func countOps(res calsync.Result, kind calsync.OpKind) int {
 // items, so that a 1-second budget reads a round of 15 removals in several
 // calls.
 func (w *world) splitRound() {
-	w.fake.Fault("latency 0s")
+	w.fake.SetLatency(0)
 	w.fake.PageSize = 3
 	w.remote = &slowDelta{Fake: w.fake, clock: w.clock, d: 300 * time.Millisecond}
 }

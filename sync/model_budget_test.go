@@ -68,7 +68,7 @@ func runModelBudget(seed uint64) string {
 		}
 		return res, err
 	}
-	faults := []string{"write 429", "write 503", "write drop", "delta 503", "get 503", "delta replay"}
+	faults := []scenario.Fault{scenario.WriteThrottled, scenario.WriteUnavailable, scenario.WriteDrop, scenario.DeltaUnavailable, scenario.GetUnavailable, scenario.DeltaReplay}
 	thresholds := []float64{0, 0.2, 0.5, 0.9}
 	for range 10 + rng.IntN(30) {
 		clock.Advance(time.Duration(rng.IntN(600)) * time.Second)
@@ -120,17 +120,17 @@ func runModelBudget(seed uint64) string {
 		case k < 8:
 			f := faults[rng.IntN(len(faults))]
 			fake.Fault(f)
-			trace = append(trace, "fault "+f)
+			trace = append(trace, "fault "+string(f))
 		default:
-			latency := []string{"100ms", "300ms", "700ms"}[rng.IntN(3)]
-			fake.Fault("latency " + latency)
+			latency := []time.Duration{100 * time.Millisecond, 300 * time.Millisecond, 700 * time.Millisecond}[rng.IntN(3)]
+			fake.SetLatency(latency)
 			opts := calsync.Options{TimeBudgetSeconds: 1 + rng.IntN(2), MassDeleteThreshold: thresholds[rng.IntN(len(thresholds))], AllowMassDelete: rng.IntN(3) == 0}
-			trace = append(trace, "latency "+latency)
+			trace = append(trace, "latency "+latency.String())
 			sync(opts, rng.IntN(5) == 0)
 		}
 	}
 	fake.ClearFaults()
-	fake.Fault("latency 100ms")
+	fake.SetLatency(100 * time.Millisecond)
 	// a clean run that reads a round of its own (a round an earlier call
 	// began does not show the changes made since)
 	for i := 0; ; i++ {

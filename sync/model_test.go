@@ -105,7 +105,7 @@ func runModel(seed uint64) string {
 		}
 		return res, err
 	}
-	faults := []string{"write 429", "write 503", "write drop", "write 412", "delta 410", "delta 503", "delta replay", "delta dupes", "get 503"}
+	faults := []scenario.Fault{scenario.WriteThrottled, scenario.WriteUnavailable, scenario.WriteDrop, scenario.WriteMoved, scenario.DeltaExpired, scenario.DeltaUnavailable, scenario.DeltaReplay, scenario.DeltaDupes, scenario.GetUnavailable}
 	steps := 5 + rng.IntN(25)
 	for range steps {
 		clock.Advance(time.Duration(rng.IntN(600)) * time.Second)
@@ -156,7 +156,7 @@ func runModel(seed uint64) string {
 		case k < 8:
 			f := faults[rng.IntN(len(faults))]
 			fake.Fault(f)
-			trace = append(trace, "fault "+f)
+			trace = append(trace, "fault "+string(f))
 		default:
 			sync(true)
 		}

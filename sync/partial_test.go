@@ -18,7 +18,7 @@ func TestPartialFullRoundLinksUIDMatch(t *testing.T) {
 		s := time.Date(2026, 1, 12+i, 9, 0, 0, 0, time.UTC)
 		w.fake.Seed("", calsync.RemoteEvent{Subject: fmt.Sprintf("m%d", i), IsOrganizer: true, ICalUID: fmt.Sprintf("uid-%d", i), Start: s, End: s.Add(time.Hour)})
 	}
-	w.fake.Fault("latency 400ms")
+	w.fake.SetLatency(400 * time.Millisecond)
 	w.host.Add(calsync.Event{ID: "e1", UID: "uid-0", Title: "changed in Oro", Start: "2026-01-12T09:00:00Z", End: "2026-01-12T10:00:00Z"})
 	res := w.sync(calsync.Options{TimeBudgetSeconds: 1})
 	if res.Status != calsync.StatusPartial || w.host.Events["e1"].Link == nil {

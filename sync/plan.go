@@ -27,33 +27,6 @@ const (
 	created // no link: new on that side
 )
 
-// pairInput is everything the planner needs about one event.
-type pairInput struct {
-	oro     *Event // nil: the event was not in the request
-	oroC    content
-	remote  *RemoteEvent // current Microsoft copy when remoteState is remotePresent
-	remoteS remoteState
-	// ours: the unlinked remote event was created by us for this Oro event
-	// (matched by its transactionId), so its content is the base.
-	ours bool
-	// inWindow: the remote copy overlaps the sync window.
-	inWindow bool
-	// replaced: the remote copy is our re-creation of an event whose linked
-	// copy was deleted; the old link no longer applies.
-	replaced bool
-	// known: the remote copy, whose Oro event is not in the request, carries
-	// our Oro id: it is not new (an edit in Microsoft 365, or the echo of
-	// our own write), and the Oro event it belongs to is named.
-	known bool
-}
-
-func (p *pairInput) link() *Link {
-	if p.oro == nil || p.replaced {
-		return nil
-	}
-	return p.oro.Link
-}
-
 type planConfig struct {
 	dir      Direction
 	strategy ConflictResolution
@@ -74,9 +47,19 @@ type decision struct {
 	relink   bool
 	target   content // content both sides hold afterwards
 	reason   Reason
-	conflict string // "oro_won", "microsoft_won", "merged" when a conflict was resolved
+	conflict winner // how a conflict was resolved, "" when there was none
 	issue    *Issue
 }
+
+// winner names how a conflict was resolved: the keys of Stats.Conflicts.
+type winner string
+
+// The conflict outcomes.
+const (
+	oroWon       winner = "oro_won"
+	microsoftWon winner = "microsoft_won"
+	merged       winner = "merged" // each field group from the side that changed it
+)
 
 func (p *pairInput) oroChange() change {
 	switch {
@@ -89,7 +72,7 @@ func (p *pairInput) oroChange() change {
 	case p.link() == nil: // ours: what we created is the base
 		oro, _ := p.lostEdits()
 		return oro
-	case p.oroC.hash() == p.link().Hash:
+	case p.oroDigest().all == p.link().Hash:
 		return unchanged
 	}
 	return edited
@@ -109,7 +92,7 @@ func (p *pairInput) remoteChange() change {
 		return ms
 	case p.link() == nil:
 		return created
-	case remoteContent(p.remote).hash() == p.link().Hash:
+	case p.remoteDigest().all == p.link().Hash:
 		return unchanged
 	}
 	return edited
@@ -139,7 +122,7 @@ func (p *pairInput) lostEdits() (oro, ms change) {
 		}
 		return deleted, unchanged
 	}
-	if p.oroC.hash() == remoteContent(p.remote).hash() {
+	if p.oroDigest().all == p.remoteDigest().all {
 		return unchanged, unchanged
 	}
 	switch {
@@ -189,47 +172,23 @@ func readOnlyIssue(reason Reason, notOrganizer, hasAttendees string) *Issue {
 
 // decide is the planner. The cases are documented in CONFLICTS.md.
 func decide(p *pairInput, cfg planConfig) decision {
-	oc, rc := p.oroChange(), p.remoteChange()
-	push, pull := cfg.dir.Pushes(), cfg.dir.Pulls()
 	var rcont content
 	if p.remoteS == remotePresent {
 		rcont = remoteContent(p.remote)
 	}
-
-	// Remote-only: the Oro event was not in the request.
 	if p.oro == nil {
-		if !pull {
-			if p.known && p.remoteS == remotePresent && p.remoteReadOnly() {
-				// oro_to_microsoft pulls nothing, but the link must learn
-				// that the copy became a meeting (or is not the user's):
-				// later writes of a copy not seen are refused by it
-				return decision{relink: true, target: rcont, reason: p.readOnly()}
-			}
-			return decision{}
-		}
-		switch {
-		case p.remoteS == remoteGone:
-			return decision{pull: OpDelete, reason: ReasonMicrosoftDeleted}
-		case !p.inWindow:
-			return decision{pull: OpUpdate, target: rcont, reason: ReasonMicrosoftMoved}
-		case p.known:
-			return decision{pull: OpUpdate, target: rcont, reason: ReasonMicrosoftChanged}
-		}
-		// new in Microsoft 365, or changed there while its Oro event (one
-		// that came from Microsoft 365) was not sent: the host upserts it by
-		// remoteId (see OpCreate)
-		return decision{pull: OpCreate, target: rcont, reason: ReasonMicrosoftCreated}
+		return decideRemoteOnly(p, cfg, rcont)
 	}
-
 	if p.oro.Deleted && p.link() == nil && !p.ours {
 		// A tombstone of an event never linked, and no copy of ours in
 		// Microsoft 365 (a lost result's create would have been paired by
 		// our Oro id or transactionId): nothing to delete anywhere.
 		return decision{}
 	}
+	oc, rc := p.oroChange(), p.remoteChange()
 	switch {
 	case oc == created && rc == created: // matched by iCalendar UID: no base
-		if rcont.hash() == p.oroC.hash() {
+		if p.remoteDigest().all == p.oroDigest().all {
 			return decision{relink: true, target: rcont, reason: ReasonMatchedUID}
 		}
 		if !p.inWindow {
@@ -237,7 +196,7 @@ func decide(p *pairInput, cfg planConfig) decision {
 		}
 		return resolveBoth(p, cfg, rcont, true)
 	case oc == created:
-		if !push {
+		if !cfg.dir.Pushes() {
 			return decision{}
 		}
 		if msg := p.oroC.check(); msg != "" {
@@ -248,8 +207,55 @@ func decide(p *pairInput, cfg planConfig) decision {
 		// A remote event matched by UID to a tombstone without link: the
 		// Oro event was never linked to it; leave it alone.
 		return decision{}
+	case oc == edited && rc == edited:
+		if p.remoteDigest().all == p.oroDigest().all {
+			return decision{relink: true, target: rcont, reason: ReasonSameContent}
+		}
+		return resolveBoth(p, cfg, rcont, p.link() == nil) // ours: no base fields to merge with
+	case oc == edited && rc == deleted:
+		if editVsDelete(cfg, p, true) == SideOro {
+			return recreateRemote(p, cfg, conflictTag(cfg, true))
+		}
+		return decision{pull: OpDelete, reason: conflictReason(cfg, ReasonMicrosoftDeleted, false), conflict: conflictTag(cfg, false)}
+	case oc == deleted && rc == edited:
+		if editVsDelete(cfg, p, false) == SideOro {
+			return pushDelete(p, conflictTag(cfg, true))
+		}
+		return decision{pull: OpCreate, target: rcont, reason: conflictReason(cfg, ReasonMicrosoftRecreated, false), conflict: conflictTag(cfg, false)}
 	}
+	return decideOneSide(p, cfg, oc, rc, rcont)
+}
 
+// decideRemoteOnly decides for a Microsoft copy whose Oro event was not
+// in the request.
+func decideRemoteOnly(p *pairInput, cfg planConfig, rcont content) decision {
+	if !cfg.dir.Pulls() {
+		if p.known && p.remoteS == remotePresent && p.remoteReadOnly() {
+			// oro_to_microsoft pulls nothing, but the link must learn
+			// that the copy became a meeting (or is not the user's):
+			// later writes of a copy not seen are refused by it
+			return decision{relink: true, target: rcont, reason: p.readOnly()}
+		}
+		return decision{}
+	}
+	switch {
+	case p.remoteS == remoteGone:
+		return decision{pull: OpDelete, reason: ReasonMicrosoftDeleted}
+	case !p.inWindow:
+		return decision{pull: OpUpdate, target: rcont, reason: ReasonMicrosoftMoved}
+	case p.known:
+		return decision{pull: OpUpdate, target: rcont, reason: ReasonMicrosoftChanged}
+	}
+	// new in Microsoft 365, or changed there while its Oro event (one
+	// that came from Microsoft 365) was not sent: the host upserts it by
+	// remoteId (see OpCreate)
+	return decision{pull: OpCreate, target: rcont, reason: ReasonMicrosoftCreated}
+}
+
+// decideOneSide decides a linked pair (or one of ours) where at most one
+// side changed, or both deleted.
+func decideOneSide(p *pairInput, cfg planConfig, oc, rc change, rcont content) decision {
+	push, pull := cfg.dir.Pushes(), cfg.dir.Pulls()
 	switch {
 	case oc == unchanged && rc == unchanged:
 		if p.oro.Deleted {
@@ -274,24 +280,7 @@ func decide(p *pairInput, cfg planConfig) decision {
 		if pull {
 			return decision{pull: OpUpdate, target: rcont, reason: ReasonMicrosoftChanged}
 		}
-		if l := p.link(); l != nil && p.remoteReadOnly() && !l.ReadOnly {
-			// the link learns it became a meeting; Oro (unchanged) stays
-			// the base
-			return decision{relink: true, target: p.oroC, reason: p.readOnly()}
-		}
-		if p.link() == nil {
-			// a lost create's copy, edited in Outlook since
-			if p.oro.UpdatedAt.After(p.remote.Created) {
-				// Oro's updatedAt is after the copy's creation, within
-				// ClockSkewTolerance: an Oro edit as likely as skew; Oro
-				// is the master here, its content is pushed
-				return pushEdit(p, cfg, p.oroC, ReasonOroChanged, "")
-			}
-			// linked with what the create wrote (what Oro holds) as the
-			// base, so the edit is left alone like a linked pair's
-			return decision{relink: true, target: p.oroC, reason: ReasonRecovered}
-		}
-		return decision{} // oro_to_microsoft: Microsoft edits are left alone
+		return keepMicrosoftEdit(p, cfg)
 	case oc == unchanged && rc == deleted:
 		if pull {
 			return decision{pull: OpDelete, reason: ReasonMicrosoftDeleted}
@@ -302,135 +291,38 @@ func decide(p *pairInput, cfg planConfig) decision {
 			return pushDelete(p, "")
 		}
 		return decision{unlink: true, reason: ReasonDirectionIgnored}
-	case oc == edited && rc == edited:
-		if rcont.hash() == p.oroC.hash() {
-			return decision{relink: true, target: rcont, reason: ReasonSameContent}
-		}
-		return resolveBoth(p, cfg, rcont, p.link() == nil) // ours: no base fields to merge with
-	case oc == edited && rc == deleted:
-		w := editVsDelete(cfg, p, true)
-		if w == "oro" {
-			return recreateRemote(p, cfg, conflictTag(cfg, true))
-		}
-		return decision{pull: OpDelete, reason: conflictReason(cfg, ReasonMicrosoftDeleted, false), conflict: conflictTag(cfg, false)}
-	case oc == deleted && rc == edited:
-		w := editVsDelete(cfg, p, false)
-		if w == "oro" {
-			return pushDelete(p, conflictTag(cfg, true))
-		}
-		return decision{pull: OpCreate, target: rcont, reason: conflictReason(cfg, ReasonMicrosoftRecreated, false), conflict: conflictTag(cfg, false)}
 	}
 	return decision{}
 }
 
-// conflictTag names the winner for Stats, only when both sides sync.
-func conflictTag(cfg planConfig, oroWon bool) string {
-	if cfg.dir != DirectionBoth {
-		return ""
+// keepMicrosoftEdit decides for a Microsoft edit that is not pulled
+// (oro_to_microsoft), Oro unchanged.
+func keepMicrosoftEdit(p *pairInput, cfg planConfig) decision {
+	if l := p.link(); l != nil && p.remoteReadOnly() && !l.ReadOnly {
+		// the link learns it became a meeting; Oro (unchanged) stays
+		// the base
+		return decision{relink: true, target: p.oroC, reason: p.readOnly()}
 	}
-	if oroWon {
-		return "oro_won"
-	}
-	return "microsoft_won"
-}
-
-func conflictReason(cfg planConfig, oneWay Reason, oroWon bool) Reason {
-	if cfg.dir != DirectionBoth {
-		return oneWay
-	}
-	if oroWon {
-		return ReasonConflictOroWon
-	}
-	return ReasonConflictMSWon
-}
-
-// editVsDelete says which side wins when one side edited and the other
-// deleted ("oro" or "microsoft"). oroEdited: Oro edited and Microsoft deleted.
-func editVsDelete(cfg planConfig, p *pairInput, oroEdited bool) string {
-	switch cfg.dir {
-	case DirectionOroToMicrosoft:
-		return "oro"
-	case DirectionMicrosoftToOro:
-		return "microsoft"
-	}
-	switch cfg.strategy {
-	case ConflictMicrosoftWins:
-		return "microsoft"
-	case ConflictMostRecent:
-		if oroEdited {
-			return "oro" // Microsoft's deletion time is unknown: the edit wins
+	if p.link() == nil {
+		// a lost create's copy, edited in Outlook since
+		if p.oro.UpdatedAt.After(p.remote.Created) {
+			// Oro's updatedAt is after the copy's creation, within
+			// ClockSkewTolerance: an Oro edit as likely as skew; Oro
+			// is the master here, its content is pushed
+			return pushEdit(p, cfg, p.oroC, ReasonOroChanged, "")
 		}
-		deleted := p.oro.UpdatedAt
-		if deleted.IsZero() {
-			deleted = cfg.now
-		}
-		if p.remote.LastModified.After(deleted.Add(ClockSkewTolerance)) {
-			return "microsoft"
-		}
-		return "oro"
+		// linked with what the create wrote (what Oro holds) as the
+		// base, so the edit is left alone like a linked pair's
+		return decision{relink: true, target: p.oroC, reason: ReasonRecovered}
 	}
-	return "oro" // oro_wins, and merge's fallback
-}
-
-// resolveBoth handles content changed on both sides (or, with noBase, two
-// independent copies matched by UID).
-func resolveBoth(p *pairInput, cfg planConfig, rcont content, noBase bool) decision {
-	switch cfg.dir {
-	case DirectionOroToMicrosoft:
-		return pushEdit(p, cfg, p.oroC, ReasonOroChanged, "")
-	case DirectionMicrosoftToOro:
-		return decision{pull: OpUpdate, target: rcont, reason: ReasonMicrosoftChanged}
-	}
-	oroWins := true
-	switch cfg.strategy {
-	case ConflictMicrosoftWins:
-		oroWins = false
-	case ConflictMostRecent:
-		oroWins = !p.remote.LastModified.After(p.oro.UpdatedAt.Add(ClockSkewTolerance))
-	case ConflictMerge:
-		if !noBase {
-			return merge(p, cfg, rcont)
-		}
-	}
-	if oroWins {
-		return pushEdit(p, cfg, p.oroC, ReasonConflictOroWon, "oro_won")
-	}
-	return decision{pull: OpUpdate, target: rcont, reason: ReasonConflictMSWon, conflict: "microsoft_won"}
-}
-
-// merge takes each field group from the side that changed it; a group
-// changed on both sides to different values goes to Oro (merge's fallback
-// is oro_wins).
-func merge(p *pairInput, cfg planConfig, rcont content) decision {
-	base := p.link().Fields
-	target := rcont
-	for _, f := range fieldGroups {
-		if shortHash(p.oroC.field(f)) != base[f] { // Oro changed it (alone, or both did: fallback)
-			target.setField(f, p.oroC)
-		}
-	}
-	d := decision{target: target, reason: ReasonConflictMerged, conflict: "merged"}
-	if target.hash() != rcont.hash() {
-		w := pushEdit(p, cfg, target, ReasonConflictMerged, "merged")
-		if w.write == "" { // cannot write Microsoft (not organizer, invalid): its copy stays, as pushEdit says
-			return w
-		}
-		d.write, d.fields = w.write, w.fields
-	}
-	if target.hash() != p.oroC.hash() {
-		d.pull = OpUpdate
-	}
-	if d.write == "" && d.pull == "" {
-		d.relink = true
-	}
-	return d
+	return decision{} // oro_to_microsoft: Microsoft edits are left alone
 }
 
 // pushEdit writes target to Microsoft: an update, or a re-creation when the
 // Microsoft copy is gone. Events the user does not organize, and events
 // with attendees, are not written; when pulling, Microsoft's copy is
 // pulled back instead.
-func pushEdit(p *pairInput, cfg planConfig, target content, reason Reason, conflict string) decision {
+func pushEdit(p *pairInput, cfg planConfig, target content, reason Reason, conflict winner) decision {
 	if msg := target.check(); msg != "" {
 		return decision{issue: &Issue{Kind: KindRejected, Reason: ReasonInvalidEvent, Message: msg}}
 	}
@@ -477,7 +369,7 @@ func changedFieldsVsBase(a content, base map[string]string) []string {
 	return out
 }
 
-func recreateRemote(p *pairInput, cfg planConfig, conflict string) decision {
+func recreateRemote(p *pairInput, cfg planConfig, conflict winner) decision {
 	if why := p.readOnly(); why != "" {
 		// its organizer deleted a meeting: it is never re-created as the
 		// user's own event, whatever Oro changed
@@ -497,7 +389,7 @@ func recreateRemote(p *pairInput, cfg planConfig, conflict string) decision {
 	return decision{write: WriteCreate, target: p.oroC, reason: reason, conflict: conflict}
 }
 
-func pushDelete(p *pairInput, conflict string) decision {
+func pushDelete(p *pairInput, conflict winner) decision {
 	if why := p.readOnly(); why != "" {
 		return decision{unlink: true, reason: why, conflict: conflict,
 			issue: readOnlyIssue(why, "deleted in Oro, but the connected user does not organize it: the Microsoft 365 event is kept",

@@ -50,7 +50,7 @@ func TestConflictTable(t *testing.T) {
 		write    WriteOp
 		pull     OpKind
 		unlink   bool
-		conflict string
+		conflict winner
 	}{
 		{"edit", "edit", ConflictOroWins, late, late, WriteUpdate, "", false, "oro_won"},
 		{"edit", "edit", ConflictMicrosoftWins, late, late, "", OpUpdate, false, "microsoft_won"},

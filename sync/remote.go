@@ -1,7 +1,6 @@
 package calsync
 
 import (
-	"cmp"
 	"context"
 	"time"
 )
@@ -41,20 +40,6 @@ type RemoteEvent struct {
 	// window. Only ID is meaningful then.
 	Removed bool
 }
-
-// recurring reports a part of a recurring series: its master, an
-// occurrence or an exception. Series are not synchronized yet (see
-// CONFLICTS.md).
-func (r *RemoteEvent) recurring() bool {
-	switch r.Type {
-	case "seriesMaster", "occurrence", "exception":
-		return true
-	}
-	return false
-}
-
-// series names the recurring series r belongs to: its master's id.
-func (r *RemoteEvent) series() string { return cmp.Or(r.SeriesMasterID, r.ID) }
 
 // DeltaPage is one page of a calendarView delta round.
 type DeltaPage struct {

@@ -2,8 +2,10 @@ package calsync_test
 
 import (
 	"testing"
+	"time"
 
 	calsync "github.com/oro-msync/oro-msync/sync"
+	"github.com/oro-msync/oro-msync/sync/internal/scenario"
 )
 
 // A Microsoft deletion made while the delta token was lost is found by
@@ -16,11 +18,11 @@ func TestSplitFullRoundFindsDeletion(t *testing.T) {
 	ids := w.seedLinked(12)
 	gone := ids[1] // on the round's first page
 	w.fake.Delete(gone)
-	w.fake.Fault("delta 410")
+	w.fake.Fault(scenario.DeltaExpired)
 	if res := w.sync(calsync.Options{}); res.State == nil || !res.State.NeedsFull {
 		t.Fatalf("after the lost token: %s (%s); want a state that needs a full run", res.Status, res.Reason)
 	}
-	w.fake.Fault("latency 400ms")
+	w.fake.SetLatency(400 * time.Millisecond)
 	res := w.sync(calsync.Options{TimeBudgetSeconds: 1})
 	if res.State == nil || res.State.NextLink == "" {
 		t.Fatalf("the full round was not split: %s (%s)", res.Status, res.Reason)

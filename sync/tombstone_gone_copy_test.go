@@ -34,12 +34,12 @@ func TestTombstoneDeleteNotFoundFindsLostRecreation(t *testing.T) {
 	w.host.Edit("e1", func(ev *calsync.Event) { ev.Title = "Review (moved)" })
 	w.clock.Advance(time.Minute)
 
-	w.fake.Fault("latency 200ms")
+	w.fake.SetLatency(200 * time.Millisecond)
 	res := w.sync(calsync.Options{TimeBudgetSeconds: 1})
 	if res.Status != calsync.StatusPartial || w.host.State.NextLink == "" {
 		t.Fatalf("the first call did not split the round: %s %+v", res.Status, w.host.State)
 	}
-	w.fake.Fault("latency 10ms")
+	w.fake.SetLatency(10 * time.Millisecond)
 	req := w.host.Request(calsync.ModeIncremental, bothWays, calsync.Options{})
 	if _, err := calsync.Run(context.Background(), req, w.fake, calsync.RunOptions{Now: w.clock.Now}); err != nil {
 		t.Fatalf("lost run: %v", err)

@@ -107,8 +107,8 @@ type simRemote struct {
 	names map[string]string
 	used  map[string]bool
 	seq   map[string]int
-	// writeFaults are the script's "write" faults not yet aimed at a write.
-	writeFaults []string
+	// writeFaults are the script's write faults not yet aimed at a write.
+	writeFaults []scenario.Fault
 }
 
 func newSimRemote(t testing.TB, clock *scenario.Clock, script string) *simRemote {
@@ -273,29 +273,29 @@ func simTime(s string) time.Time {
 	return t.UTC()
 }
 
-func (r *simRemote) Fault(spec string) {
-	switch {
-	case strings.HasPrefix(spec, "latency "):
-		d, err := time.ParseDuration(strings.TrimPrefix(spec, "latency "))
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		r.mu.Lock()
-		r.latency = d
-		r.mu.Unlock()
-	case strings.HasPrefix(spec, "write "):
-		r.writeFaults = append(r.writeFaults, strings.TrimPrefix(spec, "write "))
-	case spec == "delta 410":
+// Fault maps a scenario fault to the simulator (see faultNotes).
+func (r *simRemote) Fault(f scenario.Fault) {
+	switch f {
+	case scenario.WriteThrottled, scenario.WriteUnavailable, scenario.WriteDrop, scenario.WriteMoved, scenario.WriteRejected:
+		r.writeFaults = append(r.writeFaults, f)
+	case scenario.DeltaExpired:
 		if err := r.sim.ExpireDeltaTokens(upn); err != nil {
 			r.t.Fatal(err)
 		}
-	case spec == "delta dupes" || spec == "delta replay":
+	case scenario.DeltaDupes, scenario.DeltaReplay:
 		// simulator options, set for the whole script (newSimRemote)
-	case spec == "delta endless":
+	case scenario.DeltaEndless:
 		r.endless()
 	default:
-		r.t.Fatalf("fault %q has no simulator mapping", spec)
+		r.t.Fatalf("fault %q has no simulator mapping", f)
 	}
+}
+
+// SetLatency sets the time every Graph request advances the scenario clock.
+func (r *simRemote) SetLatency(d time.Duration) {
+	r.mu.Lock()
+	r.latency = d
+	r.mu.Unlock()
 }
 
 // endless queues the delta pages of a round that never ends: an empty page,
@@ -337,7 +337,7 @@ func (r *simRemote) Apply(ctx context.Context, writes []calsync.Write) ([]calsyn
 		spec := r.writeFaults[0]
 		r.writeFaults = r.writeFaults[1:]
 		r.aim(w, spec)
-		if w.Op == calsync.WriteCreate && creates > 1 && spec != "412" {
+		if w.Op == calsync.WriteCreate && creates > 1 && spec != scenario.WriteMoved {
 			first = append(first, w)
 		} else {
 			rest = append(rest, w)
@@ -367,7 +367,7 @@ func (r *simRemote) Apply(ctx context.Context, writes []calsync.Write) ([]calsyn
 }
 
 // aim turns a script's write fault into a simulator fault for w.
-func (r *simRemote) aim(w calsync.Write, spec string) {
+func (r *simRemote) aim(w calsync.Write, spec scenario.Fault) {
 	method, path := "POST", "/v1.0/me/events"
 	switch w.Op {
 	case calsync.WriteUpdate:
@@ -378,16 +378,16 @@ func (r *simRemote) aim(w calsync.Write, spec string) {
 	retry := http.Header{"Retry-After": {"0.01"}}
 	f := graphsim.Fault{Method: method, Path: path}
 	switch spec {
-	case "429":
+	case scenario.WriteThrottled:
 		f.Status, f.Header = 429, retry
-	case "503":
+	case scenario.WriteUnavailable:
 		f.Status, f.Header, f.Count = 503, retry, scenarioAttempts
-	case "reject":
+	case scenario.WriteRejected:
 		f.Status = 400
 		f.Body = `{"error":{"code":"ErrorInvalidRequest","message":"Your request is invalid."}}`
-	case "drop":
+	case scenario.WriteDrop:
 		f.Drop = true
-	case "412":
+	case scenario.WriteMoved:
 		if w.Op != calsync.WriteCreate {
 			ev := r.event(w.ID)
 			if err := r.sim.UserUpdateEvent(upn, w.ID, map[string]any{"location": map[string]any{"displayName": ev.Location + " (moved)"}}); err != nil {

@@ -49,22 +49,17 @@ func NewFake(clock *Clock) *Fake {
 		events: map[string]*calsync.RemoteEvent{}, rounds: map[string][]calsync.RemoteEvent{}, txids: map[string]string{}, counts: map[string]int{}}
 }
 
-// Fault queues one fault: "delta 410", "delta 503", "delta replay"
-// (the round's deltaLink replays the last change), "delta dupes" (each page
-// repeats the previous page's last item and an empty page comes first),
-// "delta endless", "get 503", "write 429", "write 503" (final, after the
-// fake's own retries), "write drop" (performed, result lost), "write 412"
-// (someone else changes the event first), "write reject".
-//
-// "latency 400ms" sets the time every request takes from now on.
-func (f *Fake) Fault(spec string) {
-	if v, ok := strings.CutPrefix(spec, "latency "); ok {
-		f.latency, _ = time.ParseDuration(v)
-		return
-	}
-	f.faults = append(f.faults, spec)
-}
+// Fault queues one fault (see Fault for what each one does; a "write"
+// fault hits the next write, "write drop" performs it and loses its
+// answer).
+func (f *Fake) Fault(fault Fault) { f.faults = append(f.faults, string(fault)) }
 
+// SetLatency sets the time every request takes from now on.
+func (f *Fake) SetLatency(d time.Duration) { f.latency = d }
+
+// takeFault takes the first queued fault on prefix ("delta", "get",
+// "write", or "round" for the round quirks a delta fault queues) and
+// returns the rest of it ("410"), "" when none.
 func (f *Fake) takeFault(prefix string) string {
 	for i, s := range f.faults {
 		if strings.HasPrefix(s, prefix+" ") {

@@ -29,8 +29,10 @@ type Remote interface {
 	Delete(id string)
 	// Events returns every event, ordered by Name(id).
 	Events() []calsync.RemoteEvent
-	// Fault queues a fault (see Fake.Fault).
-	Fault(spec string)
+	// Fault queues a fault of the scenario language.
+	Fault(f Fault)
+	// SetLatency sets the time every request takes from now on.
+	SetLatency(d time.Duration)
 	// TakeLog returns the requests made since the last call, one line each.
 	TakeLog() []string
 	// Name is how the transcript prints a string the Microsoft side made
@@ -142,7 +144,19 @@ func Run(t testing.TB, script string, newRemote NewRemote) string {
 				fail("unknown ms action")
 			}
 		case "fault":
-			remote.Fault(strings.Join(words[1:], " "))
+			spec := strings.Join(words[1:], " ")
+			if d, ok, err := parseLatency(spec); ok {
+				if err != nil {
+					fail(err.Error())
+				}
+				remote.SetLatency(d)
+				break
+			}
+			f, err := ParseFault(spec)
+			if err != nil {
+				fail(err.Error())
+			}
+			remote.Fault(f)
 		case "sync":
 			mode := calsync.ModeIncremental
 			if args["full"] != "" || h.State == nil || h.State.NeedsFull {
