@@ -95,8 +95,9 @@ const (
 
 // fromNetwork classifies a transport failure by its cause, naming the host
 // (never the URL, whose query may carry a delta token or an Oro id). A name
-// that does not exist is a misconfigured endpoint, not an outage: it is not
-// retryable, so a host does not retry it forever. Everything else may pass.
+// that does not exist is a misconfigured endpoint, not an outage: it is a
+// configuration error, never retryable, so a host does not retry it
+// forever. Everything else may pass.
 func fromNetwork(err error, ne net.Error) *calsync.Error {
 	host, cause := "Microsoft", ne.Error()
 	var ue *url.Error
@@ -110,8 +111,8 @@ func fromNetwork(err error, ne net.Error) *calsync.Error {
 	var dns *net.DNSError
 	switch {
 	case errors.As(err, &dns) && dns.IsNotFound:
-		e.Kind, e.Code = calsync.KindInternal, CauseDNSNotFound
-		e.Message = "the name " + clean(dns.Name) + " does not exist (DNS): check the configured Microsoft endpoint URLs"
+		e.Kind, e.Code = calsync.KindConfiguration, CauseDNSNotFound
+		e.Message = "the name " + clean(dns.Name) + " does not exist (DNS): check the Microsoft endpoint URLs the sidecar was started with (--authority-url, --graph-url)"
 	case errors.As(err, &dns):
 		e.Code, e.Message = CauseDNS, "the name "+clean(dns.Name)+" could not be resolved (DNS); try again later"
 	case errors.Is(err, syscall.ECONNREFUSED):

@@ -120,7 +120,7 @@ func TestClassify(t *testing.T) {
 		{"net timeout", &url.Error{Op: "Get", URL: "u", Err: timeoutErr{}}, calsync.KindUnavailable, "", CauseTimeout, 0},
 		{"connection refused", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}, calsync.KindUnavailable, "", CauseConnectionRefused, 0},
 		{"connection reset", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}}, calsync.KindUnavailable, "", CauseConnectionReset, 0},
-		{"dns not found", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "graph.example", IsNotFound: true}}}, calsync.KindInternal, "", CauseDNSNotFound, 0},
+		{"dns not found", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "graph.example", IsNotFound: true}}}, calsync.KindConfiguration, "", CauseDNSNotFound, 0},
 		{"dns failure", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Err: &net.DNSError{Err: "server misbehaving", Name: "graph.example", IsTemporary: true}}}, calsync.KindUnavailable, "", CauseDNS, 0},
 		{"other network failure", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Err: errors.New("network is unreachable")}}, calsync.KindUnavailable, "", CauseNetwork, 0},
 		{"graph 429 Retry-After overflow", odataErr(429, "TooManyRequests", map[string]string{"Retry-After": "1e300"}), calsync.KindThrottled, "", "TooManyRequests", maxRetryAfter},

@@ -59,15 +59,15 @@ func oauthContext(ctx context.Context, cfg Config) context.Context {
 
 // refuseTokenRedirect is the token client's CheckRedirect. A redirect from
 // the token endpoint means the authority URL is wrong (or something between
-// us and Microsoft answers in its place): not retryable, since trying again
-// meets the same redirect.
+// us and Microsoft answers in its place): a configuration error, never
+// retryable, since trying again meets the same redirect.
 func refuseTokenRedirect(req *http.Request, via []*http.Request) error {
 	status := 0
 	if req.Response != nil {
 		status = req.Response.StatusCode
 	}
-	return &calsync.Error{Kind: calsync.KindInternal, Op: "oauth.token", Code: "redirect",
-		Message: fmt.Sprintf("the Microsoft token endpoint %s answered with a redirect (status %d), which is never followed: check the configured authority URL",
+	return &calsync.Error{Kind: calsync.KindConfiguration, Op: "oauth.token", Code: "redirect",
+		Message: fmt.Sprintf("the Microsoft token endpoint %s answered with a redirect (status %d), which is never followed: check the authority URL the sidecar was started with (--authority-url)",
 			via[0].URL.Redacted(), status)}
 }
 

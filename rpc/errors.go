@@ -34,6 +34,7 @@ var kindCodes = map[calsync.Kind]int64{
 	calsync.KindNotFound:          -32007,
 	calsync.KindForbidden:         -32008,
 	calsync.KindRejected:          -32009,
+	calsync.KindConfiguration:     -32010,
 }
 
 // ErrorData is the data member of every error object the sidecar sends.

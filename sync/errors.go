@@ -43,6 +43,10 @@ const (
 	// sidecar is stopping). A deadline that passes is KindUnavailable: the
 	// same request may succeed later.
 	KindCancelled Kind = "cancelled"
+	// KindConfiguration: the sidecar is set up wrong (an endpoint URL whose
+	// name does not exist, a token endpoint that redirects); an administrator
+	// must fix its flags. Retrying cannot help.
+	KindConfiguration Kind = "configuration"
 	// KindInternal: a bug in oro-msync.
 	KindInternal Kind = "internal"
 )
