@@ -94,7 +94,7 @@ func TestTokenEndpointRedirectNotFollowed(t *testing.T) {
 func wantRedirectRefused(t *testing.T, what string, err error) {
 	t.Helper()
 	ce := calsync.AsError(err)
-	if ce == nil || ce.Kind != calsync.KindConfiguration || ce.Code != "redirect" || !strings.Contains(ce.Message, "--authority-url") {
+	if ce == nil || ce.Kind != calsync.KindConfiguration || ce.Cause != CauseRedirect || !strings.Contains(ce.Message, "--authority-url") {
 		t.Fatalf("%s: got %v, want the redirect refused, not retryable", what, err)
 	}
 	if strings.Contains(ce.Error(), testSecret) || strings.Contains(ce.Error(), "rt-secret-value") {
@@ -256,7 +256,7 @@ type failing struct{ err error }
 func (f failing) RoundTrip(*http.Request) (*http.Response, error) { return nil, f.err }
 
 // TestUnreachableEndpoint: the cause of a transport failure is in the error
-// (Code and the message), and a name that does not exist is a
+// (Cause and the message), and a name that does not exist is a
 // configuration error naming the flag to check.
 func TestUnreachableEndpoint(t *testing.T) {
 	refusing, _ := net.Listen("tcp", "127.0.0.1:0")
@@ -269,7 +269,7 @@ func TestUnreachableEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = s.Me(context.Background())
-	if ce := calsync.AsError(err); ce == nil || ce.Kind != calsync.KindUnavailable || ce.Code != CauseConnectionRefused || !strings.Contains(ce.Message, addr) {
+	if ce := calsync.AsError(err); ce == nil || ce.Kind != calsync.KindUnavailable || ce.Cause != CauseConnectionRefused || !strings.Contains(ce.Message, addr) {
 		t.Fatalf("connection refused: got %+v", ce)
 	}
 
@@ -280,7 +280,7 @@ func TestUnreachableEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = s.Me(context.Background())
-	if ce := calsync.AsError(err); ce == nil || ce.Kind != calsync.KindConfiguration || ce.Code != CauseDNSNotFound ||
+	if ce := calsync.AsError(err); ce == nil || ce.Kind != calsync.KindConfiguration || ce.Cause != CauseDNSNotFound ||
 		!strings.Contains(ce.Message, "graph.microsfot.example") || !strings.Contains(ce.Message, "--graph-url") {
 		t.Fatalf("dns not found: got %+v", ce)
 	}

@@ -159,7 +159,9 @@ func (answerGuard) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.
 	status := resp.StatusCode
 	if status >= 300 && status < 400 {
 		drain(resp)
-		return nil, badAnswer("Microsoft Graph answered with a redirect that is not followed (status "+strconv.Itoa(status)+")", nil)
+		e := badAnswer("Microsoft Graph answered with a redirect that is not followed (status "+strconv.Itoa(status)+")", nil)
+		e.Cause = CauseRedirect
+		return nil, e
 	}
 	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
 	resp.Body.Close()

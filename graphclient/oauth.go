@@ -66,7 +66,7 @@ func refuseTokenRedirect(req *http.Request, via []*http.Request) error {
 	if req.Response != nil {
 		status = req.Response.StatusCode
 	}
-	return &calsync.Error{Kind: calsync.KindConfiguration, Op: "oauth.token", Code: "redirect",
+	return &calsync.Error{Kind: calsync.KindConfiguration, Op: "oauth.token", Cause: CauseRedirect,
 		Message: fmt.Sprintf("the Microsoft token endpoint %s answered with a redirect (status %d), which is never followed: check the authority URL the sidecar was started with (--authority-url)",
 			via[0].URL.Redacted(), status)}
 }

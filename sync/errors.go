@@ -71,6 +71,7 @@ type Error struct {
 	Message    string        // a short explanation a person can act on
 	RetryAfter time.Duration // when Microsoft said how long to wait
 	Code       string        // the upstream code when there is one (Graph error code, AADSTS number)
+	Cause      string        // for a transport failure: what went wrong on the way (dns_not_found, connection_refused, redirect…)
 	Err        error         // the cause, for logs; %w-wrapped
 }
 
