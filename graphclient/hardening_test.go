@@ -328,3 +328,42 @@ func TestLogKeys(t *testing.T) {
 		t.Errorf("log line %s: want httpMethod and durationMs", line)
 	}
 }
+
+// TestTokenEndpointUnreadableAnswer: a 200 from the token endpoint that is
+// not a JSON object with an access token is what a gateway in front of
+// Microsoft sends: Microsoft sign-in is unavailable (retryable), not our
+// bug, for the code exchange and for a refresh alike.
+func TestTokenEndpointUnreadableAnswer(t *testing.T) {
+	answers := []struct{ name, contentType, body string }{
+		{"html page", "text/html", "<html><body>502 Bad Gateway</body></html>"},
+		{"cut short", "application/json", `{"access_token":"at-2","token_type":"Bearer","expi`},
+		{"no access token", "application/json", `{"token_type":"Bearer","expires_in":3600}`},
+		{"empty access token", "application/json", `{"access_token":"","token_type":"Bearer"}`},
+		{"json array", "application/json", `[{"access_token":"at-2"}]`},
+		{"empty", "application/json", ""},
+		{"json labelled text", "text/plain", `{"access_token":"at-2","token_type":"Bearer"}`},
+	}
+	for _, a := range answers {
+		t.Run(a.name, func(t *testing.T) {
+			authority := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", a.contentType)
+				io.WriteString(w, a.body)
+			}))
+			defer authority.Close()
+			cfg := Config{Endpoints: Endpoints{Authority: authority.URL, Graph: authority.URL + "/v1.0"}, Logger: zerolog.Nop()}
+
+			_, err := Exchange(context.Background(), cfg, testApp, "the-code", strings.Repeat("v", 43))
+			if ce := calsync.AsError(err); ce == nil || ce.Kind != calsync.KindUnavailable {
+				t.Fatalf("exchange: got %v, want unavailable", err)
+			}
+			s, err := NewSession(context.Background(), cfg, testApp, Tokens{RefreshToken: "rt-secret-value"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.Me(context.Background())
+			if ce := calsync.AsError(err); ce == nil || ce.Kind != calsync.KindUnavailable {
+				t.Fatalf("refresh: got %v, want unavailable", err)
+			}
+		})
+	}
+}
