@@ -286,9 +286,10 @@ func TestUnreachableEndpoint(t *testing.T) {
 	}
 }
 
-// TestLogKeys: a Graph request's log line names the HTTP method httpMethod
-// (the request's context already carries the RPC method as method) and
-// gives its duration with a unit.
+// TestLogKeys: a Graph request's log line names the HTTP method
+// http_method (the request's context may carry another method) and gives
+// its duration with a unit, and every key is snake_case like zerolog's own
+// and rpc's (rpc_method, elapsed_ms).
 func TestLogKeys(t *testing.T) {
 	var buf bytes.Buffer
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -323,9 +324,12 @@ func TestLogKeys(t *testing.T) {
 		if n > 1 {
 			t.Errorf("key %q repeated in %s", k, line)
 		}
+		if strings.ToLower(k) != k {
+			t.Errorf("key %q is not snake_case in %s", k, line)
+		}
 	}
-	if keys["httpMethod"] != 1 || keys["durationMs"] != 1 {
-		t.Errorf("log line %s: want httpMethod and durationMs", line)
+	if keys["http_method"] != 1 || keys["duration_ms"] != 1 {
+		t.Errorf("log line %s: want http_method and duration_ms", line)
 	}
 }
 
