@@ -82,21 +82,23 @@ func known(err error) *calsync.Error {
 	return nil
 }
 
-// The causes of a transport failure, in Error.Code: what the host can act
-// on without reading our log.
+// The causes of a transport failure, in Error.Cause (data.cause on the
+// wire): what the host can act on without reading our log.
 const (
 	CauseDNSNotFound       = "dns_not_found"      // the endpoint's name does not exist: a misconfigured URL
 	CauseDNS               = "dns_failure"        // the name could not be resolved now
 	CauseConnectionRefused = "connection_refused" // nothing listens at the endpoint's address
 	CauseConnectionReset   = "connection_reset"   // the connection broke off
 	CauseTimeout           = "timeout"
-	CauseNetwork           = "network" // any other transport failure (TLS, unreachable network…)
+	CauseNetwork           = "network"  // any other transport failure (TLS, unreachable network…)
+	CauseRedirect          = "redirect" // the endpoint answered with a redirect, which is not followed
 )
 
 // fromNetwork classifies a transport failure by its cause, naming the host
 // (never the URL, whose query may carry a delta token or an Oro id). A name
-// that does not exist is a misconfigured endpoint, not an outage: it is not
-// retryable, so a host does not retry it forever. Everything else may pass.
+// that does not exist is a misconfigured endpoint, not an outage: it is a
+// configuration error, never retryable, so a host does not retry it
+// forever. Everything else may pass.
 func fromNetwork(err error, ne net.Error) *calsync.Error {
 	host, cause := "Microsoft", ne.Error()
 	var ue *url.Error
@@ -110,18 +112,18 @@ func fromNetwork(err error, ne net.Error) *calsync.Error {
 	var dns *net.DNSError
 	switch {
 	case errors.As(err, &dns) && dns.IsNotFound:
-		e.Kind, e.Code = calsync.KindInternal, CauseDNSNotFound
-		e.Message = "the name " + clean(dns.Name) + " does not exist (DNS): check the configured Microsoft endpoint URLs"
+		e.Kind, e.Cause = calsync.KindConfiguration, CauseDNSNotFound
+		e.Message = "the name " + clean(dns.Name) + " does not exist (DNS): check the Microsoft endpoint URLs the sidecar was started with (--authority-url, --graph-url)"
 	case errors.As(err, &dns):
-		e.Code, e.Message = CauseDNS, "the name "+clean(dns.Name)+" could not be resolved (DNS); try again later"
+		e.Cause, e.Message = CauseDNS, "the name "+clean(dns.Name)+" could not be resolved (DNS); try again later"
 	case errors.Is(err, syscall.ECONNREFUSED):
-		e.Code, e.Message = CauseConnectionRefused, host+" refused the connection; try again later (check the configured endpoint if it persists)"
+		e.Cause, e.Message = CauseConnectionRefused, host+" refused the connection; try again later (check the configured endpoint if it persists)"
 	case ne.Timeout():
-		e.Code, e.Message = CauseTimeout, host+" did not answer in time; try again later"
+		e.Cause, e.Message = CauseTimeout, host+" did not answer in time; try again later"
 	case errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
-		e.Code, e.Message = CauseConnectionReset, "the connection to "+host+" broke off; try again later"
+		e.Cause, e.Message = CauseConnectionReset, "the connection to "+host+" broke off; try again later"
 	default:
-		e.Code, e.Message = CauseNetwork, host+" could not be reached ("+clean(cause)+"); try again later"
+		e.Cause, e.Message = CauseNetwork, host+" could not be reached ("+clean(cause)+"); try again later"
 	}
 	return e
 }

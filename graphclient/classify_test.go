@@ -117,12 +117,6 @@ func TestClassify(t *testing.T) {
 		{"invalid_grant unknown", oauthErr(400, "invalid_grant", 9002313, nil), calsync.KindReconnectRequired, "", "AADSTS9002313", 0},
 		{"cancelled", fmt.Errorf("x: %w", context.Canceled), calsync.KindCancelled, "", "", 0},
 		{"deadline", &url.Error{Op: "Get", URL: "https://graph.microsoft.com/v1.0/me", Err: context.DeadlineExceeded}, calsync.KindUnavailable, "", "", 0},
-		{"net timeout", &url.Error{Op: "Get", URL: "u", Err: timeoutErr{}}, calsync.KindUnavailable, "", CauseTimeout, 0},
-		{"connection refused", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}, calsync.KindUnavailable, "", CauseConnectionRefused, 0},
-		{"connection reset", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}}, calsync.KindUnavailable, "", CauseConnectionReset, 0},
-		{"dns not found", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "graph.example", IsNotFound: true}}}, calsync.KindInternal, "", CauseDNSNotFound, 0},
-		{"dns failure", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Err: &net.DNSError{Err: "server misbehaving", Name: "graph.example", IsTemporary: true}}}, calsync.KindUnavailable, "", CauseDNS, 0},
-		{"other network failure", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Err: errors.New("network is unreachable")}}, calsync.KindUnavailable, "", CauseNetwork, 0},
 		{"graph 429 Retry-After overflow", odataErr(429, "TooManyRequests", map[string]string{"Retry-After": "1e300"}), calsync.KindThrottled, "", "TooManyRequests", maxRetryAfter},
 		{"graph 429 Retry-After Inf", odataErr(429, "TooManyRequests", map[string]string{"Retry-After": "+Inf"}), calsync.KindThrottled, "", "TooManyRequests", maxRetryAfter},
 		{"calsync passes through", calsync.Invalid("tokens.refreshToken", "missing"), calsync.KindInvalidInput, "tokens.refreshToken", "", 0},
@@ -149,6 +143,32 @@ func TestClassify(t *testing.T) {
 	}
 	if Classify(nil) != nil {
 		t.Error("Classify(nil) != nil")
+	}
+}
+
+// TestTransportCause: a transport failure says what went wrong on the way
+// in Cause (data.cause), not in Code, which is Microsoft's own code.
+func TestTransportCause(t *testing.T) {
+	cases := []struct {
+		name  string
+		err   error
+		kind  calsync.Kind
+		cause string
+	}{
+		{"net timeout", &url.Error{Op: "Get", URL: "u", Err: timeoutErr{}}, calsync.KindUnavailable, CauseTimeout},
+		{"connection refused", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}, calsync.KindUnavailable, CauseConnectionRefused},
+		{"connection reset", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}}, calsync.KindUnavailable, CauseConnectionReset},
+		{"dns not found", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "graph.example", IsNotFound: true}}}, calsync.KindConfiguration, CauseDNSNotFound},
+		{"dns failure", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Err: &net.DNSError{Err: "server misbehaving", Name: "graph.example", IsTemporary: true}}}, calsync.KindUnavailable, CauseDNS},
+		{"other network failure", &url.Error{Op: "Get", URL: "u", Err: &net.OpError{Op: "dial", Err: errors.New("network is unreachable")}}, calsync.KindUnavailable, CauseNetwork},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := Classify(c.err)
+			if got.Kind != c.kind || got.Cause != c.cause || got.Code != "" {
+				t.Fatalf("Classify = kind %q cause %q code %q; want %q %q and no code", got.Kind, got.Cause, got.Code, c.kind, c.cause)
+			}
+		})
 	}
 }
 

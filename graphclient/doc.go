@@ -20,9 +20,10 @@
 // field, and Session.IsGraphLink lets callers refuse such links from Graph
 // itself. Redirects: the token client follows none (a token request
 // carries secrets), and Graph redirects are followed only for a GET within
-// the Graph endpoint. Whatever Graph answers that the SDK would misread (a
-// redirect not followed, an HTML page, a body cut short) is Microsoft being
-// unavailable, never our internal error.
+// the Graph endpoint. Whatever Graph or the token endpoint answers that the
+// SDK or x/oauth2 would misread (a redirect not followed, an HTML page, a
+// body cut short, a token answer without an access token) is Microsoft
+// being unavailable, never our internal error.
 //
 // Tokens, codes, verifiers and client secrets are never logged and never put
 // into error messages. Errors from the SDK and from x/oauth2 are reduced to

@@ -94,7 +94,7 @@ func TestTokenEndpointRedirectNotFollowed(t *testing.T) {
 func wantRedirectRefused(t *testing.T, what string, err error) {
 	t.Helper()
 	ce := calsync.AsError(err)
-	if ce == nil || ce.Kind.Retryable() || ce.Code != "redirect" || !strings.Contains(ce.Message, "redirect") {
+	if ce == nil || ce.Kind != calsync.KindConfiguration || ce.Cause != CauseRedirect || !strings.Contains(ce.Message, "--authority-url") {
 		t.Fatalf("%s: got %v, want the redirect refused, not retryable", what, err)
 	}
 	if strings.Contains(ce.Error(), testSecret) || strings.Contains(ce.Error(), "rt-secret-value") {
@@ -256,8 +256,8 @@ type failing struct{ err error }
 func (f failing) RoundTrip(*http.Request) (*http.Response, error) { return nil, f.err }
 
 // TestUnreachableEndpoint: the cause of a transport failure is in the error
-// (Code and the message), and a name that does not exist is a
-// misconfiguration, not retryable.
+// (Cause and the message), and a name that does not exist is a
+// configuration error naming the flag to check.
 func TestUnreachableEndpoint(t *testing.T) {
 	refusing, _ := net.Listen("tcp", "127.0.0.1:0")
 	addr := refusing.Addr().String()
@@ -269,7 +269,7 @@ func TestUnreachableEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = s.Me(context.Background())
-	if ce := calsync.AsError(err); ce == nil || ce.Kind != calsync.KindUnavailable || ce.Code != CauseConnectionRefused || !strings.Contains(ce.Message, addr) {
+	if ce := calsync.AsError(err); ce == nil || ce.Kind != calsync.KindUnavailable || ce.Cause != CauseConnectionRefused || !strings.Contains(ce.Message, addr) {
 		t.Fatalf("connection refused: got %+v", ce)
 	}
 
@@ -280,14 +280,16 @@ func TestUnreachableEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = s.Me(context.Background())
-	if ce := calsync.AsError(err); ce == nil || ce.Kind.Retryable() || ce.Code != CauseDNSNotFound || !strings.Contains(ce.Message, "graph.microsfot.example") {
+	if ce := calsync.AsError(err); ce == nil || ce.Kind != calsync.KindConfiguration || ce.Cause != CauseDNSNotFound ||
+		!strings.Contains(ce.Message, "graph.microsfot.example") || !strings.Contains(ce.Message, "--graph-url") {
 		t.Fatalf("dns not found: got %+v", ce)
 	}
 }
 
-// TestLogKeys: a Graph request's log line names the HTTP method httpMethod
-// (the request's context already carries the RPC method as method) and
-// gives its duration with a unit.
+// TestLogKeys: a Graph request's log line names the HTTP method
+// http_method (the request's context may carry another method) and gives
+// its duration with a unit, and every key is snake_case like zerolog's own
+// and rpc's (rpc_method, elapsed_ms).
 func TestLogKeys(t *testing.T) {
 	var buf bytes.Buffer
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -322,8 +324,50 @@ func TestLogKeys(t *testing.T) {
 		if n > 1 {
 			t.Errorf("key %q repeated in %s", k, line)
 		}
+		if strings.ToLower(k) != k {
+			t.Errorf("key %q is not snake_case in %s", k, line)
+		}
 	}
-	if keys["httpMethod"] != 1 || keys["durationMs"] != 1 {
-		t.Errorf("log line %s: want httpMethod and durationMs", line)
+	if keys["http_method"] != 1 || keys["duration_ms"] != 1 {
+		t.Errorf("log line %s: want http_method and duration_ms", line)
+	}
+}
+
+// TestTokenEndpointUnreadableAnswer: a 200 from the token endpoint that is
+// not a JSON object with an access token is what a gateway in front of
+// Microsoft sends: Microsoft sign-in is unavailable (retryable), not our
+// bug, for the code exchange and for a refresh alike.
+func TestTokenEndpointUnreadableAnswer(t *testing.T) {
+	answers := []struct{ name, contentType, body string }{
+		{"html page", "text/html", "<html><body>502 Bad Gateway</body></html>"},
+		{"cut short", "application/json", `{"access_token":"at-2","token_type":"Bearer","expi`},
+		{"no access token", "application/json", `{"token_type":"Bearer","expires_in":3600}`},
+		{"empty access token", "application/json", `{"access_token":"","token_type":"Bearer"}`},
+		{"json array", "application/json", `[{"access_token":"at-2"}]`},
+		{"empty", "application/json", ""},
+		{"json labelled text", "text/plain", `{"access_token":"at-2","token_type":"Bearer"}`},
+	}
+	for _, a := range answers {
+		t.Run(a.name, func(t *testing.T) {
+			authority := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", a.contentType)
+				io.WriteString(w, a.body)
+			}))
+			defer authority.Close()
+			cfg := Config{Endpoints: Endpoints{Authority: authority.URL, Graph: authority.URL + "/v1.0"}, Logger: zerolog.Nop()}
+
+			_, err := Exchange(context.Background(), cfg, testApp, "the-code", strings.Repeat("v", 43))
+			if ce := calsync.AsError(err); ce == nil || ce.Kind != calsync.KindUnavailable {
+				t.Fatalf("exchange: got %v, want unavailable", err)
+			}
+			s, err := NewSession(context.Background(), cfg, testApp, Tokens{RefreshToken: "rt-secret-value"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.Me(context.Background())
+			if ce := calsync.AsError(err); ce == nil || ce.Kind != calsync.KindUnavailable {
+				t.Fatalf("refresh: got %v, want unavailable", err)
+			}
+		})
 	}
 }

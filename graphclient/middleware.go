@@ -102,10 +102,11 @@ func (t *loggingTransport) record(req *http.Request, resp *http.Response, err er
 	if err != nil || resp.StatusCode >= 400 {
 		ev = log.Warn()
 	}
-	// httpMethod, not method: the request's log context already carries the
-	// RPC method under that key.
-	ev = ev.Str("call", t.what).Str("httpMethod", req.Method).Str("path", req.URL.Path).
-		Float64("durationMs", float64(time.Since(start).Microseconds())/1000)
+	// Log keys are snake_case, as zerolog's own (time, level, message) and
+	// rpc's (rpc_method, elapsed_ms) are: http_method names the HTTP method
+	// apart from the request's RPC method, and a duration says its unit.
+	ev = ev.Str("call", t.what).Str("http_method", req.Method).Str("path", req.URL.Path).
+		Float64("duration_ms", float64(time.Since(start).Microseconds())/1000)
 	if a := req.Header.Get("Retry-Attempt"); a != "" {
 		ev = ev.Str("attempt", a)
 	}
@@ -159,7 +160,9 @@ func (answerGuard) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.
 	status := resp.StatusCode
 	if status >= 300 && status < 400 {
 		drain(resp)
-		return nil, badAnswer("Microsoft Graph answered with a redirect that is not followed (status "+strconv.Itoa(status)+")", nil)
+		e := badAnswer("Microsoft Graph answered with a redirect that is not followed (status "+strconv.Itoa(status)+")", nil)
+		e.Cause = CauseRedirect
+		return nil, e
 	}
 	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes+1))
 	resp.Body.Close()

@@ -1,11 +1,14 @@
 package graphclient
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -50,7 +53,7 @@ func oauthConfig(cfg Config, app App, scopes []string) *oauth2.Config {
 // never redirects it, so a 3xx is refused and nothing is sent again.
 func oauthContext(ctx context.Context, cfg Config) context.Context {
 	hc := &http.Client{
-		Transport:     &loggingTransport{next: cfg.Transport, cfg: cfg, what: "oauth"},
+		Transport:     tokenAnswerGuard{next: &loggingTransport{next: cfg.Transport, cfg: cfg, what: "oauth"}},
 		CheckRedirect: refuseTokenRedirect,
 		Timeout:       time.Minute,
 	}
@@ -59,16 +62,58 @@ func oauthContext(ctx context.Context, cfg Config) context.Context {
 
 // refuseTokenRedirect is the token client's CheckRedirect. A redirect from
 // the token endpoint means the authority URL is wrong (or something between
-// us and Microsoft answers in its place): not retryable, since trying again
-// meets the same redirect.
+// us and Microsoft answers in its place): a configuration error, never
+// retryable, since trying again meets the same redirect.
 func refuseTokenRedirect(req *http.Request, via []*http.Request) error {
 	status := 0
 	if req.Response != nil {
 		status = req.Response.StatusCode
 	}
-	return &calsync.Error{Kind: calsync.KindInternal, Op: "oauth.token", Code: "redirect",
-		Message: fmt.Sprintf("the Microsoft token endpoint %s answered with a redirect (status %d), which is never followed: check the configured authority URL",
+	return &calsync.Error{Kind: calsync.KindConfiguration, Op: "oauth.token", Cause: CauseRedirect,
+		Message: fmt.Sprintf("the Microsoft token endpoint %s answered with a redirect (status %d), which is never followed: check the authority URL the sidecar was started with (--authority-url)",
 			via[0].URL.Redacted(), status)}
+}
+
+// maxTokenAnswerBytes is what x/oauth2 reads of a token answer.
+const maxTokenAnswerBytes = 1 << 20
+
+// tokenAnswerGuard makes sure that a successful answer of the token
+// endpoint is a JSON object carrying an access token (or an error, which
+// x/oauth2 reports as a RetrieveError for Classify) before x/oauth2 reads
+// it. x/oauth2 turns anything else (a gateway's HTML page, a body cut
+// short, an object without access_token) into an untyped error that would
+// read as our bug: it is Microsoft sign-in being unavailable, retryable.
+type tokenAnswerGuard struct{ next http.RoundTripper }
+
+func (g tokenAnswerGuard) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := g.next.RoundTrip(req)
+	if err != nil || resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp, err
+	}
+	body, rerr := io.ReadAll(io.LimitReader(resp.Body, maxTokenAnswerBytes+1))
+	resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		Error       string `json:"error"`
+	}
+	switch {
+	case rerr != nil:
+		return nil, badTokenAnswer("broke off")
+	case len(body) > maxTokenAnswerBytes:
+		return nil, badTokenAnswer("is too large")
+	case !jsonContent(resp.Header) || !jsonObject(body) || json.Unmarshal(body, &tok) != nil:
+		return nil, badTokenAnswer("is not a JSON object")
+	case tok.AccessToken == "" && tok.Error == "":
+		return nil, badTokenAnswer("has no access token")
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	return resp, nil
+}
+
+func badTokenAnswer(what string) *calsync.Error {
+	return &calsync.Error{Kind: calsync.KindUnavailable, Op: "oauth.token",
+		Message: "the answer of Microsoft sign-in " + what + "; try again later"}
 }
 
 // AuthorizationRequest holds the optional parts of a sign-in request.

@@ -34,6 +34,7 @@ var kindCodes = map[calsync.Kind]int64{
 	calsync.KindNotFound:          -32007,
 	calsync.KindForbidden:         -32008,
 	calsync.KindRejected:          -32009,
+	calsync.KindConfiguration:     -32010,
 }
 
 // ErrorData is the data member of every error object the sidecar sends.
@@ -44,7 +45,11 @@ type ErrorData struct {
 	Field        string       `json:"field,omitempty"`
 	Op           string       `json:"op,omitempty"`
 	UpstreamCode string       `json:"upstreamCode,omitempty"`
-	LimitBytes   int64        `json:"limitBytes,omitempty"`
+	// Cause says what went wrong on the way to Microsoft (dns_not_found,
+	// connection_refused, redirect…). It is sent whatever the kind: the
+	// message of an internal error is replaced, the cause is not.
+	Cause      string `json:"cause,omitempty"`
+	LimitBytes int64  `json:"limitBytes,omitempty"`
 	// Tokens are the user's tokens when they were rotated before the method
 	// failed: the old refresh token may already be spent, so the host must
 	// store these even though the call failed.
@@ -82,7 +87,7 @@ func errorObject(err error) *jsonrpc2.Error {
 	if e.Field != "" {
 		msg = e.Field + ": " + msg
 	}
-	d := ErrorData{Kind: k, Retryable: k.Retryable(), Field: e.Field, Op: e.Op, UpstreamCode: e.Code}
+	d := ErrorData{Kind: k, Retryable: k.Retryable(), Field: e.Field, Op: e.Op, UpstreamCode: e.Code, Cause: e.Cause}
 	if e.RetryAfter > 0 {
 		d.RetryAfterMs = e.RetryAfter.Milliseconds()
 	}

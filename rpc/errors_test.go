@@ -116,6 +116,10 @@ func TestErrorObject(t *testing.T) {
 			`{"code":-32603,"message":"internal error","data":{"kind":"internal","retryable":false}}`},
 		{"unknown kinds are internal", &calsync.Error{Kind: "brand_new", Message: "x"},
 			`{"code":-32603,"message":"internal error","data":{"kind":"internal","retryable":false}}`},
+		{"a transport failure gives its cause in data, not in upstreamCode", &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.me", Message: "graph.example refused the connection", Cause: "connection_refused"},
+			`{"code":-32004,"message":"graph.example refused the connection","data":{"kind":"unavailable","retryable":true,"op":"graph.me","cause":"connection_refused"}}`},
+		{"an internal error's replaced message keeps the cause in data", &calsync.Error{Kind: calsync.KindInternal, Message: "secret detail", Cause: "network"},
+			`{"code":-32603,"message":"internal error","data":{"kind":"internal","retryable":false,"cause":"network"}}`},
 		{"a message-less kind uses its name", &calsync.Error{Kind: calsync.KindReconnectRequired},
 			`{"code":-32001,"message":"reconnect_required","data":{"kind":"reconnect_required","retryable":false}}`},
 	}

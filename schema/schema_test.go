@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/oro-msync/oro-msync/schema/jsonscan"
 )
 
 func TestDocumentIsValidOpenRPC(t *testing.T) {
@@ -360,5 +362,43 @@ func TestTooManyItemsRefusedBeforeDecoding(t *testing.T) {
 	}
 	if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
 		t.Fatalf("refusing %d bytes of params allocated %d bytes", len(params), n)
+	}
+}
+
+// One event whose title is millions of [] holds few bytes per value and
+// cost gigabytes to decode into generic values: params over MaxParamValues
+// values or MaxParamDepth levels are refused for the cost of a scan. The
+// largest valid sync.run stays under both.
+func TestTooManyValuesRefusedBeforeDecoding(t *testing.T) {
+	v, err := NewValidator(OpenRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, events, want string }{
+		{"values", `[{"id":"e1","title":[[]` + strings.Repeat(`,[]`, MaxParamValues) + `]}]`, "JSON values"},
+		{"depth", `[{"id":"e1","title":` + strings.Repeat(`[`, MaxParamDepth) + strings.Repeat(`]`, MaxParamDepth) + `}]`, "nest deeper"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			params := []byte(syncRun(`"events":` + c.events))
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := v.Check("sync.run", params)
+			runtime.ReadMemStats(&after)
+			var pe *ParamError
+			if !errors.As(err, &pe) || !strings.Contains(pe.Message, c.want) {
+				t.Fatalf("got %v, want %q", err, c.want)
+			}
+			if n := after.TotalAlloc - before.TotalAlloc; n > 1<<20 {
+				t.Fatalf("refusing %d bytes of params allocated %d bytes", len(params), n)
+			}
+		})
+	}
+
+	full := `{"id":"e1","uid":"u1","title":"t","description":"d","location":"l","start":"2026-03-01T10:00:00Z","end":"2026-03-01T11:00:00Z",` +
+		`"allDay":false,"updatedAt":"2026-03-01T09:00:00Z","deleted":false,"link":{"v":1,"remoteId":"r","changeKey":"c","etag":"e",` +
+		`"iCalUId":"i","readOnly":false,"meeting":false,"hash":"h","fields":{"title":"h1","start":"h2","end":"h3","location":"h4","description":"h5"}}}`
+	largest := []byte(syncRun(`"events":[` + full + strings.Repeat(","+full, 49_999) + `]`))
+	if s := jsonscan.Measure(largest, MaxParamValues, MaxParamDepth); s.Values > MaxParamValues || s.Depth > MaxParamDepth {
+		t.Fatalf("the largest valid sync.run measures %+v, over the limits", s)
 	}
 }

@@ -141,6 +141,9 @@ func (v *Validator) Check(name string, params json.RawMessage) (json.RawMessage,
 	if err := m.countItems(params); err != nil {
 		return nil, err
 	}
+	if err := measure(params); err != nil {
+		return nil, err
+	}
 	sch, err := v.paramsSchema(name, m)
 	if err != nil {
 		return nil, err
@@ -155,6 +158,29 @@ func (v *Validator) Check(name string, params json.RawMessage) (json.RawMessage,
 		return nil, &ParamError{Field: fieldPath(f.path), Message: f.msg}
 	}
 	return params, nil
+}
+
+// The most JSON values and the deepest nesting the params of one call may
+// have. The largest valid call, a sync.run of 50,000 events with every
+// member and a link (about 22 values each), holds 1.1 million values nested
+// four deep.
+const (
+	MaxParamValues = 2_000_000
+	MaxParamDepth  = 32
+)
+
+// measure refuses params over MaxParamValues or MaxParamDepth for the cost
+// of a scan, before they are decoded: the checker decodes them into generic
+// values, which costs about 90 bytes for a value of 3 bytes ([] in an array), so
+// one event whose title is 20 million [] cost gigabytes.
+func measure(params []byte) error {
+	switch s := jsonscan.Measure(params, MaxParamValues, MaxParamDepth); {
+	case s.Values > MaxParamValues:
+		return &ParamError{Message: fmt.Sprintf("params hold more than %d JSON values; send fewer events per call", MaxParamValues)}
+	case s.Depth > MaxParamDepth:
+		return &ParamError{Message: fmt.Sprintf("params nest deeper than %d levels", MaxParamDepth)}
+	}
+	return nil
 }
 
 // countItems refuses an array param over its maxItems by counting its

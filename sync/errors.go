@@ -43,6 +43,10 @@ const (
 	// sidecar is stopping). A deadline that passes is KindUnavailable: the
 	// same request may succeed later.
 	KindCancelled Kind = "cancelled"
+	// KindConfiguration: the sidecar is set up wrong (an endpoint URL whose
+	// name does not exist, a token endpoint that redirects); an administrator
+	// must fix its flags. Retrying cannot help.
+	KindConfiguration Kind = "configuration"
 	// KindInternal: a bug in oro-msync.
 	KindInternal Kind = "internal"
 )
@@ -67,6 +71,7 @@ type Error struct {
 	Message    string        // a short explanation a person can act on
 	RetryAfter time.Duration // when Microsoft said how long to wait
 	Code       string        // the upstream code when there is one (Graph error code, AADSTS number)
+	Cause      string        // for a transport failure: what went wrong on the way (dns_not_found, connection_refused, redirect…)
 	Err        error         // the cause, for logs; %w-wrapped
 }
 

@@ -175,6 +175,9 @@ func TestLogKeysAreUnique(t *testing.T) {
 			if k == "method" || k == "elapsed" || k == "duration" {
 				t.Errorf("key %q is ambiguous (which method? which unit?): %s", k, line)
 			}
+			if strings.ToLower(k) != k {
+				t.Errorf("key %q is not snake_case like zerolog's own: %s", k, line)
+			}
 		}
 	}
 	if !done {

@@ -177,6 +177,7 @@ type reply struct {
 			Field        string `json:"field"`
 			Op           string `json:"op"`
 			UpstreamCode string `json:"upstreamCode"`
+			Cause        string `json:"cause"`
 			LimitBytes   int64  `json:"limitBytes"`
 		} `json:"data"`
 	} `json:"error"`

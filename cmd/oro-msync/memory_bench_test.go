@@ -60,7 +60,7 @@ func maxRSS(b *testing.B, input string) int64 {
 	return cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
 }
 
-// The four inputs of issue 8, finding 4.
+// The four inputs of issue 8, finding 4, and a deep-value one (its follow-up).
 var hostileInputs = []struct {
 	name  string
 	write func(w io.Writer)
@@ -81,6 +81,13 @@ var hostileInputs = []struct {
 			`"tokens":{"accessToken":"a","refreshToken":"r","expiresAt":"2026-03-01T10:00:00Z"},"cascade":{},"mode":"full","events":[{}`)
 		io.WriteString(w, strings.Repeat(`,{}`, 60<<20/3))
 		io.WriteString(w, "]}}\n")
+	}},
+	{"nested-empty-arrays-60MB", func(w io.Writer) { // one event whose title is 20 million []
+		io.WriteString(w, `{"jsonrpc":"2.0","id":1,"method":"sync.run","params":{`+
+			`"app":{"tenant":"common","clientId":"6731de76-14a6-49ae-97bc-6eba6914391e","clientSecret":"s","redirectUri":"https://oro.example.com/cb"},`+
+			`"tokens":{"accessToken":"a","refreshToken":"r","expiresAt":"2026-03-01T10:00:00Z"},"cascade":{},"mode":"full","events":[{"id":"e1","title":[[]`)
+		io.WriteString(w, strings.Repeat(`,[]`, 60<<20/3))
+		io.WriteString(w, "]}]}}\n")
 	}},
 	{"long-line-100MB", func(w io.Writer) { // over the 64 MiB default limit
 		io.WriteString(w, `{"jsonrpc":"2.0","id":1,"method":"rpc.discover","params":{"pad":"`)

@@ -133,6 +133,7 @@ type CheckResult struct {
 	Message      string                `json:"message"`
 	Kind         calsync.Kind          `json:"kind,omitempty"`
 	UpstreamCode string                `json:"upstreamCode,omitempty"`
+	Cause        string                `json:"cause,omitempty"`
 	RetryAfterMs int64                 `json:"retryAfterMs,omitempty"`
 	Account      *graphclient.Account  `json:"account,omitempty"`
 	Calendar     *graphclient.Calendar `json:"calendar,omitempty"`
@@ -166,7 +167,7 @@ func check(env Env) func(context.Context, json.RawMessage) (any, error) {
 		if rotated {
 			res.Tokens = &t
 		}
-		zerolog.Ctx(ctx).Info().Str("status", res.Status).Str("upstream_code", res.UpstreamCode).
+		zerolog.Ctx(ctx).Info().Str("status", res.Status).Str("upstream_code", res.UpstreamCode).Str("cause", res.Cause).
 			Bool("rotated", res.Tokens != nil).Msg("connection checked")
 		return res, nil
 	}
@@ -204,7 +205,7 @@ func failed(err error, scope string) CheckResult {
 	if scope != "" {
 		e = graphclient.ConsentOrForbidden(e, scope)
 	}
-	r := CheckResult{Kind: e.Kind, UpstreamCode: e.Code, Message: e.Message}
+	r := CheckResult{Kind: e.Kind, UpstreamCode: e.Code, Cause: e.Cause, Message: e.Message}
 	switch e.Kind {
 	case calsync.KindReconnectRequired:
 		r.Status = StatusReconnectRequired

@@ -149,3 +149,70 @@ func (s *scanner) str() {
 		}
 	}
 }
+
+// Size is the shape of a JSON text: how many values it holds (itself, and
+// every member value and element at any depth) and how deeply its objects
+// and arrays nest (0 for a scalar, 1 for [] or {}).
+type Size struct {
+	Values int
+	Depth  int
+}
+
+// Measure measures the JSON text b in one pass, without decoding it, and
+// stops as soon as Values exceeds maxValues or Depth exceeds maxDepth: the
+// Size it returns is then just over the limit, not the whole. It allocates
+// at most maxDepth+1 bytes, whatever the input.
+func Measure(b []byte, maxValues, maxDepth int) Size {
+	var s Size
+	var open []byte // the objects and arrays open here: '{' or '['
+	value := true   // the next token starts a value (not a key, not a close)
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; c {
+		case ' ', '\t', '\r', '\n':
+		case ',':
+			// In an object a key comes next, in an array a value.
+			value = len(open) > 0 && open[len(open)-1] == '['
+		case ':':
+			value = true
+		case '}', ']':
+			if len(open) > 0 {
+				open = open[:len(open)-1]
+			}
+			value = false
+		default:
+			if value {
+				if s.Values++; s.Values > maxValues {
+					return s
+				}
+			}
+			switch c {
+			case '{', '[':
+				open = append(open, c)
+				if s.Depth = max(s.Depth, len(open)); s.Depth > maxDepth {
+					return s
+				}
+				value = c == '['
+				continue
+			case '"':
+				sc := scanner{b: b, i: i}
+				sc.str()
+				i = sc.i - 1
+			default: // a number, true, false or null
+				for i+1 < len(b) && !ends(b[i+1]) {
+					i++
+				}
+			}
+			value = false
+		}
+	}
+	return s
+}
+
+// ends reports whether c ends a number or a literal.
+func ends(c byte) bool {
+	switch c {
+	case ',', ':', ']', '}', ' ', '\t', '\r', '\n':
+		return true
+	}
+	return false
+}

@@ -60,3 +60,63 @@ func TestStopsEarly(t *testing.T) {
 		t.Fatal("the wrong kind of value was accepted")
 	}
 }
+
+// Measure counts what encoding/json reads: one value per scalar, object
+// and array, at any depth (duplicate members included), and the deepest
+// nesting.
+func FuzzMeasure(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `[]`, `[[],[[]]]`, ` { "a" : 1 , "b":[1,{"c":"]},"}], "\u0069d": "x\"y" } `, `{"a":1,"a":[2]}`,
+		`[1, -2.5e3, true, null, "s", {"a":[]}, [[]]]`, `"str"`, `12`, `1E1000`, `{"a":{"b":{"c":{}}}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		if !json.Valid(in) {
+			Measure(in, 100, 10) // must not panic
+			return
+		}
+		want := measure(in)
+		if got := Measure(in, 1<<30, 1<<30); got != want {
+			t.Fatalf("%s: Measure = %+v, encoding/json reads %+v", in, got, want)
+		}
+		if got := Measure(in, want.Values-1, 1<<30); got.Values != want.Values {
+			t.Fatalf("%s: over the value limit, got %+v", in, got)
+		}
+		if want.Depth > 0 {
+			if got := Measure(in, 1<<30, want.Depth-1); got.Depth != want.Depth {
+				t.Fatalf("%s: over the depth limit, got %+v", in, got)
+			}
+		}
+	})
+}
+
+// measure counts the values of in from encoding/json's tokens.
+func measure(in []byte) Size {
+	type frame struct{ object, key bool } // key: the next token is a key
+	var s Size
+	var open []frame
+	dec := json.NewDecoder(bytes.NewReader(in))
+	dec.UseNumber() // 1E1000 is a value too
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return s
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			open = open[:len(open)-1]
+			continue
+		}
+		if n := len(open); n > 0 && open[n-1].object {
+			open[n-1].key = !open[n-1].key
+			if !open[n-1].key {
+				continue // this token was the key
+			}
+		}
+		s.Values++
+		if d, ok := tok.(json.Delim); ok {
+			open = append(open, frame{object: d == '{', key: d == '{'})
+			s.Depth = max(s.Depth, len(open))
+		}
+	}
+}
