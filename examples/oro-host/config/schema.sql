@@ -121,5 +121,8 @@ CREATE TABLE msync_sync_run (
     started_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
     finished_at timestamptz,
     outcome     text,
+    -- when this run scheduled the next one (the sidecar's nextSyncAt, a
+    -- back-off, or now to continue a round)
+    next_sync_at timestamptz,
     detail      text
 );

@@ -106,8 +106,11 @@ final class SyncProcessor
             return $this->failed($userId, $runId, $e);
         } catch (\OroMsyncProcessError $e) {
             // dead or stuck sidecar: the client restarts it on the next call
-            $this->finishRun($runId, 'sidecar_failed', $e->getMessage());
-            return $this->backOff($userId, self::RETRY_DELAY_MS, 'unavailable', null);
+            try {
+                return $this->backOff($userId, self::RETRY_DELAY_MS, 'unavailable', null);
+            } finally {
+                $this->finishRun($runId, 'sidecar_failed', $e->getMessage(), $userId);
+            }
         }
 
         return $this->db->transactional(function () use ($userId, $runId, $res, $events, $hwm, $mode) {
@@ -138,7 +141,11 @@ final class SyncProcessor
                     $userId,
                 ]
             );
-            $this->finishRun($runId, $res['status'] . (isset($res['reason']) ? ':' . $res['reason'] : ''), implode("\n", $applier->journal));
+            $detail = $applier->journal;
+            foreach ($res['issues'] as $is) {
+                $detail[] = sprintf('issue %s %s/%s: %s', isset($is['oroId']) ? '#' . $is['oroId'] : ($is['remoteId'] ?? ''), $is['kind'], $is['reason'], $is['message']);
+            }
+            $this->finishRun($runId, $res['status'] . (isset($res['reason']) ? ':' . $res['reason'] : ''), implode("\n", $detail), $userId);
             if ($this->beforeCommit !== null) {
                 ($this->beforeCommit)($userId, $res);
             }
@@ -231,11 +238,7 @@ final class SyncProcessor
     private function schedule(array $res, string $mode): array
     {
         $next = $res['nextSyncAt'];
-        $throttled = false;
-        foreach ($res['issues'] as $is) {
-            $throttled = $throttled || in_array($is['kind'] ?? '', ['throttled', 'unavailable'], true) && ($is['reason'] ?? '') !== 'time_budget'
-                || ($is['kind'] ?? '') === 'throttled';
-        }
+        $throttled = $this->notBefore($res) !== null;
         return match ($res['reason'] ?? null) {
             'resync_required' => [gmdate('Y-m-d H:i:s+00'), 'full', true],
             'time_budget', 'read_failed' => $throttled ? [$next, $mode, false] : [gmdate('Y-m-d H:i:s+00'), $mode, true],
@@ -263,7 +266,15 @@ final class SyncProcessor
             $this->connections->storeTokens($userId, $e->tokens());
         }
         $kind = $e->kind() ?? 'internal';
-        $this->finishRun($runId, 'error:' . $kind, $e->getMessage());
+        try {
+            return $this->failedKind($userId, $e, $kind);
+        } finally {
+            $this->finishRun($runId, 'error:' . $kind, $e->getMessage(), $userId);
+        }
+    }
+
+    private function failedKind(int $userId, \OroMsyncError $e, string $kind): string
+    {
         switch ($kind) {
             case 'reconnect_required':
             case 'consent_required':
@@ -299,9 +310,14 @@ final class SyncProcessor
         return self::REQUEUE;
     }
 
-    private function finishRun(int $runId, string $outcome, string $detail): void
+    /** Records how the run ended and, once the schedule is stored, when the next one may start. */
+    private function finishRun(int $runId, string $outcome, string $detail, ?int $userId = null): void
     {
-        $this->db->exec('UPDATE msync_sync_run SET finished_at = clock_timestamp(), outcome = ?, detail = ? WHERE id = ?', [$outcome, $detail, $runId]);
+        $this->db->exec(
+            'UPDATE msync_sync_run SET finished_at = clock_timestamp(), outcome = ?, detail = ?,
+                    next_sync_at = (SELECT next_sync_at FROM msync_sync_state WHERE user_id = ?) WHERE id = ?',
+            [$outcome, $detail, $userId, $runId]
+        );
     }
 
     private static function bool(mixed $v): bool
