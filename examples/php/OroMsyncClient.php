@@ -83,6 +83,8 @@ final class OroMsyncClient
     private ?array $methods = null;
     private array $components = [];
     private array $options;
+    /** @var array|null the first proc_get_status() that saw the process gone (PHP 8.2 reports the exit status once) */
+    private ?array $exitStatus = null;
 
     /**
      * @param list<string> $command e.g. ['/usr/local/bin/oro-msync', '--log-level=info']
@@ -110,12 +112,24 @@ final class OroMsyncClient
     /** The sidecar's process id, null when none is running. */
     public function pid(): ?int
     {
-        return $this->process !== null ? (proc_get_status($this->process)['pid'] ?? null) : null;
+        return $this->process !== null ? $this->status()['pid'] : null;
     }
 
     public function isRunning(): bool
     {
-        return $this->process !== null && proc_get_status($this->process)['running'];
+        return $this->process !== null && $this->status()['running'];
+    }
+
+    private function status(): array
+    {
+        if ($this->exitStatus !== null) {
+            return $this->exitStatus;
+        }
+        $st = proc_get_status($this->process);
+        if (!$st['running']) {
+            $this->exitStatus = $st;
+        }
+        return $st;
     }
 
     /**
@@ -214,6 +228,7 @@ final class OroMsyncClient
         $this->pipes = $pipes;
         $this->buffer = '';
         $this->pending = [];
+        $this->exitStatus = null;
         $this->starts++;
     }
 
@@ -239,6 +254,10 @@ final class OroMsyncClient
         }
         $this->pipes = [];
         $code = proc_close($this->process);
+        if ($this->exitStatus !== null) {
+            // already collected by proc_get_status (proc_close then says -1)
+            $code = $this->exitStatus['signaled'] ? 128 + $this->exitStatus['termsig'] : $this->exitStatus['exitcode'];
+        }
         $this->process = null;
         $this->lastExitCode = $code;
         return $code;
@@ -377,9 +396,17 @@ final class OroMsyncClient
     private function died(string $when): never
     {
         $this->drainStderr();
-        $status = proc_get_status($this->process);
+        // wait a moment for the exit status when stdout closed first
+        for ($i = 0; $i < 50 && $this->status()['running']; $i++) {
+            usleep(10000);
+        }
+        $status = $this->status();
         $this->reap();
-        $how = $status['signaled'] ? 'was killed by signal ' . $status['termsig'] : 'exited with status ' . $status['exitcode'];
+        $how = match (true) {
+            $status['running'] => 'closed its stdout',
+            $status['signaled'] => 'was killed by signal ' . $status['termsig'],
+            default => 'exited with status ' . $status['exitcode'],
+        };
         throw new OroMsyncProcessError("oro-msync $how $when");
     }
 
