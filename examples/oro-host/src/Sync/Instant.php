@@ -50,6 +50,21 @@ final class Instant
         return (new \DateTimeImmutable($pg))->setTimezone(new \DateTimeZone('UTC'))->format('Y-m-d\TH:i:s.uP');
     }
 
+    /**
+     * RFC 3339 → a timestamptz literal, rounded up to the microsecond: a
+     * "not before" time (nextSyncAt has nine fractional digits) must not move
+     * earlier, as PostgreSQL's own rounding to microseconds might.
+     */
+    public static function toDbCeil(string $rfc3339): string
+    {
+        [$sec, $ns] = self::parse($rfc3339);
+        $us = intdiv($ns + 999, 1000);
+        if ($us === 1000000) {
+            [$sec, $us] = [$sec + 1, 0];
+        }
+        return gmdate('Y-m-d H:i:s', $sec) . sprintf('.%06d+00', $us);
+    }
+
     /** RFC 3339 → what PostgreSQL stores (microseconds; nanoseconds are cut, see CONFLICTS.md). */
     public static function toDb(string $rfc3339): string
     {

@@ -237,7 +237,7 @@ final class SyncProcessor
      */
     private function schedule(array $res, string $mode): array
     {
-        $next = $res['nextSyncAt'];
+        $next = Instant::toDbCeil($res['nextSyncAt']);
         $throttled = $this->notBefore($res) !== null;
         return match ($res['reason'] ?? null) {
             'resync_required' => [gmdate('Y-m-d H:i:s+00'), 'full', true],
@@ -251,7 +251,7 @@ final class SyncProcessor
     {
         foreach ($res['issues'] as $is) {
             if (($is['kind'] ?? '') === 'throttled') {
-                return $res['nextSyncAt'];
+                return Instant::toDbCeil($res['nextSyncAt']);
             }
         }
         return null;

@@ -25,5 +25,8 @@ final class InstantTest extends TestCase
         $this->assertSame('2026-03-01T10:00:00.120000+00:00', Instant::fromDb('2026-03-01 10:00:00.12+00'));
         $this->assertSame('2026-03-01 09:00:00.123456+00', Instant::toDb('2026-03-01T10:00:00.123456789+01:00'));
         $this->assertTrue(Instant::same(Instant::fromDb('2026-03-01 10:00:00+00'), '2026-03-01T10:00:00Z'));
+        $this->assertSame('2026-03-01 10:00:00.123457+00', Instant::toDbCeil('2026-03-01T10:00:00.123456001Z'), 'a not-before time never moves earlier');
+        $this->assertSame('2026-03-01 10:00:01.000000+00', Instant::toDbCeil('2026-03-01T10:00:00.9999999Z'));
+        $this->assertSame('2026-03-01 10:00:00.120000+00', Instant::toDbCeil('2026-03-01T10:00:00.12Z'));
     }
 }
