@@ -58,6 +58,9 @@ final class CrashRecoveryTest extends E2ETestCase
         $last = end($runs);
         $this->assertSame('heir', $last['consumer']);
         $this->assertSame('completed', $last['outcome']);
+        // the creates the lost run made are found and linked, not made again
+        $this->assertSame(3, substr_count($last['detail'], '(recovered_unrecorded_create): link stored'), $last['detail']);
+        $this->assertStringContainsString("link #{$two['id']} (oro_deleted): link removed", $last['detail']);
         $this->drain();
 
         // no duplicate in Microsoft 365, nothing lost on either side

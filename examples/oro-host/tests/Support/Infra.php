@@ -71,9 +71,10 @@ final class Infra
             return "RabbitMQ is not reachable ($errstr) (.ci/run starts it)";
         }
         fclose($sock);
+        $ctl = self::rabbitmqctl();
         $vhost = 'orohost-e2e-' . getmypid();
         foreach ([['add_vhost', $vhost], ['set_permissions', '-p', $vhost, $u['user'] ?? 'guest', '.*', '.*', '.*']] as $args) {
-            $p = new Process(['rabbitmqctl', '-q', ...$args]);
+            $p = new Process([$ctl, '-q', ...$args]);
             $p->run();
             if (!$p->isSuccessful()) {
                 return 'rabbitmqctl ' . $args[0] . ' failed (the suite makes its own vhost): ' . trim($p->getErrorOutput() . $p->getOutput());
@@ -81,9 +82,19 @@ final class Infra
         }
         self::$vhost = $vhost;
         register_shutdown_function(static function () use ($vhost) {
-            (new Process(['rabbitmqctl', '-q', 'delete_vhost', $vhost]))->run();
+            (new Process([$ctl, '-q', 'delete_vhost', $vhost]))->run();
         });
         return null;
+    }
+
+    private static function rabbitmqctl(): string
+    {
+        foreach (explode(':', (string) getenv('PATH')) as $dir) {
+            if ($dir !== '' && is_executable("$dir/rabbitmqctl")) {
+                return "$dir/rabbitmqctl";
+            }
+        }
+        return '/usr/sbin/rabbitmqctl';
     }
 
     /** Starts cmd/graphsim on a free port; returns the process and its base URL. */
