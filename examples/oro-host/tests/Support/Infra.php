@@ -81,7 +81,7 @@ final class Infra
             }
         }
         self::$vhost = $vhost;
-        register_shutdown_function(static function () use ($vhost) {
+        register_shutdown_function(static function () use ($vhost, $ctl) {
             (new Process([$ctl, '-q', 'delete_vhost', $vhost]))->run();
         });
         return null;
