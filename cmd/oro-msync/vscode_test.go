@@ -15,6 +15,9 @@ import (
 func TestVSCodeJSONRPC(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("node is not installed, and CI=true: .ci/run must install nodejs and npm")
+		}
 		t.Skip("node is not installed: skipping the vscode-jsonrpc test (.ci/run installs it)")
 	}
 	dir := filepath.Join("testdata", "vscode")
