@@ -36,14 +36,9 @@ func (s *Sim) cancelEvent(c *gctx, id string) {
 	if _, ok := c.actionBody(); !ok {
 		return
 	}
-	s.mu.Lock()
-	in, ok := s.resolve(c, id)
+	in, src, ok := s.lockMeeting(c, id)
 	if !ok {
 		return
-	}
-	src := in.ev
-	if src == nil {
-		src = in.master
 	}
 	if !src.isOrg {
 		s.mu.Unlock()
@@ -79,14 +74,9 @@ func (s *Sim) respond(c *gctx, id string) {
 		c.fail(400, "ErrorInvalidRequest", "proposedNewTime requires sendResponse to be true.")
 		return
 	}
-	s.mu.Lock()
-	in, ok := s.resolve(c, id)
+	_, src, ok := s.lockMeeting(c, id)
 	if !ok {
 		return
-	}
-	src := in.ev
-	if src == nil {
-		src = in.master
 	}
 	if src.isOrg {
 		s.mu.Unlock()
@@ -102,4 +92,19 @@ func (s *Sim) respond(c *gctx, id string) {
 	}
 	s.mu.Unlock()
 	c.w.WriteHeader(http.StatusAccepted)
+}
+
+// lockMeeting takes the lock and resolves id for a meeting action: the
+// instance and the event that holds its meeting data (the master for an
+// occurrence). On false the lock is released and the answer written.
+func (s *Sim) lockMeeting(c *gctx, id string) (instance, *event, bool) {
+	s.mu.Lock()
+	in, ok := s.resolve(c, id)
+	if !ok {
+		return instance{}, nil, false
+	}
+	if in.ev != nil {
+		return in, in.ev, true
+	}
+	return in, in.master, true
 }
