@@ -58,7 +58,9 @@ type batchItemResponse struct {
 // $batch request, not the items inside it).
 const itemPrefer = `IdType="ImmutableId", outlook.timezone="UTC", outlook.body-content-type="text"`
 
-// Apply performs writes in JSON batches (see calsync.Remote).
+// Apply performs writes in JSON batches. It is the one owner of write
+// retries and of the lookup after an ambiguous create, as the calsync.Remote
+// contract asks: the engine takes every result as final for its run.
 //
 // Batches hold at most BatchSize unordered items; Graph runs the items of one
 // batch at most 4 at a time, and a batch holds as many mailbox slots as items

@@ -19,7 +19,8 @@ import (
 // out-of-window changes as @removed, expire (410), If-Match answers 412,
 // throttling carries Retry-After (and Apply retries it, as graphclient
 // does), a create repeated with the same transactionId returns the first
-// event.
+// event, and a create whose answer was lost is looked up by Apply, as the
+// calsync.Remote contract asks.
 type Fake struct {
 	// PageSize is the number of items per delta page (default 3).
 	PageSize int
@@ -277,6 +278,11 @@ func (f *Fake) Get(ctx context.Context, id string) (calsync.RemoteEvent, error) 
 func (f *Fake) FindByOroID(ctx context.Context, oroID string) ([]calsync.RemoteEvent, error) {
 	f.reads.Lock()
 	defer f.reads.Unlock()
+	return f.find(oroID), nil
+}
+
+// find is FindByOroID, for Apply (no read runs while it does).
+func (f *Fake) find(oroID string) []calsync.RemoteEvent {
 	f.request("find", "GET events?$filter=oroId eq "+oroID)
 	var out []calsync.RemoteEvent
 	for _, ev := range f.Events() {
@@ -284,7 +290,7 @@ func (f *Fake) FindByOroID(ctx context.Context, oroID string) ([]calsync.RemoteE
 			out = append(out, ev)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Apply implements calsync.Remote, in batches of 20.
@@ -383,10 +389,28 @@ func (f *Fake) write(w calsync.Write) calsync.WriteResult {
 		res = calsync.WriteResult{Key: w.Key, Event: &out}
 	}
 	if fault == "drop" {
-		return fail("done, response lost", &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.batch", Message: "connection reset"})
+		lost := fail("done, response lost", &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.batch", Message: "connection reset"})
+		if w.Op == calsync.WriteCreate {
+			return f.lookUp(w, lost)
+		}
+		return lost
 	}
 	f.log = append(f.log, "  "+desc+" -> ok")
 	return res
+}
+
+// lookUp does what the Remote contract asks of Apply for a create whose
+// answer was lost (see calsync.Remote): it looks the create up by its Oro
+// id before sending it again, and the event carrying its transactionId is
+// its result. Found, it is never sent again; lost is the result otherwise.
+func (f *Fake) lookUp(w calsync.Write, lost calsync.WriteResult) calsync.WriteResult {
+	for _, ev := range f.find(w.OroID) {
+		if ev.TransactionID == w.TransactionID {
+			f.log = append(f.log, "  create "+w.OroID+" -> found "+ev.ID+" by its transactionId: not sent again")
+			return calsync.WriteResult{Key: w.Key, Event: &ev}
+		}
+	}
+	return lost
 }
 
 // Event returns the event with this id.
