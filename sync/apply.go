@@ -204,11 +204,11 @@ func (e *engine) reread(ctx context.Context, pl *planned) error {
 		return nil
 	}
 	e.call("findByOroId")
-	found, err := e.remote.FindByOroID(ctx, pl.p.oro.ID)
+	all, err := e.remote.FindByOroID(ctx, pl.p.oro.ID)
 	if err != nil {
 		return err
 	}
-	if len(found) > 0 {
+	if found := createdFor(pl.p.oro, all); len(found) > 0 {
 		f := found[0]
 		pl.p.setRemote(&f, remotePresent)
 		pl.p.ours, pl.p.replaced = true, true
