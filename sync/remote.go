@@ -125,9 +125,11 @@ type Remote interface {
 	// create: it may exist after all, and that run's delta round shows it by
 	// its transactionId). Two answers are not failures to retry but news
 	// that call for a new decision: KindConflict (412, the event moved on)
-	// and KindNotFound (404, it is gone) on an update or delete. The caller
-	// reads the event again and decides again; a write that decision makes
-	// is a new Write (new If-Match), not a retry.
+	// and KindNotFound (404, it is gone) on an update or delete; a delete of
+	// an event already gone is KindNotFound whatever Graph answers it (404,
+	// 410, or 403 for a cancelled occurrence), never resync_required. The
+	// caller reads the event again and decides again; a write that decision
+	// makes is a new Write (new If-Match), not a retry.
 	//
 	// Apply itself fails only when nothing could be attempted, for a reason
 	// that concerns the whole run (reconnect, consent, cancellation).
