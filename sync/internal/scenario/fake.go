@@ -368,22 +368,7 @@ func (f *Fake) write(w calsync.Write) calsync.WriteResult {
 			res = calsync.WriteResult{Key: w.Key}
 			break
 		}
-		for _, fl := range w.Fields {
-			switch fl {
-			case "subject":
-				ev.Subject = w.Event.Subject
-			case "body":
-				ev.Body = w.Event.Body
-			case "location":
-				ev.Location = w.Event.Location
-			case "start":
-				ev.Start = w.Event.Start
-			case "end":
-				ev.End = w.Event.End
-			case "allDay":
-				ev.AllDay = w.Event.AllDay
-			}
-		}
+		update(ev, w)
 		f.touch(ev)
 		out := *ev
 		res = calsync.WriteResult{Key: w.Key, Event: &out}
@@ -397,6 +382,26 @@ func (f *Fake) write(w calsync.Write) calsync.WriteResult {
 	}
 	f.log = append(f.log, "  "+desc+" -> ok")
 	return res
+}
+
+// update writes the fields an update lists.
+func update(ev *calsync.RemoteEvent, w calsync.Write) {
+	for _, fl := range w.Fields {
+		switch fl {
+		case "subject":
+			ev.Subject = w.Event.Subject
+		case "body":
+			ev.Body = w.Event.Body
+		case "location":
+			ev.Location = w.Event.Location
+		case "start":
+			ev.Start = w.Event.Start
+		case "end":
+			ev.End = w.Event.End
+		case "allDay":
+			ev.AllDay = w.Event.AllDay
+		}
+	}
 }
 
 // lookUp does what the Remote contract asks of Apply for a create whose
