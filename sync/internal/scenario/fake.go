@@ -262,9 +262,13 @@ func (f *Fake) Get(ctx context.Context, id string) (calsync.RemoteEvent, error) 
 	f.reads.Lock()
 	defer f.reads.Unlock()
 	f.request("get", "GET event "+id)
-	if f.takeFault("get") == "503" {
+	switch f.takeFault("get") {
+	case "503":
 		f.log = append(f.log, "  -> 503")
 		return calsync.RemoteEvent{}, &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.getEvent", Message: "service unavailable"}
+	case "403":
+		f.log = append(f.log, "  -> 403")
+		return calsync.RemoteEvent{}, &calsync.Error{Kind: calsync.KindForbidden, Op: "graph.getEvent", Message: "access denied"}
 	}
 	ev, ok := f.events[id]
 	if !ok {
