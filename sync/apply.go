@@ -22,13 +22,13 @@ func (pl *planned) remoteID() string { return pl.p.remoteID() }
 const maxAttempts = 3
 
 // execute sends the queued writes in chunks, deciding again after 412 and
-// 404 and looking up ambiguous creates before trying them again.
+// 404. It never sends a write again: Apply owns the retries (see Remote).
 func (e *engine) execute(ctx context.Context, ps *pass, queue []*planned) error {
 	for len(queue) > 0 {
-		var retry []*planned
+		var again []*planned
 		for len(queue) > 0 {
-			if e.timeUp() { // what waits, to retry or to be written, is the next run's
-				for _, pl := range append(retry, queue...) {
+			if e.timeUp() { // what waits, to be decided again or written, is the next run's
+				for _, pl := range append(again, queue...) {
 					e.record(pl, "not_attempted")
 					e.postpone(ps, pl, Issue{Kind: KindUnavailable, Reason: ReasonTimeBudget, Message: "not written: the time budget ran out; it is written next run"})
 				}
@@ -38,13 +38,13 @@ func (e *engine) execute(ctx context.Context, ps *pass, queue []*planned) error 
 			n := min(len(queue), e.opts.ApplyChunk)
 			chunk := queue[:n]
 			queue = queue[n:]
-			again, err := e.applyChunk(ctx, ps, chunk)
+			next, err := e.applyChunk(ctx, ps, chunk)
 			if err != nil {
 				return err
 			}
-			retry = append(retry, again...)
+			again = append(again, next...)
 		}
-		for _, pl := range retry {
+		for _, pl := range again {
 			pl.attempt++
 			if pl.attempt >= maxAttempts {
 				e.fail(ps, pl, Issue{Kind: KindConflict, Reason: ReasonWriteFailed, Message: "the event kept changing in Microsoft 365 while we wrote it"})
@@ -83,7 +83,7 @@ func (pl *planned) write(key string) Write {
 }
 
 // applyChunk sends one Apply call and takes its results; it returns the
-// writes decided again, to send again.
+// writes decided again, to send as new writes.
 func (e *engine) applyChunk(ctx context.Context, ps *pass, chunk []*planned) ([]*planned, error) {
 	writes := make([]Write, len(chunk))
 	byKey := make(map[string]*planned, len(chunk))
@@ -105,7 +105,7 @@ func (e *engine) applyChunk(ctx context.Context, ps *pass, chunk []*planned) ([]
 		}
 		return nil, nil
 	}
-	var retry []*planned
+	var again []*planned
 	seen := map[string]bool{}
 	for _, r := range results {
 		pl := byKey[r.Key]
@@ -113,12 +113,12 @@ func (e *engine) applyChunk(ctx context.Context, ps *pass, chunk []*planned) ([]
 			continue
 		}
 		seen[r.Key] = true
-		again, err := e.handle(ctx, ps, pl, r)
+		redecided, err := e.handle(ctx, ps, pl, r)
 		if err != nil {
 			return nil, err
 		}
-		if again {
-			retry = append(retry, pl)
+		if redecided {
+			again = append(again, pl)
 		}
 	}
 	for i, pl := range chunk {
@@ -126,20 +126,19 @@ func (e *engine) applyChunk(ctx context.Context, ps *pass, chunk []*planned) ([]
 			e.fail(ps, pl, Issue{Kind: KindUnavailable, Reason: ReasonWriteFailed, Message: "no result for this write"})
 		}
 	}
-	return retry, nil
+	return again, nil
 }
 
 // handle takes one write result, classified once: done, moved on or gone
-// (decided again), ambiguous create, or failed. true means "decided again,
-// write again".
+// (decided again), or failed for this run (see the Remote contract: Apply
+// has retried what was transient and looked up what it may have created).
+// true means "decided again, write again".
 func (e *engine) handle(ctx context.Context, ps *pass, pl *planned, r WriteResult) (bool, error) {
 	if r.Err == nil {
 		return e.done(ps, pl, r.Event)
 	}
 	e.noteErr(r.Err)
-	kind := KindOf(r.Err)
-	switch {
-	case (kind == KindConflict || kind == KindNotFound) && pl.d.write != WriteCreate:
+	if kind := KindOf(r.Err); (kind == KindConflict || kind == KindNotFound) && pl.d.write != WriteCreate {
 		// the Microsoft copy moved on (412) or is gone (404): read it and decide again
 		if err := e.reread(ctx, pl); err != nil {
 			e.noteErr(err)
@@ -147,28 +146,6 @@ func (e *engine) handle(ctx context.Context, ps *pass, pl *planned, r WriteResul
 			return false, nil
 		}
 		return e.redecide(ps, pl, true), nil
-	case pl.d.write == WriteCreate && (kind == KindUnavailable || kind == KindInternal || kind == KindCancelled || kind == KindConflict):
-		// the create may have happened (a 409 may be Graph refusing a
-		// repeated transactionId): look before creating again
-		e.call("findByOroId")
-		found, err := e.remote.FindByOroID(ctx, pl.p.oro.ID)
-		if err == nil && len(found) > 0 {
-			f := found[0]
-			e.record(pl, "done")
-			e.res.Stats.Pushed++
-			ps.t.msCreated++
-			ps.written[f.ID] = f.ChangeKey
-			e.emit(ps, pl, &f)
-			return false, nil
-		}
-		if err != nil {
-			e.noteErr(err)
-		}
-		if kind == KindCancelled || ctx.Err() != nil {
-			e.failed(ps, pl, r.Err)
-			return false, nil
-		}
-		return true, nil
 	}
 	e.failed(ps, pl, r.Err)
 	return false, nil
@@ -227,11 +204,11 @@ func (e *engine) reread(ctx context.Context, pl *planned) error {
 		return nil
 	}
 	e.call("findByOroId")
-	found, err := e.remote.FindByOroID(ctx, pl.p.oro.ID)
+	all, err := e.remote.FindByOroID(ctx, pl.p.oro.ID)
 	if err != nil {
 		return err
 	}
-	if len(found) > 0 {
+	if found := createdFor(pl.p.oro, all); len(found) > 0 {
 		f := found[0]
 		pl.p.setRemote(&f, remotePresent)
 		pl.p.ours, pl.p.replaced = true, true

@@ -47,7 +47,9 @@ func (r *read) do(ctx context.Context, remote Remote) {
 		}
 		r.find = true
 	}
-	r.found, r.err = remote.FindByOroID(ctx, r.p.oro.ID)
+	var found []RemoteEvent
+	found, r.err = remote.FindByOroID(ctx, r.p.oro.ID)
+	r.found = createdFor(r.p.oro, found)
 }
 
 // absentID orders the reads confirming absent events: by Oro id, after

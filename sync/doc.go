@@ -26,9 +26,9 @@
 // leaves unread is decided by a later call, the state continuing the round
 // at the first page not decided), plans each pair (see CONFLICTS.md),
 // applies the mass-delete guard, writes through Remote.Apply (If-Match on
-// updates and deletes; 412 and 404 are read again and decided again; an
-// ambiguous create is looked up with FindByOroID before it is repeated with
-// the same transactionId), and reads a settle round that absorbs the echoes
+// updates and deletes; 412 and 404 are read again and decided again; the
+// Remote alone retries writes and looks up an ambiguous create, see
+// Remote.Apply), and reads a settle round that absorbs the echoes
 // of its own writes. The [Result] carries operations for the host, issues,
 // the new [State] and statistics.
 //

@@ -46,25 +46,3 @@ func TestEchoWithoutSettleRoundIsNotPulled(t *testing.T) {
 		t.Errorf("%d Oro events, want 2", n)
 	}
 }
-
-// A Microsoft 365 edit of an event we created, whose Oro event is not in
-// the incremental request, is a change of that Oro event.
-func TestMicrosoftEditOfOurEventIsChange(t *testing.T) {
-	w := newWorld(t)
-	w.host.Add(calsync.Event{ID: "e1", Title: "one", Start: "2026-01-20T09:00:00Z", End: "2026-01-20T10:00:00Z"})
-	w.sync(calsync.Options{})
-	id := w.host.Events["e1"].Link.RemoteID
-	w.fake.Edit(id, func(ev *calsync.RemoteEvent) { ev.Subject = "edited in Outlook" })
-	res := w.sync(calsync.Options{})
-	if len(res.Operations) != 1 {
-		t.Fatalf("operations %+v; want one", res.Operations)
-	}
-	op := res.Operations[0]
-	// the host finds e1 by the link stored for remoteId
-	if op.Op != calsync.OpUpdate || op.OroID != "" || op.RemoteID != id || op.Reason != calsync.ReasonMicrosoftChanged || res.Stats.Pulled != 1 {
-		t.Errorf("%s oro=%q ms=%s (%s), pulled %d; want update of e1's copy (microsoft_changed), pulled 1", op.Op, op.OroID, op.RemoteID, op.Reason, res.Stats.Pulled)
-	}
-	if e := w.host.Events["e1"]; e.Title != "edited in Outlook" || len(w.host.Events) != 1 {
-		t.Errorf("Oro: %d events, e1 %q", len(w.host.Events), e.Title)
-	}
-}

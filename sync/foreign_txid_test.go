@@ -58,3 +58,33 @@ func TestForeignTransactionIDDoesNotPairWithSentEvent(t *testing.T) {
 		t.Errorf("e2's copy now %q; want the Oro edit", got.Subject)
 	}
 }
+
+// A lookup by Oro id finds a staging copy's event for ITS e2 (our extended
+// property, its own transactionId). The tombstone of this host's e2, whose
+// create failed and was never linked, must not take it for the copy a lost
+// run made: it is not ours, neither linked to e2 nor deleted (it is pulled
+// as any other Microsoft event).
+func TestForeignEventFoundByOroIDNotTaken(t *testing.T) {
+	w := newWorld(t)
+	remote := &finalRemote{Remote: w.fake, err: &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.createEvent", Message: "service unavailable"}}
+	w.remote = remote
+	w.host.Add(calsync.Event{ID: "e2", Title: "dentist", Start: "2026-01-14T09:00:00Z", End: "2026-01-14T10:00:00Z"})
+	w.sync(calsync.Options{}) // the create fails: e2 is sent, never linked
+	s := time.Date(2026, 1, 20, 15, 0, 0, 0, time.UTC)
+	foreign := w.fake.Seed("", calsync.RemoteEvent{Subject: "staging: board prep", IsOrganizer: true, Start: s, End: s.Add(time.Hour),
+		OroID: "e2", TransactionID: calsync.TransactionID("e2", "uid-of-staging-e2", "")})
+	w.host.Remove("e2")
+	remote.err = nil
+	res := w.sync(calsync.Options{})
+	if remote.find != 1 {
+		t.Fatalf("e2's tombstone looked up %d times; want once", remote.find)
+	}
+	if _, ok := w.fake.Event(foreign); !ok {
+		t.Errorf("the staging copy's event %s was deleted: %+v", foreign, res.Writes)
+	}
+	for _, op := range res.Operations {
+		if op.RemoteID == foreign && op.OroID == "e2" {
+			t.Errorf("op %s oroId=e2 names the staging copy's event", op.Op)
+		}
+	}
+}

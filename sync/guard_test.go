@@ -155,19 +155,19 @@ func TestGuardCountsWholeSplitRound(t *testing.T) {
 	}
 }
 
-// deletesDuringWrite is the fake on which a Microsoft 365 user deletes
-// events while the engine writes, so that the settle round reads them.
-type deletesDuringWrite struct {
+// duringWrite is the fake on which a Microsoft 365 user changes events
+// (change) while the engine writes, so that the settle round reads them.
+type duringWrite struct {
 	*scenario.Fake
-	ids []string
+	change func(*scenario.Fake)
 }
 
-func (r *deletesDuringWrite) Apply(ctx context.Context, writes []calsync.Write) ([]calsync.WriteResult, error) {
+func (r *duringWrite) Apply(ctx context.Context, writes []calsync.Write) ([]calsync.WriteResult, error) {
 	res, err := r.Fake.Apply(ctx, writes)
-	for _, id := range r.ids {
-		r.Delete(id)
+	if r.change != nil {
+		r.change(r.Fake)
+		r.change = nil
 	}
-	r.ids = nil
 	return res, err
 }
 
@@ -176,7 +176,11 @@ func (r *deletesDuringWrite) Apply(ctx context.Context, writes []calsync.Write) 
 func TestGuardInSettleRoundKeepsDeletions(t *testing.T) {
 	w := newWorld(t)
 	ids := w.seedLinked(12)
-	w.remote = &deletesDuringWrite{Fake: w.fake, ids: ids[:10]}
+	w.remote = &duringWrite{Fake: w.fake, change: func(f *scenario.Fake) {
+		for _, id := range ids[:10] {
+			f.Delete(id)
+		}
+	}}
 	w.host.Add(calsync.Event{ID: "e1", Title: "new in Oro", Start: "2026-01-20T09:00:00Z", End: "2026-01-20T10:00:00Z"})
 	res := w.sync(calsync.Options{})
 	if res.Status != calsync.StatusPartial || res.Reason != calsync.ReasonMassDeleteGuard || countOps(res, calsync.OpDelete) != 0 {
@@ -220,5 +224,28 @@ func TestGuardBasesFollowPeoplesChanges(t *testing.T) {
 	res := w.sync(calsync.Options{})
 	if len(res.Guards) != 1 || res.Guards[0].Side != "microsoft" || len(w.fake.Events()) != 24 {
 		t.Errorf("guards %+v, %d Microsoft events; want the Microsoft side stopped, 24 events kept", res.Guards, len(w.fake.Events()))
+	}
+}
+
+// A snapshot round (a first, full one) whose settle round picks up a change
+// other than our echoes (a Microsoft 365 user adds an event while we
+// write) counts the Microsoft side from the snapshot's items plus that
+// change, not from the changes alone: the mass-delete guard's base.
+func TestSnapshotSettleChangeKeepsMicrosoftCount(t *testing.T) {
+	w := newWorld(t)
+	for i := range 10 {
+		s := time.Date(2026, 1, 12+i, 9, 0, 0, 0, time.UTC)
+		w.fake.Seed("", calsync.RemoteEvent{Subject: fmt.Sprintf("m%02d", i), IsOrganizer: true, Start: s, End: s.Add(time.Hour)})
+	}
+	w.host.Add(calsync.Event{ID: "e1", Title: "new in Oro", Start: "2026-01-20T09:00:00Z", End: "2026-01-20T10:00:00Z"})
+	s := time.Date(2026, 1, 25, 9, 0, 0, 0, time.UTC)
+	w.remote = &duringWrite{Fake: w.fake, change: func(f *scenario.Fake) {
+		f.Seed("", calsync.RemoteEvent{Subject: "added meanwhile", IsOrganizer: true, Start: s, End: s.Add(time.Hour)})
+	}}
+	if res := w.sync(calsync.Options{}); res.Status != calsync.StatusCompleted {
+		t.Fatalf("run: %s (%s) %+v", res.Status, res.Reason, res.Issues)
+	}
+	if got := w.host.State.MicrosoftCount; got != 12 {
+		t.Errorf("microsoftCount %d; want 12 (10 read, 1 created by us, 1 added meanwhile)", got)
 	}
 }

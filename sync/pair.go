@@ -82,19 +82,45 @@ func newIndex(events []Event, bad map[string]bool, full bool) *index {
 		}
 		// our creates' transactionIds, and those of earlier versions (a
 		// create whose result was lost before an upgrade)
+		for _, tx := range ourTransactionIDs(ev) {
+			x.byTx[tx] = i
+		}
 		if ev.Link != nil {
 			x.byRemote[ev.Link.RemoteID] = i
-			x.byTx[TransactionID(ev.ID, ev.UID, ev.Link.RemoteID)] = i // a re-creation
-			x.byTx[legacyTransactionID(ev.ID, ev.UID, ev.Link.RemoteID)] = i
 			continue
 		}
-		x.byTx[TransactionID(ev.ID, ev.UID, "")] = i
-		x.byTx[legacyTransactionID(ev.ID, ev.UID, "")] = i
 		if full && ev.UID != "" && !ev.Deleted {
 			x.byUID[ev.UID] = i
 		}
 	}
 	return x
+}
+
+// ourTransactionIDs are the transactionIds ev's create sets, in this
+// version's form and in earlier versions' (a create whose result was lost
+// before an upgrade): for a linked event, those of a re-creation of its
+// copy.
+func ourTransactionIDs(ev *Event) [2]string {
+	replaces := ""
+	if ev.Link != nil {
+		replaces = ev.Link.RemoteID
+	}
+	return [2]string{TransactionID(ev.ID, ev.UID, replaces), legacyTransactionID(ev.ID, ev.UID, replaces)}
+}
+
+// createdFor keeps, of the events FindByOroID found for ev, those ev's
+// create made: by transactionId, as pairOurs pairs. Our Oro id on an event
+// is no proof: a staging copy connected to the same mailbox writes the
+// same Oro ids for its own events.
+func createdFor(ev *Event, found []RemoteEvent) []RemoteEvent {
+	ours := ourTransactionIDs(ev)
+	var out []RemoteEvent
+	for _, f := range found {
+		if f.TransactionID != "" && (f.TransactionID == ours[0] || f.TransactionID == ours[1]) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func (x *index) take(p *pairInput, i int) {

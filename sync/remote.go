@@ -101,8 +101,37 @@ type Remote interface {
 	// (how a repeated run finds what an unrecorded run created).
 	FindByOroID(ctx context.Context, oroID string) ([]RemoteEvent, error)
 	// Apply performs writes: JSON batches of up to 20, at most 4 requests in
-	// flight for the mailbox, per-item 429/503 retried after Retry-After while
-	// ctx allows. Results come back in any order, one per Write, keyed by
-	// Write.Key. Apply itself fails only when nothing could be attempted.
+	// flight for the mailbox. Results come back in any order, one per Write,
+	// keyed by Write.Key.
+	//
+	// Apply is the only place a write is retried, the way a database/sql
+	// driver is the only one to know when ErrBadConn is safe:
+	//
+	//   - Transient failures (429 and 503 with their Retry-After, 504, a
+	//     network error, a $batch that failed as a whole) are retried inside
+	//     Apply while ctx and its own attempt bound allow.
+	//   - A create whose outcome is unknown (it was sent, then no answer, a
+	//     timeout or a 5xx; or a 409, which Graph may answer for a repeated
+	//     transactionId) may have been performed. Apply looks it up with
+	//     FindByOroID before sending it again; an event carrying the Write's
+	//     TransactionID is the create's result (Err nil). Only Apply does
+	//     this lookup.
+	//   - An update or delete is sent again only when repeating it is
+	//     harmless: it carries If-Match, so a repeat of one already performed
+	//     answers 412 or 404.
+	//
+	// So WriteResult.Err is final for this run: the caller never sends that
+	// Write again. A retryable Kind only says a later run may succeed (for a
+	// create: it may exist after all, and that run's delta round shows it by
+	// its transactionId). Two answers are not failures to retry but news
+	// that call for a new decision: KindConflict (412, the event moved on)
+	// and KindNotFound (404, it is gone) on an update or delete; a delete of
+	// an event already gone is KindNotFound whatever Graph answers it (404,
+	// 410, or 403 for a cancelled occurrence), never resync_required. The
+	// caller reads the event again and decides again; a write that decision
+	// makes is a new Write (new If-Match), not a retry.
+	//
+	// Apply itself fails only when nothing could be attempted, for a reason
+	// that concerns the whole run (reconnect, consent, cancellation).
 	Apply(ctx context.Context, writes []Write) ([]WriteResult, error)
 }

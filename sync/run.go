@@ -231,14 +231,9 @@ func (e *engine) run(ctx context.Context, mode Mode, events []Event) error {
 		snapshot: ps.mode.snapshot(), advance: out.advance, checkedTo: out.checkedTo, refused: out.refused,
 		nextLink: rd.nextLink, deltaLink: rd.deltaLink, oroEventCount: e.options.OroEventCount}
 	if out.advance && len(ps.written) > 0 && !e.overBudget() {
-		settled, planned := e.settle(ctx, rd.deltaLink, events, ps)
-		if settled != "" {
+		if settled := e.settle(ctx, rd.deltaLink, events, ps); settled != "" {
 			end.deltaLink = settled
 		}
-		// the settle round's changes were counted as changes: the
-		// Microsoft-side count is then built from changes, not from the
-		// snapshot's items
-		end.snapshot = end.snapshot && !planned
 	}
 	end.present, end.oroLinked = countPresent(rd.items), e.linked(events)
 	if e.options.DryRun {

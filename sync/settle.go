@@ -11,12 +11,12 @@ import "context"
 // come back next run), against the Oro events as the host holds them once
 // it applied the main round's operations. Failure is harmless: "" keeps
 // the old deltaLink, and the echoes are recognised by content hash next
-// run. planned reports that changes other than our echoes were planned:
-// they are counted in the tally as changes (see nextState).
-func (e *engine) settle(ctx context.Context, link string, events []Event, ps *pass) (deltaLink string, planned bool) {
+// run. Changes other than our echoes are counted in the tally as changes
+// (see nextState).
+func (e *engine) settle(ctx context.Context, link string, events []Event, ps *pass) (deltaLink string) {
 	rd, err := e.readRound(ctx, link, e.deadline)
 	if err != nil || rd.deltaLink == "" {
-		return "", false
+		return ""
 	}
 	for id, it := range rd.items {
 		ck, ours := ps.written[id]
@@ -26,15 +26,15 @@ func (e *engine) settle(ctx context.Context, link string, events []Event, ps *pa
 		}
 	}
 	if len(rd.items) == 0 {
-		return rd.deltaLink, false
+		return rd.deltaLink
 	}
 	sp := newPass(newIndex(eventsAfter(events, ps.after), e.bad, false), ps.t)
 	sp.mode = settleRound
 	out, err := e.process(ctx, sp, rd, "")
 	if err != nil || !out.advance {
-		return "", true // a guard stopped deletions: the next run reads them again
+		return "" // a guard stopped deletions: the next run reads them again
 	}
-	return rd.deltaLink, true // "" when the budget left part of it undecided
+	return rd.deltaLink // "" when the budget left part of it undecided
 }
 
 // eventsAfter is the Oro side as it stands once the host applied the

@@ -42,10 +42,12 @@ func nextState(prev State, t tally, r roundEnd) State {
 	if !r.advance { // what a replayed round shows again is not counted now
 		t.msNew, t.msGone, t.oroCreated = 0, 0, 0
 	}
-	// the guard bases: what people changed on each side plus our writes
+	// the guard bases: what people changed on each side plus our writes; a
+	// snapshot round counts its items instead of its changes (its settle
+	// round's changes, which the snapshot does not list, count on top)
 	s.MicrosoftCount = t.msBase + t.msNew - t.msGone
 	if r.snapshot && r.advance {
-		s.MicrosoftCount = t.msBase + r.present
+		s.MicrosoftCount += r.present
 	}
 	switch {
 	case r.full: // the synced events; the others count once linked (oroNew)

@@ -29,9 +29,12 @@ func TestNextState(t *testing.T) {
 		{"the host's Oro count wins over the tally", prev, tally{msBase: 8, oroNew: 5},
 			roundEnd{advance: true, deltaLink: "d1", oroEventCount: 42, refused: -1},
 			with(func(s *State) { s.DeltaLink, s.MicrosoftCount, s.OroCount = "d1", 8, 42 })},
-		{"full snapshot ends: the items are counted", State{}, tally{msNew: 7, oroNew: 2},
+		{"full snapshot ends: the items are counted", State{}, tally{oroNew: 2},
 			roundEnd{advance: true, full: true, snapshot: true, fresh: true, present: 5, oroLinked: 3, deltaLink: "d1", refused: -1},
 			with(func(s *State) { s.DeltaLink, s.MicrosoftCount, s.OroCount = "d1", 5, 5 })},
+		{"full snapshot ends: the settle round's changes count on top", State{}, tally{msNew: 2, msGone: 1, oroNew: 2},
+			roundEnd{advance: true, full: true, snapshot: true, fresh: true, present: 5, oroLinked: 3, deltaLink: "d1", refused: -1},
+			with(func(s *State) { s.DeltaLink, s.MicrosoftCount, s.OroCount = "d1", 6, 5 })},
 		{"full round cut by the budget goes on in full mode", State{}, tally{oroDeleted: 1, carried: 3},
 			roundEnd{advance: true, full: true, snapshot: true, fresh: true, present: 4, checkedTo: "e7", nextLink: "n1", refused: -1},
 			with(func(s *State) {

@@ -58,7 +58,9 @@ type batchItemResponse struct {
 // $batch request, not the items inside it).
 const itemPrefer = `IdType="ImmutableId", outlook.timezone="UTC", outlook.body-content-type="text"`
 
-// Apply performs writes in JSON batches (see calsync.Remote).
+// Apply performs writes in JSON batches. It is the one owner of write
+// retries and of the lookup after an ambiguous create, as the calsync.Remote
+// contract asks: the engine takes every result as final for its run.
 //
 // Batches hold at most BatchSize unordered items; Graph runs the items of one
 // batch at most 4 at a time, and a batch holds as many mailbox slots as items
@@ -140,6 +142,9 @@ func (r *Remote) Apply(ctx context.Context, writes []calsync.Write) (_ []calsync
 			if retry != nil {
 				queue = append(queue, r.retryOrFinish(ctx, []*job{j}, retry, answered, &results)...)
 				continue
+			}
+			if a.Status == 403 && j.w.Op == calsync.WriteDelete {
+				res.Err = r.deleteRefused(ctx, j.w.ID, res.Err)
 			}
 			results = append(results, res)
 		}
@@ -303,11 +308,32 @@ func itemResult(j *job, a batchItemResponse) (calsync.WriteResult, *calsync.Erro
 		return res, nil
 	}
 	e := classify(itemError(a), opName(j.w.Op))
+	if a.Status == 410 && j.w.Op == calsync.WriteDelete {
+		e = alreadyGone(e)
+	}
 	if a.Status == 429 || a.Status == 503 || a.Status == 504 || a.Status == 409 && j.w.Op == calsync.WriteCreate {
 		return res, e
 	}
 	res.Err = e
 	return res, nil
+}
+
+// alreadyGone is the answer to a DELETE of an event already deleted when
+// Graph answers it 410 (ErrorItemNotFound) or, for a cancelled occurrence,
+// 403 (semantics §1.7): not found, like a 404 (the caller decides again),
+// never resync_required, which a 410 means for a delta token.
+func alreadyGone(e *calsync.Error) *calsync.Error {
+	return &calsync.Error{Kind: calsync.KindNotFound, Op: e.Op, Code: e.Code, Message: "the event is already deleted", Err: e}
+}
+
+// deleteRefused tells a DELETE refused 403 because its occurrence is
+// already cancelled from one refused access: a GET of the id answers 404
+// for the first. err is the 403's error.
+func (r *Remote) deleteRefused(ctx context.Context, id string, err error) error {
+	if _, gerr := r.Get(ctx, id); calsync.KindOf(gerr) == calsync.KindNotFound {
+		return alreadyGone(calsync.AsError(err))
+	}
+	return err
 }
 
 func opName(op calsync.WriteOp) string {

@@ -18,9 +18,8 @@
 // series, time zones and meeting mail, calendar-semantics.md; comments cite
 // their sections as "facts §n" and "semantics §n". Where a fact is
 // UNCONFIRMED, the zero value of an Options field is the least helpful
-// behaviour the sources allow and the alternative is a switch; the one
-// exception, DeleteGoneAnswers410Or403, says why in its doc. README.md lists
-// every switch and its default.
+// behaviour the sources allow and the alternative is a switch. README.md
+// lists every switch and its default.
 //
 // The simulator is strict in the manner of Tailscale's testcontrol: its
 // routes are one table (routes.go), and a route,

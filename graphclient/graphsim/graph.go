@@ -827,7 +827,7 @@ func (s *Sim) deleteEvent(c *gctx, id string) {
 		return
 	}
 	s.mu.Lock()
-	if key, bad := parseID(id); !bad && s.opts.DeleteGoneAnswers410Or403 {
+	if key, bad := parseID(id); !bad && !s.opts.DeleteGoneAnswers404 {
 		switch c.u.mb.goneStatus(key) {
 		case 410:
 			s.mu.Unlock()

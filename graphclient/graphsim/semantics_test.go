@@ -164,10 +164,10 @@ func TestPreferTimeZone(t *testing.T) {
 
 // TestSecondDelete: semantics §1.7 (Odoo's delete: "Microsoft can also
 // return a 403 response when the event is already cancelled") and Part 4
-// #14 — with DeleteGoneAnswers410Or403, a DELETE of a deleted event,
-// series, or an occurrence of a deleted series answers 410; of a cancelled
-// occurrence 403; an id never seen 404; GET answers 404 for all. The
-// default answers 404 throughout.
+// #14 — by default, a DELETE of a deleted event, series, or an occurrence
+// of a deleted series answers 410; of a cancelled occurrence 403; an id
+// never seen 404; GET answers 404 for all. DeleteGoneAnswers404 answers 404
+// throughout.
 func TestSecondDelete(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
@@ -175,8 +175,8 @@ func TestSecondDelete(t *testing.T) {
 		opts                            graphsim.Options
 		single, series, occ, cancelledO int
 	}{
-		{"default", graphsim.Options{}, 404, 404, 404, 404},
-		{"DeleteGoneAnswers410Or403", graphsim.Options{DeleteGoneAnswers410Or403: true}, 410, 410, 410, 403},
+		{"default", graphsim.Options{}, 410, 410, 410, 403},
+		{"DeleteGoneAnswers404", graphsim.Options{DeleteGoneAnswers404: true}, 404, 404, 404, 404},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newSDKEnv(t, tc.opts)

@@ -152,15 +152,13 @@ type Options struct {
 	// staff said of PATCH and of POST.
 	PostAnswersInRequestZone bool
 
-	// DeleteGoneAnswers410Or403 makes a DELETE of an event or series already
-	// deleted (or an occurrence of one) answer 410 ErrorItemNotFound, and of
-	// a cancelled occurrence 403 ErrorAccessDenied, as Graph sometimes does
-	// (semantics §1.7, Odoo's delete; which one when, and the bodies, are
-	// UNCONFIRMED). This is the less helpful side, but the default answers
-	// 404 like an unknown id, as before, because the sync does not yet
-	// survive it: graphclient reads any 410 as resync_required
-	// (sync/simtest TestRandomized seed 95).
-	DeleteGoneAnswers410Or403 bool
+	// DeleteGoneAnswers404 makes a DELETE of an event or series already
+	// deleted (or an occurrence of one), or of a cancelled occurrence, answer
+	// 404 like an unknown id. The default is the less helpful side Graph
+	// sometimes shows (semantics §1.7, Odoo's delete; which one when, and the
+	// bodies, are UNCONFIRMED): 410 ErrorItemNotFound for a deleted event or
+	// series, 403 ErrorAccessDenied for a cancelled occurrence.
+	DeleteGoneAnswers404 bool
 	// OccurrenceETagIsMaster gives an occurrence its master's changeKey and
 	// @odata.etag. UNCONFIRMED (semantics Part 4 #14); default: each
 	// occurrence has its own, which changes with the master's.

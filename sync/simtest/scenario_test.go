@@ -51,7 +51,8 @@ var faultNotes = map[string]string{
 	"write 503":     fmt.Sprintf("graphsim answers the write's batch item 503 %d times (every attempt the client makes): a final 503", scenarioAttempts),
 	"write reject":  "graphsim answers the write's batch item 400",
 	"write 412":     "a Microsoft 365 user moves the event (location += \" (moved)\") just before the write, so its If-Match fails for real",
-	"write drop":    "graphsim drops the write's batch item, answering 504 without performing it (it cannot lose a response after performing a write); the client retries it, so this covers the retry, not the engine's FindByOroID lookup (the fake covers that)",
+	"write drop":    "graphsim drops the write's batch item, answering 504 without performing it (it cannot lose a response after performing a write); the client retries it, so this covers the retry, not the lookup after a create performed whose answer was lost (the fake covers that)",
+	"get 403":       "graphsim answers the next GET of one event 403 (its generic Graph error body)",
 	"delta 410":     "graphsim expires the user's delta tokens (ExpireDeltaTokens): the next delta request answers 410 SyncStateNotFound",
 	"delta endless": "graphsim answers the next delta requests with injected pages: an empty one, then the same page under a new nextLink each time",
 	"delta dupes":   "graphsim runs with DeltaEmptyFirstPage and DeltaDuplicates for the whole script (its delta quirks are options, not one-shot faults)",
@@ -284,6 +285,8 @@ func (r *simRemote) Fault(f scenario.Fault) {
 		}
 	case scenario.DeltaDupes, scenario.DeltaReplay:
 		// simulator options, set for the whole script (newSimRemote)
+	case scenario.GetRefused:
+		r.sim.AddFault(graphsim.Fault{Method: "GET", Path: "/v1.0/me/events/*", Status: 403})
 	case scenario.DeltaEndless:
 		r.endless()
 	default:

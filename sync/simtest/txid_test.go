@@ -140,3 +140,51 @@ func TestLegacyTransactionIDKeepsOroUID(t *testing.T) {
 		t.Errorf("findByOroId %s: %+v, %v", id, found, err)
 	}
 }
+
+// A staging installation connected to the same mailbox created an event
+// for ITS Oro event with our id (our extended property, its own
+// transactionId). This host's tombstone of that id, whose create failed
+// and which no result linked, is looked up by Oro id and finds it: it must
+// not be taken for a copy of ours, neither deleted nor linked.
+func TestStagingEventFoundByOroIDNotTaken(t *testing.T) {
+	w := newWorld(t, graphsim.Options{})
+	w.mustSync(calsync.Options{})
+	id := w.host.create("dentist", time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC))
+	w.sim.AddFault(graphsim.Fault{Method: "POST", Path: "/v1.0/me/events", Status: 400})
+	res, err := w.sync(context.Background(), calsync.Options{})
+	if err != nil || len(res.Issues) != 1 {
+		t.Fatalf("failed create: %v, issues %+v; want its rejected create", err, res.Issues)
+	}
+	w.host.apply(res)
+
+	session, err := graphclient.NewSession(context.Background(), w.cfg, w.app, w.tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := time.Date(2025, 3, 20, 15, 0, 0, 0, time.UTC)
+	staging, err := calendar.New(session, calendar.Options{}).Apply(context.Background(), []calsync.Write{{Key: "s", Op: calsync.WriteCreate, OroID: id,
+		TransactionID: calsync.TransactionID(id, "uid-of-staging-"+id, ""), Event: calsync.RemoteEvent{Subject: "staging: board prep", Start: s, End: s.Add(time.Hour)}}})
+	if err != nil || staging[0].Err != nil {
+		t.Fatalf("staging create: %v %+v", err, staging)
+	}
+	if tok, rotated := session.Tokens(); rotated {
+		w.tok = tok
+	}
+	w.host.remove(id)
+	res, err = w.sync(context.Background(), calsync.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.host.apply(res)
+	if w.requests[calendar.KindFind] != 1 {
+		t.Errorf("lookups by Oro id %d; want the tombstone's one", w.requests[calendar.KindFind])
+	}
+	if _, ok := w.msEvents()["staging: board prep"]; !ok {
+		t.Errorf("the staging copy's event was deleted: %v", w.msEvents())
+	}
+	for _, op := range res.Operations {
+		if op.OroID == id && op.RemoteID == staging[0].Event.ID {
+			t.Errorf("op %s names %s with the staging copy's event", op.Op, id)
+		}
+	}
+}

@@ -19,7 +19,8 @@ import (
 // out-of-window changes as @removed, expire (410), If-Match answers 412,
 // throttling carries Retry-After (and Apply retries it, as graphclient
 // does), a create repeated with the same transactionId returns the first
-// event.
+// event, and a create whose answer was lost is looked up by Apply, as the
+// calsync.Remote contract asks.
 type Fake struct {
 	// PageSize is the number of items per delta page (default 3).
 	PageSize int
@@ -261,9 +262,13 @@ func (f *Fake) Get(ctx context.Context, id string) (calsync.RemoteEvent, error) 
 	f.reads.Lock()
 	defer f.reads.Unlock()
 	f.request("get", "GET event "+id)
-	if f.takeFault("get") == "503" {
+	switch f.takeFault("get") {
+	case "503":
 		f.log = append(f.log, "  -> 503")
 		return calsync.RemoteEvent{}, &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.getEvent", Message: "service unavailable"}
+	case "403":
+		f.log = append(f.log, "  -> 403")
+		return calsync.RemoteEvent{}, &calsync.Error{Kind: calsync.KindForbidden, Op: "graph.getEvent", Message: "access denied"}
 	}
 	ev, ok := f.events[id]
 	if !ok {
@@ -277,6 +282,11 @@ func (f *Fake) Get(ctx context.Context, id string) (calsync.RemoteEvent, error) 
 func (f *Fake) FindByOroID(ctx context.Context, oroID string) ([]calsync.RemoteEvent, error) {
 	f.reads.Lock()
 	defer f.reads.Unlock()
+	return f.find(oroID), nil
+}
+
+// find is FindByOroID, for Apply (no read runs while it does).
+func (f *Fake) find(oroID string) []calsync.RemoteEvent {
 	f.request("find", "GET events?$filter=oroId eq "+oroID)
 	var out []calsync.RemoteEvent
 	for _, ev := range f.Events() {
@@ -284,7 +294,7 @@ func (f *Fake) FindByOroID(ctx context.Context, oroID string) ([]calsync.RemoteE
 			out = append(out, ev)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Apply implements calsync.Remote, in batches of 20.
@@ -362,31 +372,54 @@ func (f *Fake) write(w calsync.Write) calsync.WriteResult {
 			res = calsync.WriteResult{Key: w.Key}
 			break
 		}
-		for _, fl := range w.Fields {
-			switch fl {
-			case "subject":
-				ev.Subject = w.Event.Subject
-			case "body":
-				ev.Body = w.Event.Body
-			case "location":
-				ev.Location = w.Event.Location
-			case "start":
-				ev.Start = w.Event.Start
-			case "end":
-				ev.End = w.Event.End
-			case "allDay":
-				ev.AllDay = w.Event.AllDay
-			}
-		}
+		update(ev, w)
 		f.touch(ev)
 		out := *ev
 		res = calsync.WriteResult{Key: w.Key, Event: &out}
 	}
 	if fault == "drop" {
-		return fail("done, response lost", &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.batch", Message: "connection reset"})
+		lost := fail("done, response lost", &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.batch", Message: "connection reset"})
+		if w.Op == calsync.WriteCreate {
+			return f.lookUp(w, lost)
+		}
+		return lost
 	}
 	f.log = append(f.log, "  "+desc+" -> ok")
 	return res
+}
+
+// update writes the fields an update lists.
+func update(ev *calsync.RemoteEvent, w calsync.Write) {
+	for _, fl := range w.Fields {
+		switch fl {
+		case "subject":
+			ev.Subject = w.Event.Subject
+		case "body":
+			ev.Body = w.Event.Body
+		case "location":
+			ev.Location = w.Event.Location
+		case "start":
+			ev.Start = w.Event.Start
+		case "end":
+			ev.End = w.Event.End
+		case "allDay":
+			ev.AllDay = w.Event.AllDay
+		}
+	}
+}
+
+// lookUp does what the Remote contract asks of Apply for a create whose
+// answer was lost (see calsync.Remote): it looks the create up by its Oro
+// id before sending it again, and the event carrying its transactionId is
+// its result. Found, it is never sent again; lost is the result otherwise.
+func (f *Fake) lookUp(w calsync.Write, lost calsync.WriteResult) calsync.WriteResult {
+	for _, ev := range f.find(w.OroID) {
+		if ev.TransactionID == w.TransactionID {
+			f.log = append(f.log, "  create "+w.OroID+" -> found "+ev.ID+" by its transactionId: not sent again")
+			return calsync.WriteResult{Key: w.Key, Event: &ev}
+		}
+	}
+	return lost
 }
 
 // Event returns the event with this id.

@@ -19,6 +19,7 @@ const (
 	DeltaDupes       Fault = "delta dupes"   // an empty page first, then each page repeats the previous page's last item
 	DeltaEndless     Fault = "delta endless" // a round that never ends: the same page under new nextLinks
 	GetUnavailable   Fault = "get 503"       // the next Get answers 503
+	GetRefused       Fault = "get 403"       // the next Get answers 403: Microsoft refuses to read that one event
 	WriteThrottled   Fault = "write 429"     // 429 with Retry-After, retried inside Apply
 	WriteUnavailable Fault = "write 503"     // a final 503, after the Remote's own retries
 	WriteDrop        Fault = "write drop"    // performed, its answer lost (or, in the simulator, not performed: see its note)
@@ -27,7 +28,7 @@ const (
 )
 
 // Faults lists every fault of the language.
-var Faults = []Fault{DeltaExpired, DeltaUnavailable, DeltaReplay, DeltaDupes, DeltaEndless, GetUnavailable,
+var Faults = []Fault{DeltaExpired, DeltaUnavailable, DeltaReplay, DeltaDupes, DeltaEndless, GetUnavailable, GetRefused,
 	WriteThrottled, WriteUnavailable, WriteDrop, WriteMoved, WriteRejected}
 
 // ParseFault reads a fault as a script writes it.
