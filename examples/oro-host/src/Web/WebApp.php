@@ -355,8 +355,8 @@ final class WebApp
         $body .= sprintf(
             '<section class="box" id="last-run"><h2>Synchronization</h2><dl><dt>Last run</dt><dd id="last-status">%s</dd><dt>Last run at</dt><dd>%s</dd><dt>Next sync at</dt><dd id="next-sync">%s</dd><dt>Issues</dt><dd>%s</dd></dl><form method="POST" action="/calendar/sync">%s<button class="btn primary" id="sync-now">Sync now</button></form></section>',
             View::h($state === null ? 'never (not connected)' : trim(($state['last_status'] ?? 'not run yet') . ' ' . ($state['last_reason'] ?? '') . ' ' . ($state['last_error_kind'] ?? ''))),
-            View::h((string) ($state['last_sync_at'] ?? '—')),
-            View::h((string) ($state['next_sync_at'] ?? '— (no sync scheduled)')),
+            View::h(isset($state['last_sync_at']) ? gmdate('Y-m-d H:i:s', strtotime($state['last_sync_at'])) . ' UTC' : '—'),
+            View::h(isset($state['next_sync_at']) ? gmdate('Y-m-d H:i:s', strtotime($state['next_sync_at'])) . ' UTC' : '— (no sync scheduled)'),
             $issueList === '' ? 'none' : '<ul>' . $issueList . '</ul>',
             $this->view->csrf(),
         );
