@@ -70,8 +70,9 @@ async function main() {
   const sim = start(process.env.OROHOST_GRAPHSIM, ['--addr', '127.0.0.1:0', '--redirect-uri', redirect], {}, path.join(tmp, 'graphsim.log'));
   const simUrl = await new Promise((resolve, reject) => {
     let buf = '';
-    sim.stdout.on('data', (d) => { buf += d; if (buf.includes('\n')) resolve(JSON.parse(buf.split('\n')[0]).authority); });
-    sim.on('exit', () => reject(new Error('graphsim exited: ' + fs.readFileSync(path.join(tmp, 'graphsim.log'), 'utf8'))));
+    let up = false;
+    sim.stdout.on('data', (d) => { buf += d; if (!up && buf.includes('\n')) { up = true; resolve(JSON.parse(buf.split('\n')[0]).authority); } });
+    sim.once('exit', (code) => { if (!up) reject(new Error(`graphsim exited (${code}); its log is in ${tmp}`)); });
   });
   const simCall = async (method, p, body) => {
     const r = await fetch(simUrl + p, { method, body: body === undefined ? undefined : JSON.stringify(body) });
@@ -257,6 +258,21 @@ async function main() {
     assert.ok(await page.$('#connect'), 'Connect again is shown');
     await shot('reconnect-required');
 
+    // Connect again repairs it; Disconnect removes tokens, state and links, not events
+    step('connect again, disconnect');
+    popup = await openPopup(page);
+    await popup.waitForSelector('button[value="accept"]');
+    await Promise.all([page.waitForNavigation(), popup.click('button[value="accept"]')]);
+    await page.waitForSelector('#account-name');
+    assert.match(await page.$eval('#connection-status', (e) => e.innerText), /— connected/);
+    await submit('#disconnect');
+    assert.match(await text(), /Disconnected\./);
+    assert.match(await page.$eval('#connection-status', (e) => e.innerText), /Not connected/);
+    await page.goto(base + '/calendar');
+    assert.match(await eventRows(), /Quarterly review \| pending[\s\S]*Dentist \| pending|Dentist \| pending[\s\S]*Quarterly review \| pending/);
+    const after = await simCall('GET', `/_sim/users/${encodeURIComponent(UPN)}/events`);
+    assert.equal(after.value.length, 2, 'both events stay in the mailbox');
+
     // 10. no secret in any page, console message or the web server's log
     step('no secrets');
     const log = fs.readFileSync(serverLog, 'utf8');
@@ -278,7 +294,7 @@ async function main() {
     try {
       execFileSync('php', ['-r', `$p = new PDO($argv[1] . ';dbname=postgres', 'orohost', 'orohost'); $p->exec('DROP DATABASE IF EXISTS ' . $argv[2] . ' WITH (FORCE)');`, pg, db]);
     } catch { /* best effort */ }
-    if (process.exitCode !== 1 && !process.env.SCREENSHOTS) fs.rmSync(tmp, { recursive: true, force: true });
+    if (process.exitCode !== 1) fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 
