@@ -265,6 +265,9 @@ async function main() {
     await Promise.all([page.waitForNavigation(), popup.click('button[value="accept"]')]);
     await page.waitForSelector('#account-name');
     assert.match(await page.$eval('#connection-status', (e) => e.innerText), /— connected/);
+    await simCall('POST', `/_sim/users/${encodeURIComponent(UPN)}/withdrawConsent`);
+    await submit('#check');
+    assert.match(await page.$eval('#connection-status', (e) => e.innerText), /consent required/);
     await submit('#disconnect');
     assert.match(await text(), /Disconnected\./);
     assert.match(await page.$eval('#connection-status', (e) => e.innerText), /Not connected/);
