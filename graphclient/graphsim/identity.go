@@ -340,18 +340,39 @@ var formPostTmpl = template.Must(template.New("fp").Parse(`<!DOCTYPE html><html>
 <form method="POST" action="{{.Action}}">{{range $k, $vs := .Vals}}{{range $vs}}<input type="hidden" name="{{$k}}" value="{{.}}">{{end}}{{end}}
 <noscript><button type="submit">Continue</button></noscript></form></body></html>`))
 
+// signInTmpl looks like Microsoft's sign-in: an account picker (the
+// login_hint's account, or another one) and the consent screen listing the
+// permissions. The form's fields (login, grant, action) are what authorize reads.
 var signInTmpl = template.Must(template.New("si").Parse(`<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>Sign in to your account (graphsim)</title>
-<style>body{font-family:sans-serif;max-width:28em;margin:3em auto}label{display:block;margin:.4em 0}</style></head>
-<body><h1>Sign in</h1>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in to your account (graphsim)</title>
+<style>
+body{margin:0;background:#f2f2f2;font:15px "Segoe UI",Helvetica,Arial,sans-serif;color:#1b1b1b}
+.card{background:#fff;max-width:380px;margin:40px auto;padding:36px 40px;box-shadow:0 2px 6px rgba(0,0,0,.2)}
+.logo{display:flex;align-items:center;gap:8px;font-size:18px;color:#5e5e5e;margin-bottom:18px}
+.logo i{display:inline-grid;grid-template-columns:9px 9px;gap:1px}.logo i b{width:9px;height:9px;display:block}
+h1{font-size:22px;font-weight:600;margin:0 0 14px}h2{font-size:15px;font-weight:600;margin:20px 0 6px}
+.tile{display:flex;align-items:center;gap:12px;padding:10px;border:1px solid #e0e0e0;margin-bottom:6px}
+.avatar{width:36px;height:36px;border-radius:50%;background:#0067b8;color:#fff;display:grid;place-items:center;font-weight:600}
+input[name=login]{width:100%;box-sizing:border-box;border:0;border-bottom:1px solid #666;padding:6px 0;font-size:15px}
+.perm{display:flex;gap:8px;margin:6px 0;font-size:14px}.perm small{color:#666;display:block}
+.note{font-size:12px;color:#666;margin-top:14px}.buttons{display:flex;justify-content:flex-end;gap:8px;margin-top:20px}
+button{min-width:100px;padding:6px 12px;font-size:15px;border:0;cursor:pointer}button.primary{background:#0067b8;color:#fff}button.secondary{background:#ccc}
+.sim{font-size:11px;color:#999;text-align:center}
+</style></head>
+<body><div class="card">
+<div class="logo"><i><b style="background:#f25022"></b><b style="background:#7fba00"></b><b style="background:#00a4ef"></b><b style="background:#ffb900"></b></i>Microsoft</div>
 <form method="POST">
 {{range $k, $vs := .Q}}{{range $vs}}<input type="hidden" name="{{$k}}" value="{{.}}">{{end}}{{end}}
+<h1>{{if .Login}}Pick an account{{else}}Sign in{{end}}</h1>
+{{if .Login}}<div class="tile"><span class="avatar">{{slice .Login 0 1}}</span><span>{{.Login}}<br><small>Signed in</small></span></div>
+<h2>Use another account</h2>{{end}}
 <label>Email, phone, or Skype <input name="login" value="{{.Login}}" autofocus required></label>
 <h2>Permissions requested</h2>
 <p>This app would like to:</p>
-{{range .Scopes}}<label><input type="checkbox" name="grant" value="{{.}}" checked> {{.}}</label>{{end}}
-<p><button name="action" value="accept">Accept</button> <button name="action" value="cancel" formnovalidate>Cancel</button></p>
-</form></body></html>`))
+{{range .Scopes}}<label class="perm"><input type="checkbox" name="grant" value="{{.}}" checked><span>{{if eq . "User.Read"}}Sign you in and read your profile{{else if eq . "Calendars.ReadWrite"}}Have full access to your calendars{{else if eq . "Calendars.Read"}}Read your calendars{{else if eq . "offline_access"}}Maintain access to data you have given it access to{{else}}{{.}}{{end}}<small>{{.}}</small></span></label>{{end}}
+<p class="note">Accepting these permissions means that you allow this app to use your data as specified in their terms of service and privacy statement.</p>
+<div class="buttons"><button name="action" value="cancel" class="secondary" formnovalidate>Cancel</button><button name="action" value="accept" class="primary">Accept</button></div>
+</form></div><p class="sim">graphsim: the Microsoft 365 simulator</p></body></html>`))
 
 func (s *Sim) signInPage(w http.ResponseWriter, q url.Values, scopes []string) {
 	hidden := url.Values{}

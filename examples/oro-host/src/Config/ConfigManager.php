@@ -60,6 +60,18 @@ final class ConfigManager
         return $cascade; // empty scopes are encoded as {} by the client
     }
 
+    /** The values one scope stores, keyed by the sidecar's names (a missing key = "use parent scope"). */
+    public function scopeValues(string $scope, int $scopeId): array
+    {
+        $out = [];
+        foreach ($this->db->all("SELECT name, value FROM oro_config_value WHERE scope = ? AND scope_id = ? AND name LIKE 'oro_msync.%'", [$scope, $scopeId]) as $r) {
+            if (isset(self::SETTINGS[$r['name']])) {
+                $out[self::SETTINGS[$r['name']]] = json_decode($r['value'], true);
+            }
+        }
+        return $out;
+    }
+
     /** The app registration (Oro keeps it in system config; the secret encrypted). */
     public function appRegistration(): array
     {
