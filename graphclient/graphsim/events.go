@@ -93,6 +93,7 @@ func (e *event) etag() string { return `W/"` + e.changeKey + `"` }
 
 // touch records a change of e in mb.
 func (s *Sim) touch(mb *mailbox, e *event) {
+	s.changed(mb, e, e.seq == 0)
 	mb.seq++
 	e.seq = mb.seq
 	e.modified = s.now()
