@@ -383,8 +383,9 @@ func (s *Sim) postSubscription(c *gctx) {
 	}
 	str := func(k string) string { v, _ := body[k].(string); return v }
 	for k := range body {
-		switch k {
-		case "changeType", "notificationUrl", "lifecycleNotificationUrl", "resource", "expirationDateTime", "clientState", "latestSupportedTlsVersion", "includeResourceData":
+		switch {
+		case strings.HasPrefix(k, "@odata."):
+		case slices.Contains([]string{"changeType", "notificationUrl", "lifecycleNotificationUrl", "resource", "expirationDateTime", "clientState", "latestSupportedTlsVersion", "includeResourceData"}, k):
 		default:
 			c.fail(400, "InvalidRequest", fmt.Sprintf("The property '%s' does not exist on type 'microsoft.graph.subscription'.", k))
 			return
