@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -72,6 +73,7 @@ type pushState struct {
 	settings NotificationSettings
 	pending  []pendingChange
 	sent     int
+	inFlight sync.WaitGroup // one per flush not yet posted
 }
 
 type pendingChange struct {
@@ -100,6 +102,7 @@ func (s *Sim) changed(mb *mailbox, e *event, created bool) {
 	s.push.pending = append(s.push.pending, pendingChange{mb: mb, key: e.key, changeType: ct, etag: e.etag()})
 	// The flush waits for s.mu, so it sees every change of the operation
 	// that holds it now.
+	s.push.inFlight.Add(1)
 	go s.flushNotifications()
 }
 
@@ -110,6 +113,7 @@ type notificationPost struct {
 }
 
 func (s *Sim) flushNotifications() {
+	defer s.push.inFlight.Done()
 	s.mu.Lock()
 	pending := s.push.pending
 	s.push.pending = nil
@@ -201,6 +205,12 @@ func (s *Sim) SetNotifications(n NotificationSettings) {
 	s.push.settings = n
 	s.mu.Unlock()
 }
+
+// WaitNotifications returns once every notification of the changes made
+// so far has been posted (and answered) or dropped, so a test can take the
+// next step without guessing how long delivery takes. Changes made while
+// it waits may or may not be waited for.
+func (s *Sim) WaitNotifications() { s.push.inFlight.Wait() }
 
 // NotificationsSent is how many notification POSTs were sent (not dropped).
 func (s *Sim) NotificationsSent() int {
