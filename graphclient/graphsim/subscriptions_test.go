@@ -156,6 +156,9 @@ func TestNotifications(t *testing.T) {
 		!strings.HasPrefix(n[0]["resource"].(string), "Users/") || n[0]["tenantId"] == "" || n[0]["subscriptionExpirationDateTime"] == "" {
 		t.Fatalf("shape: %v", n[0])
 	}
+	if got := e.do("GET", "/v1.0/me/events/"+rd["id"].(string), nil); got.str("@odata.etag") != rd["@odata.etag"] {
+		t.Fatalf("the notification's etag %v is not the event's %s", rd["@odata.etag"], got.raw)
+	}
 	// several updated for one change, each duplicated
 	e.sim.SetNotifications(NotificationSettings{UpdatedRepeats: 3, Duplicate: true})
 	if err := e.sim.UserUpdateEvent(testUPN, id, map[string]any{"subject": "B"}); err != nil {
