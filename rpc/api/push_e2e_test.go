@@ -284,6 +284,15 @@ func TestPushLifecycle(t *testing.T) {
 		}
 	}
 
+	// an endpoint that does not echo the token: Microsoft refuses, the
+	// error says what to check
+	deaf := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusAccepted) }))
+	defer deaf.Close()
+	_, _, e := p.sc.call("subscription.ensure", map[string]any{"app": app(true), "tokens": p.tok, "notificationUrl": deaf.URL})
+	if e == nil || e.Data.Kind != "rejected" || !strings.Contains(e.Message, "validationToken") {
+		t.Fatalf("deaf endpoint: %+v", e)
+	}
+
 	// params are checked, naming the field
 	for field, params := range map[string]map[string]any{
 		"notificationUrl":          {"app": app(true), "tokens": p.tok, "notificationUrl": "ftp://oro.example.com/x"},

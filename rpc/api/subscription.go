@@ -130,9 +130,23 @@ func ensure(ctx context.Context, env Env, s *graphclient.Session, p Subscription
 	cs := newClientState()
 	got, err := s.CreateSubscription(ctx, p.NotificationURL, p.LifecycleNotificationURL, cs, expires)
 	if err != nil {
-		return SubscriptionEnsureResult{}, err
+		return SubscriptionEnsureResult{}, handshakeHint(err)
 	}
 	return SubscriptionEnsureResult{Subscription: record(got, cs), Created: true}, nil
+}
+
+// handshakeHint explains a refused create. Everything else in the request
+// is the sidecar's own doing, so Graph's 400 almost always means the
+// validation handshake failed; the error keeps Microsoft's code and kind.
+func handshakeHint(err error) error {
+	e := calsync.AsError(err)
+	if e.Kind != calsync.KindRejected {
+		return err
+	}
+	hint := *e
+	hint.Message = "Microsoft refused the subscription; check that notificationUrl and lifecycleNotificationUrl are public https URLs " +
+		"that answer a POST with ?validationToken= within 10 seconds with 200, Content-Type text/plain and the token as the whole body"
+	return &hint
 }
 
 func record(c graphclient.CreatedSubscription, clientState string) SubscriptionRecord {
