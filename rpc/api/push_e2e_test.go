@@ -202,6 +202,23 @@ func TestPushEndToEnd(t *testing.T) {
 	t.Logf("edit → notification %v, edit → operation %v (notification.verify and an incremental sync.run through the binary)",
 		n.at.Sub(edit).Round(time.Millisecond), done.Sub(edit).Round(time.Millisecond))
 
+	// one Outlook edit, notified three times and each delivered twice:
+	// one user to sync, one change
+	var created struct {
+		Value []struct {
+			ResourceData struct{ ID string } `json:"resourceData"`
+		} `json:"value"`
+	}
+	if err := json.Unmarshal([]byte(n.body), &created); err != nil || len(created.Value) != 1 {
+		t.Fatalf("notification body %s: %v", n.body, err)
+	}
+	p.sim.control(t, "POST", "/notifications", map[string]any{"updatedRepeats": 3, "duplicate": true})
+	p.sim.control(t, "PATCH", "/users/"+url.PathEscape(e2eUPN)+"/events/"+created.Value[0].ResourceData.ID, map[string]any{"subject": "Dentist (moved)"})
+	upd := p.verify(next(t, p.host.notified, "update notification").body, sub.Subscription, nil)
+	if len(upd.Sync) != 1 || upd.Sync[0].Changes != 1 || upd.Ignored["duplicate"] != 5 {
+		t.Fatalf("repeated update: %+v", upd)
+	}
+
 	// a replay of the same body is ignored once its keys are kept
 	again := p.verify(n.body, sub.Subscription, v.Keys)
 	if len(again.Sync) != 0 || again.Ignored["replayed"] == 0 {
