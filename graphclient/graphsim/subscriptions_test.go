@@ -225,3 +225,48 @@ func mustKey(t *testing.T, id string) string {
 	}
 	return k
 }
+
+func TestSubscriptionControlAPI(t *testing.T) {
+	e := newEnv(t, Options{})
+	rc := newReceiver(t, true)
+	id := e.subscribe(rc, true).str("id")
+	ctl := func(method, path, body string) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, e.srv.URL+"/_sim"+path, strings.NewReader(body))
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		return r.StatusCode
+	}
+	for _, c := range []struct {
+		method, path, body string
+		want               int
+	}{
+		{"POST", "/subscriptions/" + id + "/lifecycle", `{"lifecycleEvent":"expired"}`, 400},
+		{"POST", "/subscriptions/nope/lifecycle", `{"lifecycleEvent":"missed"}`, 404},
+		{"POST", "/notifications", `{"delay":"soon"}`, 400},
+		{"POST", "/notifications", `{"drop":1,"delay":"1ms"}`, 204},
+		{"POST", "/subscriptions/" + id + "/lifecycle", `{"lifecycleEvent":"reauthorizationRequired"}`, 204},
+	} {
+		if got := ctl(c.method, c.path, c.body); got != c.want {
+			t.Errorf("%s %s %s: %d, want %d", c.method, c.path, c.body, got, c.want)
+		}
+	}
+	if n := rc.next(t); n[0]["lifecycleEvent"] != "reauthorizationRequired" {
+		t.Fatalf("lifecycle: %v", n)
+	}
+	if subs := e.sim.Subscriptions(); len(subs) != 1 || subs[0].ID != id || subs[0].UPN != testUPN {
+		t.Fatalf("Subscriptions() = %+v", subs)
+	}
+	// the drop switch took: the first change is lost, the second arrives
+	first, _ := e.sim.UserCreateEvent(testUPN, simpleEvent("A", "2025-01-07T10:00:00", "2025-01-07T11:00:00"))
+	e.sim.WaitNotifications()
+	if err := e.sim.UserDeleteEvent(testUPN, first); err != nil {
+		t.Fatal(err)
+	}
+	if n := rc.next(t); n[0]["changeType"] != "deleted" {
+		t.Fatalf("after the drop: %v", n)
+	}
+}
