@@ -299,6 +299,39 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 		ctlJSON(w, 200, s.Counts())
 	case route == "GET mail":
 		ctlJSON(w, 200, map[string]any{"value": nonNil(s.OutboundMail())})
+	case route == "GET subscriptions" && len(segs) == 1:
+		ctlJSON(w, 200, map[string]any{"value": nonNil(s.Subscriptions())})
+	case route == "POST subscriptions" && len(segs) == 3 && segs[2] == "lifecycle":
+		var l struct {
+			Event string `json:"lifecycleEvent"`
+		}
+		if decode(&l) {
+			if err := s.Lifecycle(segs[1], l.Event); err != nil {
+				status := 400
+				if errors.Is(err, ErrNotFound) {
+					status = 404
+				}
+				ctlError(w, status, err.Error())
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+		}
+	case route == "POST notifications":
+		var n struct {
+			NotificationSettings
+			Delay string `json:"delay"`
+		}
+		if !decode(&n) {
+			return
+		}
+		if n.Delay != "" {
+			if n.NotificationSettings.Delay, err = time.ParseDuration(n.Delay); err != nil {
+				ctlError(w, 400, "bad delay: "+err.Error())
+				return
+			}
+		}
+		s.SetNotifications(n.NotificationSettings)
+		w.WriteHeader(http.StatusNoContent)
 	case route == "GET unimplemented":
 		ctlJSON(w, 200, map[string]any{"value": nonNil(s.Unimplemented())})
 	default:

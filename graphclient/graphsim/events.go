@@ -93,11 +93,13 @@ func (e *event) etag() string { return `W/"` + e.changeKey + `"` }
 
 // touch records a change of e in mb.
 func (s *Sim) touch(mb *mailbox, e *event) {
+	created := e.seq == 0
 	mb.seq++
 	e.seq = mb.seq
 	e.modified = s.now()
 	e.changeKey = base64.StdEncoding.EncodeToString(s.randBytes(16))
 	mb.changes = append(mb.changes, change{seq: mb.seq, key: e.key})
+	s.changed(mb, e, created)
 }
 
 // instance is a resolved event id: a stored event, or a computed occurrence.

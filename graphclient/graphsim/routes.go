@@ -65,6 +65,8 @@ func (s *Sim) graphRoutes() *http.ServeMux {
 			add(p+"/calendarView/delta()", handlers{"GET": s.delta})
 		}
 	}
+	add("/subscriptions", handlers{"POST": s.postSubscription})
+	add("/subscriptions/{id}", handlers{"GET": id(s.getSubscription), "PATCH": id(s.patchSubscription), "DELETE": id(s.deleteSubscription)})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		c := r.Context().Value(gctxKey{}).(*gctx)
 		c.r = r

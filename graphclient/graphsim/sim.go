@@ -313,6 +313,7 @@ type Sim struct {
 	throttle  map[string]*throttleState
 	reqSeq    uint64
 	routes    *http.ServeMux // graphRoutes, built once
+	push      pushState      // subscriptions (subscriptions.go)
 }
 
 // New returns a simulator with no apps and no users.

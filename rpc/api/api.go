@@ -49,6 +49,9 @@ func Methods(env Env) []rpc.Method {
 		{Name: "connection.exchangeCode", Handler: exchangeCode(env)},
 		{Name: "connection.check", Handler: check(env)},
 		{Name: "sync.run", Handler: syncRun(env)},
+		{Name: "subscription.ensure", Handler: subscriptionEnsure(env)},
+		{Name: "subscription.remove", Handler: subscriptionRemove(env)},
+		{Name: "notification.verify", Quick: true, Handler: notificationVerify},
 		// A new method is one line here plus its entry in
 		// schema/openrpc.json (rpc.Serve refuses undocumented methods).
 		// Quick: true only for a method that never waits on the network.
