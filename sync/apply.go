@@ -57,7 +57,7 @@ func (e *engine) execute(ctx context.Context, ps *pass, queue []*planned) error 
 }
 
 // write is the Write that carries out pl's decision, keyed key.
-func (pl *planned) write(key string) Write {
+func (pl *planned) write(key, zone string) Write {
 	w := Write{Key: key, Op: pl.d.write, OroID: pl.p.oro.ID, Fields: pl.d.fields}
 	if pl.d.write == WriteCreate {
 		replaces := ""
@@ -65,7 +65,7 @@ func (pl *planned) write(key string) Write {
 			replaces = l.RemoteID
 		}
 		w.TransactionID = TransactionID(pl.p.oro.ID, pl.p.oro.UID, replaces)
-		w.Event = pl.d.target.remote()
+		w.Event = pl.d.target.remote(zone)
 		w.Event.OroID, w.Event.TransactionID = pl.p.oro.ID, w.TransactionID
 		return w
 	}
@@ -77,7 +77,7 @@ func (pl *planned) write(key string) Write {
 		w.IfMatch = pl.p.link().ETag
 	}
 	if pl.d.write == WriteUpdate {
-		w.Event = pl.d.target.remote()
+		w.Event = pl.d.target.remote(zone)
 	}
 	return w
 }
@@ -88,7 +88,7 @@ func (e *engine) applyChunk(ctx context.Context, ps *pass, chunk []*planned) ([]
 	writes := make([]Write, len(chunk))
 	byKey := make(map[string]*planned, len(chunk))
 	for i, pl := range chunk {
-		writes[i] = pl.write(fmt.Sprintf("%d", i))
+		writes[i] = pl.write(fmt.Sprintf("%d", i), e.zone)
 		byKey[writes[i].Key] = pl
 	}
 	e.call("apply")

@@ -195,9 +195,14 @@ func (c content) event() Event {
 	return e
 }
 
-// remote renders c as a Microsoft event body.
-func (c content) remote() RemoteEvent {
-	return RemoteEvent{Subject: c.Title, Body: c.Description, Location: c.Location, AllDay: c.AllDay, Start: c.Start, End: c.End, TimeZone: "UTC", Type: "singleInstance"}
+// remote renders c as a Microsoft event body: timed events in UTC, all-day
+// ones in allDayZone (the user's Windows zone).
+func (c content) remote(allDayZone string) RemoteEvent {
+	zone := "UTC"
+	if c.AllDay && allDayZone != "" {
+		zone = allDayZone
+	}
+	return RemoteEvent{Subject: c.Title, Body: c.Description, Location: c.Location, AllDay: c.AllDay, Start: c.Start, End: c.End, TimeZone: zone, Type: "singleInstance"}
 }
 
 // newLink describes r, whose content both sides now hold.

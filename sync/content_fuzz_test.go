@@ -31,7 +31,7 @@ func FuzzParseContent(f *testing.F) {
 		if c2 != c || c2.hash() != c.hash() {
 			t.Fatalf("round trip changed the content: %+v → %+v", c, c2)
 		}
-		r := c.remote()
+		r := c.remote("")
 		if rc := remoteContent(&r); rc.hash() != c.hash() {
 			t.Fatalf("the Microsoft rendering hashes differently: %+v → %+v", c, rc)
 		}

@@ -29,7 +29,7 @@ func pairFor(oro, ms string, oroAt, msAt time.Time, organizer bool) *pairInput {
 	p := &pairInput{oro: &ev, oroC: oc, remoteS: remoteUnknown, inWindow: true}
 	switch ms {
 	case "edit":
-		r := base.remote()
+		r := base.remote("")
 		r.ID, r.ChangeKey, r.ETag, r.IsOrganizer, r.LastModified = "m1", "ck2", "e2", organizer, msAt
 		r.Location = "ms"
 		p.remote, p.remoteS = &r, remotePresent

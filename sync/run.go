@@ -51,7 +51,10 @@ func Run(ctx context.Context, req Request, remote Remote, opts RunOptions) (Resu
 		e.res.State = req.State
 		return e.finish(), nil
 	}
+	e.timeZone = req.TimeZone
+	e.zone, e.zoneOK = allDayZone(req.TimeZone)
 	e.bad = e.screen(req.Events)
+	e.screenZone(req.Events, e.bad)
 	ctx, cancel := context.WithTimeoutCause(ctx, budget, errBudget)
 	defer cancel()
 	e.budget = ctx
@@ -78,9 +81,13 @@ type engine struct {
 	opts    RunOptions
 	cfg     planConfig
 	options Options // the request's switches
-	prev    *State  // the request's state; nil on a first call
-	window  Window
-	start   time.Time
+	// timeZone is the request's IANA zone; zone its Windows name, in which
+	// all-day events are written (zoneOK false: it has none)
+	timeZone, zone string
+	zoneOK         bool
+	prev           *State // the request's state; nil on a first call
+	window         Window
+	start          time.Time
 	// deadline: the budget's end (Remote calls end then); halfway: the
 	// main delta round stops reading pages after this
 	deadline, halfway time.Time

@@ -29,9 +29,15 @@ type Request struct {
 	// Mode is incremental or full; "" means incremental, which answers
 	// partial/resync_required (state.needsFull) when the state does not
 	// allow it.
-	Mode    Mode    `json:"mode,omitempty"`
-	Events  []Event `json:"events"`
-	Options Options `json:"options"`
+	Mode Mode `json:"mode,omitempty"`
+	// TimeZone is the user's IANA time zone ("Europe/Berlin"). All-day
+	// events are written to Microsoft 365 in its Windows zone (as midnight
+	// to the next midnight); one without a Windows name makes each all-day
+	// Oro event an issue (time_zone_unmapped). Absent: all-day events are
+	// written in UTC, as before the field existed; hosts should send it.
+	TimeZone string  `json:"timeZone,omitempty"`
+	Events   []Event `json:"events"`
+	Options  Options `json:"options"`
 }
 
 // Event is an Oro calendar event as the host sends it and as operations
@@ -270,6 +276,9 @@ const (
 	ReasonDisabled           Reason = "disabled"
 	ReasonDirectionIgnored   Reason = "direction"
 	ReasonMicrosoftRecreated Reason = "microsoft_recreated"
+	// ReasonTimeZoneUnmapped: an all-day event is not synced because the
+	// user's time zone (Request.TimeZone) has no Windows name.
+	ReasonTimeZoneUnmapped Reason = "time_zone_unmapped"
 )
 
 // Issue is a per-event error or skip. The rest of the run went on.

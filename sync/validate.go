@@ -27,6 +27,9 @@ func (r Request) Validate() error {
 	default:
 		return Invalid("mode", "must be %q or %q, got %q", ModeIncremental, ModeFull, r.Mode)
 	}
+	if err := validTimeZone(r.TimeZone); err != nil {
+		return err
+	}
 	if s := r.State; s != nil {
 		if err := s.validate(nil); err != nil {
 			return err

@@ -188,8 +188,8 @@ func toGraph(w calsync.Write) ([]byte, error) {
 	}
 	if has("start") || has("end") || has("allDay") {
 		b.IsAllDay = &ev.AllDay
-		b.Start = wireTime(ev.Start, ev.AllDay)
-		b.End = wireTime(ev.End, ev.AllDay)
+		b.Start = wireTime(ev.Start, ev.AllDay, ev.TimeZone)
+		b.End = wireTime(ev.End, ev.AllDay, ev.TimeZone)
 	}
 	if all {
 		b.TransactionID = w.TransactionID
@@ -200,13 +200,21 @@ func toGraph(w calsync.Write) ([]byte, error) {
 	return json.Marshal(b)
 }
 
-// wireTime writes an instant in UTC, or an all-day date as midnight UTC.
-func wireTime(t time.Time, allDay bool) *dateTimeTimeZone {
+// wireTime writes an instant in UTC, or an all-day date as midnight of that
+// date in zone, the user's Windows zone the engine names (RemoteEvent.
+// TimeZone; "UTC" when it names none). The date is written as it is, not
+// converted: an all-day event is a plain date in whatever zone anchors it
+// (calendar-semantics §1.4.3).
+func wireTime(t time.Time, allDay bool, zone string) *dateTimeTimeZone {
 	t = t.UTC()
-	if allDay {
-		t = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	if !allDay {
+		return &dateTimeTimeZone{DateTime: t.Format(graphDateTime), TimeZone: "UTC"}
 	}
-	return &dateTimeTimeZone{DateTime: t.Format(graphDateTime), TimeZone: "UTC"}
+	if zone == "" {
+		zone = "UTC"
+	}
+	t = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	return &dateTimeTimeZone{DateTime: t.Format(graphDateTime), TimeZone: zone}
 }
 
 func str(p *string) string {

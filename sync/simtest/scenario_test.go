@@ -202,11 +202,15 @@ func graphBody(ev calsync.RemoteEvent, before *calsync.RemoteEvent) map[string]a
 	if all || ev.Location != before.Location {
 		m["location"] = map[string]any{"displayName": ev.Location}
 	}
-	if all || !ev.Start.Equal(before.Start) || !ev.End.Equal(before.End) || ev.AllDay != before.AllDay {
+	if all || !ev.Start.Equal(before.Start) || !ev.End.Equal(before.End) || ev.AllDay != before.AllDay || ev.TimeZone != before.TimeZone {
 		f := "2006-01-02T15:04:05"
+		tz := "UTC" // an all-day event's dates are written as they are, in its zone
+		if ev.AllDay && ev.TimeZone != "" {
+			tz = ev.TimeZone
+		}
 		m["isAllDay"] = ev.AllDay
-		m["start"] = map[string]any{"dateTime": ev.Start.UTC().Format(f), "timeZone": "UTC"}
-		m["end"] = map[string]any{"dateTime": ev.End.UTC().Format(f), "timeZone": "UTC"}
+		m["start"] = map[string]any{"dateTime": ev.Start.UTC().Format(f), "timeZone": tz}
+		m["end"] = map[string]any{"dateTime": ev.End.UTC().Format(f), "timeZone": tz}
 	}
 	return m
 }
@@ -244,6 +248,7 @@ func (r *simRemote) Events() []calsync.RemoteEvent {
 		var g struct {
 			ID, Subject, ChangeKey, ICalUID, TransactionID string
 			IsAllDay, IsOrganizer                          bool
+			OriginalStartTimeZone                          string
 			Body                                           struct{ Content string }
 			Location                                       struct{ DisplayName string }
 			Start, End                                     struct{ DateTime string }
@@ -254,7 +259,7 @@ func (r *simRemote) Events() []calsync.RemoteEvent {
 		}
 		ev := calsync.RemoteEvent{ID: immutable(g.ID), Subject: g.Subject, ChangeKey: g.ChangeKey, ICalUID: g.ICalUID,
 			TransactionID: g.TransactionID, AllDay: g.IsAllDay, IsOrganizer: g.IsOrganizer, Body: g.Body.Content,
-			Location: g.Location.DisplayName, Start: simTime(g.Start.DateTime), End: simTime(g.End.DateTime)}
+			Location: g.Location.DisplayName, Start: simTime(g.Start.DateTime), End: simTime(g.End.DateTime), TimeZone: g.OriginalStartTimeZone}
 		for _, p := range g.Props {
 			if strings.EqualFold(p.ID, calendar.OroIDPropertyID) {
 				ev.OroID = p.Value

@@ -399,7 +399,7 @@ func update(ev *calsync.RemoteEvent, w calsync.Write) {
 		case "location":
 			ev.Location = w.Event.Location
 		case "start":
-			ev.Start = w.Event.Start
+			ev.Start, ev.TimeZone = w.Event.Start, w.Event.TimeZone
 		case "end":
 			ev.End = w.Event.End
 		case "allDay":

@@ -168,6 +168,7 @@ func Run(t testing.TB, script string, newRemote NewRemote) string {
 			}
 			cascade := calsync.Cascade{System: &calsync.ScopeSettings{Enabled: ptr(args["disabled"] == ""), Direction: &dir, ConflictResolution: &strategy}}
 			req := h.Request(mode, cascade, opts)
+			req.TimeZone = args["tz"]
 			remote.TakeLog()
 			res, err := calsync.Run(context.Background(), req, remote, calsync.RunOptions{Now: clock.Now, ApplyChunk: 20, ReadConcurrency: 1})
 			fmt.Fprintf(&out, "== %s (mode=%s, %d events sent)\n", line, mode, len(req.Events))
@@ -204,7 +205,11 @@ func Run(t testing.TB, script string, newRemote NewRemote) string {
 	}
 	out.WriteString("microsoft:\n")
 	for _, ev := range remote.Events() {
-		fmt.Fprintf(&out, "  %s %q %s..%s loc=%q oroId=%s organizer=%v\n", name(ev.ID), ev.Subject, ev.Start.Format(time.RFC3339), ev.End.Format(time.RFC3339), ev.Location, ev.OroID, ev.IsOrganizer)
+		tz := "" // the zone an all-day event is anchored in, when not UTC
+		if ev.AllDay && ev.TimeZone != "" && ev.TimeZone != "UTC" {
+			tz = " tz=" + strconv.Quote(ev.TimeZone)
+		}
+		fmt.Fprintf(&out, "  %s %q %s..%s loc=%q oroId=%s organizer=%v%s\n", name(ev.ID), ev.Subject, ev.Start.Format(time.RFC3339), ev.End.Format(time.RFC3339), ev.Location, ev.OroID, ev.IsOrganizer, tz)
 	}
 	if h.State != nil {
 		st := *h.State
@@ -292,6 +297,8 @@ func setRemote(ev *calsync.RemoteEvent, args map[string]string) {
 			}
 		case "allDay":
 			ev.AllDay = v == "true"
+		case "tz": // the Windows zone an all-day event is anchored in
+			ev.TimeZone = v
 		}
 	}
 }
