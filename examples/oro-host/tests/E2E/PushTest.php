@@ -71,7 +71,7 @@ final class PushTest extends E2ETestCase
 
         $this->drain();
         $this->assertSame([], $this->oroTitles($ada));
-        $this->assertGreaterThan(60, $this->secondsToNextSync($ada), 'no sync due after the first');
+        $this->assertGreaterThan(5 * 3600, $this->secondsToNextSync($ada), 'a live subscription stretches polling to the 6-hour safety net');
 
         // An Outlook edit: the notification reaches the route, the sync becomes due
         $this->outlookCreate($ada, 'Dentist', 2, 14);
@@ -100,6 +100,26 @@ final class PushTest extends E2ETestCase
         $this->waitFor(fn () => str_contains($this->webLog(), '"clientStateMismatch":1'), 'the forgery was counted');
         $this->assertGreaterThan(60, $this->secondsToNextSync($ada), 'a forged notification makes no sync due');
         $this->assertSame($keys, (int) $this->db()->value('SELECT count(*) FROM msync_notification_key'));
+
+        // Renewal (the cron command) once renewAt has passed: the same subscription, a later renewAt
+        $this->db()->exec("UPDATE msync_subscription SET renew_at = now() - interval '1 second' WHERE user_id = ?", [$ada]);
+        $this->assertStringContainsString("renewed: $ada", $this->console('oro:cron:msync-subscriptions'));
+        $renewed = $this->c->push()->record($ada);
+        $this->assertSame($rec['id'], $renewed['id']);
+        $this->assertGreaterThan(time() + 86400, strtotime($renewed['renewAt']));
+        $this->assertStringContainsString('renewed: none', $this->console('oro:cron:msync-subscriptions'));
+
+        // Lifecycle: missed → a full sync; subscriptionRemoved → a new subscription (its handshake too)
+        $this->simCall('POST', '/_sim/subscriptions/' . rawurlencode($rec['id']) . '/lifecycle', ['lifecycleEvent' => 'missed']);
+        $this->waitFor(fn () => $this->state($ada)['next_mode'] === 'full' && $this->secondsToNextSync($ada) < 5, 'missed made a full sync due');
+        $this->drain();
+        $runs = $this->runs($ada);
+        $this->assertSame('full', end($runs)['mode']);
+        $this->simCall('POST', '/_sim/subscriptions/' . rawurlencode($rec['id']) . '/lifecycle', ['lifecycleEvent' => 'subscriptionRemoved']);
+        $this->waitFor(fn () => ($this->c->push()->record($ada)['id'] ?? $rec['id']) !== $rec['id'], 'the subscription was recreated');
+        $subs = $this->simCall('GET', '/_sim/subscriptions')['value'];
+        $this->assertSame([$this->c->push()->record($ada)['id']], array_column($subs, 'id'));
+        $this->drain();
 
         // Disconnect (the page's button) removes the subscription in Microsoft 365
         $this->disconnectViaPage($ada);
