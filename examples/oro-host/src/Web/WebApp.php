@@ -328,6 +328,7 @@ final class WebApp
         if (isset($_GET['validationToken'])) {
             // the validation handshake: exactly the (URL-decoded) token, as text/plain
             header('Content-Type: text/plain; charset=utf-8');
+            header('X-Content-Type-Options: nosniff'); // never rendered as HTML
             echo (string) $_GET['validationToken'];
             return;
         }
