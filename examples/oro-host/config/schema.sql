@@ -126,3 +126,22 @@ CREATE TABLE msync_sync_run (
     next_sync_at timestamptz,
     detail      text
 );
+
+-- Push (README "Push"): the user's change-notification subscription. The
+-- clientState is a secret, encrypted like the tokens.
+CREATE TABLE msync_subscription (
+    user_id         int PRIMARY KEY REFERENCES oro_user(id),
+    subscription_id text NOT NULL UNIQUE,
+    client_state    bytea NOT NULL,
+    expires_at      timestamptz NOT NULL,
+    renew_at        timestamptz NOT NULL,
+    updated_at      timestamptz NOT NULL DEFAULT now()
+);
+
+-- The keys notification.verify returned, kept 4 hours (Graph's retry window)
+-- and sent back as recentKeys: duplicates and replays are dropped.
+CREATE TABLE msync_notification_key (
+    key     text PRIMARY KEY,
+    seen_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX msync_notification_key_seen ON msync_notification_key (seen_at);

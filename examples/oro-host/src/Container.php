@@ -11,6 +11,7 @@ use OroHost\Connect\ConnectionManager;
 use OroHost\Db\Database;
 use OroHost\MessageQueue\AmqpTransport;
 use OroHost\MessageQueue\Scheduler;
+use OroHost\Push\PushManager;
 use OroHost\Security\TokenCrypter;
 use OroHost\Sidecar\SidecarFactory;
 use OroHost\Sync\ConnectionStore;
@@ -72,7 +73,15 @@ final class Container
 
     public function connectionManager(): ConnectionManager
     {
-        return $this->once('connect', fn () => new ConnectionManager($this->sidecar(), $this->configManager(), $this->connections()));
+        return $this->once('connect', fn () => new ConnectionManager($this->sidecar(), $this->configManager(), $this->connections(), $this->push()));
+    }
+
+    public function push(): PushManager
+    {
+        return $this->once('push', fn () => new PushManager(
+            $this->db(), $this->configManager(), $this->connections(), $this->crypter(),
+            fn () => $this->sidecar(), $this->config->publicUrl, $this->config->debounceSeconds,
+        ));
     }
 
     public function syncProcessor(string $consumer, ?\Closure $beforeCommit = null): SyncProcessor

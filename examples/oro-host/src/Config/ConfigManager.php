@@ -42,7 +42,15 @@ final class ConfigManager
         );
     }
 
-    /** The cascade of one user, farthest scope first, as sync.run wants it. */
+    /** Push (README "Push"): the safety-net polling interval of a user with a live subscription. */
+    public const PUSH_SAFETY_INTERVAL_MINUTES = 360;
+
+    /**
+     * The cascade of one user, farthest scope first, as sync.run wants it.
+     * With a live change-notification subscription the user's interval is
+     * stretched to the 6-hour safety net (never shortened): notifications
+     * bring the syncs, polling only bounds how stale a lost one leaves him.
+     */
     public function cascadeFor(int $userId): array
     {
         $orgId = (int) $this->db->value('SELECT organization_id FROM oro_user WHERE id = ?', [$userId]);
@@ -56,6 +64,11 @@ final class ConfigManager
             if (isset(self::SETTINGS[$r['name']])) {
                 $cascade[$r['scope']][self::SETTINGS[$r['name']]] = json_decode($r['value'], true);
             }
+        }
+        $live = (bool) $this->db->value('SELECT EXISTS (SELECT 1 FROM msync_subscription WHERE user_id = ? AND expires_at > now())', [$userId]);
+        if ($live) {
+            $interval = $cascade['user']['syncIntervalMinutes'] ?? $cascade['organization']['syncIntervalMinutes'] ?? $cascade['system']['syncIntervalMinutes'] ?? 15;
+            $cascade['user']['syncIntervalMinutes'] = max((int) $interval, self::PUSH_SAFETY_INTERVAL_MINUTES);
         }
         return $cascade; // empty scopes are encoded as {} by the client
     }

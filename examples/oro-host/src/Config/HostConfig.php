@@ -24,6 +24,9 @@ final class HostConfig
         public readonly float $debounceSeconds,
         public readonly int $timeBudgetSeconds,
         public readonly string $queue,
+        // Push: the host's public base URL (its /msync/notify and /msync/lifecycle
+        // routes); unset, no subscription is made and polling alone syncs
+        public readonly ?string $publicUrl = null,
     ) {
     }
 
@@ -47,6 +50,7 @@ final class HostConfig
             debounceSeconds: (float) $env('OROHOST_DEBOUNCE_SECONDS', '5'),
             timeBudgetSeconds: (int) $env('OROHOST_TIME_BUDGET_SECONDS', '50'),
             queue: $env('OROHOST_QUEUE', 'oro.msync.calendar_sync'),
+            publicUrl: $env('OROHOST_PUBLIC_URL'),
         );
     }
 }

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace OroHost\Connect;
 
 use OroHost\Config\ConfigManager;
+use OroHost\Push\PushManager;
 use OroHost\Sync\ConnectionStore;
 
 /**
@@ -17,6 +18,7 @@ final class ConnectionManager
         private readonly \OroMsyncClient $sidecar,
         private readonly ConfigManager $config,
         private readonly ConnectionStore $connections,
+        private readonly ?PushManager $push = null,
     ) {
     }
 
@@ -48,6 +50,14 @@ final class ConnectionManager
             'codeVerifier' => $session['codeVerifier'],
         ], 30);
         $this->connections->connect($userId, $res['tokens'], $res['account']);
+        if ($this->push?->enabled()) {
+            // subscribe; a failure leaves the user on polling (renewal tries again)
+            try {
+                $this->push->ensure($userId);
+            } catch (\OroMsyncError $e) {
+                file_put_contents('php://stderr', sprintf("[%s] push: subscription.ensure for user %d: %s (%s)\n", date('c'), $userId, $e->getMessage(), $e->kind() ?? 'error'));
+            }
+        }
         return $res['account'];
     }
 

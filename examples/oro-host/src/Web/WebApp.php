@@ -43,6 +43,12 @@ final class WebApp
 
     public function handle(string $method, string $path): void
     {
+        // Graph's routes: no session, no CSRF token (Graph has neither); the
+        // handshake first, then the notifications (README "Push")
+        if ($path === '/msync/notify' || $path === '/msync/lifecycle') {
+            $this->push($method);
+            return;
+        }
         session_set_cookie_params(['httponly' => true, 'samesite' => 'Lax', 'path' => '/']);
         session_name('OROHOSTSESSID');
         session_start();
@@ -295,6 +301,11 @@ final class WebApp
     private function disconnect(): void
     {
         $u = $this->userId();
+        try {
+            $this->c->push()->remove($u); // subscription.remove; the record goes either way
+        } catch (\OroMsyncError $e) {
+            $this->flash('error', 'The Microsoft 365 subscription could not be removed (' . $e->getMessage() . '); it expires by itself within 7 days.');
+        }
         $this->db()->transactional(function () use ($u) {
             foreach (['msync_event_link', 'msync_change_log', 'msync_sync_state', 'msync_connection'] as $t) {
                 $this->db()->exec("DELETE FROM $t WHERE user_id = ?", [$u]);
@@ -302,6 +313,44 @@ final class WebApp
         });
         $this->flash('success', 'Disconnected. The tokens, the sync state and the links were removed; your events stay as they are in Oro and in Microsoft 365.');
         $this->redirect('/user/config');
+    }
+
+    // ----- push: Graph's change and lifecycle notifications ----------------
+
+    private function push(string $method): void
+    {
+        header('Cache-Control: no-store');
+        if ($method !== 'POST') {
+            http_response_code(405);
+            header('Allow: POST');
+            return;
+        }
+        if (isset($_GET['validationToken'])) {
+            // the validation handshake: exactly the (URL-decoded) token, as text/plain
+            header('Content-Type: text/plain; charset=utf-8');
+            header('X-Content-Type-Options: nosniff'); // never rendered as HTML
+            echo (string) $_GET['validationToken'];
+            return;
+        }
+        $body = (string) file_get_contents('php://input');
+        // answer at once (Graph waits 3 s at most), then do the work
+        http_response_code(202);
+        header('Content-Length: 0');
+        header('Connection: close');
+        while (ob_get_level() > 0) {
+            ob_end_flush();
+        }
+        flush();
+        if (function_exists('fastcgi_finish_request')) {
+            fastcgi_finish_request();
+        }
+        ignore_user_abort(true);
+        try {
+            $this->c->push()->receive($body);
+        } catch (\OroMsyncError $e) {
+            // -32602 on body: not Graph's; nothing more to do. Never the body in the log.
+            file_put_contents('php://stderr', sprintf("[%s] push: notification.verify: %s (%s)\n", date('c'), $e->getMessage(), $e->kind() ?? 'error'));
+        }
     }
 
     // ----- the calendar ------------------------------------------------------
