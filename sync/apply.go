@@ -239,7 +239,7 @@ func (e *engine) redecide(ps *pass, pl *planned, counted bool) bool {
 // past the budget) makes the run partial: the write is the next call's.
 func (e *engine) failed(ps *pass, pl *planned, err error) {
 	ae := AsError(err)
-	is := Issue{Kind: ae.Kind, Reason: ReasonWriteFailed, Message: ae.Error()}
+	is := Issue{Kind: ae.Kind, Reason: ReasonWriteFailed, Message: ae.Error(), RetryAfterMs: retryMs(err)}
 	if (ae.Kind.Retryable() || ae.Kind == KindCancelled) && (e.timeUp() || !e.opts.Now().Add(ae.RetryAfter).Before(e.deadline)) {
 		is.Reason, e.partial = ReasonTimeBudget, ReasonTimeBudget
 	}

@@ -216,6 +216,7 @@ func (e *engine) tallyReads(reads []*read, mode roundMode, cut *int) (int, error
 			e.noteErr(r.err)
 			return -1, r.err
 		case !r.done || r.late:
+			e.noteErr(r.err) // a late read may have been throttled
 			if r.page >= 0 && (*cut < 0 || r.page < *cut) {
 				*cut = r.page
 			}
@@ -243,7 +244,11 @@ func (e *engine) takeReads(pairs []*pairInput, pages []int, byPair []*read, c co
 			if mode != settleRound {
 				e.partial = cutIs.Reason
 				if p.oro != nil {
-					e.issue(p, cutIs)
+					is := cutIs
+					if r != nil {
+						is.RetryAfterMs = retryMs(r.err)
+					}
+					e.issue(p, is)
 				}
 			}
 			continue
@@ -254,7 +259,7 @@ func (e *engine) takeReads(pairs []*pairInput, pages []int, byPair []*read, c co
 			// Microsoft refuses to read this one event (a malformed id,
 			// say): its issue, and the run goes on without it
 			e.noteErr(r.err)
-			is := Issue{Kind: KindOf(r.err), Reason: ReasonReadFailed, Message: r.err.Error()}
+			is := Issue{Kind: KindOf(r.err), Reason: ReasonReadFailed, Message: r.err.Error(), RetryAfterMs: retryMs(r.err)}
 			if p.remote != nil && p.remote.Removed {
 				is.Message = fmt.Sprintf("removed from the Microsoft 365 calendar, but Microsoft refused %d times to confirm whether it was deleted: the Oro event is left as it is, delete it by hand if it was deleted (%s)", MaxRefusedReads, r.err.Error())
 			}

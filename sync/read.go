@@ -45,6 +45,9 @@ func (e *engine) readRound(ctx context.Context, link string, stopAt time.Time) (
 		}
 		e.call("delta")
 		p, err := e.remote.Delta(ctx, e.window, link)
+		if err != nil {
+			e.noteErr(err) // a Retry-After is kept even when the budget ends the round
+		}
 		switch {
 		case err != nil && e.timeUp() && page > 0:
 			rd.nextLink = link
@@ -52,7 +55,6 @@ func (e *engine) readRound(ctx context.Context, link string, stopAt time.Time) (
 		case err != nil && e.timeUp():
 			return rd, errBudget
 		case err != nil:
-			e.noteErr(err)
 			return rd, err
 		}
 		for _, l := range [...]string{p.NextLink, p.DeltaLink} {

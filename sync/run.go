@@ -130,18 +130,15 @@ func (e *engine) finish() Result {
 	if rc, ok := e.remote.(RequestCounter); ok && e.res.Status != StatusSkipped {
 		e.res.Stats.GraphRequests = rc.GraphRequests()
 	}
-	next := now.Add(time.Duration(e.res.Settings.Effective.SyncIntervalMinutes) * time.Minute)
-	if e.retryAfter > 0 && now.Add(e.retryAfter).After(next) {
-		next = now.Add(e.retryAfter)
-	}
-	e.res.NextSyncAt = next
+	interval := time.Duration(e.res.Settings.Effective.SyncIntervalMinutes) * time.Minute
+	e.res.NextSyncAt = nextSyncAt(now, interval, e.res.Status, e.res.Reason, e.retryAfter)
 	return e.res
 }
 
 func (e *engine) call(kind string) { e.res.Stats.Calls[kind]++ }
 
 func (e *engine) noteErr(err error) {
-	if ae := AsError(err); ae.RetryAfter > e.retryAfter {
+	if ae := AsError(err); ae != nil && ae.RetryAfter > e.retryAfter {
 		e.retryAfter = ae.RetryAfter
 	}
 }
@@ -157,17 +154,20 @@ func (e *engine) timeUp() bool {
 // needFull answers that the next call must be a full one.
 func (e *engine) needFull(st State, events []Event) {
 	st.V, st.Window, st.NeedsFull, st.DeltaLink, st.NextLink = StateVersion, e.window, true, "", ""
-	e.unsynced(st, events, ReasonResyncRequired, KindResyncRequired, "not synced: Microsoft 365 change tracking must be rebuilt; call again with mode full")
+	e.unsynced(st, events, Issue{Kind: KindResyncRequired, Reason: ReasonResyncRequired, Message: "not synced: Microsoft 365 change tracking must be rebuilt; call again with mode full"})
 }
 
-// unsynced answers partial with st, every event of the request pending.
-func (e *engine) unsynced(st State, events []Event, reason Reason, kind Kind, msg string) {
-	e.res.Status, e.res.Reason, e.res.State = StatusPartial, reason, &st
+// unsynced answers partial with st (reason is's), every event of the
+// request pending with an issue like is.
+func (e *engine) unsynced(st State, events []Event, is Issue) {
+	e.res.Status, e.res.Reason, e.res.State = StatusPartial, is.Reason, &st
+	is.Retryable = true
 	for _, ev := range events { // nothing was synced: all stay pending
 		if e.bad[ev.ID] {
 			continue // its invalid_event issue
 		}
-		e.res.Issues = append(e.res.Issues, Issue{OroID: ev.ID, Kind: kind, Retryable: true, Reason: reason, Message: msg})
+		is.OroID = ev.ID
+		e.res.Issues = append(e.res.Issues, is)
 	}
 }
 
@@ -178,7 +178,10 @@ func (e *engine) outOfTime(st State, fresh bool, events []Event) {
 		st = State{OroCount: st.OroCount, MicrosoftCount: st.MicrosoftCount, NeedsFull: true}
 	}
 	st.V, st.Window, st.LastRunAt = StateVersion, e.window, e.opts.Now()
-	e.unsynced(st, events, ReasonTimeBudget, KindUnavailable, "not synced: the time budget ran out; call again")
+	// Microsoft's Retry-After, if it asked to back off, is why the budget
+	// ran out
+	e.unsynced(st, events, Issue{Kind: KindUnavailable, Reason: ReasonTimeBudget, Message: "not synced: the time budget ran out; call again",
+		RetryAfterMs: e.retryAfter.Milliseconds()})
 }
 
 // run reads the call's delta round, takes it through the phases (process),
@@ -269,7 +272,7 @@ func (e *engine) roundLink(st State, full bool, events []Event) (link string, fr
 		// a full round split over calls goes on with every event: the
 		// call that reads its end checks the linked ones for absence
 		st.NeedsFull = true
-		e.unsynced(st, events, ReasonResyncRequired, KindResyncRequired, "not synced: a full synchronization is under way; call again with mode full")
+		e.unsynced(st, events, Issue{Kind: KindResyncRequired, Reason: ReasonResyncRequired, Message: "not synced: a full synchronization is under way; call again with mode full"})
 		return "", false, false
 	}
 	if !full && (!sameWindow || st.NeedsFull || st.DeltaLink == "" && st.NextLink == "") {

@@ -289,6 +289,10 @@ type Issue struct {
 	Retryable bool   `json:"retryable"`
 	Reason    Reason `json:"reason"`
 	Message   string `json:"message"`
+	// RetryAfterMs: the event failed because Microsoft asked to back off
+	// (a 429, or a 503 with Retry-After) for this long; 0 (left out)
+	// otherwise. Result.NextSyncAt already waits for it.
+	RetryAfterMs int64 `json:"retryAfterMs,omitempty"`
 }
 
 // Stats describe the cost and the effect of a run.
@@ -339,10 +343,14 @@ type Result struct {
 	Guards     []GuardReport `json:"guards,omitempty"`
 	// Writes lists the Microsoft-side writes of the run (planned ones in a
 	// dry run), for people; the host applies nothing from it.
-	Writes     []WriteRecord `json:"writes,omitempty"`
-	Stats      Stats         `json:"stats"`
-	NextSyncAt time.Time     `json:"nextSyncAt"`
-	Settings   Resolved      `json:"settings"`
+	Writes []WriteRecord `json:"writes,omitempty"`
+	Stats  Stats         `json:"stats"`
+	// NextSyncAt is when to call again (see nextSyncAt): after the sync
+	// interval, except for a partial result to continue (time_budget,
+	// read_failed, resync_required): after Microsoft's Retry-After, else
+	// ContinueFloor. Never before a Retry-After of the run.
+	NextSyncAt time.Time `json:"nextSyncAt"`
+	Settings   Resolved  `json:"settings"`
 }
 
 // RequestCounter may be implemented by a Remote that counts the HTTP

@@ -352,7 +352,11 @@ func writeResult(out *strings.Builder, res calsync.Result, log []string, name fu
 		out.WriteString("\n")
 	}
 	for _, is := range res.Issues {
-		fmt.Fprintf(out, "issue: oro=%s ms=%s kind=%s retryable=%v reason=%s: %s\n", is.OroID, name(is.RemoteID), is.Kind, is.Retryable, is.Reason, is.Message)
+		retry := ""
+		if is.RetryAfterMs > 0 {
+			retry = fmt.Sprintf(" retryAfterMs=%d", is.RetryAfterMs)
+		}
+		fmt.Fprintf(out, "issue: oro=%s ms=%s kind=%s retryable=%v%s reason=%s: %s\n", is.OroID, name(is.RemoteID), is.Kind, is.Retryable, retry, is.Reason, is.Message)
 	}
 	for _, g := range res.Guards {
 		fmt.Fprintf(out, "guard: %s %d of %d\n", g.Side, g.Deletes, g.Total)

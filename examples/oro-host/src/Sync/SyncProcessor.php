@@ -233,7 +233,8 @@ final class SyncProcessor
     /**
      * When the next run starts and in which mode. Returns [nextSyncAt,
      * mode, "call again now"]. time_budget and read_failed continue the
-     * round at once, except after throttling: then not before nextSyncAt.
+     * round at once, except after throttling: then not before nextSyncAt
+     * (which the sidecar sets to now + Retry-After for these reasons).
      */
     private function schedule(array $res, string $mode): array
     {
@@ -250,7 +251,7 @@ final class SyncProcessor
     private function notBefore(array $res): ?string
     {
         foreach ($res['issues'] as $is) {
-            if (($is['kind'] ?? '') === 'throttled') {
+            if (($is['kind'] ?? '') === 'throttled' || ($is['retryAfterMs'] ?? 0) > 0) {
                 return Instant::toDbCeil($res['nextSyncAt']);
             }
         }

@@ -87,8 +87,8 @@ final class FailureTest extends E2ETestCase
 
         // 2. the writes are throttled past the time budget: partial
         // time_budget after throttling means "not before nextSyncAt"
-        $this->simCall('POST', '/_sim/faults', ['method' => 'POST', 'path' => '/v1.0/$batch', 'count' => 100, 'status' => 429, 'header' => ['Retry-After' => ['3']]]);
-        $this->simCall('POST', '/_sim/faults', ['method' => 'POST', 'path' => '/v1.0/me/events', 'count' => 100, 'status' => 429, 'header' => ['Retry-After' => ['3']]]);
+        $this->simCall('POST', '/_sim/faults', ['method' => 'POST', 'path' => '/v1.0/$batch', 'count' => 100, 'status' => 429, 'header' => ['Retry-After' => ['8']]]);
+        $this->simCall('POST', '/_sim/faults', ['method' => 'POST', 'path' => '/v1.0/me/events', 'count' => 100, 'status' => 429, 'header' => ['Retry-After' => ['8']]]);
         $this->oroCreate($dee, 'Throttled write', 3);
         $this->env['OROHOST_TIME_BUDGET_SECONDS'] = '4';
         $this->drain(1, 2);
@@ -97,7 +97,10 @@ final class FailureTest extends E2ETestCase
         $this->assertSame('partial:time_budget', $last['outcome']);
         $this->assertStringContainsString('throttled', $last['detail']);
         $state = $this->state($dee);
-        $this->assertGreaterThan(time() + 60, strtotime($state['next_sync_at']), 'not called again at once: next run at nextSyncAt');
+        // nextSyncAt is now + Retry-After (8 s), not the sync interval
+        $wait = (float) $this->db()->value('SELECT EXTRACT(EPOCH FROM next_sync_at - finished_at) FROM msync_sync_run WHERE id = ?', [$last['id']]);
+        $this->assertGreaterThanOrEqual(7.0, $wait, 'not called again at once: next run at nextSyncAt');
+        $this->assertLessThan(60, $wait, 'the round goes on after Retry-After, not after the sync interval');
         $this->assertSame($state['next_sync_at'], $state['not_before']);
         $this->assertSame($state['next_sync_at'], $last['next_sync_at']);
 
