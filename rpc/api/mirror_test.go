@@ -80,6 +80,11 @@ func TestSchemaDescribesEveryWireField(t *testing.T) {
 		{"ScopeSettings", calsync.ScopeSettings{}},
 		{"Cascade", calsync.Cascade{}},
 		{"ResolvedSettings", calsync.Resolved{}},
+		{"SubscriptionRecord", SubscriptionRecord{}},
+		{"SubscriptionEnsureResult", SubscriptionEnsureResult{}},
+		{"SubscriptionRemoveResult", SubscriptionRemoveResult{}},
+		{"NotificationSubscription", NotificationSubscription{}},
+		{"NotificationVerifyResult", NotificationVerifyResult{}},
 	} {
 		s, ok := doc.Components.Schemas[c.schema]
 		if !ok {

@@ -7,35 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oro-msync/oro-msync/schema"
 	calsync "github.com/oro-msync/oro-msync/sync"
 )
-
-func TestSchemaDescribesPushFields(t *testing.T) {
-	var doc struct {
-		Components struct {
-			Schemas map[string]struct {
-				Properties map[string]json.RawMessage `json:"properties"`
-			} `json:"schemas"`
-		} `json:"components"`
-	}
-	if err := json.Unmarshal(schema.OpenRPC, &doc); err != nil {
-		t.Fatal(err)
-	}
-	for name, typ := range map[string]any{
-		"SubscriptionRecord":       SubscriptionRecord{},
-		"SubscriptionEnsureResult": SubscriptionEnsureResult{},
-		"SubscriptionRemoveResult": SubscriptionRemoveResult{},
-		"NotificationSubscription": NotificationSubscription{},
-		"NotificationVerifyResult": NotificationVerifyResult{},
-	} {
-		for _, f := range jsonFields(reflect.TypeOf(typ)) {
-			if _, ok := doc.Components.Schemas[name].Properties[f]; !ok {
-				t.Errorf("%s: the Go type sends %q but the schema does not describe it", name, f)
-			}
-		}
-	}
-}
 
 // note is one changeNotification as Graph sends it.
 func note(sub, cs, changeType, event, etag string) map[string]any {
