@@ -313,6 +313,21 @@ func (s *Sim) liveSubscription(c *gctx, id string) (*subscription, bool) {
 	return sub, true
 }
 
+// underSubscription runs fn under the lock on the caller's live
+// subscription id; when there is none it answers 404 and reports false.
+func (s *Sim) underSubscription(c *gctx, id string, fn func(*subscription)) bool {
+	s.mu.Lock()
+	sub, ok := s.liveSubscription(c, id)
+	if ok {
+		fn(sub)
+	}
+	s.mu.Unlock()
+	if !ok {
+		c.subscriptionNotFound(id)
+	}
+	return ok
+}
+
 func (c *gctx) subscriptionNotFound(id string) {
 	c.fail(404, "ResourceNotFound", fmt.Sprintf("The object was not found. Subscription '%s' does not exist.", id))
 }
@@ -460,15 +475,8 @@ func (s *Sim) postSubscription(c *gctx) {
 }
 
 func (s *Sim) getSubscription(c *gctx, id string) {
-	s.mu.Lock()
-	sub, ok := s.liveSubscription(c, id)
 	var out map[string]any
-	if ok {
-		out = s.subscriptionJSON(sub)
-	}
-	s.mu.Unlock()
-	if !ok {
-		c.subscriptionNotFound(id)
+	if !s.underSubscription(c, id, func(sub *subscription) { out = s.subscriptionJSON(sub) }) {
 		return
 	}
 	c.ok(200, out)
@@ -487,41 +495,25 @@ func (s *Sim) patchSubscription(c *gctx, id string) {
 			return
 		}
 	}
-	s.mu.Lock()
-	_, ok = s.liveSubscription(c, id)
-	s.mu.Unlock()
-	if !ok {
-		c.subscriptionNotFound(id)
+	if !s.underSubscription(c, id, func(*subscription) {}) {
 		return
 	}
 	exp, ok := s.expiration(c, body["expirationDateTime"])
 	if !ok {
 		return
 	}
-	s.mu.Lock()
-	sub, ok := s.liveSubscription(c, id)
 	var out map[string]any
-	if ok {
+	if !s.underSubscription(c, id, func(sub *subscription) {
 		sub.expires = exp
 		out = s.subscriptionJSON(sub)
-	}
-	s.mu.Unlock()
-	if !ok {
-		c.subscriptionNotFound(id)
+	}) {
 		return
 	}
 	c.ok(200, out)
 }
 
 func (s *Sim) deleteSubscription(c *gctx, id string) {
-	s.mu.Lock()
-	_, ok := s.liveSubscription(c, id)
-	if ok {
-		delete(s.push.subs, id)
-	}
-	s.mu.Unlock()
-	if !ok {
-		c.subscriptionNotFound(id)
+	if !s.underSubscription(c, id, func(*subscription) { delete(s.push.subs, id) }) {
 		return
 	}
 	c.w.WriteHeader(http.StatusNoContent)
