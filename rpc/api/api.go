@@ -95,3 +95,20 @@ func (e *TokensError) Unwrap() error { return e.Err }
 
 // RotatedTokens hands the tokens to the RPC layer.
 func (e *TokensError) RotatedTokens() any { return e.Tokens }
+
+// withTokens returns err carrying s's tokens when s rotated them, so a
+// failure never loses a refresh token the call already spent.
+func withTokens(s *graphclient.Session, err error) error {
+	if t, rotated := s.Tokens(); rotated {
+		return &TokensError{Err: err, Tokens: t}
+	}
+	return err
+}
+
+// rotatedTokens returns s's tokens for a result when s rotated them, else nil.
+func rotatedTokens(s *graphclient.Session) *graphclient.Tokens {
+	if t, rotated := s.Tokens(); rotated {
+		return &t
+	}
+	return nil
+}

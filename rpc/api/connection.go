@@ -153,20 +153,13 @@ func check(env Env) func(context.Context, json.RawMessage) (any, error) {
 			return nil, err // bad input: nothing was sent, nothing rotated
 		}
 		res := runCheck(ctx, s)
-		t, rotated := s.Tokens()
 		if ctx.Err() != nil {
 			// Cancelled (or stopped): the answer is -32800, never a status
 			// made of the failures the cancel caused. Tokens rotated before
 			// it still reach the host (data.tokens).
-			err := &calsync.Error{Kind: calsync.KindCancelled, Op: "connection.check", Message: "cancelled"}
-			if rotated {
-				return nil, &TokensError{Err: err, Tokens: t}
-			}
-			return nil, err
+			return nil, withTokens(s, &calsync.Error{Kind: calsync.KindCancelled, Op: "connection.check", Message: "cancelled"})
 		}
-		if rotated {
-			res.Tokens = &t
-		}
+		res.Tokens = rotatedTokens(s)
 		zerolog.Ctx(ctx).Info().Str("status", res.Status).Str("upstream_code", res.UpstreamCode).Str("cause", res.Cause).
 			Bool("rotated", res.Tokens != nil).Msg("connection checked")
 		return res, nil

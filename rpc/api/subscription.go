@@ -96,16 +96,10 @@ func subscriptionEnsure(env Env) func(context.Context, json.RawMessage) (any, er
 			return nil, err
 		}
 		res, err := ensure(ctx, env, s, p)
-		t, rotated := s.Tokens()
 		if err != nil {
-			if rotated {
-				return nil, &TokensError{Err: err, Tokens: t}
-			}
-			return nil, err
+			return nil, withTokens(s, err)
 		}
-		if rotated {
-			res.Tokens = &t
-		}
+		res.Tokens = rotatedTokens(s)
 		zerolog.Ctx(ctx).Info().Str("subscription_id", res.Subscription.ID).Bool("created", res.Created).
 			Time("expires_at", res.Subscription.ExpiresAt).Msg("subscription ensured")
 		return res, nil
@@ -189,18 +183,10 @@ func subscriptionRemove(env Env) func(context.Context, json.RawMessage) (any, er
 			return nil, err
 		}
 		err = s.DeleteSubscription(ctx, p.SubscriptionID)
-		t, rotated := s.Tokens()
 		if err != nil && calsync.KindOf(err) != calsync.KindNotFound {
-			if rotated {
-				return nil, &TokensError{Err: err, Tokens: t}
-			}
-			return nil, err
+			return nil, withTokens(s, err)
 		}
-		out := SubscriptionRemoveResult{Removed: err == nil}
-		if rotated {
-			out.Tokens = &t
-		}
-		return out, nil
+		return SubscriptionRemoveResult{Removed: err == nil, Tokens: rotatedTokens(s)}, nil
 	}
 }
 

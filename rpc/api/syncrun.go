@@ -43,17 +43,9 @@ func syncRun(env Env) func(context.Context, json.RawMessage) (any, error) {
 			return nil, err
 		}
 		res, err := calsync.Run(ctx, p.Request, calendar.New(session, calendar.Options{}), calsync.RunOptions{Now: env.Now, CheckLink: session.CheckLink})
-		tok, rotated := session.Tokens()
 		if err != nil {
-			if rotated {
-				return nil, &TokensError{Err: err, Tokens: tok}
-			}
-			return nil, err
+			return nil, withTokens(session, err)
 		}
-		out := SyncRunResult{Result: res}
-		if rotated {
-			out.Tokens = &tok
-		}
-		return out, nil
+		return SyncRunResult{Result: res, Tokens: rotatedTokens(session)}, nil
 	}
 }
