@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	gosync "sync"
 	"time"
 )
 
@@ -149,13 +150,26 @@ func (r *Recurrence) Validate(field string) error {
 }
 
 // loadIANA loads an IANA zone, refusing what time.LoadLocation would read
-// from elsewhere than the zone database ("Local", paths).
+// from elsewhere than the zone database ("Local", paths). Zones loaded are
+// kept: time.LoadLocation reads and parses the file on every call, and a
+// run expands many series in a handful of zones (the database bounds how
+// many are kept).
 func loadIANA(name string) (*time.Location, error) {
 	if name == "" || name == "Local" || strings.HasPrefix(name, "/") || strings.Contains(name, "..") {
 		return nil, fmt.Errorf("not an IANA zone name: %q", name)
 	}
-	return time.LoadLocation(name)
+	if l, ok := zones.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(name, l)
+	return l, nil
 }
+
+var zones gosync.Map // zone name → *time.Location
 
 func (r *Recurrence) yearly() bool {
 	return r.RecurrenceType == RecurrenceYearly || r.RecurrenceType == RecurrenceYearNth
