@@ -265,3 +265,113 @@ func js(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestRecurrenceFromGraphProperty draws Graph recurrences from a fixed seed,
+// as Outlook could write them (any start date, weeks from any day, any
+// index over any day set, intervals past Oro's maxima), and checks that
+// each one recurrenceFromGraph accepts expands, by Oro's rules, to the
+// simulator's occurrences over two years, and that each one it refuses is
+// refused for a real reason.
+func TestRecurrenceFromGraphProperty(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2026, 12))
+	windows := []string{"W. Europe Standard Time", "AUS Eastern Standard Time", "Eastern Standard Time", "New Zealand Standard Time", "India Standard Time", "UTC"}
+	counts := map[string]int{}
+	for i := range propertyCases {
+		g := randomGraphRecurrence(rng)
+		wz := windows[rng.IntN(len(windows))]
+		iana, _ := tzmap.IANA(wz)
+		loc, _ := time.LoadLocation(iana)
+		sd, _ := time.Parse(graphDate, g.Range.StartDate)
+		start := time.Date(sd.Year(), sd.Month(), sd.Day(), rng.IntN(24), 15*rng.IntN(4), 0, 0, loc).UTC()
+		if start.In(loc).Day() != sd.Day() { // a DST gap at midnight moved it to another date
+			continue
+		}
+		desc := fmt.Sprintf("case %d: %s, master at %v in %s", i, js(g), start, wz)
+		to := start.AddDate(2, 0, 0)
+		sim, simErr := graphsim.ExpandRecurrence(wire(t, g), start, start.Add(30*time.Minute), wz, start, to)
+		r, problem := recurrenceFromGraph(g, wz)
+		counts[cmpOr(problem, "expressible")]++
+		switch problem {
+		case "":
+			if simErr != nil {
+				if strings.Contains(simErr.Error(), "NoOccurrence") {
+					continue // Graph refuses it anyway
+				}
+				t.Fatalf("%s: the simulator refuses it: %v", desc, simErr)
+			}
+			if oro := r.Occurrences(start, start, to); !slices.EqualFunc(oro, sim, time.Time.Equal) {
+				t.Fatalf("%s: as %s\noro %v\nsim %v", desc, js(r), oro, sim)
+			}
+		case problemIntervalMax:
+			limit := calsync.MaxInterval
+			switch g.Pattern.Type {
+			case "daily":
+				limit = calsync.MaxDailyInterval
+			case "absoluteYearly", "relativeYearly":
+				limit = calsync.MaxInterval / 12
+			}
+			if g.Pattern.Interval <= limit {
+				t.Fatalf("%s: %s", desc, problem)
+			}
+		case problemWeekGrouping:
+			if g.Pattern.Interval < 2 || g.Pattern.FirstDayOfWeek == "sunday" {
+				t.Fatalf("%s: %s", desc, problem)
+			}
+			// an open series with weeks from Sunday has other dates in the
+			// simulator too
+			sunday := g
+			sunday.Pattern.FirstDayOfWeek = "sunday"
+			other, err := graphsim.ExpandRecurrence(wire(t, sunday), start, start.Add(30*time.Minute), wz, start, to)
+			if g.Range.Type == "noEnd" && err == nil && simErr == nil && slices.EqualFunc(other, sim, time.Time.Equal) {
+				t.Fatalf("%s: %s, but weeks from Sunday give the same dates", desc, problem)
+			}
+		default:
+			t.Fatalf("%s: unexpected problem %q", desc, problem)
+		}
+	}
+	t.Logf("%d cases: %v", propertyCases, counts)
+	if counts["expressible"] < propertyCases/2 {
+		t.Errorf("only %d of %d cases were expressible: the generator is off", counts["expressible"], propertyCases)
+	}
+}
+
+func randomGraphRecurrence(rng *rand.Rand) graphRecurrence {
+	pick := func(xs ...int) int { return xs[rng.IntN(len(xs))] }
+	names := []string{"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"}
+	days := func() []string {
+		var out []string
+		for _, d := range names {
+			if rng.IntN(3) == 0 {
+				out = append(out, d)
+			}
+		}
+		if len(out) == 0 {
+			out = []string{names[rng.IntN(7)]}
+		}
+		return out
+	}
+	var p recurrencePattern
+	switch rng.IntN(6) {
+	case 0:
+		p = recurrencePattern{Type: "daily", Interval: pick(1, 2, 5, 99, 100)}
+	case 1:
+		p = recurrencePattern{Type: "weekly", Interval: pick(1, 1, 2, 3), DaysOfWeek: days(), FirstDayOfWeek: names[pick(0, 0, 1, 1, 6, rng.IntN(7))]}
+	case 2:
+		p = recurrencePattern{Type: "absoluteMonthly", Interval: pick(1, 2, 6, 1000), DayOfMonth: pick(1, 29, 30, 31, 1+rng.IntN(31))}
+	case 3:
+		p = recurrencePattern{Type: "relativeMonthly", Interval: pick(1, 1, 3), DaysOfWeek: days(), Index: []string{"first", "second", "third", "fourth", "last", ""}[rng.IntN(6)]}
+	case 4:
+		p = recurrencePattern{Type: "absoluteYearly", Interval: pick(1, 2, 4, 84), Month: 1 + rng.IntN(12), DayOfMonth: pick(29, 31, 1+rng.IntN(31))}
+	case 5:
+		p = recurrencePattern{Type: "relativeYearly", Interval: pick(1, 2), Month: 1 + rng.IntN(12), DaysOfWeek: days(), Index: []string{"first", "second", "third", "fourth", "last"}[rng.IntN(5)]}
+	}
+	sd := time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, rng.IntN(8*365))
+	rg := recurrenceRange{Type: "noEnd", StartDate: sd.Format(graphDate)}
+	switch rng.IntN(3) {
+	case 1:
+		rg.Type, rg.NumberOfOccurrences = "numbered", 1+rng.IntN(30)
+	case 2:
+		rg.Type, rg.EndDate = "endDate", sd.AddDate(0, 0, rng.IntN(3*365)).Format(graphDate)
+	}
+	return graphRecurrence{Pattern: p, Range: rg}
+}
