@@ -31,9 +31,9 @@ const InstanceLast = 5
 // Oro's interval limits (RecurrenceValidator, AbstractStrategy and
 // DailyStrategy MAX_INTERVAL, YearlyStrategy's multiple of 12).
 const (
-	MaxDailyInterval  = 99
-	MaxInterval       = 999
-	YearlyIntervalRes = 12
+	MaxDailyInterval       = 99
+	MaxInterval            = 999
+	YearlyIntervalMultiple = 12
 )
 
 // Recurrence is Oro's recurrence of a series master, with the field names
@@ -101,8 +101,8 @@ func (r *Recurrence) Validate(field string) error {
 	if r.Interval < 1 || r.Interval > maxInterval {
 		return Invalid(f("interval"), "must be between 1 and %d, got %d", maxInterval, r.Interval)
 	}
-	if r.yearly() && r.Interval%YearlyIntervalRes != 0 {
-		return Invalid(f("interval"), "must be a multiple of %d months for %s, got %d", YearlyIntervalRes, r.RecurrenceType, r.Interval)
+	if r.yearly() && r.Interval%YearlyIntervalMultiple != 0 {
+		return Invalid(f("interval"), "must be a multiple of %d months for %s, got %d", YearlyIntervalMultiple, r.RecurrenceType, r.Interval)
 	}
 	if r.StartTime.IsZero() {
 		return Invalid(f("startTime"), "is required")
@@ -158,18 +158,18 @@ func loadIANA(name string) (*time.Location, error) {
 	if name == "" || name == "Local" || strings.HasPrefix(name, "/") || strings.Contains(name, "..") {
 		return nil, fmt.Errorf("not an IANA zone name: %q", name)
 	}
-	if l, ok := zones.Load(name); ok {
+	if l, ok := loadedZones.Load(name); ok {
 		return l.(*time.Location), nil
 	}
 	l, err := time.LoadLocation(name)
 	if err != nil {
 		return nil, err
 	}
-	zones.Store(name, l)
+	loadedZones.Store(name, l)
 	return l, nil
 }
 
-var zones gosync.Map // zone name → *time.Location
+var loadedZones gosync.Map // zone name → *time.Location
 
 func (r *Recurrence) yearly() bool {
 	return r.RecurrenceType == RecurrenceYearly || r.RecurrenceType == RecurrenceYearNth

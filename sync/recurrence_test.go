@@ -119,6 +119,12 @@ func TestRecurrenceJSON(t *testing.T) {
 	if back.Instance != InstanceLast || back.Count != nil || back.EndTime == nil || back.EndTime.Month() != 12 {
 		t.Errorf("decoded %+v", back)
 	}
+	// Oro's normalizer writes the zone as "timezone"; encoding/json matches
+	// field names without regard to case, so it decodes as well
+	var lower Recurrence
+	if err := json.Unmarshal([]byte(`{"recurrenceType":"daily","interval":1,"timezone":"Europe/Berlin"}`), &lower); err != nil || lower.TimeZone != "Europe/Berlin" {
+		t.Errorf("timezone: %q, %v", lower.TimeZone, err)
+	}
 }
 
 func TestRecurrenceOccurrences(t *testing.T) {
