@@ -19,6 +19,9 @@ type content struct {
 	Title, Description, Location string
 	AllDay                       bool
 	Start, End                   time.Time
+	// Reminder is the synchronized reminder: minutes before the start,
+	// ReminderOff, or ReminderUnset (see reminder.go).
+	Reminder int
 }
 
 // Field groups compared and merged one by one. Start, end and the all-day
@@ -29,9 +32,15 @@ const (
 	fieldDescription = "description"
 	fieldLocation    = "location"
 	fieldWhen        = "when"
+	fieldReminder    = "reminder"
 )
 
-var fieldGroups = [...]string{fieldTitle, fieldDescription, fieldLocation, fieldWhen}
+// fieldGroups are the field groups, the reminder last: legacyGroups, the
+// ones before it, are what links made before reminders were synchronized
+// cover.
+var fieldGroups = [...]string{fieldTitle, fieldDescription, fieldLocation, fieldWhen, fieldReminder}
+
+const legacyGroups = len(fieldGroups) - 1
 
 // graphFields maps a field group to the Write.Fields names.
 var graphFields = map[string][]string{
@@ -39,6 +48,7 @@ var graphFields = map[string][]string{
 	fieldDescription: {"body"},
 	fieldLocation:    {"location"},
 	fieldWhen:        {"start", "end", "allDay"},
+	fieldReminder:    {"reminder"},
 }
 
 const dateLayout = "2006-01-02"
@@ -47,7 +57,7 @@ type contentError struct{ field, msg string }
 
 // parseContent normalizes an Oro event. Errors name the field.
 func parseContent(e Event) (content, *contentError) {
-	c := content{Title: e.Title, Description: e.Description, Location: e.Location, AllDay: e.AllDay}
+	c := content{Title: e.Title, Description: e.Description, Location: e.Location, AllDay: e.AllDay, Reminder: oroReminder(e.Reminders)}
 	parse := func(field, v string) (time.Time, *contentError) {
 		if v == "" {
 			return time.Time{}, &contentError{field, "is required"}
@@ -82,7 +92,7 @@ func parseContent(e Event) (content, *contentError) {
 
 // remoteContent normalizes a Microsoft event.
 func remoteContent(r *RemoteEvent) content {
-	c := content{Title: r.Subject, Description: r.Body, Location: r.Location, AllDay: r.AllDay, Start: r.Start.UTC(), End: r.End.UTC()}
+	c := content{Title: r.Subject, Description: r.Body, Location: r.Location, AllDay: r.AllDay, Start: r.Start.UTC(), End: r.End.UTC(), Reminder: r.Reminder}
 	if c.AllDay {
 		c.Start = midnight(c.Start)
 		c.End = midnight(c.End)
@@ -115,6 +125,8 @@ func (c content) field(name string) string {
 		return NormalizeText(c.Description)
 	case fieldLocation:
 		return c.Location
+	case fieldReminder:
+		return reminderField(c.Reminder)
 	}
 	if c.AllDay {
 		return "D" + c.Start.Format(dateLayout) + "/" + c.End.Format(dateLayout)
@@ -131,6 +143,8 @@ func (c *content) setField(name string, src content) {
 		c.Description = src.Description
 	case fieldLocation:
 		c.Location = src.Location
+	case fieldReminder:
+		c.Reminder = src.Reminder
 	default:
 		c.AllDay, c.Start, c.End = src.AllDay, src.Start, src.End
 	}
@@ -149,10 +163,21 @@ func shortHash(s string) string {
 }
 
 // digest holds a content's hashes: one per field group (in fieldGroups'
-// order) and the overall one, as Link.Fields and Link.Hash store them.
+// order; the reminder's is its value, see reminderField) and the overall
+// one, as Link.Fields and Link.Hash store them. legacy is the overall hash
+// of the groups before the reminder, as links made before reminders were
+// synchronized hold it; all is legacy too when the reminder is unset.
 type digest struct {
-	fields [len(fieldGroups)]string
-	all    string
+	fields      [len(fieldGroups)]string
+	all, legacy string
+}
+
+// fieldHash is the Link.Fields entry of group i.
+func (c content) fieldHash(i int) string {
+	if fieldGroups[i] == fieldReminder {
+		return reminderField(c.Reminder)
+	}
+	return shortHash(c.field(fieldGroups[i]))
 }
 
 // digest computes c's hashes.
@@ -161,7 +186,13 @@ func (c content) digest() digest {
 	var all strings.Builder
 	all.Grow(len(fieldGroups) * 32)
 	for i, f := range fieldGroups {
-		d.fields[i] = shortHash(c.field(f))
+		d.fields[i] = c.fieldHash(i)
+		if i == legacyGroups {
+			d.legacy = shortHash(all.String())
+			if c.Reminder == ReminderUnset {
+				break
+			}
+		}
 		all.WriteString(f)
 		all.WriteByte('=')
 		all.WriteString(d.fields[i])
@@ -171,11 +202,24 @@ func (c content) digest() digest {
 	return d
 }
 
-// hashes returns the per-field hashes (as Link.Fields) and the overall hash.
+// against is the overall hash to compare with l's Hash: the legacy one
+// when l predates reminders.
+func (d *digest) against(l *Link) string {
+	if syncsReminder(l) {
+		return d.all
+	}
+	return d.legacy
+}
+
+// hashes returns the per-field hashes (as Link.Fields) and the overall
+// hash; an unset reminder has no entry.
 func (c content) hashes() (map[string]string, string) {
 	d := c.digest()
 	m := make(map[string]string, len(fieldGroups))
 	for i, f := range fieldGroups {
+		if f == fieldReminder && c.Reminder == ReminderUnset {
+			continue
+		}
 		m[f] = d.fields[i]
 	}
 	return m, d.all
@@ -195,14 +239,16 @@ func (c content) event() Event {
 	return e
 }
 
-// remote renders c as a Microsoft event body: timed events in UTC, all-day
-// ones in allDayZone (the user's Windows zone).
-func (c content) remote(allDayZone string) RemoteEvent {
-	zone := "UTC"
-	if c.AllDay && allDayZone != "" {
-		zone = allDayZone
+// remote renders c as a Microsoft event body written in zone, the user's
+// Windows zone ("" when the request names none, or one without a Windows
+// name: timed events are then written in UTC, all-day ones are not written,
+// see screenZone). Timed events are instants either way; the zone is what
+// Outlook shows them in and what keeps a series' wall-clock time.
+func (c content) remote(zone string) RemoteEvent {
+	if zone == "" {
+		zone = "UTC"
 	}
-	return RemoteEvent{Subject: c.Title, Body: c.Description, Location: c.Location, AllDay: c.AllDay, Start: c.Start, End: c.End, TimeZone: zone, Type: "singleInstance"}
+	return RemoteEvent{Subject: c.Title, Body: c.Description, Location: c.Location, AllDay: c.AllDay, Start: c.Start, End: c.End, TimeZone: zone, Type: "singleInstance", Reminder: c.Reminder}
 }
 
 // newLink describes r, whose content both sides now hold.

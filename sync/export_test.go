@@ -9,5 +9,17 @@ func ContentHash(e Event) string {
 	return c.hash()
 }
 
+// SameContent reports whether an Oro event and a Microsoft event hold the
+// same synchronized content; the reminder counts only when the Oro event
+// carries reminders.
+func SameContent(e Event, r RemoteEvent) bool {
+	c, _ := parseContent(e)
+	rd, od := remoteContent(&r).digest(), c.digest()
+	if c.Reminder == ReminderUnset {
+		return od.legacy == rd.legacy
+	}
+	return od.all == rd.all
+}
+
 // RemoteContentHash is the content hash of a Microsoft event.
 func RemoteContentHash(r RemoteEvent) string { return remoteContent(&r).hash() }

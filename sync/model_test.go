@@ -273,7 +273,7 @@ func agree(h *scenario.Host, fake *scenario.Fake, dir calsync.Direction, decline
 		if !ok {
 			return fmt.Sprintf("oro %s linked to missing %s", id, e.Link.RemoteID)
 		}
-		if calsync.ContentHash(e.Event) != calsync.RemoteContentHash(r) {
+		if !calsync.SameContent(e.Event, r) {
 			return fmt.Sprintf("oro %s %q@%s differs from %s %q@%s", id, e.Title, e.Location, r.ID, r.Subject, r.Location)
 		}
 	}

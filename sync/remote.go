@@ -33,8 +33,11 @@ type RemoteEvent struct {
 	Location    string
 	AllDay      bool
 	Start, End  time.Time // timed: instants; all-day: midnight UTC of the plain dates, End exclusive
-	TimeZone    string    // the event's original zone (Windows or IANA name), informational for now
+	TimeZone    string    // read: the event's original zone (Windows or IANA name); write: the Windows zone to write it in
 	IsCancelled bool
+	// Reminder: minutes before the start, ReminderOff; in a Write,
+	// ReminderUnset leaves it out (Graph's default applies to a create).
+	Reminder int
 
 	// Removed is set for a delta "@removed" item: deleted, or moved out of the
 	// window. Only ID is meaningful then.
@@ -74,7 +77,7 @@ type Write struct {
 	// Event holds the content for create and update (ID, ETag etc. ignored).
 	// For update only the fields listed in Fields are sent.
 	Event  RemoteEvent
-	Fields []string // for update: "subject", "body", "location", "start", "end", "allDay"
+	Fields []string // for update: "subject", "body", "location", "start", "end", "allDay", "reminder"
 }
 
 // WriteResult is the outcome of one Write.

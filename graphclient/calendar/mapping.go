@@ -9,6 +9,7 @@ import (
 	kjson "github.com/microsoft/kiota-serialization-json-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
+	"github.com/oro-msync/oro-msync/graphclient/tzmap"
 	calsync "github.com/oro-msync/oro-msync/sync"
 )
 
@@ -70,6 +71,10 @@ func fromGraph(ev models.Eventable) calsync.RemoteEvent {
 	out.Start = eventTime(ev.GetStart(), out.AllDay)
 	out.End = eventTime(ev.GetEnd(), out.AllDay)
 	out.TimeZone = str(ev.GetOriginalStartTimeZone())
+	out.Reminder = calsync.ReminderOff
+	if boolean(ev.GetIsReminderOn()) {
+		out.Reminder = int(int32Value(ev.GetReminderMinutesBeforeStart()))
+	}
 	for _, p := range ev.GetSingleValueExtendedProperties() {
 		if p != nil && strings.EqualFold(str(p.GetId()), OroIDPropertyID) {
 			out.OroID = str(p.GetValue())
@@ -132,6 +137,8 @@ type eventBody struct {
 	Body          *itemBody          `json:"body,omitempty"`
 	Location      *location          `json:"location,omitempty"`
 	IsAllDay      *bool              `json:"isAllDay,omitempty"`
+	IsReminderOn  *bool              `json:"isReminderOn,omitempty"`
+	ReminderMin   *int               `json:"reminderMinutesBeforeStart,omitempty"`
 	Start         *dateTimeTimeZone  `json:"start,omitempty"`
 	End           *dateTimeTimeZone  `json:"end,omitempty"`
 	TransactionID string             `json:"transactionId,omitempty"`
@@ -191,6 +198,14 @@ func toGraph(w calsync.Write) ([]byte, error) {
 		b.Start = wireTime(ev.Start, ev.AllDay, ev.TimeZone)
 		b.End = wireTime(ev.End, ev.AllDay, ev.TimeZone)
 	}
+	if has("reminder") && ev.Reminder != calsync.ReminderUnset {
+		// off is written too: Graph turns a reminder on by default
+		on := ev.Reminder != calsync.ReminderOff
+		b.IsReminderOn = &on
+		if on {
+			b.ReminderMin = &ev.Reminder
+		}
+	}
 	if all {
 		b.TransactionID = w.TransactionID
 	}
@@ -200,21 +215,44 @@ func toGraph(w calsync.Write) ([]byte, error) {
 	return json.Marshal(b)
 }
 
-// wireTime writes an instant in UTC, or an all-day date as midnight of that
-// date in zone, the user's Windows zone the engine names (RemoteEvent.
-// TimeZone; "UTC" when it names none). The date is written as it is, not
-// converted: an all-day event is a plain date in whatever zone anchors it
+// wireTime writes a timed event's instant as the wall-clock time in zone,
+// the user's Windows zone the engine names (RemoteEvent.TimeZone), so that
+// Outlook shows it in that zone; in UTC when it names none or one this
+// process cannot load. An all-day date is written as midnight of that
+// date in zone ("UTC" when it names none), as it is, not converted: an
+// all-day event is a plain date in whatever zone anchors it
 // (calendar-semantics §1.4.3).
 func wireTime(t time.Time, allDay bool, zone string) *dateTimeTimeZone {
 	t = t.UTC()
-	if !allDay {
-		return &dateTimeTimeZone{DateTime: t.Format(graphDateTime), TimeZone: "UTC"}
-	}
 	if zone == "" {
 		zone = "UTC"
 	}
+	if !allDay {
+		loc := windowsLocation(zone)
+		if loc == nil {
+			return &dateTimeTimeZone{DateTime: t.Format(graphDateTime), TimeZone: "UTC"}
+		}
+		return &dateTimeTimeZone{DateTime: t.In(loc).Format(graphDateTime), TimeZone: zone}
+	}
 	t = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 	return &dateTimeTimeZone{DateTime: t.Format(graphDateTime), TimeZone: zone}
+}
+
+// windowsLocation loads the IANA zone of a Windows zone name; nil for
+// UTC, an unknown name or one the zone database lacks.
+func windowsLocation(zone string) *time.Location {
+	if zone == "UTC" {
+		return nil
+	}
+	iana, ok := tzmap.IANA(zone)
+	if !ok {
+		return nil
+	}
+	loc, err := time.LoadLocation(iana)
+	if err != nil {
+		return nil
+	}
+	return loc
 }
 
 func str(p *string) string {
@@ -225,3 +263,10 @@ func str(p *string) string {
 }
 
 func boolean(p *bool) bool { return p != nil && *p }
+
+func int32Value(p *int32) int32 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}

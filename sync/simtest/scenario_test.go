@@ -18,6 +18,7 @@ import (
 	"github.com/oro-msync/oro-msync/graphclient"
 	"github.com/oro-msync/oro-msync/graphclient/calendar"
 	"github.com/oro-msync/oro-msync/graphclient/graphsim"
+	"github.com/oro-msync/oro-msync/graphclient/tzmap"
 	calsync "github.com/oro-msync/oro-msync/sync"
 	"github.com/oro-msync/oro-msync/sync/internal/scenario"
 )
@@ -202,6 +203,12 @@ func graphBody(ev calsync.RemoteEvent, before *calsync.RemoteEvent) map[string]a
 	if all || ev.Location != before.Location {
 		m["location"] = map[string]any{"displayName": ev.Location}
 	}
+	if ev.Reminder != calsync.ReminderUnset && (all || ev.Reminder != before.Reminder) {
+		m["isReminderOn"] = ev.Reminder != calsync.ReminderOff
+		if ev.Reminder != calsync.ReminderOff {
+			m["reminderMinutesBeforeStart"] = ev.Reminder
+		}
+	}
 	if all || !ev.Start.Equal(before.Start) || !ev.End.Equal(before.End) || ev.AllDay != before.AllDay || ev.TimeZone != before.TimeZone {
 		f := "2006-01-02T15:04:05"
 		tz := "UTC" // an all-day event's dates are written as they are, in its zone
@@ -247,11 +254,12 @@ func (r *simRemote) Events() []calsync.RemoteEvent {
 		b, _ := json.Marshal(m)
 		var g struct {
 			ID, Subject, ChangeKey, ICalUID, TransactionID string
-			IsAllDay, IsOrganizer                          bool
+			IsAllDay, IsOrganizer, IsReminderOn            bool
+			ReminderMinutesBeforeStart                     int
 			OriginalStartTimeZone                          string
 			Body                                           struct{ Content string }
 			Location                                       struct{ DisplayName string }
-			Start, End                                     struct{ DateTime string }
+			Start, End                                     struct{ DateTime, TimeZone string }
 			Props                                          []struct{ ID, Value string } `json:"singleValueExtendedProperties"`
 		}
 		if err := json.Unmarshal(b, &g); err != nil {
@@ -259,7 +267,11 @@ func (r *simRemote) Events() []calsync.RemoteEvent {
 		}
 		ev := calsync.RemoteEvent{ID: immutable(g.ID), Subject: g.Subject, ChangeKey: g.ChangeKey, ICalUID: g.ICalUID,
 			TransactionID: g.TransactionID, AllDay: g.IsAllDay, IsOrganizer: g.IsOrganizer, Body: g.Body.Content,
-			Location: g.Location.DisplayName, Start: simTime(g.Start.DateTime), End: simTime(g.End.DateTime), TimeZone: g.OriginalStartTimeZone}
+			Location: g.Location.DisplayName, Start: simTime(g.Start.DateTime, g.Start.TimeZone, g.IsAllDay),
+			End: simTime(g.End.DateTime, g.End.TimeZone, g.IsAllDay), TimeZone: g.OriginalStartTimeZone, Reminder: calsync.ReminderOff}
+		if g.IsReminderOn {
+			ev.Reminder = g.ReminderMinutesBeforeStart
+		}
 		for _, p := range g.Props {
 			if strings.EqualFold(p.ID, calendar.OroIDPropertyID) {
 				ev.OroID = p.Value
@@ -274,8 +286,15 @@ func (r *simRemote) Events() []calsync.RemoteEvent {
 	return out
 }
 
-func simTime(s string) time.Time {
+// simTime reads a stored dateTime: a timed one in the zone it was written
+// in, an all-day one as its date.
+func simTime(s, zone string, allDay bool) time.Time {
 	t, _ := time.Parse("2006-01-02T15:04:05.9999999", s)
+	if iana, ok := tzmap.IANA(zone); ok && !allDay {
+		if loc, err := time.LoadLocation(iana); err == nil {
+			t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
+		}
+	}
 	return t.UTC()
 }
 
