@@ -176,6 +176,8 @@ func (e *engine) done(ps *pass, pl *planned, ev *RemoteEvent) (bool, error) {
 		// Graph's default, is what the link records
 		pl.d.target.Reminder = ev.Reminder
 	}
+	// never written: the link records the copy's attendees
+	pl.d.target.Who, pl.d.target.whoHash = ev.who(), ""
 	if pl.d.write == WriteCreate && remoteContent(ev).hash() != pl.d.target.hash() {
 		// Graph answered a repeated transactionId with the event an
 		// unrecorded run created, changed since: decide again against it

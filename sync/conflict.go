@@ -86,8 +86,8 @@ func merge(p *pairInput, cfg planConfig, rcont content) decision {
 	target := rcont
 	for i, f := range fieldGroups {
 		b, ok := base[f]
-		if !ok && i == legacyGroups {
-			continue // a link that predates reminders: the copy's stays
+		if !ok && i >= legacyGroups {
+			continue // a link that predates the group: the copy's stays
 		}
 		if p.oroDigest().fields[i] != b { // Oro changed it (alone, or both did: fallback)
 			target.setField(f, p.oroC)

@@ -1,5 +1,7 @@
 package calsync
 
+import "slices"
+
 // Exported for the external tests (package calsync_test), which cannot see
 // the engine's internals but share sync/internal/scenario with sync/simtest.
 
@@ -15,10 +17,10 @@ func ContentHash(e Event) string {
 func SameContent(e Event, r RemoteEvent) bool {
 	c, _ := parseContent(e)
 	rd, od := remoteContent(&r).digest(), c.digest()
-	if c.Reminder == ReminderUnset {
-		return od.legacy == rd.legacy
+	same := func(i int) bool {
+		return i < legacyGroups || i == slices.Index(fieldGroups[:], fieldReminder) && c.Reminder != ReminderUnset
 	}
-	return od.all == rd.all
+	return od.over(same) == rd.over(same)
 }
 
 // RemoteContentHash is the content hash of a Microsoft event.

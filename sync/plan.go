@@ -200,6 +200,10 @@ func decide(p *pairInput, cfg planConfig) decision {
 		if !cfg.dir.Pushes() {
 			return decision{}
 		}
+		if attendeeCopy(p.oro) {
+			return decision{issue: &Issue{Kind: KindForbidden, Reason: ReasonAttendeeCopy,
+				Message: "an attendee's copy of another user's event is not created in Microsoft 365: the invitation from its organizer's mailbox is its counterpart"}}
+		}
 		if msg := p.oroC.check(); msg != "" {
 			return decision{issue: &Issue{Kind: KindRejected, Reason: ReasonInvalidEvent, Message: msg}}
 		}

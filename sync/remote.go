@@ -15,18 +15,21 @@ type Window struct {
 // graphclient maps Graph's event resource to and from this type; the engine
 // never sees Graph JSON. Fields grow with recurrence, attendees and reminders.
 type RemoteEvent struct {
-	ID             string    // Graph immutable id, case-sensitive
-	ChangeKey      string    // changes on every write
-	ETag           string    // @odata.etag, sent back as If-Match
-	ICalUID        string    // iCalUId
-	TransactionID  string    // set by us at creation, "" otherwise
-	OroID          string    // our extended property, else the Oro id in our transactionId (delta items); "" when not ours
-	Type           string    // singleInstance, occurrence, exception, seriesMaster
-	SeriesMasterID string    // the series master's id, for an occurrence or an exception
-	IsOrganizer    bool      // the connected user organizes it; only such events are ever changed by us
-	HasAttendees   bool      // it has attendees, whom any change would notify: never changed by us
-	LastModified   time.Time // lastModifiedDateTime (UTC)
-	Created        time.Time // createdDateTime (UTC)
+	ID             string // Graph immutable id, case-sensitive
+	ChangeKey      string // changes on every write
+	ETag           string // @odata.etag, sent back as If-Match
+	ICalUID        string // iCalUId
+	TransactionID  string // set by us at creation, "" otherwise
+	OroID          string // our extended property, else the Oro id in our transactionId (delta items); "" when not ours
+	Type           string // singleInstance, occurrence, exception, seriesMaster
+	SeriesMasterID string // the series master's id, for an occurrence or an exception
+	IsOrganizer    bool   // the connected user organizes it; only such events are ever changed by us
+	HasAttendees   bool   // it has attendees, whom any change would notify: never changed by us
+	OrganizerEmail string // the organizer's address
+	OrganizerName  string
+	Attendees      []Attendee // in Oro's terms (status, type)
+	LastModified   time.Time  // lastModifiedDateTime (UTC)
+	Created        time.Time  // createdDateTime (UTC)
 
 	Subject     string
 	Body        string // plain text

@@ -74,6 +74,18 @@ type Event struct {
 	// it; [] is an event without reminders, written with none. Never set
 	// in an operation (see Operation.Reminder).
 	Reminders []Reminder `json:"reminders,omitempty"`
+	// ParentEventID: the event is an attendee's copy of another Oro
+	// user's event (Oro's parentEventId); it is never created in Microsoft
+	// 365 (see attendee.go).
+	ParentEventID string `json:"parentEventId,omitempty"`
+	// IsOrganizer, OrganizerEmail, OrganizerDisplayName and Attendees are
+	// set in create and update operations from Microsoft 365 (Oro's
+	// organizer fields are write-once: a host sets them on create). In a
+	// request they are ignored: Oro's attendees are never written.
+	IsOrganizer          *bool      `json:"isOrganizer,omitempty"`
+	OrganizerEmail       string     `json:"organizerEmail,omitempty"`
+	OrganizerDisplayName string     `json:"organizerDisplayName,omitempty"`
+	Attendees            []Attendee `json:"attendees,omitempty"`
 	// Link is what the engine returned for this event last time; nil when
 	// the event was never synced.
 	Link *Link `json:"link,omitempty"`
@@ -288,6 +300,10 @@ const (
 	// ReasonTimeZoneUnmapped: an all-day event is not synced because the
 	// user's time zone (Request.TimeZone) has no Windows name.
 	ReasonTimeZoneUnmapped Reason = "time_zone_unmapped"
+	// ReasonAttendeeCopy: an Oro attendee's copy of another user's event
+	// (parentEventId) is never created in Microsoft 365: its counterpart is
+	// the invitation only the organizer's mailbox sends.
+	ReasonAttendeeCopy Reason = "attendee_copy"
 )
 
 // Issue is a per-event error or skip. The rest of the run went on.

@@ -51,6 +51,11 @@ func fromGraph(ev models.Eventable) calsync.RemoteEvent {
 	out.SeriesMasterID = str(ev.GetSeriesMasterId())
 	out.IsOrganizer = boolean(ev.GetIsOrganizer())
 	out.HasAttendees = len(ev.GetAttendees()) > 0
+	out.Attendees = attendees(ev.GetAttendees())
+	if o := ev.GetOrganizer(); o != nil && o.GetEmailAddress() != nil {
+		out.OrganizerEmail = str(o.GetEmailAddress().GetAddress())
+		out.OrganizerName = str(o.GetEmailAddress().GetName())
+	}
 	out.IsCancelled = boolean(ev.GetIsCancelled())
 	if lm := ev.GetLastModifiedDateTime(); lm != nil {
 		out.LastModified = lm.UTC()
@@ -84,6 +89,36 @@ func fromGraph(ev models.Eventable) calsync.RemoteEvent {
 		// delta items never carry the property (delta cannot $expand it),
 		// but the transactionId of an event we created names the Oro id
 		out.OroID, _ = calsync.OroIDFromTransactionID(out.TransactionID)
+	}
+	return out
+}
+
+// attendees maps Graph's attendees to Oro's terms (calendar-semantics
+// §3.2): a resource (a room) is optional, notResponded is none,
+// tentativelyAccepted is tentative, and the organizer's own response
+// (organizer) is accepted. One without an address is left out.
+func attendees(in []models.Attendeeable) []calsync.Attendee {
+	var out []calsync.Attendee
+	for _, a := range in {
+		if a == nil || a.GetEmailAddress() == nil || str(a.GetEmailAddress().GetAddress()) == "" {
+			continue
+		}
+		at := calsync.Attendee{Email: str(a.GetEmailAddress().GetAddress()), DisplayName: str(a.GetEmailAddress().GetName()),
+			Status: "none", Type: "required"}
+		if t := a.GetTypeEscaped(); t != nil && *t != models.REQUIRED_ATTENDEETYPE {
+			at.Type = "optional"
+		}
+		if st := a.GetStatus(); st != nil && st.GetResponse() != nil {
+			switch *st.GetResponse() {
+			case models.ACCEPTED_RESPONSETYPE, models.ORGANIZER_RESPONSETYPE:
+				at.Status = "accepted"
+			case models.DECLINED_RESPONSETYPE:
+				at.Status = "declined"
+			case models.TENTATIVELYACCEPTED_RESPONSETYPE:
+				at.Status = "tentative"
+			}
+		}
+		out = append(out, at)
 	}
 	return out
 }

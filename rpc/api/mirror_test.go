@@ -69,6 +69,7 @@ func TestSchemaDescribesEveryWireField(t *testing.T) {
 		{"SyncOptions", calsync.Options{}},
 		{"SyncOperation", calsync.Operation{}},
 		{"Reminder", calsync.Reminder{}},
+		{"Attendee", calsync.Attendee{}},
 		{"ReminderInterval", calsync.ReminderInterval{}},
 		{"ReminderChange", calsync.ReminderChange{}},
 		{"SyncIssue", calsync.Issue{}},

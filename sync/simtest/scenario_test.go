@@ -1,6 +1,7 @@
 package simtest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -129,6 +130,15 @@ func newSimRemote(t testing.TB, clock *scenario.Clock, script string) *simRemote
 	t.Cleanup(srv.Close)
 	sim.RegisterApp(graphsim.App{ClientID: clientID, ClientSecret: secret, RedirectURIs: []string{redirect}})
 	sim.AddUser(graphsim.User{UPN: upn, DisplayName: "Adele Vance", Mail: upn})
+	t.Cleanup(func() {
+		// no write of ours mails anyone (attendees are never written);
+		// what a Microsoft 365 user's own edits send is theirs
+		for _, m := range sim.OutboundMail() {
+			if m.Source == "graph" {
+				t.Errorf("the sync made Microsoft 365 send mail: %s %q to %v", m.Kind, m.Subject, m.To)
+			}
+		}
+	})
 	r := &simRemote{t: t, sim: sim, base: srv.URL, clock: clock, latency: scenarioLatency,
 		names: map[string]string{}, used: map[string]bool{}, seq: map[string]int{}}
 	cfg := graphclient.Config{Endpoints: graphclient.Endpoints{Authority: srv.URL, Graph: srv.URL + "/v1.0"}, Logger: zerolog.Nop(),
@@ -178,7 +188,7 @@ func (r *simRemote) Seed(ref string, ev calsync.RemoteEvent) string {
 	body := graphBody(ev, nil)
 	body["subject"] = ev.Subject
 	if !ev.IsOrganizer {
-		body["organizer"] = map[string]any{"emailAddress": map[string]any{"address": "megan@fabrikam.example", "name": "Megan Bowen"}}
+		body["organizer"] = map[string]any{"emailAddress": map[string]any{"address": cmp.Or(ev.OrganizerEmail, "megan@fabrikam.example"), "name": "Megan Bowen"}}
 	}
 	id, err := r.sim.UserCreateEvent(upn, body)
 	if err != nil {
@@ -202,6 +212,15 @@ func graphBody(ev calsync.RemoteEvent, before *calsync.RemoteEvent) map[string]a
 	}
 	if all || ev.Location != before.Location {
 		m["location"] = map[string]any{"displayName": ev.Location}
+	}
+	if len(ev.Attendees) > 0 && (all || !slices.Equal(ev.Attendees, before.Attendees)) {
+		response := map[string]string{"none": "none", "accepted": "accepted", "declined": "declined", "tentative": "tentativelyAccepted"}
+		var as []any
+		for _, a := range ev.Attendees {
+			as = append(as, map[string]any{"emailAddress": map[string]any{"address": a.Email}, "type": a.Type,
+				"status": map[string]any{"response": response[a.Status], "time": "2026-01-05T08:00:00Z"}})
+		}
+		m["attendees"] = as
 	}
 	if ev.Reminder != calsync.ReminderUnset && (all || ev.Reminder != before.Reminder) {
 		m["isReminderOn"] = ev.Reminder != calsync.ReminderOff

@@ -278,6 +278,8 @@ func setOro(ev *calsync.Event, args map[string]string) {
 			ev.UID = v
 		case "rem": // none, or reminders such as 15M,1D
 			ev.Reminders = parseReminders(v)
+		case "parent": // an attendee's copy of this Oro event
+			ev.ParentEventID = v
 		}
 	}
 }
@@ -327,6 +329,15 @@ func setRemote(ev *calsync.RemoteEvent, args map[string]string) {
 			ev.AllDay = v == "true"
 		case "tz": // the Windows zone an all-day event is anchored in
 			ev.TimeZone = v
+		case "attendees": // EMAIL:TYPE:STATUS,… (Oro's terms)
+			ev.Attendees = nil
+			for _, a := range strings.Split(v, ",") {
+				f := strings.Split(a, ":")
+				ev.Attendees = append(ev.Attendees, calsync.Attendee{Email: f[0], Type: f[1], Status: f[2]})
+			}
+			ev.HasAttendees = len(ev.Attendees) > 0
+		case "org": // the organizer's address
+			ev.OrganizerEmail = v
 		case "rem": // off, or minutes before the start
 			ev.Reminder = calsync.ReminderOff
 			if v != "off" {
@@ -376,6 +387,12 @@ func writeResult(out *strings.Builder, res calsync.Result, log []string, name fu
 		fmt.Fprintf(out, "op: %s oro=%s ms=%s reason=%s", op.Op, op.OroID, name(op.RemoteID), op.Reason)
 		if op.Event != nil {
 			fmt.Fprintf(out, " title=%q loc=%q %s..%s", op.Event.Title, op.Event.Location, op.Event.Start, op.Event.End)
+		}
+		if e := op.Event; e != nil && (len(e.Attendees) > 0 || e.IsOrganizer != nil && !*e.IsOrganizer) {
+			fmt.Fprintf(out, " organizer=%s", e.OrganizerEmail)
+			for _, a := range e.Attendees {
+				fmt.Fprintf(out, " %s:%s:%s", a.Email, a.Type, a.Status)
+			}
 		}
 		if r := op.Reminder; r != nil {
 			m := calsync.ReminderOff
