@@ -171,6 +171,13 @@ func (e *engine) done(ps *pass, pl *planned, ev *RemoteEvent) (bool, error) {
 	if ev == nil {
 		return false, &Error{Kind: KindInternal, Op: "sync.apply", Message: "a successful write returned no event"}
 	}
+	if pl.d.target.Reminder == ReminderUnset {
+		// written without a reminder (the host sent none): the copy's,
+		// Graph's default, is what the link records
+		pl.d.target.Reminder = ev.Reminder
+	}
+	// never written: the link records the copy's attendees
+	pl.d.target.Who, pl.d.target.whoHash = ev.who(), ""
 	if pl.d.write == WriteCreate && remoteContent(ev).hash() != pl.d.target.hash() {
 		// Graph answered a repeated transactionId with the event an
 		// unrecorded run created, changed since: decide again against it

@@ -85,7 +85,11 @@ func merge(p *pairInput, cfg planConfig, rcont content) decision {
 	base := p.link().Fields
 	target := rcont
 	for i, f := range fieldGroups {
-		if p.oroDigest().fields[i] != base[f] { // Oro changed it (alone, or both did: fallback)
+		b, ok := base[f]
+		if !ok && i >= legacyGroups {
+			continue // a link that predates the group: the copy's stays
+		}
+		if p.oroDigest().fields[i] != b { // Oro changed it (alone, or both did: fallback)
 			target.setField(f, p.oroC)
 		}
 	}

@@ -19,6 +19,14 @@ type content struct {
 	Title, Description, Location string
 	AllDay                       bool
 	Start, End                   time.Time
+	// Reminder is the synchronized reminder: minutes before the start,
+	// ReminderOff, or ReminderUnset (see reminder.go).
+	Reminder int
+	// Who is the organizer and attendees of a Microsoft copy; an Oro
+	// event's attendees group is only whoHash, the hash its link or copy
+	// holds ("" unknown; see attendee.go).
+	Who     *Who
+	whoHash string
 }
 
 // Field groups compared and merged one by one. Start, end and the all-day
@@ -29,9 +37,16 @@ const (
 	fieldDescription = "description"
 	fieldLocation    = "location"
 	fieldWhen        = "when"
+	fieldReminder    = "reminder"
+	fieldWho         = "attendees"
 )
 
-var fieldGroups = [...]string{fieldTitle, fieldDescription, fieldLocation, fieldWhen}
+// fieldGroups are the field groups. The first legacyGroups are in every
+// link; the later ones may be unset on a side, and links made before they
+// were synchronized lack them (see digest.against).
+var fieldGroups = [...]string{fieldTitle, fieldDescription, fieldLocation, fieldWhen, fieldReminder, fieldWho}
+
+const legacyGroups = 4
 
 // graphFields maps a field group to the Write.Fields names.
 var graphFields = map[string][]string{
@@ -39,6 +54,8 @@ var graphFields = map[string][]string{
 	fieldDescription: {"body"},
 	fieldLocation:    {"location"},
 	fieldWhen:        {"start", "end", "allDay"},
+	fieldReminder:    {"reminder"},
+	fieldWho:         nil, // pull-only: never written
 }
 
 const dateLayout = "2006-01-02"
@@ -47,7 +64,7 @@ type contentError struct{ field, msg string }
 
 // parseContent normalizes an Oro event. Errors name the field.
 func parseContent(e Event) (content, *contentError) {
-	c := content{Title: e.Title, Description: e.Description, Location: e.Location, AllDay: e.AllDay}
+	c := content{Title: e.Title, Description: e.Description, Location: e.Location, AllDay: e.AllDay, Reminder: oroReminder(e.Reminders)}
 	parse := func(field, v string) (time.Time, *contentError) {
 		if v == "" {
 			return time.Time{}, &contentError{field, "is required"}
@@ -82,7 +99,7 @@ func parseContent(e Event) (content, *contentError) {
 
 // remoteContent normalizes a Microsoft event.
 func remoteContent(r *RemoteEvent) content {
-	c := content{Title: r.Subject, Description: r.Body, Location: r.Location, AllDay: r.AllDay, Start: r.Start.UTC(), End: r.End.UTC()}
+	c := content{Title: r.Subject, Description: r.Body, Location: r.Location, AllDay: r.AllDay, Start: r.Start.UTC(), End: r.End.UTC(), Reminder: r.Reminder, Who: r.who()}
 	if c.AllDay {
 		c.Start = midnight(c.Start)
 		c.End = midnight(c.End)
@@ -115,6 +132,13 @@ func (c content) field(name string) string {
 		return NormalizeText(c.Description)
 	case fieldLocation:
 		return c.Location
+	case fieldReminder:
+		return reminderField(c.Reminder)
+	case fieldWho:
+		if c.Who == nil {
+			return ""
+		}
+		return c.Who.canonical()
 	}
 	if c.AllDay {
 		return "D" + c.Start.Format(dateLayout) + "/" + c.End.Format(dateLayout)
@@ -131,6 +155,10 @@ func (c *content) setField(name string, src content) {
 		c.Description = src.Description
 	case fieldLocation:
 		c.Location = src.Location
+	case fieldReminder:
+		c.Reminder = src.Reminder
+	case fieldWho:
+		c.Who, c.whoHash = src.Who, src.whoHash
 	default:
 		c.AllDay, c.Start, c.End = src.AllDay, src.Start, src.End
 	}
@@ -149,34 +177,94 @@ func shortHash(s string) string {
 }
 
 // digest holds a content's hashes: one per field group (in fieldGroups'
-// order) and the overall one, as Link.Fields and Link.Hash store them.
+// order; the reminder's is its value, see reminderField), whether the
+// group has a value (the later groups may be unset), and the overall one
+// over the set groups, as Link.Fields and Link.Hash store them.
 type digest struct {
 	fields [len(fieldGroups)]string
+	set    [len(fieldGroups)]bool
 	all    string
+}
+
+// fieldHash is the Link.Fields entry of group i; "" for an unset group.
+func (c content) fieldHash(i int) string {
+	switch fieldGroups[i] {
+	case fieldReminder:
+		return reminderField(c.Reminder)
+	case fieldWho:
+		if c.Who == nil {
+			return c.whoHash
+		}
+	}
+	return shortHash(c.field(fieldGroups[i]))
+}
+
+// isSet reports whether group i has a value.
+func (c content) isSet(i int) bool {
+	switch fieldGroups[i] {
+	case fieldReminder:
+		return c.Reminder != ReminderUnset
+	case fieldWho:
+		return c.Who != nil || c.whoHash != ""
+	}
+	return true
 }
 
 // digest computes c's hashes.
 func (c content) digest() digest {
 	var d digest
+	for i := range fieldGroups {
+		d.set[i] = c.isSet(i)
+		if d.set[i] {
+			d.fields[i] = c.fieldHash(i)
+		}
+	}
+	d.all = d.over(func(i int) bool { return d.set[i] })
+	return d
+}
+
+// over is the overall hash of the groups in.
+func (d *digest) over(in func(int) bool) string {
 	var all strings.Builder
 	all.Grow(len(fieldGroups) * 32)
 	for i, f := range fieldGroups {
-		d.fields[i] = shortHash(c.field(f))
+		if !in(i) {
+			continue
+		}
 		all.WriteString(f)
 		all.WriteByte('=')
 		all.WriteString(d.fields[i])
 		all.WriteByte(';')
 	}
-	d.all = shortHash(all.String())
-	return d
+	return shortHash(all.String())
 }
 
-// hashes returns the per-field hashes (as Link.Fields) and the overall hash.
+// against is the overall hash to compare with l's Hash: over the groups l
+// has, so that a link made before a group was synchronized compares the
+// groups it knows (upgrading changes nothing by itself).
+func (d *digest) against(l *Link) string {
+	same := true
+	for i, f := range fieldGroups {
+		if _, ok := l.Fields[f]; ok != d.set[i] {
+			same = false
+			break
+		}
+	}
+	if same {
+		return d.all
+	}
+	return d.over(func(i int) bool { _, ok := l.Fields[fieldGroups[i]]; return ok })
+}
+
+// hashes returns the per-field hashes (as Link.Fields) and the overall
+// hash; an unset group has no entry.
 func (c content) hashes() (map[string]string, string) {
 	d := c.digest()
 	m := make(map[string]string, len(fieldGroups))
 	for i, f := range fieldGroups {
-		m[f] = d.fields[i]
+		if d.set[i] {
+			m[f] = d.fields[i]
+		}
 	}
 	return m, d.all
 }
@@ -192,17 +280,25 @@ func (c content) event() Event {
 	} else {
 		e.Start, e.End = c.Start.Format(time.RFC3339), c.End.Format(time.RFC3339)
 	}
+	if w := c.Who; w != nil {
+		me := w.IsOrganizer
+		e.IsOrganizer = &me
+		e.OrganizerEmail, e.OrganizerDisplayName = w.OrganizerEmail, w.OrganizerName
+		e.Attendees = w.Attendees
+	}
 	return e
 }
 
-// remote renders c as a Microsoft event body: timed events in UTC, all-day
-// ones in allDayZone (the user's Windows zone).
-func (c content) remote(allDayZone string) RemoteEvent {
-	zone := "UTC"
-	if c.AllDay && allDayZone != "" {
-		zone = allDayZone
+// remote renders c as a Microsoft event body written in zone, the user's
+// Windows zone ("" when the request names none, or one without a Windows
+// name: timed events are then written in UTC, all-day ones are not written,
+// see screenZone). Timed events are instants either way; the zone is what
+// Outlook shows them in and what keeps a series' wall-clock time.
+func (c content) remote(zone string) RemoteEvent {
+	if zone == "" {
+		zone = "UTC"
 	}
-	return RemoteEvent{Subject: c.Title, Body: c.Description, Location: c.Location, AllDay: c.AllDay, Start: c.Start, End: c.End, TimeZone: zone, Type: "singleInstance"}
+	return RemoteEvent{Subject: c.Title, Body: c.Description, Location: c.Location, AllDay: c.AllDay, Start: c.Start, End: c.End, TimeZone: zone, Type: "singleInstance", Reminder: c.Reminder}
 }
 
 // newLink describes r, whose content both sides now hold.

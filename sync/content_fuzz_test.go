@@ -32,7 +32,9 @@ func FuzzParseContent(f *testing.F) {
 			t.Fatalf("round trip changed the content: %+v → %+v", c, c2)
 		}
 		r := c.remote("")
-		if rc := remoteContent(&r); rc.hash() != c.hash() {
+		rc := remoteContent(&r)
+		rc.Who = nil // attendees come from Microsoft 365 only (pull-only)
+		if rc.hash() != c.hash() {
 			t.Fatalf("the Microsoft rendering hashes differently: %+v → %+v", c, rc)
 		}
 	})

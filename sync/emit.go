@@ -104,6 +104,9 @@ func (e *engine) operation(t *tally, pl *planned, cur, written *RemoteEvent) (Op
 			ev.UID = cur.ICalUID // for a new Oro event; an existing one keeps its uid
 		}
 		op.Event = &ev
+		if r := d.target.Reminder; r != ReminderUnset && (d.pull == OpCreate || pl.p.oro == nil || pl.p.oroC.Reminder != r) {
+			op.Reminder = reminderChange(r)
+		}
 		if d.pull == OpCreate {
 			t.oroCreated++
 		}
@@ -137,6 +140,7 @@ func afterEvent(oro *Event, op Operation, c content) *Event {
 		}
 	}
 	ev.Link = op.Link
+	ev.Reminders = c.reminders()
 	return &ev
 }
 

@@ -132,10 +132,17 @@ func runModel(seed uint64) string {
 			}
 			v := rng.IntN(1000)
 			h.Edit(id, func(ev *calsync.Event) {
-				if rng.IntN(2) == 0 {
+				switch rng.IntN(3) {
+				case 0:
 					ev.Title = fmt.Sprintf("oro-edit-%d", v)
-				} else {
+				case 1:
 					ev.Location = fmt.Sprintf("room-%d", v)
+				default: // none, or one to three reminders
+					ev.Reminders = []calsync.Reminder{}
+					for range rng.IntN(4) {
+						ev.Reminders = append(ev.Reminders, calsync.Reminder{Method: "email",
+							Interval: calsync.ReminderInterval{Number: rng.IntN(24), Unit: []string{"M", "H", "D"}[rng.IntN(3)]}})
+					}
 				}
 			})
 			trace = append(trace, "oro edit "+id)
@@ -235,10 +242,13 @@ func ids(evs []calsync.RemoteEvent) []string {
 func editRemote(rng *rand.Rand, fake *scenario.Fake, id string) {
 	v := rng.IntN(1000)
 	fake.Edit(id, func(ev *calsync.RemoteEvent) {
-		if rng.IntN(2) == 0 {
+		switch rng.IntN(3) {
+		case 0:
 			ev.Subject = fmt.Sprintf("ms-edit-%d", v)
-		} else {
+		case 1:
 			ev.Body = fmt.Sprintf("body-%d", v)
+		default:
+			ev.Reminder = []int{calsync.ReminderOff, 0, 15, 1080}[v%4]
 		}
 	})
 }
@@ -273,7 +283,7 @@ func agree(h *scenario.Host, fake *scenario.Fake, dir calsync.Direction, decline
 		if !ok {
 			return fmt.Sprintf("oro %s linked to missing %s", id, e.Link.RemoteID)
 		}
-		if calsync.ContentHash(e.Event) != calsync.RemoteContentHash(r) {
+		if !calsync.SameContent(e.Event, r) {
 			return fmt.Sprintf("oro %s %q@%s differs from %s %q@%s", id, e.Title, e.Location, r.ID, r.Subject, r.Location)
 		}
 	}

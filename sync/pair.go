@@ -36,11 +36,17 @@ func (p *pairInput) link() *Link {
 // setRemote replaces what the pair knows of its Microsoft copy.
 func (p *pairInput) setRemote(r *RemoteEvent, s remoteState) {
 	p.remote, p.remoteS, p.remoteD = r, s, nil
+	if p.oro != nil {
+		p.oroD = nil // its reminder and attendees may come from the copy (fillReminder, fillWho)
+	}
 }
 
-// oroDigest is the hashes of the Oro event's content.
+// oroDigest is the hashes of the Oro event's content (its attendees, and
+// its reminder when the host did not send it, filled in first).
 func (p *pairInput) oroDigest() *digest {
 	if p.oroD == nil {
+		p.fillReminder()
+		p.fillWho()
 		d := p.oroC.digest()
 		p.oroD = &d
 	}

@@ -72,7 +72,7 @@ func (p *pairInput) oroChange() change {
 	case p.link() == nil: // ours: what we created is the base
 		oro, _ := p.lostEdits()
 		return oro
-	case p.oroDigest().all == p.link().Hash:
+	case p.oroDigest().against(p.link()) == p.link().Hash:
 		return unchanged
 	}
 	return edited
@@ -92,7 +92,7 @@ func (p *pairInput) remoteChange() change {
 		return ms
 	case p.link() == nil:
 		return created
-	case p.remoteDigest().all == p.link().Hash:
+	case p.remoteDigest().against(p.link()) == p.link().Hash:
 		return unchanged
 	}
 	return edited
@@ -179,6 +179,7 @@ func decide(p *pairInput, cfg planConfig) decision {
 	if p.oro == nil {
 		return decideRemoteOnly(p, cfg, rcont)
 	}
+	p.oroDigest() // fills in a reminder the host did not send
 	if p.oro.Deleted && p.link() == nil && !p.ours {
 		// A tombstone of an event never linked, and no copy of ours in
 		// Microsoft 365 (a lost result's create would have been paired by
@@ -198,6 +199,10 @@ func decide(p *pairInput, cfg planConfig) decision {
 	case oc == created:
 		if !cfg.dir.Pushes() {
 			return decision{}
+		}
+		if attendeeCopy(p.oro) {
+			return decision{issue: &Issue{Kind: KindForbidden, Reason: ReasonAttendeeCopy,
+				Message: "an attendee's copy of another user's event is not created in Microsoft 365: the invitation from its organizer's mailbox is its counterpart"}}
 		}
 		if msg := p.oroC.check(); msg != "" {
 			return decision{issue: &Issue{Kind: KindRejected, Reason: ReasonInvalidEvent, Message: msg}}
@@ -346,12 +351,19 @@ func pushEdit(p *pairInput, cfg planConfig, target content, reason Reason, confl
 		// unknown remote: the base fields tell what to send
 		return decision{write: WriteUpdate, fields: changedFieldsVsBase(target, p.link().Fields), target: target, reason: reason, conflict: conflict}
 	}
-	return decision{write: WriteUpdate, fields: changedFields(target, cur), target: target, reason: reason, conflict: conflict}
+	return decision{write: WriteUpdate, fields: changedFields(target, cur, p.link()), target: target, reason: reason, conflict: conflict}
 }
 
-func changedFields(a, b content) []string {
+// changedFields are the Write.Fields of the groups a differs from b in. The
+// reminder is left out when a's is unset, or when the pair's link predates
+// reminders (the copy's own reminder is then pulled, not overwritten: see
+// reminder.go).
+func changedFields(a, b content, l *Link) []string {
 	var out []string
-	for _, f := range fieldGroups {
+	for i, f := range fieldGroups {
+		if skipGroup(i, a, l) {
+			continue
+		}
 		if a.field(f) != b.field(f) {
 			out = append(out, graphFields[f]...)
 		}
@@ -361,12 +373,17 @@ func changedFields(a, b content) []string {
 
 func changedFieldsVsBase(a content, base map[string]string) []string {
 	var out []string
-	for _, f := range fieldGroups {
-		if shortHash(a.field(f)) != base[f] {
+	for i, f := range fieldGroups {
+		if b, ok := base[f]; ok && a.fieldHash(i) != b || !ok && i < legacyGroups {
 			out = append(out, graphFields[f]...)
 		}
 	}
 	return out
+}
+
+// skipGroup: group i is not written from a (see changedFields).
+func skipGroup(i int, a content, l *Link) bool {
+	return fieldGroups[i] == fieldReminder && (a.Reminder == ReminderUnset || l != nil && !syncsReminder(l))
 }
 
 func recreateRemote(p *pairInput, cfg planConfig, conflict winner) decision {

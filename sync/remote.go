@@ -15,26 +15,32 @@ type Window struct {
 // graphclient maps Graph's event resource to and from this type; the engine
 // never sees Graph JSON. Fields grow with recurrence, attendees and reminders.
 type RemoteEvent struct {
-	ID             string    // Graph immutable id, case-sensitive
-	ChangeKey      string    // changes on every write
-	ETag           string    // @odata.etag, sent back as If-Match
-	ICalUID        string    // iCalUId
-	TransactionID  string    // set by us at creation, "" otherwise
-	OroID          string    // our extended property, else the Oro id in our transactionId (delta items); "" when not ours
-	Type           string    // singleInstance, occurrence, exception, seriesMaster
-	SeriesMasterID string    // the series master's id, for an occurrence or an exception
-	IsOrganizer    bool      // the connected user organizes it; only such events are ever changed by us
-	HasAttendees   bool      // it has attendees, whom any change would notify: never changed by us
-	LastModified   time.Time // lastModifiedDateTime (UTC)
-	Created        time.Time // createdDateTime (UTC)
+	ID             string // Graph immutable id, case-sensitive
+	ChangeKey      string // changes on every write
+	ETag           string // @odata.etag, sent back as If-Match
+	ICalUID        string // iCalUId
+	TransactionID  string // set by us at creation, "" otherwise
+	OroID          string // our extended property, else the Oro id in our transactionId (delta items); "" when not ours
+	Type           string // singleInstance, occurrence, exception, seriesMaster
+	SeriesMasterID string // the series master's id, for an occurrence or an exception
+	IsOrganizer    bool   // the connected user organizes it; only such events are ever changed by us
+	HasAttendees   bool   // it has attendees, whom any change would notify: never changed by us
+	OrganizerEmail string // the organizer's address
+	OrganizerName  string
+	Attendees      []Attendee // in Oro's terms (status, type)
+	LastModified   time.Time  // lastModifiedDateTime (UTC)
+	Created        time.Time  // createdDateTime (UTC)
 
 	Subject     string
 	Body        string // plain text
 	Location    string
 	AllDay      bool
 	Start, End  time.Time // timed: instants; all-day: midnight UTC of the plain dates, End exclusive
-	TimeZone    string    // the event's original zone (Windows or IANA name), informational for now
+	TimeZone    string    // read: the event's original zone (Windows or IANA name); write: the Windows zone to write it in
 	IsCancelled bool
+	// Reminder: minutes before the start, ReminderOff; in a Write,
+	// ReminderUnset leaves it out (Graph's default applies to a create).
+	Reminder int
 
 	// Removed is set for a delta "@removed" item: deleted, or moved out of the
 	// window. Only ID is meaningful then.
@@ -74,7 +80,7 @@ type Write struct {
 	// Event holds the content for create and update (ID, ETag etc. ignored).
 	// For update only the fields listed in Fields are sent.
 	Event  RemoteEvent
-	Fields []string // for update: "subject", "body", "location", "start", "end", "allDay"
+	Fields []string // for update: "subject", "body", "location", "start", "end", "allDay", "reminder"
 }
 
 // WriteResult is the outcome of one Write.

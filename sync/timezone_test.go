@@ -42,8 +42,8 @@ func TestRequestTimeZone(t *testing.T) {
 	}
 }
 
-// TestRemoteZone: all-day content is written in the zone named, timed
-// content always in UTC.
+// TestRemoteZone: all-day and timed content are written in the zone named
+// (the user's Windows zone), in UTC without one.
 func TestRemoteZone(t *testing.T) {
 	c := content{AllDay: true}
 	if z := c.remote("Line Islands Standard Time").TimeZone; z != "Line Islands Standard Time" {
@@ -53,7 +53,10 @@ func TestRemoteZone(t *testing.T) {
 		t.Errorf("all-day without a zone written in %q", z)
 	}
 	c.AllDay = false
-	if z := c.remote("Line Islands Standard Time").TimeZone; z != "UTC" {
+	if z := c.remote("Line Islands Standard Time").TimeZone; z != "Line Islands Standard Time" {
 		t.Errorf("timed written in %q", z)
+	}
+	if z := c.remote("").TimeZone; z != "UTC" {
+		t.Errorf("timed without a zone written in %q", z)
 	}
 }

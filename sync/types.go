@@ -41,8 +41,7 @@ type Request struct {
 }
 
 // Event is an Oro calendar event as the host sends it and as operations
-// return it. Field names follow Oro's calendar REST API. Recurrence, time
-// zones, reminders and attendees will be added as optional fields.
+// return it. Field names follow Oro's calendar REST API.
 type Event struct {
 	// ID is the Oro event id; empty only inside an operation that creates
 	// an Oro event.
@@ -69,6 +68,24 @@ type Event struct {
 	// Deleted marks a tombstone: the event was deleted in Oro since its link
 	// was stored.
 	Deleted bool `json:"deleted,omitempty"`
+	// Reminders are the Oro event's reminders (see reminder.go: the one
+	// with the smallest interval is synchronized). Absent: the host does
+	// not send them, and the event's reminder is left as both sides hold
+	// it; [] is an event without reminders, written with none. Never set
+	// in an operation (see Operation.Reminder).
+	Reminders []Reminder `json:"reminders,omitempty"`
+	// ParentEventID: the event is an attendee's copy of another Oro
+	// user's event (Oro's parentEventId); it is never created in Microsoft
+	// 365 (see attendee.go).
+	ParentEventID string `json:"parentEventId,omitempty"`
+	// IsOrganizer, OrganizerEmail, OrganizerDisplayName and Attendees are
+	// set in create and update operations from Microsoft 365 (Oro's
+	// organizer fields are write-once: a host sets them on create). In a
+	// request they are ignored: Oro's attendees are never written.
+	IsOrganizer          *bool      `json:"isOrganizer,omitempty"`
+	OrganizerEmail       string     `json:"organizerEmail,omitempty"`
+	OrganizerDisplayName string     `json:"organizerDisplayName,omitempty"`
+	Attendees            []Attendee `json:"attendees,omitempty"`
 	// Link is what the engine returned for this event last time; nil when
 	// the event was never synced.
 	Link *Link `json:"link,omitempty"`
@@ -239,7 +256,11 @@ type Operation struct {
 	ExpectedUpdatedAt *time.Time `json:"expectedUpdatedAt,omitempty"`
 	// Event holds the full content to write (create, update).
 	Event *Event `json:"event,omitempty"`
-	Link  *Link  `json:"link,omitempty"`
+	// Reminder (create, update) is Microsoft 365's reminder for the event,
+	// to apply as ReminderChange says; absent: leave the Oro event's
+	// reminders as they are.
+	Reminder *ReminderChange `json:"reminder,omitempty"`
+	Link     *Link           `json:"link,omitempty"`
 	// Reason says why, e.g. "microsoft_changed" or "conflict_oro_won";
 	// Detail explains it to a person.
 	Reason Reason `json:"reason"`
@@ -279,6 +300,10 @@ const (
 	// ReasonTimeZoneUnmapped: an all-day event is not synced because the
 	// user's time zone (Request.TimeZone) has no Windows name.
 	ReasonTimeZoneUnmapped Reason = "time_zone_unmapped"
+	// ReasonAttendeeCopy: an Oro attendee's copy of another user's event
+	// (parentEventId) is never created in Microsoft 365: its counterpart is
+	// the invitation only the organizer's mailbox sends.
+	ReasonAttendeeCopy Reason = "attendee_copy"
 )
 
 // Issue is a per-event error or skip. The rest of the run went on.

@@ -56,6 +56,9 @@ func (r Request) Validate() error {
 			return Invalid(p+".id", "duplicates events[%d].id %q", j, e.ID)
 		}
 		seen[e.ID] = i
+		if err := validateReminders(p+".reminders", e.Reminders); err != nil {
+			return err
+		}
 		if l := e.Link; l != nil {
 			if l.V != LinkVersion {
 				return Invalid(p+".link.v", "unsupported link version %d", l.V)

@@ -88,7 +88,8 @@ func TestAllDayInUserZone(t *testing.T) {
 }
 
 // TestWireTimeAllDayZone: an all-day date goes out as midnight of that date
-// labelled with the zone named, a timed instant always in UTC.
+// labelled with the zone named, a timed instant as the wall-clock time in
+// the zone named (either side of its DST change), in UTC without one.
 func TestWireTimeAllDayZone(t *testing.T) {
 	d := time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
@@ -100,7 +101,12 @@ func TestWireTimeAllDayZone(t *testing.T) {
 		{d, true, "Line Islands Standard Time", dateTimeTimeZone{"2026-02-02T00:00:00.0000000", "Line Islands Standard Time"}},
 		{d, true, "Dateline Standard Time", dateTimeTimeZone{"2026-02-02T00:00:00.0000000", "Dateline Standard Time"}},
 		{d, true, "", dateTimeTimeZone{"2026-02-02T00:00:00.0000000", "UTC"}},
-		{d.Add(9 * time.Hour), false, "W. Europe Standard Time", dateTimeTimeZone{"2026-02-02T09:00:00.0000000", "UTC"}},
+		{d.Add(9 * time.Hour), false, "W. Europe Standard Time", dateTimeTimeZone{"2026-02-02T10:00:00.0000000", "W. Europe Standard Time"}},
+		{time.Date(2026, 7, 1, 7, 0, 0, 0, time.UTC), false, "W. Europe Standard Time", dateTimeTimeZone{"2026-07-01T09:00:00.0000000", "W. Europe Standard Time"}},
+		{time.Date(2026, 7, 1, 7, 0, 0, 0, time.UTC), false, "AUS Eastern Standard Time", dateTimeTimeZone{"2026-07-01T17:00:00.0000000", "AUS Eastern Standard Time"}},
+		{time.Date(2026, 1, 1, 7, 0, 0, 0, time.UTC), false, "AUS Eastern Standard Time", dateTimeTimeZone{"2026-01-01T18:00:00.0000000", "AUS Eastern Standard Time"}},
+		{d.Add(9 * time.Hour), false, "", dateTimeTimeZone{"2026-02-02T09:00:00.0000000", "UTC"}},
+		{d.Add(9 * time.Hour), false, "Not A Zone", dateTimeTimeZone{"2026-02-02T09:00:00.0000000", "UTC"}},
 	} {
 		if got := *wireTime(c.t, c.allDay, c.zone); got != c.want {
 			t.Errorf("wireTime(%v, %v, %q) = %+v, want %+v", c.t, c.allDay, c.zone, got, c.want)

@@ -9,6 +9,7 @@ import (
 	kjson "github.com/microsoft/kiota-serialization-json-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models"
 
+	"github.com/oro-msync/oro-msync/graphclient/tzmap"
 	calsync "github.com/oro-msync/oro-msync/sync"
 )
 
@@ -50,6 +51,11 @@ func fromGraph(ev models.Eventable) calsync.RemoteEvent {
 	out.SeriesMasterID = str(ev.GetSeriesMasterId())
 	out.IsOrganizer = boolean(ev.GetIsOrganizer())
 	out.HasAttendees = len(ev.GetAttendees()) > 0
+	out.Attendees = attendees(ev.GetAttendees())
+	if o := ev.GetOrganizer(); o != nil && o.GetEmailAddress() != nil {
+		out.OrganizerEmail = str(o.GetEmailAddress().GetAddress())
+		out.OrganizerName = str(o.GetEmailAddress().GetName())
+	}
 	out.IsCancelled = boolean(ev.GetIsCancelled())
 	if lm := ev.GetLastModifiedDateTime(); lm != nil {
 		out.LastModified = lm.UTC()
@@ -70,6 +76,10 @@ func fromGraph(ev models.Eventable) calsync.RemoteEvent {
 	out.Start = eventTime(ev.GetStart(), out.AllDay)
 	out.End = eventTime(ev.GetEnd(), out.AllDay)
 	out.TimeZone = str(ev.GetOriginalStartTimeZone())
+	out.Reminder = calsync.ReminderOff
+	if boolean(ev.GetIsReminderOn()) {
+		out.Reminder = int(int32Value(ev.GetReminderMinutesBeforeStart()))
+	}
 	for _, p := range ev.GetSingleValueExtendedProperties() {
 		if p != nil && strings.EqualFold(str(p.GetId()), OroIDPropertyID) {
 			out.OroID = str(p.GetValue())
@@ -79,6 +89,36 @@ func fromGraph(ev models.Eventable) calsync.RemoteEvent {
 		// delta items never carry the property (delta cannot $expand it),
 		// but the transactionId of an event we created names the Oro id
 		out.OroID, _ = calsync.OroIDFromTransactionID(out.TransactionID)
+	}
+	return out
+}
+
+// attendees maps Graph's attendees to Oro's terms (calendar-semantics
+// §3.2): a resource (a room) is optional, notResponded is none,
+// tentativelyAccepted is tentative, and the organizer's own response
+// (organizer) is accepted. One without an address is left out.
+func attendees(in []models.Attendeeable) []calsync.Attendee {
+	var out []calsync.Attendee
+	for _, a := range in {
+		if a == nil || a.GetEmailAddress() == nil || str(a.GetEmailAddress().GetAddress()) == "" {
+			continue
+		}
+		at := calsync.Attendee{Email: str(a.GetEmailAddress().GetAddress()), DisplayName: str(a.GetEmailAddress().GetName()),
+			Status: "none", Type: "required"}
+		if t := a.GetTypeEscaped(); t != nil && *t != models.REQUIRED_ATTENDEETYPE {
+			at.Type = "optional"
+		}
+		if st := a.GetStatus(); st != nil && st.GetResponse() != nil {
+			switch *st.GetResponse() {
+			case models.ACCEPTED_RESPONSETYPE, models.ORGANIZER_RESPONSETYPE:
+				at.Status = "accepted"
+			case models.DECLINED_RESPONSETYPE:
+				at.Status = "declined"
+			case models.TENTATIVELYACCEPTED_RESPONSETYPE:
+				at.Status = "tentative"
+			}
+		}
+		out = append(out, at)
 	}
 	return out
 }
@@ -132,6 +172,8 @@ type eventBody struct {
 	Body          *itemBody          `json:"body,omitempty"`
 	Location      *location          `json:"location,omitempty"`
 	IsAllDay      *bool              `json:"isAllDay,omitempty"`
+	IsReminderOn  *bool              `json:"isReminderOn,omitempty"`
+	ReminderMin   *int               `json:"reminderMinutesBeforeStart,omitempty"`
 	Start         *dateTimeTimeZone  `json:"start,omitempty"`
 	End           *dateTimeTimeZone  `json:"end,omitempty"`
 	TransactionID string             `json:"transactionId,omitempty"`
@@ -191,6 +233,14 @@ func toGraph(w calsync.Write) ([]byte, error) {
 		b.Start = wireTime(ev.Start, ev.AllDay, ev.TimeZone)
 		b.End = wireTime(ev.End, ev.AllDay, ev.TimeZone)
 	}
+	if has("reminder") && ev.Reminder != calsync.ReminderUnset {
+		// off is written too: Graph turns a reminder on by default
+		on := ev.Reminder != calsync.ReminderOff
+		b.IsReminderOn = &on
+		if on {
+			b.ReminderMin = &ev.Reminder
+		}
+	}
 	if all {
 		b.TransactionID = w.TransactionID
 	}
@@ -200,21 +250,44 @@ func toGraph(w calsync.Write) ([]byte, error) {
 	return json.Marshal(b)
 }
 
-// wireTime writes an instant in UTC, or an all-day date as midnight of that
-// date in zone, the user's Windows zone the engine names (RemoteEvent.
-// TimeZone; "UTC" when it names none). The date is written as it is, not
-// converted: an all-day event is a plain date in whatever zone anchors it
+// wireTime writes a timed event's instant as the wall-clock time in zone,
+// the user's Windows zone the engine names (RemoteEvent.TimeZone), so that
+// Outlook shows it in that zone; in UTC when it names none or one this
+// process cannot load. An all-day date is written as midnight of that
+// date in zone ("UTC" when it names none), as it is, not converted: an
+// all-day event is a plain date in whatever zone anchors it
 // (calendar-semantics §1.4.3).
 func wireTime(t time.Time, allDay bool, zone string) *dateTimeTimeZone {
 	t = t.UTC()
-	if !allDay {
-		return &dateTimeTimeZone{DateTime: t.Format(graphDateTime), TimeZone: "UTC"}
-	}
 	if zone == "" {
 		zone = "UTC"
 	}
+	if !allDay {
+		loc := windowsLocation(zone)
+		if loc == nil {
+			return &dateTimeTimeZone{DateTime: t.Format(graphDateTime), TimeZone: "UTC"}
+		}
+		return &dateTimeTimeZone{DateTime: t.In(loc).Format(graphDateTime), TimeZone: zone}
+	}
 	t = time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 	return &dateTimeTimeZone{DateTime: t.Format(graphDateTime), TimeZone: zone}
+}
+
+// windowsLocation loads the IANA zone of a Windows zone name; nil for
+// UTC, an unknown name or one the zone database lacks.
+func windowsLocation(zone string) *time.Location {
+	if zone == "UTC" {
+		return nil
+	}
+	iana, ok := tzmap.IANA(zone)
+	if !ok {
+		return nil
+	}
+	loc, err := time.LoadLocation(iana)
+	if err != nil {
+		return nil
+	}
+	return loc
 }
 
 func str(p *string) string {
@@ -225,3 +298,10 @@ func str(p *string) string {
 }
 
 func boolean(p *bool) bool { return p != nil && *p }
+
+func int32Value(p *int32) int32 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}

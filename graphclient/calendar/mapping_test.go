@@ -10,7 +10,7 @@ import (
 
 func TestToGraphFields(t *testing.T) {
 	ev := calsync.RemoteEvent{
-		Subject: "Standup", Body: "notes", Location: "Room 1",
+		Subject: "Standup", Body: "notes", Location: "Room 1", Reminder: calsync.ReminderUnset,
 		Start: time.Date(2025, 3, 5, 9, 30, 0, 0, time.FixedZone("CET", 3600)),
 		End:   time.Date(2025, 3, 5, 10, 0, 0, 0, time.FixedZone("CET", 3600)),
 	}
@@ -29,6 +29,15 @@ func TestToGraphFields(t *testing.T) {
 			calsync.Write{Op: calsync.WriteUpdate, ID: "A", Fields: []string{"end"}, Event: calsync.RemoteEvent{AllDay: true,
 				Start: time.Date(2025, 3, 5, 0, 0, 0, 0, time.UTC), End: time.Date(2025, 3, 7, 0, 0, 0, 0, time.UTC)}},
 			`{"isAllDay":true,"start":{"dateTime":"2025-03-05T00:00:00.0000000","timeZone":"UTC"},"end":{"dateTime":"2025-03-07T00:00:00.0000000","timeZone":"UTC"}}`},
+		{"a reminder turned off is written off (Graph would turn one on)",
+			calsync.Write{Op: calsync.WriteUpdate, ID: "A", Fields: []string{"reminder"}, Event: calsync.RemoteEvent{Reminder: calsync.ReminderOff}},
+			`{"isReminderOn":false}`},
+		{"a reminder is written with its minutes",
+			calsync.Write{Op: calsync.WriteUpdate, ID: "A", Fields: []string{"reminder"}, Event: calsync.RemoteEvent{Reminder: 0}},
+			`{"isReminderOn":true,"reminderMinutesBeforeStart":0}`},
+		{"an unset reminder is not written",
+			calsync.Write{Op: calsync.WriteUpdate, ID: "A", Fields: []string{"reminder", "subject"}, Event: calsync.RemoteEvent{Subject: "s", Reminder: calsync.ReminderUnset}},
+			`{"subject":"s"}`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -45,7 +54,7 @@ func TestToGraphFields(t *testing.T) {
 
 func TestParseEvent(t *testing.T) {
 	body := `{"@odata.etag":"W/\"ck1\"","id":"AAMk-1","changeKey":"ck1","iCalUId":"uid-1","transactionId":"tx",
-	"type":"singleInstance","isOrganizer":true,"isCancelled":false,"lastModifiedDateTime":"2025-03-01T08:00:00.1234567Z",
+	"type":"singleInstance","isOrganizer":true,"isCancelled":false,"isReminderOn":true,"reminderMinutesBeforeStart":1080,"lastModifiedDateTime":"2025-03-01T08:00:00.1234567Z",
 	"subject":"S","body":{"contentType":"text","content":"B"},"location":{"displayName":"L"},"isAllDay":true,
 	"start":{"dateTime":"2025-03-05T00:00:00.0000000","timeZone":"W. Europe Standard Time"},
 	"end":{"dateTime":"2025-03-06T00:00:00","timeZone":"W. Europe Standard Time"},"originalStartTimeZone":"W. Europe Standard Time",
@@ -58,7 +67,7 @@ func TestParseEvent(t *testing.T) {
 		OroID: "42", Type: "singleInstance", IsOrganizer: true, LastModified: time.Date(2025, 3, 1, 8, 0, 0, 123456700, time.UTC),
 		Subject: "S", Body: "B", Location: "L", AllDay: true,
 		Start: time.Date(2025, 3, 5, 0, 0, 0, 0, time.UTC), End: time.Date(2025, 3, 6, 0, 0, 0, 0, time.UTC),
-		TimeZone: "W. Europe Standard Time"}
+		TimeZone: "W. Europe Standard Time", Reminder: 1080}
 	if !got.LastModified.Equal(want.LastModified) {
 		t.Errorf("lastModified %v, want %v", got.LastModified, want.LastModified)
 	}

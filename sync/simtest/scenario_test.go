@@ -1,6 +1,7 @@
 package simtest
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"flag"
@@ -18,6 +19,7 @@ import (
 	"github.com/oro-msync/oro-msync/graphclient"
 	"github.com/oro-msync/oro-msync/graphclient/calendar"
 	"github.com/oro-msync/oro-msync/graphclient/graphsim"
+	"github.com/oro-msync/oro-msync/graphclient/tzmap"
 	calsync "github.com/oro-msync/oro-msync/sync"
 	"github.com/oro-msync/oro-msync/sync/internal/scenario"
 )
@@ -128,6 +130,15 @@ func newSimRemote(t testing.TB, clock *scenario.Clock, script string) *simRemote
 	t.Cleanup(srv.Close)
 	sim.RegisterApp(graphsim.App{ClientID: clientID, ClientSecret: secret, RedirectURIs: []string{redirect}})
 	sim.AddUser(graphsim.User{UPN: upn, DisplayName: "Adele Vance", Mail: upn})
+	t.Cleanup(func() {
+		// no write of ours mails anyone (attendees are never written);
+		// what a Microsoft 365 user's own edits send is theirs
+		for _, m := range sim.OutboundMail() {
+			if m.Source == "graph" {
+				t.Errorf("the sync made Microsoft 365 send mail: %s %q to %v", m.Kind, m.Subject, m.To)
+			}
+		}
+	})
 	r := &simRemote{t: t, sim: sim, base: srv.URL, clock: clock, latency: scenarioLatency,
 		names: map[string]string{}, used: map[string]bool{}, seq: map[string]int{}}
 	cfg := graphclient.Config{Endpoints: graphclient.Endpoints{Authority: srv.URL, Graph: srv.URL + "/v1.0"}, Logger: zerolog.Nop(),
@@ -177,7 +188,7 @@ func (r *simRemote) Seed(ref string, ev calsync.RemoteEvent) string {
 	body := graphBody(ev, nil)
 	body["subject"] = ev.Subject
 	if !ev.IsOrganizer {
-		body["organizer"] = map[string]any{"emailAddress": map[string]any{"address": "megan@fabrikam.example", "name": "Megan Bowen"}}
+		body["organizer"] = map[string]any{"emailAddress": map[string]any{"address": cmp.Or(ev.OrganizerEmail, "megan@fabrikam.example"), "name": "Megan Bowen"}}
 	}
 	id, err := r.sim.UserCreateEvent(upn, body)
 	if err != nil {
@@ -201,6 +212,21 @@ func graphBody(ev calsync.RemoteEvent, before *calsync.RemoteEvent) map[string]a
 	}
 	if all || ev.Location != before.Location {
 		m["location"] = map[string]any{"displayName": ev.Location}
+	}
+	if len(ev.Attendees) > 0 && (all || !slices.Equal(ev.Attendees, before.Attendees)) {
+		response := map[string]string{"none": "none", "accepted": "accepted", "declined": "declined", "tentative": "tentativelyAccepted"}
+		var as []any
+		for _, a := range ev.Attendees {
+			as = append(as, map[string]any{"emailAddress": map[string]any{"address": a.Email}, "type": a.Type,
+				"status": map[string]any{"response": response[a.Status], "time": "2026-01-05T08:00:00Z"}})
+		}
+		m["attendees"] = as
+	}
+	if ev.Reminder != calsync.ReminderUnset && (all || ev.Reminder != before.Reminder) {
+		m["isReminderOn"] = ev.Reminder != calsync.ReminderOff
+		if ev.Reminder != calsync.ReminderOff {
+			m["reminderMinutesBeforeStart"] = ev.Reminder
+		}
 	}
 	if all || !ev.Start.Equal(before.Start) || !ev.End.Equal(before.End) || ev.AllDay != before.AllDay || ev.TimeZone != before.TimeZone {
 		f := "2006-01-02T15:04:05"
@@ -247,11 +273,12 @@ func (r *simRemote) Events() []calsync.RemoteEvent {
 		b, _ := json.Marshal(m)
 		var g struct {
 			ID, Subject, ChangeKey, ICalUID, TransactionID string
-			IsAllDay, IsOrganizer                          bool
+			IsAllDay, IsOrganizer, IsReminderOn            bool
+			ReminderMinutesBeforeStart                     int
 			OriginalStartTimeZone                          string
 			Body                                           struct{ Content string }
 			Location                                       struct{ DisplayName string }
-			Start, End                                     struct{ DateTime string }
+			Start, End                                     struct{ DateTime, TimeZone string }
 			Props                                          []struct{ ID, Value string } `json:"singleValueExtendedProperties"`
 		}
 		if err := json.Unmarshal(b, &g); err != nil {
@@ -259,7 +286,11 @@ func (r *simRemote) Events() []calsync.RemoteEvent {
 		}
 		ev := calsync.RemoteEvent{ID: immutable(g.ID), Subject: g.Subject, ChangeKey: g.ChangeKey, ICalUID: g.ICalUID,
 			TransactionID: g.TransactionID, AllDay: g.IsAllDay, IsOrganizer: g.IsOrganizer, Body: g.Body.Content,
-			Location: g.Location.DisplayName, Start: simTime(g.Start.DateTime), End: simTime(g.End.DateTime), TimeZone: g.OriginalStartTimeZone}
+			Location: g.Location.DisplayName, Start: simTime(g.Start.DateTime, g.Start.TimeZone, g.IsAllDay),
+			End: simTime(g.End.DateTime, g.End.TimeZone, g.IsAllDay), TimeZone: g.OriginalStartTimeZone, Reminder: calsync.ReminderOff}
+		if g.IsReminderOn {
+			ev.Reminder = g.ReminderMinutesBeforeStart
+		}
 		for _, p := range g.Props {
 			if strings.EqualFold(p.ID, calendar.OroIDPropertyID) {
 				ev.OroID = p.Value
@@ -274,8 +305,15 @@ func (r *simRemote) Events() []calsync.RemoteEvent {
 	return out
 }
 
-func simTime(s string) time.Time {
+// simTime reads a stored dateTime: a timed one in the zone it was written
+// in, an all-day one as its date.
+func simTime(s, zone string, allDay bool) time.Time {
 	t, _ := time.Parse("2006-01-02T15:04:05.9999999", s)
+	if iana, ok := tzmap.IANA(zone); ok && !allDay {
+		if loc, err := time.LoadLocation(iana); err == nil {
+			t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
+		}
+	}
 	return t.UTC()
 }
 

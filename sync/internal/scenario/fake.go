@@ -110,6 +110,13 @@ func (f *Fake) Seed(_ string, ev calsync.RemoteEvent) string {
 		ev.ICalUID = "ical-" + ev.ID
 	}
 	ev.Type = "singleInstance"
+	if ev.Reminder == calsync.ReminderUnset {
+		// Graph's default for a create that sets none (calendar-semantics §1.5)
+		ev.Reminder = 15
+		if ev.AllDay {
+			ev.Reminder = 1080
+		}
+	}
 	ev.Created = f.clock.Now()
 	f.touch(&ev)
 	f.events[ev.ID] = &ev
@@ -404,6 +411,8 @@ func update(ev *calsync.RemoteEvent, w calsync.Write) {
 			ev.End = w.Event.End
 		case "allDay":
 			ev.AllDay = w.Event.AllDay
+		case "reminder":
+			ev.Reminder = w.Event.Reminder
 		}
 	}
 }

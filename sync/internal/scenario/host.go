@@ -132,6 +132,7 @@ func (h *Host) Apply(req calsync.Request, res calsync.Result) {
 			}
 			ev := *op.Event
 			ev.ID, ev.Link, ev.UpdatedAt = target.ID, op.Link, h.clock.Now()
+			ev.Reminders = ApplyReminder(target.Reminders, op.Reminder)
 			if target.UID != "" {
 				ev.UID = target.UID
 			}
@@ -156,3 +157,35 @@ func (h *Host) Apply(req calsync.Request, res calsync.Result) {
 
 // sortedKeys returns m's keys in order (deterministic output).
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
+
+// ApplyReminder applies an operation's reminder to an event's reminders as
+// calsync.ReminderChange says a host does.
+func ApplyReminder(rs []calsync.Reminder, ch *calsync.ReminderChange) []calsync.Reminder {
+	if ch == nil {
+		return rs
+	}
+	out := []calsync.Reminder{}
+	if !ch.On {
+		return out
+	}
+	minutes := func(r calsync.Reminder) int {
+		return r.Interval.Number * map[string]int{"M": 1, "H": 60, "D": 1440, "W": 10080}[r.Interval.Unit]
+	}
+	smallest := -1
+	for i, r := range rs {
+		if smallest < 0 || minutes(r) < minutes(rs[smallest]) {
+			smallest = i
+		}
+	}
+	set := calsync.Reminder{Method: "web_socket", Interval: *ch.Interval}
+	if smallest >= 0 {
+		set.Method = rs[smallest].Method
+	}
+	out = append(out, set)
+	for i, r := range rs {
+		if i != smallest && minutes(r) > ch.MinutesBeforeStart {
+			out = append(out, r)
+		}
+	}
+	return out
+}

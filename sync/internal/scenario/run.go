@@ -128,7 +128,7 @@ func Run(t testing.TB, script string, newRemote NewRemote) string {
 			}
 			switch words[1] {
 			case "add":
-				ev := calsync.RemoteEvent{Subject: args["title"], IsOrganizer: args["organizer"] != "false", ICalUID: args["uid"],
+				ev := calsync.RemoteEvent{Subject: args["title"], IsOrganizer: args["organizer"] != "false", ICalUID: args["uid"], Reminder: calsync.ReminderUnset,
 					Start: time.Date(2026, 1, 12, 14, 0, 0, 0, time.UTC), End: time.Date(2026, 1, 12, 15, 0, 0, 0, time.UTC)}
 				setRemote(&ev, args)
 				id := remote.Seed(words[2], ev)
@@ -201,15 +201,19 @@ func Run(t testing.TB, script string, newRemote NewRemote) string {
 		if e.Link != nil {
 			l = name(e.Link.RemoteID)
 		}
-		fmt.Fprintf(&out, "  %s %q %s..%s loc=%q link=%s deleted=%v dirty=%v\n", e.ID, e.Title, e.Start, e.End, e.Location, l, e.Deleted, e.Dirty)
+		rem := ""
+		if e.Reminders != nil {
+			rem = " rem=" + showReminders(e.Reminders)
+		}
+		fmt.Fprintf(&out, "  %s %q %s..%s loc=%q link=%s deleted=%v dirty=%v%s\n", e.ID, e.Title, e.Start, e.End, e.Location, l, e.Deleted, e.Dirty, rem)
 	}
 	out.WriteString("microsoft:\n")
 	for _, ev := range remote.Events() {
-		tz := "" // the zone an all-day event is anchored in, when not UTC
-		if ev.AllDay && ev.TimeZone != "" && ev.TimeZone != "UTC" {
+		tz := "" // the zone an event was written in or is anchored in, when not UTC
+		if ev.TimeZone != "" && ev.TimeZone != "UTC" {
 			tz = " tz=" + strconv.Quote(ev.TimeZone)
 		}
-		fmt.Fprintf(&out, "  %s %q %s..%s loc=%q oroId=%s organizer=%v%s\n", name(ev.ID), ev.Subject, ev.Start.Format(time.RFC3339), ev.End.Format(time.RFC3339), ev.Location, ev.OroID, ev.IsOrganizer, tz)
+		fmt.Fprintf(&out, "  %s %q %s..%s loc=%q oroId=%s organizer=%v%s rem=%s\n", name(ev.ID), ev.Subject, ev.Start.Format(time.RFC3339), ev.End.Format(time.RFC3339), ev.Location, ev.OroID, ev.IsOrganizer, tz, reminderText(ev.Reminder))
 	}
 	if h.State != nil {
 		st := *h.State
@@ -272,8 +276,34 @@ func setOro(ev *calsync.Event, args map[string]string) {
 			ev.AllDay = v == "true"
 		case "uid":
 			ev.UID = v
+		case "rem": // none, or reminders such as 15M,1D
+			ev.Reminders = parseReminders(v)
+		case "parent": // an attendee's copy of this Oro event
+			ev.ParentEventID = v
 		}
 	}
+}
+
+// parseReminders reads "none" or a comma-separated list of NUMBER+UNIT
+// (15M, 1D); each is a web_socket reminder.
+func parseReminders(v string) []calsync.Reminder {
+	out := []calsync.Reminder{}
+	if v == "none" {
+		return out
+	}
+	for _, r := range strings.Split(v, ",") {
+		n, _ := strconv.Atoi(r[:len(r)-1])
+		out = append(out, calsync.Reminder{Method: "web_socket", Interval: calsync.ReminderInterval{Number: n, Unit: r[len(r)-1:]}})
+	}
+	return out
+}
+
+// reminderText shows a synchronized reminder: off, or minutes.
+func reminderText(m int) string {
+	if m == calsync.ReminderOff {
+		return "off"
+	}
+	return strconv.Itoa(m)
 }
 
 func setRemote(ev *calsync.RemoteEvent, args map[string]string) {
@@ -299,6 +329,20 @@ func setRemote(ev *calsync.RemoteEvent, args map[string]string) {
 			ev.AllDay = v == "true"
 		case "tz": // the Windows zone an all-day event is anchored in
 			ev.TimeZone = v
+		case "attendees": // EMAIL:TYPE:STATUS,… (Oro's terms)
+			ev.Attendees = nil
+			for _, a := range strings.Split(v, ",") {
+				f := strings.Split(a, ":")
+				ev.Attendees = append(ev.Attendees, calsync.Attendee{Email: f[0], Type: f[1], Status: f[2]})
+			}
+			ev.HasAttendees = len(ev.Attendees) > 0
+		case "org": // the organizer's address
+			ev.OrganizerEmail = v
+		case "rem": // off, or minutes before the start
+			ev.Reminder = calsync.ReminderOff
+			if v != "off" {
+				ev.Reminder, _ = strconv.Atoi(v)
+			}
 		}
 	}
 }
@@ -344,6 +388,19 @@ func writeResult(out *strings.Builder, res calsync.Result, log []string, name fu
 		if op.Event != nil {
 			fmt.Fprintf(out, " title=%q loc=%q %s..%s", op.Event.Title, op.Event.Location, op.Event.Start, op.Event.End)
 		}
+		if e := op.Event; e != nil && (len(e.Attendees) > 0 || e.IsOrganizer != nil && !*e.IsOrganizer) {
+			fmt.Fprintf(out, " organizer=%s", e.OrganizerEmail)
+			for _, a := range e.Attendees {
+				fmt.Fprintf(out, " %s:%s:%s", a.Email, a.Type, a.Status)
+			}
+		}
+		if r := op.Reminder; r != nil {
+			m := calsync.ReminderOff
+			if r.On {
+				m = r.MinutesBeforeStart
+			}
+			fmt.Fprintf(out, " rem=%s", reminderText(m))
+		}
 		if op.Link != nil {
 			fmt.Fprintf(out, " link=%s@%s", name(op.Link.RemoteID), name(op.Link.ChangeKey))
 		} else if op.Op == calsync.OpLink {
@@ -364,4 +421,16 @@ func writeResult(out *strings.Builder, res calsync.Result, log []string, name fu
 	s := res.Stats
 	fmt.Fprintf(out, "stats: calls=%v pulled=%d pushed=%d echoes=%d conflicts=%v requests=%v\n", s.Calls, s.Pulled, s.Pushed, s.Echoes, s.Conflicts, s.GraphRequests)
 	fmt.Fprintf(out, "nextSyncAt: %s\n", res.NextSyncAt.Format(time.RFC3339))
+}
+
+// showReminders shows Oro reminders as rem= reads them.
+func showReminders(rs []calsync.Reminder) string {
+	if len(rs) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = strconv.Itoa(r.Interval.Number) + r.Interval.Unit
+	}
+	return strings.Join(parts, ",")
 }
