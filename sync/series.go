@@ -1,6 +1,9 @@
 package calsync
 
-import "cmp"
+import (
+	"cmp"
+	"time"
+)
 
 // Recurring series: the one place where the engine recognises them. Series
 // are not synchronized yet (see CONFLICTS.md): a part of a series is set
@@ -60,4 +63,50 @@ func countPresent(items map[string]*RemoteEvent) int {
 		}
 	}
 	return n
+}
+
+// validateSeries checks the series fields of an Oro event (p names it).
+func (e *Event) validateSeries(p string) error {
+	if e.Recurrence != nil {
+		if err := e.Recurrence.Validate(p + ".recurrence"); err != nil {
+			return err
+		}
+		if e.RecurringEventID != "" {
+			return Invalid(p+".recurringEventId", "must be absent on a series master (the event has a recurrence)")
+		}
+	}
+	if e.RecurringEventID == "" {
+		if e.OriginalStart != "" || e.IsCancelled {
+			return Invalid(p+".recurringEventId", "is required with originalStart and isCancelled (they describe an exception of a series)")
+		}
+		return nil
+	}
+	if _, err := time.Parse(time.RFC3339, e.OriginalStart); err != nil {
+		return Invalid(p+".originalStart", "must be an RFC 3339 date-time with an offset (the occurrence the exception replaces), got %q", e.OriginalStart)
+	}
+	return nil
+}
+
+// seriesPart reports an Oro series master or exception.
+func (e *Event) seriesPart() bool { return e.Recurrence != nil || e.RecurringEventID != "" }
+
+// screenSeries leaves Oro series masters and exceptions out of the run, as
+// screen does with invalid events, each with its issue: series are not
+// written to Microsoft 365 yet, and writing a master as the single event it
+// starts with would be wrong. Its Microsoft copy, if any (an event linked
+// before it became a series), is left alone too, so nothing is duplicated.
+// Tombstones go on: a deleted event carries no series fields.
+func (e *engine) screenSeries(events []Event, bad map[string]bool) {
+	for _, ev := range events {
+		if ev.Deleted || !ev.seriesPart() || bad[ev.ID] {
+			continue
+		}
+		bad[ev.ID] = true
+		what := "a recurring series"
+		if ev.RecurringEventID != "" {
+			what = "an exception of a recurring series"
+		}
+		e.res.Issues = append(e.res.Issues, Issue{OroID: ev.ID, Kind: KindForbidden, Reason: ReasonRecurring,
+			Message: "not synced: " + what + " made in Oro; series are not written to Microsoft 365 yet, so neither side is changed"})
+	}
 }

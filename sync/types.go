@@ -74,6 +74,16 @@ type Event struct {
 	// it; [] is an event without reminders, written with none. Never set
 	// in an operation (see Operation.Reminder).
 	Reminders []Reminder `json:"reminders,omitempty"`
+	// Recurrence makes the event a series master (Oro's recurrence);
+	// RecurringEventID, OriginalStart and IsCancelled make it an exception
+	// of the series whose master has that Oro id. Series made in Oro are
+	// not written to Microsoft 365 yet: such an event is reported
+	// (recurring_not_supported) and left unchanged on both sides, never
+	// written as a single event.
+	Recurrence       *Recurrence `json:"recurrence,omitempty"`
+	RecurringEventID string      `json:"recurringEventId,omitempty"`
+	OriginalStart    string      `json:"originalStart,omitempty"`
+	IsCancelled      bool        `json:"isCancelled,omitempty"`
 	// ParentEventID: the event is an attendee's copy of another Oro
 	// user's event (Oro's parentEventId); it is never created in Microsoft
 	// 365 (see attendee.go).
