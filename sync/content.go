@@ -27,6 +27,10 @@ type content struct {
 	// holds ("" unknown; see attendee.go).
 	Who     *Who
 	whoHash string
+	// Series is a unit's pattern, exceptions and cancellations; an Oro
+	// event's series group is only seriesHash, as with whoHash.
+	Series     *SeriesInfo
+	seriesHash string
 }
 
 // Field groups compared and merged one by one. Start, end and the all-day
@@ -39,12 +43,13 @@ const (
 	fieldWhen        = "when"
 	fieldReminder    = "reminder"
 	fieldWho         = "attendees"
+	fieldSeries      = "series"
 )
 
 // fieldGroups are the field groups. The first legacyGroups are in every
 // link; the later ones may be unset on a side, and links made before they
 // were synchronized lack them (see digest.against).
-var fieldGroups = [...]string{fieldTitle, fieldDescription, fieldLocation, fieldWhen, fieldReminder, fieldWho}
+var fieldGroups = [...]string{fieldTitle, fieldDescription, fieldLocation, fieldWhen, fieldReminder, fieldWho, fieldSeries}
 
 const legacyGroups = 4
 
@@ -56,6 +61,7 @@ var graphFields = map[string][]string{
 	fieldWhen:        {"start", "end", "allDay"},
 	fieldReminder:    {"reminder"},
 	fieldWho:         nil, // pull-only: never written
+	fieldSeries:      nil, // pull-only: never written
 }
 
 const dateLayout = "2006-01-02"
@@ -100,6 +106,9 @@ func parseContent(e Event) (content, *contentError) {
 // remoteContent normalizes a Microsoft event.
 func remoteContent(r *RemoteEvent) content {
 	c := content{Title: r.Subject, Description: r.Body, Location: r.Location, AllDay: r.AllDay, Start: r.Start.UTC(), End: r.End.UTC(), Reminder: r.Reminder, Who: r.who()}
+	if r.unit() {
+		c.Series = r.Series
+	}
 	if c.AllDay {
 		c.Start = midnight(c.Start)
 		c.End = midnight(c.End)
@@ -139,6 +148,11 @@ func (c content) field(name string) string {
 			return ""
 		}
 		return c.Who.canonical()
+	case fieldSeries:
+		if c.Series == nil {
+			return ""
+		}
+		return c.Series.text()
 	}
 	if c.AllDay {
 		return "D" + c.Start.Format(dateLayout) + "/" + c.End.Format(dateLayout)
@@ -159,6 +173,8 @@ func (c *content) setField(name string, src content) {
 		c.Reminder = src.Reminder
 	case fieldWho:
 		c.Who, c.whoHash = src.Who, src.whoHash
+	case fieldSeries:
+		c.Series, c.seriesHash = src.Series, src.seriesHash
 	default:
 		c.AllDay, c.Start, c.End = src.AllDay, src.Start, src.End
 	}
@@ -195,6 +211,10 @@ func (c content) fieldHash(i int) string {
 		if c.Who == nil {
 			return c.whoHash
 		}
+	case fieldSeries:
+		if c.Series == nil {
+			return c.seriesHash
+		}
 	}
 	return shortHash(c.field(fieldGroups[i]))
 }
@@ -206,6 +226,8 @@ func (c content) isSet(i int) bool {
 		return c.Reminder != ReminderUnset
 	case fieldWho:
 		return c.Who != nil || c.whoHash != ""
+	case fieldSeries:
+		return c.Series != nil || c.seriesHash != ""
 	}
 	return true
 }
@@ -286,6 +308,10 @@ func (c content) event() Event {
 		e.OrganizerEmail, e.OrganizerDisplayName = w.OrganizerEmail, w.OrganizerName
 		e.Attendees = w.Attendees
 	}
+	if s := c.Series; s != nil {
+		e.Recurrence = s.Recurrence
+		e.Exceptions = s.exceptions()
+	}
 	return e
 }
 
@@ -305,7 +331,7 @@ func (c content) remote(zone string) RemoteEvent {
 func newLink(r *RemoteEvent, c content, now time.Time) *Link {
 	fields, h := c.hashes()
 	return &Link{V: LinkVersion, RemoteID: r.ID, ChangeKey: r.ChangeKey, ETag: r.ETag, ICalUID: r.ICalUID,
-		ReadOnly: !r.IsOrganizer || r.HasAttendees, Meeting: r.IsOrganizer && r.HasAttendees, Hash: h, Fields: fields, SyncedAt: now}
+		ReadOnly: !r.IsOrganizer || r.HasAttendees || r.unit(), Meeting: r.IsOrganizer && r.HasAttendees, Series: r.unit(), Hash: h, Fields: fields, SyncedAt: now}
 }
 
 // TransactionID is the deterministic Graph transactionId of the create that

@@ -47,6 +47,7 @@ func (p *pairInput) oroDigest() *digest {
 	if p.oroD == nil {
 		p.fillReminder()
 		p.fillWho()
+		p.fillSeries()
 		d := p.oroC.digest()
 		p.oroD = &d
 	}
@@ -147,7 +148,7 @@ func (e *engine) pair(x *index, items map[string]*RemoteEvent, mode roundMode, c
 		if it.Removed {
 			p.remoteS = remoteUnknown // confirmed by Get
 		} else {
-			p.inWindow = e.window.overlaps(it.Start, it.End)
+			p.inWindow = e.overlapsWindow(it)
 		}
 		pairs[id] = p
 	}

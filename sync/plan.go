@@ -138,14 +138,16 @@ func (p *pairInput) lostEdits() (oro, ms change) {
 // ReasonNotOrganizer, ReasonHasAttendees (any change would notify them), or
 // "" when it may be changed.
 func (p *pairInput) readOnly() Reason {
-	organizer, attendees := true, false
+	organizer, attendees, series := true, false, false
 	switch l := p.link(); {
 	case p.remoteS == remotePresent:
-		organizer, attendees = p.remote.IsOrganizer, p.remote.HasAttendees
+		organizer, attendees, series = p.remote.IsOrganizer, p.remote.HasAttendees, p.remote.unit()
 	case l != nil:
-		organizer, attendees = !l.ReadOnly || l.Meeting, l.Meeting
+		organizer, attendees, series = !l.ReadOnly || l.Meeting, l.Meeting, l.Series
 	}
 	switch {
+	case series:
+		return ReasonRecurring
 	case !organizer:
 		return ReasonNotOrganizer
 	case attendees:
@@ -156,7 +158,7 @@ func (p *pairInput) readOnly() Reason {
 
 // remoteReadOnly: the Microsoft copy, present, must not be changed by us.
 func (p *pairInput) remoteReadOnly() bool {
-	return p.remoteS == remotePresent && (!p.remote.IsOrganizer || p.remote.HasAttendees)
+	return p.remoteS == remotePresent && (!p.remote.IsOrganizer || p.remote.HasAttendees || p.remote.unit())
 }
 
 // readOnlyIssue reports a write refused because of readOnly's reason,
@@ -164,8 +166,11 @@ func (p *pairInput) remoteReadOnly() bool {
 // with attendees.
 func readOnlyIssue(reason Reason, notOrganizer, hasAttendees string) *Issue {
 	msg := notOrganizer
-	if reason == ReasonHasAttendees {
+	switch reason {
+	case ReasonHasAttendees:
 		msg = hasAttendees
+	case ReasonRecurring:
+		msg = "a recurring series from Microsoft 365: series are only pulled into Oro in this version, so it is not changed in Microsoft 365"
 	}
 	return &Issue{Kind: KindForbidden, Reason: reason, Message: msg}
 }

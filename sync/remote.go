@@ -42,9 +42,31 @@ type RemoteEvent struct {
 	// ReminderUnset leaves it out (Graph's default applies to a create).
 	Reminder int
 
+	// OriginalStart is the start (UTC) of the occurrence an exception
+	// replaces.
+	OriginalStart time.Time
+	// Series is set on a series master read with Remote.Get: its pattern,
+	// exceptions and cancelled occurrences (delta items never carry it).
+	Series *SeriesInfo
+
 	// Removed is set for a delta "@removed" item: deleted, or moved out of the
 	// window. Only ID is meaningful then.
 	Removed bool
+}
+
+// SeriesInfo is what a read of a series master adds: what delta does not
+// show of a series.
+type SeriesInfo struct {
+	// Recurrence is the pattern in Oro's terms; nil when Problem says why
+	// Oro cannot hold it (a custom time zone, an interval past Oro's
+	// maxima, …): the series is then not synchronized.
+	Recurrence *Recurrence
+	Problem    string
+	// Exceptions are the occurrences changed in Microsoft 365, each with
+	// its OriginalStart; Cancelled are the original starts (UTC) of the
+	// cancelled ones.
+	Exceptions []RemoteEvent
+	Cancelled  []time.Time
 }
 
 // DeltaPage is one page of a calendarView delta round.
@@ -101,7 +123,8 @@ type Remote interface {
 	// a new round over window, or a NextLink/DeltaLink from an earlier page.
 	// An expired or reset delta token answers KindResyncRequired.
 	Delta(ctx context.Context, window Window, link string) (DeltaPage, error)
-	// Get reads one event by id (KindNotFound when it is gone).
+	// Get reads one event by id (KindNotFound when it is gone); a series
+	// master comes with its Series.
 	Get(ctx context.Context, id string) (RemoteEvent, error)
 	// FindByOroID finds events carrying our extended property with this Oro id
 	// (how a repeated run finds what an unrecorded run created).
@@ -140,4 +163,12 @@ type Remote interface {
 	// Apply itself fails only when nothing could be attempted, for a reason
 	// that concerns the whole run (reconnect, consent, cancellation).
 	Apply(ctx context.Context, writes []Write) ([]WriteResult, error)
+}
+
+// SeriesGetter may be implemented by a Remote that reads a series master
+// with its Series in one request (Get may take two); the engine reads each
+// series a delta round shows with it. An event that is no longer a series
+// master answers KindNotFound.
+type SeriesGetter interface {
+	GetSeries(ctx context.Context, id string) (RemoteEvent, error)
 }

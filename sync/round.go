@@ -80,6 +80,9 @@ type roundOut struct {
 // by earlier calls (see State.CheckedTo).
 func (e *engine) process(ctx context.Context, ps *pass, rd *roundRead, checkedFrom string) (roundOut, error) {
 	writes := ps.mode != settleRound && !e.options.DryRun && rd.nextLink == ""
+	if err := e.gatherSeries(ctx, rd); err != nil {
+		return roundOut{}, err
+	}
 	pairs := e.pair(ps.idx, rd.items, ps.mode, checkedFrom)
 	// people's changes, classified before confirm reads the copies
 	removed, created := make([]bool, len(pairs)), make([]bool, len(pairs))

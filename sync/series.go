@@ -1,11 +1,26 @@
 package calsync
 
-import "cmp"
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	gosync "sync"
+	"time"
+)
 
-// Recurring series: the one place where the engine recognises them. Series
-// are not synchronized yet (see CONFLICTS.md): a part of a series is set
-// aside wherever a round or a write shows one, never pulled, written or
-// counted.
+// Recurring series. A series from Microsoft 365 is synchronized as one
+// unit, Microsoft 365 to Oro only: when any item of it shows up in a delta
+// round (its master, an occurrence stub or an exception), its master is
+// read with its pattern, exceptions and cancelled occurrences (Remote.Get),
+// and that read stands for the whole series: the Oro series master is
+// created or updated from it, carrying the recurrence and the full list of
+// exceptions for the host to reconcile (see Event.Exceptions). Nothing of a
+// series is written to Microsoft 365 yet: Oro's edits of a pulled series
+// are pulled back, Oro's own series are reported (screenSeries). A series
+// Oro cannot hold (SeriesInfo.Problem) is set aside with an issue.
 
 // recurring reports a part of a recurring series: its master, an
 // occurrence or an exception.
@@ -20,11 +35,100 @@ func (r *RemoteEvent) recurring() bool {
 // series names the recurring series r belongs to: its master's id.
 func (r *RemoteEvent) series() string { return cmp.Or(r.SeriesMasterID, r.ID) }
 
+// unit reports a series master read whole, which the engine synchronizes.
+func (r *RemoteEvent) unit() bool {
+	return r.Type == "seriesMaster" && r.Series != nil && r.Series.Problem == "" && r.Series.Recurrence != nil
+}
+
+// gatherSeries replaces the items of each series in a round with one read
+// of its master (a unit), a removal when the master is gone. Reads run
+// ReadConcurrency at a time, one per series however many of its
+// occurrences the round holds.
+func (e *engine) gatherSeries(ctx context.Context, rd *roundRead) error {
+	page := map[string]int{}
+	for id, it := range rd.items {
+		if it.Removed || !it.recurring() {
+			continue
+		}
+		m := it.series()
+		if pg, ok := page[m]; !ok || rd.page[id] > pg {
+			page[m] = rd.page[id]
+		}
+		delete(rd.items, id)
+		delete(rd.page, id)
+	}
+	ids := sortedKeys(page)
+	got := make([]RemoteEvent, len(ids))
+	errs := make([]error, len(ids))
+	sem := make(chan struct{}, e.opts.ReadConcurrency)
+	var wg gosync.WaitGroup
+	for i, id := range ids {
+		e.call("get")
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() {
+				if v := recover(); v != nil {
+					errs[i] = &Error{Kind: KindInternal, Op: "sync.series", Message: "internal error", Err: fmt.Errorf("panic: %v", v)}
+				}
+				<-sem
+				wg.Done()
+			}()
+			if sg, ok := e.remote.(SeriesGetter); ok {
+				got[i], errs[i] = sg.GetSeries(ctx, id)
+			} else {
+				got[i], errs[i] = e.remote.Get(ctx, id)
+			}
+		}()
+	}
+	wg.Wait()
+	for i, id := range ids {
+		switch KindOf(errs[i]) {
+		case "":
+			rd.items[id] = &got[i]
+		case KindNotFound: // the series is gone
+			rd.items[id] = &RemoteEvent{ID: id, Removed: true}
+		default:
+			e.noteErr(errs[i])
+			return errs[i]
+		}
+		rd.page[id] = page[id]
+	}
+	return nil
+}
+
+// overlapsWindow reports whether a Microsoft copy meets the window: a
+// unit when one of its occurrences (or exceptions) does.
+func (e *engine) overlapsWindow(it *RemoteEvent) bool {
+	if !it.unit() {
+		return e.window.overlaps(it.Start, it.End)
+	}
+	for _, ex := range it.Series.Exceptions {
+		if e.window.overlaps(ex.Start, ex.End) {
+			return true
+		}
+	}
+	d := it.End.Sub(it.Start)
+	skip := map[time.Time]bool{}
+	for _, t := range it.Series.Cancelled {
+		skip[t.UTC()] = true
+	}
+	for _, ex := range it.Series.Exceptions {
+		skip[ex.OriginalStart.UTC()] = true
+	}
+	for _, t := range it.Series.Recurrence.Occurrences(it.Start, e.window.Start.Add(-d), e.window.End) {
+		if !skip[t.UTC()] && e.window.overlaps(t, t.Add(d)) {
+			return true
+		}
+	}
+	return false
+}
+
 // setAside reports whether p's Microsoft copy, present, is part of a
-// recurring series; if so it is reported once (skipSeries) and p goes no
-// further.
+// recurring series the engine does not synchronize; if so it is reported
+// once (skipSeries) and p goes no further.
 func (e *engine) setAside(ps *pass, p *pairInput) bool {
-	if p.remoteS != remotePresent || !p.remote.recurring() {
+	if p.remoteS != remotePresent || !p.remote.recurring() || p.remote.unit() {
 		return false
 	}
 	e.skipSeries(ps, p)
@@ -39,8 +143,11 @@ func (e *engine) skipSeries(ps *pass, p *pairInput) {
 	if p.oro != nil && p.oro.Deleted && p.link() != nil {
 		e.emit(ps, &planned{p: p, d: decision{unlink: true, reason: ReasonRecurring}}, nil)
 	}
-	is := Issue{RemoteID: p.remote.series(), Kind: KindForbidden, Reason: ReasonRecurring,
-		Message: "part of a recurring series in Microsoft 365: series are not synchronized yet, so neither side is changed"}
+	msg := "part of a recurring series in Microsoft 365 that is not synchronized, so neither side is changed"
+	if s := p.remote.Series; s != nil && s.Problem != "" {
+		msg = "a recurring series in Microsoft 365 that Oro cannot hold (" + s.Problem + "), so neither side is changed"
+	}
+	is := Issue{RemoteID: p.remote.series(), Kind: KindForbidden, Reason: ReasonRecurring, Message: msg}
 	if p.oro != nil {
 		is.OroID = p.oro.ID
 	}
@@ -50,14 +157,132 @@ func (e *engine) skipSeries(ps *pass, p *pairInput) {
 	}
 }
 
-// countPresent counts the round's items present, the parts of series left
-// out: the Microsoft-side count of a snapshot round.
+// countPresent counts the round's items present, the series not
+// synchronized left out: the Microsoft-side count of a snapshot round.
 func countPresent(items map[string]*RemoteEvent) int {
 	n := 0
 	for _, it := range items {
-		if !it.Removed && !it.recurring() {
+		if !it.Removed && (!it.recurring() || it.unit()) {
 			n++
 		}
 	}
 	return n
+}
+
+// seriesText is the series group's compared value: the pattern, each
+// exception (its original start and content) and each cancelled
+// occurrence, in order.
+func (s *SeriesInfo) text() string {
+	var b strings.Builder
+	rec, _ := json.Marshal(s.Recurrence)
+	b.Write(rec)
+	ex := make([]string, len(s.Exceptions))
+	for i := range s.Exceptions {
+		d := remoteContent(&s.Exceptions[i]).digest()
+		ex[i] = s.Exceptions[i].OriginalStart.UTC().Format(time.RFC3339) + "=" + d.over(func(i int) bool { return i < legacyGroups })
+	}
+	slices.Sort(ex)
+	for _, x := range ex {
+		b.WriteString("|x" + x)
+	}
+	cs := make([]string, len(s.Cancelled))
+	for i, t := range s.Cancelled {
+		cs[i] = t.UTC().Format(time.RFC3339)
+	}
+	slices.Sort(cs)
+	for _, x := range cs {
+		b.WriteString("|c" + x)
+	}
+	return b.String()
+}
+
+// fillSeries gives an Oro event the series group's value it is known to
+// hold: the link's, else its copy's (pull-only, as fillWho).
+func (p *pairInput) fillSeries() {
+	if p.oro == nil {
+		return
+	}
+	p.oroC.Series, p.oroC.seriesHash = nil, ""
+	if l := p.link(); l != nil {
+		if h, ok := l.Fields[fieldSeries]; ok {
+			p.oroC.seriesHash = h
+			return
+		}
+	}
+	if p.remoteS == remotePresent && p.remote.unit() {
+		p.oroC.seriesHash = shortHash(p.remote.Series.text())
+	}
+}
+
+// exceptions renders a unit's exceptions for the host: the changed ones
+// with their content, the cancelled ones by their original start, in
+// original-start order.
+func (s *SeriesInfo) exceptions() []Event {
+	out := make([]Event, 0, len(s.Exceptions)+len(s.Cancelled))
+	for i := range s.Exceptions {
+		x := &s.Exceptions[i]
+		c := remoteContent(x)
+		c.Who, c.Series = nil, nil
+		ev := c.event()
+		ev.UID = x.ICalUID
+		ev.OriginalStart = x.OriginalStart.UTC().Format(time.RFC3339)
+		out = append(out, ev)
+	}
+	for _, t := range s.Cancelled {
+		out = append(out, Event{OriginalStart: t.UTC().Format(time.RFC3339), IsCancelled: true})
+	}
+	slices.SortFunc(out, func(a, b Event) int { return strings.Compare(a.OriginalStart, b.OriginalStart) })
+	return out
+}
+
+// validateSeries checks the series fields of an Oro event (p names it).
+func (e *Event) validateSeries(p string) error {
+	if e.Recurrence != nil {
+		if err := e.Recurrence.Validate(p + ".recurrence"); err != nil {
+			return err
+		}
+		if e.RecurringEventID != "" {
+			return Invalid(p+".recurringEventId", "must be absent on a series master (the event has a recurrence)")
+		}
+	}
+	if e.RecurringEventID == "" {
+		if e.OriginalStart != "" || e.IsCancelled {
+			return Invalid(p+".recurringEventId", "is required with originalStart and isCancelled (they describe an exception of a series)")
+		}
+		return nil
+	}
+	if _, err := time.Parse(time.RFC3339, e.OriginalStart); err != nil {
+		return Invalid(p+".originalStart", "must be an RFC 3339 date-time with an offset (the occurrence the exception replaces), got %q", e.OriginalStart)
+	}
+	return nil
+}
+
+// seriesPart reports an Oro series master or exception.
+func (e *Event) seriesPart() bool { return e.Recurrence != nil || e.RecurringEventID != "" }
+
+// screenSeries leaves Oro's own series masters out of the run, as screen
+// does with invalid events, each with its issue: series are not written to
+// Microsoft 365 yet, and writing a master as the single event it starts
+// with would be wrong. Its Microsoft copy, if any (an event linked before
+// it became a series), is left alone too, so nothing is duplicated. Series
+// pulled from Microsoft 365 (Link.Series) go on; exceptions are left out
+// without an issue (those of a pulled series travel with its master).
+// Tombstones go on: a deleted event carries no series fields.
+func (e *engine) screenSeries(events []Event, bad map[string]bool) {
+	for _, ev := range events {
+		switch {
+		case ev.Deleted || !ev.seriesPart() || bad[ev.ID]:
+			continue
+		case ev.RecurringEventID != "":
+			// an exception: a pulled series' exceptions come with its
+			// master's operations; Oro's own are not written
+			bad[ev.ID] = true
+			continue
+		case ev.Link != nil && ev.Link.Series:
+			continue // a series pulled from Microsoft 365
+		}
+		bad[ev.ID] = true
+		e.res.Issues = append(e.res.Issues, Issue{OroID: ev.ID, Kind: KindForbidden, Reason: ReasonRecurring,
+			Message: "not synced: a recurring series made in Oro; series are not written to Microsoft 365 yet, so neither side is changed"})
+	}
 }

@@ -74,6 +74,24 @@ type Event struct {
 	// it; [] is an event without reminders, written with none. Never set
 	// in an operation (see Operation.Reminder).
 	Reminders []Reminder `json:"reminders,omitempty"`
+	// Recurrence makes the event a series master (Oro's recurrence);
+	// RecurringEventID, OriginalStart and IsCancelled make it an exception
+	// of the series whose master has that Oro id. Series made in Oro are
+	// not written to Microsoft 365 yet: such an event is reported
+	// (recurring_not_supported) and left unchanged on both sides, never
+	// written as a single event.
+	Recurrence       *Recurrence `json:"recurrence,omitempty"`
+	RecurringEventID string      `json:"recurringEventId,omitempty"`
+	OriginalStart    string      `json:"originalStart,omitempty"`
+	IsCancelled      bool        `json:"isCancelled,omitempty"`
+	// Exceptions (create and update operations of a series master from
+	// Microsoft 365) are the series' exceptions as Microsoft 365 holds
+	// them: changed occurrences with their content and originalStart, and
+	// cancelled ones (isCancelled, originalStart only). The host makes the
+	// master's Oro exceptions exactly these, matched by originalStart:
+	// updating, creating, and deleting the ones not listed. Never in a
+	// request.
+	Exceptions []Event `json:"exceptions,omitempty"`
 	// ParentEventID: the event is an attendee's copy of another Oro
 	// user's event (Oro's parentEventId); it is never created in Microsoft
 	// 365 (see attendee.go).
@@ -102,8 +120,11 @@ type Link struct {
 	ETag      string `json:"etag,omitempty"`
 	ICalUID   string `json:"iCalUId,omitempty"`
 	// ReadOnly: the event is never changed in Microsoft 365: the connected
-	// user does not organize it, or it is a Meeting.
+	// user does not organize it, it is a Meeting, or a Series.
 	ReadOnly bool `json:"readOnly,omitempty"`
+	// Series: the event is a recurring series pulled from Microsoft 365
+	// (RemoteID is its master's id).
+	Series bool `json:"series,omitempty"`
 	// Meeting: the connected user organizes the event and it has attendees,
 	// whom any change would notify.
 	Meeting bool `json:"meeting,omitempty"`

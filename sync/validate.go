@@ -59,6 +59,9 @@ func (r Request) Validate() error {
 		if err := validateReminders(p+".reminders", e.Reminders); err != nil {
 			return err
 		}
+		if err := e.validateSeries(p); err != nil {
+			return err
+		}
 		if l := e.Link; l != nil {
 			if l.V != LinkVersion {
 				return Invalid(p+".link.v", "unsupported link version %d", l.V)

@@ -267,8 +267,23 @@ func recovered(err *error, op string) {
 	}
 }
 
-// Get reads one event with its Oro id property.
-func (r *Remote) Get(ctx context.Context, id string) (_ calsync.RemoteEvent, err error) {
+// Get reads one event with its Oro id property; a series master comes with
+// its Series (a second request, see GetSeries).
+func (r *Remote) Get(ctx context.Context, id string) (calsync.RemoteEvent, error) {
+	e, err := r.getEvent(ctx, id)
+	if err != nil || e.Type != "seriesMaster" {
+		return e, err
+	}
+	s, err := r.GetSeries(ctx, id)
+	if err != nil {
+		return calsync.RemoteEvent{}, err
+	}
+	e.Series = s.Series
+	return e, nil
+}
+
+// getEvent reads one event with its Oro id property.
+func (r *Remote) getEvent(ctx context.Context, id string) (_ calsync.RemoteEvent, err error) {
 	defer recovered(&err, "graph.getEvent")
 	if id == "" {
 		return calsync.RemoteEvent{}, calsync.Invalid("id", "is required")

@@ -347,3 +347,21 @@ func nonNil[T any](v []T) []T {
 	}
 	return v
 }
+
+// UserOccurrences lists the ids of a series' occurrences between ws and we
+// that are still plain occurrences (neither cancelled nor exceptions), in
+// order, as a user would see them in Outlook. Nil for anything but a
+// series master.
+func (s *Sim) UserOccurrences(upn, masterID string, ws, we time.Time) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, in, err := s.userInstance(upn, masterID)
+	if err != nil || in.ev == nil || in.ev.typ != "seriesMaster" {
+		return nil
+	}
+	var out []string
+	for _, st := range in.ev.series().occurrences(ws, we, false) {
+		out = append(out, formatID(occurrenceKey(in.ev.key, st), false))
+	}
+	return out
+}

@@ -70,6 +70,7 @@ func TestSchemaDescribesEveryWireField(t *testing.T) {
 		{"SyncOperation", calsync.Operation{}},
 		{"Reminder", calsync.Reminder{}},
 		{"Attendee", calsync.Attendee{}},
+		{"Recurrence", calsync.Recurrence{}},
 		{"ReminderInterval", calsync.ReminderInterval{}},
 		{"ReminderChange", calsync.ReminderChange{}},
 		{"SyncIssue", calsync.Issue{}},

@@ -1,0 +1,165 @@
+package simtest
+
+import (
+	"testing"
+	"time"
+
+	"github.com/oro-msync/oro-msync/graphclient/graphsim"
+	calsync "github.com/oro-msync/oro-msync/sync"
+)
+
+// berlinSeries is an Outlook-made weekly series on Mondays at 09:00 in
+// Berlin, starting 2025-03-03 (before the DST change of 2025-03-30), with
+// count occurrences.
+func berlinSeries(subject string, count int) map[string]any {
+	return map[string]any{"subject": subject,
+		"start": map[string]any{"dateTime": "2025-03-03T09:00:00", "timeZone": "W. Europe Standard Time"},
+		"end":   map[string]any{"dateTime": "2025-03-03T09:30:00", "timeZone": "W. Europe Standard Time"},
+		"recurrence": map[string]any{
+			"pattern": map[string]any{"type": "weekly", "interval": 1, "daysOfWeek": []string{"monday"}, "firstDayOfWeek": "sunday"},
+			"range":   map[string]any{"type": "numbered", "startDate": "2025-03-03", "numberOfOccurrences": count, "recurrenceTimeZone": "W. Europe Standard Time"},
+		}}
+}
+
+// seriesOp returns the one create or update of the series master in res.
+func seriesOp(t *testing.T, run string, res calsync.Result) *calsync.Operation {
+	t.Helper()
+	var found *calsync.Operation
+	for i, op := range res.Operations {
+		if op.Event != nil && op.Event.Recurrence != nil {
+			if found != nil {
+				t.Fatalf("%s: two series operations: %+v and %+v", run, *found, op)
+			}
+			found = &res.Operations[i]
+		}
+	}
+	if found == nil {
+		t.Fatalf("%s: no series operation in %+v", run, res.Operations)
+	}
+	return found
+}
+
+// TestSeriesPulled: a weekly series made in Outlook comes into Oro as one
+// master with its recurrence (wall-clock 09:00 Berlin across the DST
+// change), then with an exception, then with a cancelled occurrence, each
+// incremental run costing its delta page and one read of the master; Oro's
+// edit of the series is not written but pulled back; the series deleted in
+// Outlook is deleted in Oro. Nothing is ever written to Microsoft 365.
+func TestSeriesPulled(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		opts graphsim.Options
+	}{
+		{"default", graphsim.Options{}},
+		// what delta shows of a series varies in the field: the engine
+		// depends on none of it
+		{"no masters in delta", graphsim.Options{DeltaOmitSeriesMaster: true}},
+		{"master only on a series change", graphsim.Options{DeltaMasterOnlyOnSeriesChange: true}},
+		{"removed occurrences, split pages", graphsim.Options{DeltaRemovedOccurrences: true, DeltaSplitSeries: true}},
+	} {
+		t.Run(c.name, func(t *testing.T) { seriesPulled(t, c.opts) })
+	}
+}
+
+func seriesPulled(t *testing.T, opts graphsim.Options) {
+	w := newWorld(t, opts)
+	master, err := w.sim.UserCreateEvent(upn, berlinSeries("weekly standup", 6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.sim.UserCreateEvent(upn, outlookEvent("one-off", time.Date(2025, 3, 4, 9, 0, 0, 0, time.UTC))); err != nil {
+		t.Fatal(err)
+	}
+	since := len(w.sim.Requests())
+	res := w.mustSync(calsync.Options{})
+	op := seriesOp(t, "first sync", res)
+	rec := op.Event.Recurrence
+	if op.Op != calsync.OpCreate || rec.RecurrenceType != calsync.RecurrenceWeekly || rec.Interval != 1 || rec.Count == nil || *rec.Count != 6 ||
+		rec.TimeZone != "Europe/Berlin" || len(rec.DayOfWeek) != 1 || rec.DayOfWeek[0] != "monday" || len(op.Event.Exceptions) != 0 {
+		t.Errorf("first sync: %s %+v, recurrence %+v; want a create of a weekly series of 6 Mondays in Europe/Berlin without exceptions", op.Op, op.Event, rec)
+	}
+	if op.Event.Start != "2025-03-03T08:00:00Z" || !op.Link.Series || !op.Link.ReadOnly {
+		t.Errorf("first sync: start %s link %+v; want 2025-03-03T08:00:00Z and a read-only series link", op.Event.Start, op.Link)
+	}
+	// Oro's rules put the occurrences at 09:00 Berlin on both sides of the
+	// DST change: 08:00 UTC in March, 07:00 UTC from April
+	occ := rec.Occurrences(time.Date(2025, 3, 3, 8, 0, 0, 0, time.UTC), time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2025, 5, 1, 0, 0, 0, 0, time.UTC))
+	if len(occ) != 6 || !occ[3].Equal(time.Date(2025, 3, 24, 8, 0, 0, 0, time.UTC)) || !occ[4].Equal(time.Date(2025, 3, 31, 7, 0, 0, 0, time.UTC)) {
+		t.Errorf("occurrences %v; want six Mondays at 09:00 Berlin", occ)
+	}
+	if res.State.MicrosoftCount != 2 || w.requests["get"] != 1 {
+		t.Errorf("first sync: microsoftCount %d, %d reads; want 2 (the series counts once) and one read of the master", res.State.MicrosoftCount, w.requests["get"])
+	}
+
+	// an occurrence edited in Outlook becomes an exception
+	occs := w.sim.UserOccurrences(upn, master, window.Start, window.End)
+	if len(occs) != 6 {
+		t.Fatalf("occurrences %v, want 6", occs)
+	}
+	second := occs[1] // 2025-03-10
+	if err := w.sim.UserUpdateEvent(upn, second, map[string]any{"subject": "standup (room 2)"}); err != nil {
+		t.Fatal(err)
+	}
+	res = w.mustSync(calsync.Options{})
+	op = seriesOp(t, "after an exception", res)
+	// not sent, the Oro master is upserted by its link's remoteId
+	if ex := op.Event.Exceptions; op.Op == calsync.OpDelete || len(ex) != 1 || ex[0].Title != "standup (room 2)" || ex[0].OriginalStart != "2025-03-10T08:00:00Z" || ex[0].IsCancelled {
+		t.Errorf("after an exception: %s exceptions %+v; want an upsert with the one exception", op.Op, op.Event.Exceptions)
+	}
+
+	// an occurrence cancelled in Outlook: delta shows no sign of it but the
+	// round shows the series, whose master read holds the cancellation
+	third := w.sim.UserOccurrences(upn, master, window.Start, window.End)[1] // 2025-03-17, the exception left out
+	if err := w.sim.UserDeleteEvent(upn, third); err != nil {
+		t.Fatal(err)
+	}
+	res = w.mustSync(calsync.Options{})
+	op = seriesOp(t, "after a cancellation", res)
+	ex := op.Event.Exceptions
+	if len(ex) != 2 || ex[1].OriginalStart != "2025-03-17T08:00:00Z" || !ex[1].IsCancelled {
+		t.Errorf("after a cancellation: exceptions %+v; want the exception and the cancelled 2025-03-17", ex)
+	}
+	if got, floor := w.requests["delta"]+w.requests["get"], 2; (got != floor || w.requests["get"] != 1) && !opts.DeltaRemovedOccurrences {
+		// (an @removed occurrence costs a read of its own: in an
+		// incremental run only a read tells a deletion from a move out of
+		// the window, for an Oro event the request does not carry)
+		t.Errorf("after a cancellation: requests %v; want the floor of %d (one delta page, one read of the master)", w.requests, floor)
+	}
+
+	// Oro edits the series: not written, Microsoft's copy pulled back
+	var oroID string
+	for _, ev := range w.host.live() {
+		if ev.Recurrence != nil {
+			oroID = ev.ID
+		}
+	}
+	w.host.edit(oroID, "renamed in Oro")
+	res, err = w.sync(t.Context(), calsync.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	op = seriesOp(t, "after an Oro edit", res)
+	if op.Reason != calsync.ReasonRecurring || op.Event.Title != "weekly standup" {
+		t.Errorf("after an Oro edit: %s %s %q; want Microsoft's series pulled back", op.Op, op.Reason, op.Event.Title)
+	}
+	w.host.apply(res)
+
+	// the series deleted in Outlook is deleted in Oro
+	if err := w.sim.UserDeleteEvent(upn, master); err != nil {
+		t.Fatal(err)
+	}
+	res = w.mustSync(calsync.Options{})
+	if opts.DeltaOmitSeriesMaster {
+		// delta names only the occurrences removed, not the series: an
+		// incremental run cannot tell whose they are; the next full run
+		// finds the linked series gone
+		w.host.state.NeedsFull = true
+		res = w.mustSync(calsync.Options{})
+	}
+	if ev := w.host.events[oroID]; ev != nil {
+		t.Errorf("series deleted in Outlook: operations %+v; the Oro series is still there", res.Operations)
+	}
+	if writes := w.graphWrites(since); len(writes) != 0 {
+		t.Errorf("Microsoft 365 written: %v", writes)
+	}
+}
