@@ -115,7 +115,8 @@ const itemPrefer = `IdType="ImmutableId", outlook.timezone="UTC", outlook.body-c
 // that concerns the whole run (reconnect, consent, cancellation).
 func (r *Remote) Apply(ctx context.Context, writes []calsync.Write) (_ []calsync.WriteResult, err error) {
 	defer recovered(&err, "graph.batch")
-	a := &applier{r: r, ctx: ctx, results: make([]calsync.WriteResult, 0, len(writes)), done: make(chan flight, r.opts.Concurrency)}
+	a := &applier{r: r, ctx: ctx, results: make([]calsync.WriteResult, 0, len(writes)),
+		landed: make(chan *flight, r.opts.Concurrency), done: make(chan *flight, 2*r.opts.Concurrency), flying: map[*flight]flyingBatch{}}
 	for _, w := range writes {
 		j := &job{w: w}
 		if err := j.prepare(); err != nil {
@@ -136,10 +137,24 @@ type applier struct {
 
 	queue    []*job
 	results  []calsync.WriteResult
-	inflight int
-	done     chan flight
+	inflight int            // batches holding the mailbox (sent, not answered)
+	judging  int            // batches answered whose answers are being read
+	landed   chan *flight   // a batch's answer came: its chain is free
+	done     chan *flight   // a batch's answers are read
 	reached  bool           // some item got an answer of its own
 	fatal    *calsync.Error // nothing reached Graph and the run cannot go on
+
+	// flying holds when each chained batch in flight went and how many
+	// items it carries; itemTime is what a chained item has taken so far
+	// (a moving average), to tell whether the last batch should wait for
+	// them and go unordered (see next)
+	flying   map[*flight]flyingBatch
+	itemTime time.Duration
+}
+
+type flyingBatch struct {
+	sent  time.Time
+	items int
 }
 
 // run keeps Concurrency batches in flight until every write has its
@@ -157,13 +172,16 @@ func (a *applier) run() ([]calsync.WriteResult, error) {
 				break
 			}
 			a.inflight++
+			f := &flight{spend: sp}
+			if chained {
+				a.flying[f] = flyingBatch{sent: now, items: len(jobs)}
+			}
 			go func() {
-				f := a.r.fly(a.ctx, jobs, chained)
-				f.spend = sp
+				a.r.fly(a.ctx, f, jobs, chained, func() { a.landed <- f })
 				a.done <- f
 			}()
 		}
-		if a.inflight == 0 && (len(a.queue) == 0 || a.fatal != nil || a.ctx.Err() != nil) {
+		if !a.busy() && (len(a.queue) == 0 || a.fatal != nil || a.ctx.Err() != nil) {
 			break
 		}
 		var wake <-chan time.Time
@@ -172,12 +190,16 @@ func (a *applier) run() ([]calsync.WriteResult, error) {
 			wake = timer.C
 		}
 		var ended <-chan struct{}
-		if a.inflight == 0 {
+		if !a.busy() {
 			ended = a.ctx.Done() // with batches in flight, their answers come first
 		}
 		select {
-		case f := <-a.done:
+		case f := <-a.landed:
 			a.inflight--
+			a.judging++
+			a.timed(f)
+		case f := <-a.done:
+			a.judging--
 			a.take(f)
 		case <-wake:
 		case <-ended:
@@ -221,7 +243,7 @@ func (a *applier) next(now time.Time) (jobs []*job, chained bool, sp *spend) {
 	if n == 0 {
 		return nil, false, nil
 	}
-	chained = n != len(a.queue) || n > a.r.opts.BatchSize
+	chained = n != len(a.queue) || n > a.r.opts.BatchSize || a.inflight > 0 && !a.worthWaiting(now, n)
 	if !chained && a.inflight > 0 {
 		return nil, false, nil
 	}
@@ -230,7 +252,7 @@ func (a *applier) next(now time.Time) (jobs []*job, chained bool, sp *spend) {
 		if sp = b.take(n, now); sp == nil {
 			// spent: once the batches in flight are answered (and so
 			// dated), wait for it if ctx leaves time, or give up
-			if deadline, has := a.ctx.Deadline(); a.inflight == 0 && has && b.freeAt(now).After(deadline) {
+			if deadline, has := a.ctx.Deadline(); !a.busy() && has && b.freeAt(now).After(deadline) {
 				err := b.spent(now)
 				for _, j := range a.queue {
 					a.results = append(a.results, calsync.WriteResult{Key: j.w.Key, Err: err})
@@ -255,6 +277,22 @@ func (a *applier) next(now time.Time) (jobs []*job, chained bool, sp *spend) {
 	return jobs, chained, sp
 }
 
+// worthWaiting reports whether the last batch, of n writes, is done sooner
+// by waiting for the chains in flight and going unordered (a quarter of
+// its items' time) than as one more chain at once, going by the time
+// chained items have taken so far (none yet: it is not).
+func (a *applier) worthWaiting(now time.Time, n int) bool {
+	if a.itemTime <= 0 {
+		return false
+	}
+	var wait time.Duration
+	for _, fb := range a.flying {
+		wait = max(wait, fb.sent.Add(time.Duration(fb.items)*a.itemTime).Sub(now))
+	}
+	per := min(n, graphBatchConcurrency)
+	return wait+time.Duration((n+per-1)/per)*a.itemTime < time.Duration(n)*a.itemTime
+}
+
 // wakeAt is when a batch may go that cannot go now: when the request
 // budget frees requests if it is spent, when the first queued write that
 // waits for its Retry-After is ready otherwise. ok is false when nothing
@@ -274,8 +312,29 @@ func (a *applier) wakeAt(now time.Time) (at time.Time, ok bool) {
 	return at, ok
 }
 
+// busy reports whether batches are in flight or their answers being read:
+// their writes may come back to the queue, and their spends are undated.
+func (a *applier) busy() bool { return a.inflight+a.judging > 0 }
+
+// timed takes the time a chained batch that was answered took per item.
+func (a *applier) timed(f *flight) {
+	fb, ok := a.flying[f]
+	if !ok {
+		return
+	}
+	delete(a.flying, f)
+	if f.err == nil && fb.items > 0 {
+		t := f.answered.Sub(fb.sent) / time.Duration(fb.items)
+		if a.itemTime == 0 {
+			a.itemTime = t
+		} else {
+			a.itemTime = (3*a.itemTime + t) / 4
+		}
+	}
+}
+
 // take records what one batch came to.
-func (a *applier) take(f flight) {
+func (a *applier) take(f *flight) {
 	a.reached = a.reached || f.reached
 	var unsent []*job
 	for _, v := range f.verdicts {
@@ -330,20 +389,30 @@ type verdict struct {
 }
 
 // fly looks up the creates among jobs that may have been performed, sends
-// the others in one batch, chained or not, and judges each answer. It runs
-// on its own goroutine and touches nothing but its jobs.
-func (r *Remote) fly(ctx context.Context, jobs []*job, chained bool) (f flight) {
+// the others in one batch, chained or not, and judges each answer into f.
+// It calls landed once the batch is answered (its chain is free for the
+// next batch while the answers are read), before any further change to f.
+// It runs on its own goroutine and touches nothing but f and its jobs.
+func (r *Remote) fly(ctx context.Context, f *flight, jobs []*job, chained bool, landed func()) {
 	send, verdicts, found := r.lookUp(ctx, jobs)
-	f.verdicts, f.reached, f.notSent = verdicts, found, len(jobs)-len(send)
-	if len(send) == 0 {
-		f.answered = time.Now()
-		return f
+	f.notSent = len(jobs) - len(send)
+	var answers map[string]batchItemResponse
+	var err error
+	if len(send) > 0 {
+		answers, err = r.sendBatch(ctx, send, chained)
 	}
-	answers, err := r.sendBatch(ctx, send, chained)
 	f.answered = time.Now()
 	if err != nil {
-		f.failed, f.err = send, calsync.AsError(err)
-		return f
+		f.err = calsync.AsError(err)
+	}
+	landed()
+	f.verdicts, f.reached = verdicts, found
+	if len(send) == 0 {
+		return
+	}
+	if err != nil {
+		f.failed = send
+		return
 	}
 	f.reached = true
 	start := len(f.verdicts)
@@ -378,7 +447,6 @@ func (r *Remote) fly(ctx context.Context, jobs []*job, chained bool) (f flight) 
 			}
 		}
 	}
-	return f
 }
 
 // prepare validates a write and builds its body once.
