@@ -57,7 +57,7 @@ func TestChainsInFlight(t *testing.T) {
 	}
 }
 
-// TestFailedDependencyResent: an item of a chained batch fails, so Graph
+// TestFailedDependencyResent: the head of a chained batch fails, so Graph
 // answers 424 for the items after it, which never ran: each is sent again
 // once, and a 424 is not an attempt (MaxAttempts 1 leaves no retry).
 func TestFailedDependencyResent(t *testing.T) {
@@ -83,8 +83,10 @@ func TestFailedDependencyResent(t *testing.T) {
 	for _, n := range sizes {
 		sent += n
 	}
-	if failedDeps != 19 || sent != 45+19 {
-		t.Errorf("%d items answered 424, %d items sent in %v: want the 19 behind the failed one, each sent again once", failedDeps, sent, sizes)
+	// 45 writes go as chains of 20, 20 and 5; the fault answers the item
+	// that runs first, the head of one of them
+	if (failedDeps != 19 && failedDeps != 4) || sent != 45+failedDeps {
+		t.Errorf("%d items answered 424, %d items sent in %v: want those behind the failed head of its chain (19 or 4), each sent again once", failedDeps, sent, sizes)
 	}
 	if ran := f.ranItems("POST"); ran != 45 {
 		t.Errorf("%d creates ran, want 45 (each once)", ran)
