@@ -3,6 +3,7 @@ package calendar
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -40,6 +41,8 @@ type batchItem struct {
 	URL     string            `json:"url"`
 	Headers map[string]string `json:"headers,omitempty"`
 	Body    json.RawMessage   `json:"body,omitempty"`
+	// DependsOn chains the items of a batch: each names the one before it
+	DependsOn []string `json:"dependsOn,omitempty"`
 }
 
 type batchResponse struct {
@@ -53,6 +56,10 @@ type batchItemResponse struct {
 	Body    json.RawMessage   `json:"body"`
 }
 
+// graphBatchConcurrency is how many items of an unordered batch Graph runs
+// at once against Outlook (graph-facts §6).
+const graphBatchConcurrency = 4
+
 // itemPrefer is sent on every batch item (the session asks for immutable ids
 // on every request, and the middleware's headers reach the
 // $batch request, not the items inside it).
@@ -62,15 +69,36 @@ const itemPrefer = `IdType="ImmutableId", outlook.timezone="UTC", outlook.body-c
 // retries and of the lookup after an ambiguous create, as the calsync.Remote
 // contract asks: the engine takes every result as final for its run.
 //
-// Batches hold at most BatchSize unordered items; Graph runs the items of one
-// batch at most 4 at a time, and a batch holds as many mailbox slots as items
-// it may run at once, so batches of 4 or more go out one after another and the
-// mailbox never sees more than Concurrency requests. Items answered 429, 503
-// or 504 go back to the queue after their Retry-After (or a doubling backoff)
-// and travel in a later batch, while ctx allows and MaxAttempts is not
-// reached; their last error is their result otherwise. A batch request that
-// fails as a whole (network, 5xx, 429 on $batch) is retried the same way, all
-// its items with it.
+// Scheduling (graph-facts §6, §7): Microsoft lets an app run 4 requests at
+// once against a mailbox, and Graph runs the items of a batch one at a time
+// when each depends on the one before it (dependsOn), but up to 4 at once
+// when they are unordered. So while more writes wait than one batch holds,
+// every batch is a chain: item i depends on item i-1, and the batch holds
+// one mailbox slot for its whole round trip. Up to Concurrency chains are in
+// flight at once, and when one answers the next batch goes out at once, so
+// the mailbox runs 4 writes at every moment without ever seeing a fifth. A
+// batch takes up to BatchSize ready writes in queue order. The last batch
+// (every write left fits in it) waits for the chains in flight and goes
+// unordered, holding as many slots as Graph runs of its items at once: it
+// is then alone, and done in a quarter of the time a chain would take.
+//
+// Graph answers 424 for an item whose predecessor in its chain failed: it
+// was never performed, so it is sent again at once (in a later batch), which
+// counts neither as an attempt nor against the request budget.
+//
+// Items answered 429, 503 or 504 go back to the queue after their
+// Retry-After (or a doubling backoff) and travel in a later batch, while ctx
+// allows and MaxAttempts is not reached; their last error is their result
+// otherwise. A batch request that fails as a whole (network, 5xx, 429 on
+// $batch) is retried the same way, all its items with it.
+//
+// Request budget: every batch item spends one request of the Remote's
+// budget (RequestBudget per 10 minutes, Microsoft's per-mailbox limit), so
+// that a very large push never provokes 429s. When it is spent, Apply waits
+// for the window to free requests if ctx allows it; otherwise the writes
+// not yet sent answer throttled, not sent, with a RetryAfter after which
+// none of this Remote's requests counts any more (see budget.spent): the
+// engine ends its run partial and asks to be called again then.
 //
 // A retry must not repeat a write that was performed although its answer was
 // lost. Conditional updates and deletes that already happened answer 412 or
@@ -87,76 +115,338 @@ const itemPrefer = `IdType="ImmutableId", outlook.timezone="UTC", outlook.body-c
 // that concerns the whole run (reconnect, consent, cancellation).
 func (r *Remote) Apply(ctx context.Context, writes []calsync.Write) (_ []calsync.WriteResult, err error) {
 	defer recovered(&err, "graph.batch")
-	results := make([]calsync.WriteResult, 0, len(writes))
-	var queue []*job
+	a := &applier{r: r, ctx: ctx, results: make([]calsync.WriteResult, 0, len(writes)),
+		landed: make(chan *flight, r.opts.Concurrency), done: make(chan *flight, 2*r.opts.Concurrency), flying: map[*flight]flyingBatch{}}
 	for _, w := range writes {
 		j := &job{w: w}
 		if err := j.prepare(); err != nil {
-			results = append(results, calsync.WriteResult{Key: w.Key, Err: err})
+			a.results = append(a.results, calsync.WriteResult{Key: w.Key, Err: err})
 			continue
 		}
-		queue = append(queue, j)
+		a.queue = append(a.queue, j)
 	}
-	reached := false // some item got an answer of its own
-	for len(queue) > 0 {
-		ready, waiting := r.nextBatch(queue, time.Now())
-		if len(ready) == 0 {
-			wake := waiting[0].readyAt
-			for _, j := range waiting {
-				if j.readyAt.Before(wake) {
-					wake = j.readyAt
-				}
-			}
-			if err := sleepUntil(ctx, wake); err != nil {
+	return a.run()
+}
+
+// applier is one Apply call: the queue of writes not yet answered, the
+// batches in flight and the results. Only run's goroutine touches it; a
+// batch in flight owns its jobs until its flight comes back on done.
+type applier struct {
+	r   *Remote
+	ctx context.Context
+
+	queue    []*job
+	results  []calsync.WriteResult
+	inflight int            // batches holding the mailbox (sent, not answered)
+	judging  int            // batches answered whose answers are being read
+	landed   chan *flight   // a batch's answer came: its chain is free
+	done     chan *flight   // a batch's answers are read
+	reached  bool           // some item got an answer of its own
+	fatal    *calsync.Error // nothing reached Graph and the run cannot go on
+
+	// flying holds when each chained batch in flight went and how many
+	// items it carries; itemTime is what a chained item has taken so far
+	// (a moving average), to tell whether the last batch should wait for
+	// them and go unordered (see next)
+	flying   map[*flight]flyingBatch
+	itemTime time.Duration
+}
+
+type flyingBatch struct {
+	sent  time.Time
+	items int
+}
+
+// run keeps Concurrency batches in flight until every write has its
+// result, waiting for Retry-After (or the request budget) when nothing is
+// ready.
+func (a *applier) run() ([]calsync.WriteResult, error) {
+	chains := a.r.opts.Concurrency
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		now := time.Now()
+		for a.fatal == nil && a.ctx.Err() == nil && a.inflight < chains {
+			jobs, chained, sp := a.next(now)
+			if len(jobs) == 0 {
 				break
 			}
-			continue
+			a.inflight++
+			f := &flight{spend: sp}
+			if chained {
+				a.flying[f] = flyingBatch{sent: now, items: len(jobs)}
+			}
+			go func() {
+				a.r.fly(a.ctx, f, jobs, chained, func() { a.landed <- f })
+				a.done <- f
+			}()
 		}
-		queue = waiting
-		ready, again, found := r.lookUp(ctx, ready, &results)
-		queue = append(queue, again...)
-		reached = reached || found
-		if len(ready) == 0 {
-			continue
+		if !a.busy() && (len(a.queue) == 0 || a.fatal != nil || a.ctx.Err() != nil) {
+			break
 		}
-		answers, err := r.sendBatch(ctx, ready)
-		// one clock reading per answer: items of one batch that wait the
-		// same Retry-After become ready together and travel together again
-		answered := time.Now()
-		if err != nil {
-			if e := calsync.AsError(err); !reached && !e.Kind.Retryable() && e.Kind != calsync.KindRejected {
-				return nil, e // nothing reached Graph; the run cannot go on
-			}
-			queue = append(queue, r.retryOrFinish(ctx, ready, calsync.AsError(err), answered, &results)...)
-			continue
+		var wake <-chan time.Time
+		if at, ok := a.wakeAt(now); ok && a.fatal == nil && a.inflight < chains {
+			timer.Reset(max(at.Sub(now), 0))
+			wake = timer.C
 		}
-		reached = true
-		for i, j := range ready {
-			a, ok := answers[strconv.Itoa(i)]
-			if !ok {
-				queue = append(queue, r.retryOrFinish(ctx, []*job{j}, &calsync.Error{Kind: calsync.KindUnavailable,
-					Op: "graph.batch", Message: "batch response lacks an item"}, answered, &results)...)
-				continue
+		var ended <-chan struct{}
+		if !a.busy() {
+			ended = a.ctx.Done() // with batches in flight, their answers come first
+		}
+		select {
+		case f := <-a.landed:
+			a.inflight--
+			a.judging++
+			a.timed(f)
+		case f := <-a.done:
+			a.judging--
+			a.take(f)
+		case <-wake:
+		case <-ended:
+		}
+		if wake != nil && !timer.Stop() {
+			select { // drained for the next Reset
+			case <-timer.C:
+			default:
 			}
-			res, retry := itemResult(j, a)
-			if retry != nil {
-				queue = append(queue, r.retryOrFinish(ctx, []*job{j}, retry, answered, &results)...)
-				continue
-			}
-			if a.Status == 403 && j.w.Op == calsync.WriteDelete {
-				res.Err = r.deleteRefused(ctx, j.w.ID, res.Err)
-			}
-			results = append(results, res)
 		}
 	}
-	for _, j := range queue { // ctx ended while waiting
+	if a.fatal != nil && !a.reached {
+		return nil, a.fatal
+	}
+	for _, j := range a.queue { // ctx ended while waiting, or the run cannot go on
 		err := j.lastErr
 		if err == nil {
-			err = calsync.AsError(ctx.Err())
+			err = calsync.AsError(a.ctx.Err())
 		}
-		results = append(results, calsync.WriteResult{Key: j.w.Key, Err: err})
+		if err == nil {
+			err = a.fatal
+		}
+		a.results = append(a.results, calsync.WriteResult{Key: j.w.Key, Err: err})
 	}
-	return results, nil
+	return a.results, nil
+}
+
+// next takes the next batch out of the queue: up to BatchSize writes ready
+// at now, in queue order, as many as the request budget allows, and whether
+// it goes chained. The last batch (all that is queued is ready and fits in
+// it) goes unordered, and only once nothing else is in flight; until then
+// next returns none. When the budget allows no write and ctx does not leave
+// time to wait for it, every queued write gets the budget's answer.
+func (a *applier) next(now time.Time) (jobs []*job, chained bool, sp *spend) {
+	n := 0
+	for _, j := range a.queue {
+		if !j.readyAt.After(now) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil, false, nil
+	}
+	chained = n != len(a.queue) || n > a.r.opts.BatchSize || a.inflight > 0 && !a.worthWaiting(now, n)
+	if !chained && a.inflight > 0 {
+		return nil, false, nil
+	}
+	n = min(n, a.r.opts.BatchSize)
+	if b := a.r.slots.budget; b != nil {
+		if sp = b.take(n, now); sp == nil {
+			// spent: once the batches in flight are answered (and so
+			// dated), wait for it if ctx leaves time, or give up
+			if deadline, has := a.ctx.Deadline(); !a.busy() && has && b.freeAt(now).After(deadline) {
+				err := b.spent(now)
+				for _, j := range a.queue {
+					a.results = append(a.results, calsync.WriteResult{Key: j.w.Key, Err: err})
+				}
+				a.queue = nil
+			}
+			return nil, false, nil
+		}
+		n = sp.n
+	}
+	jobs = make([]*job, 0, n)
+	rest := a.queue[:0]
+	for _, j := range a.queue {
+		if len(jobs) < n && !j.readyAt.After(now) {
+			jobs = append(jobs, j)
+		} else {
+			rest = append(rest, j)
+		}
+	}
+	clear(a.queue[len(rest):])
+	a.queue = rest
+	return jobs, chained, sp
+}
+
+// worthWaiting reports whether the last batch, of n writes, is done sooner
+// by waiting for the chains in flight and going unordered (a quarter of
+// its items' time) than as one more chain at once, going by the time
+// chained items have taken so far (none yet: it is not).
+func (a *applier) worthWaiting(now time.Time, n int) bool {
+	if a.itemTime <= 0 {
+		return false
+	}
+	var wait time.Duration
+	for _, fb := range a.flying {
+		wait = max(wait, fb.sent.Add(time.Duration(fb.items)*a.itemTime).Sub(now))
+	}
+	per := min(n, graphBatchConcurrency)
+	return wait+time.Duration((n+per-1)/per)*a.itemTime < time.Duration(n)*a.itemTime
+}
+
+// wakeAt is when a batch may go that cannot go now: when the request
+// budget frees requests if it is spent, when the first queued write that
+// waits for its Retry-After is ready otherwise. ok is false when nothing
+// waits for the clock (only for batches in flight).
+func (a *applier) wakeAt(now time.Time) (at time.Time, ok bool) {
+	if len(a.queue) == 0 {
+		return time.Time{}, false
+	}
+	if b := a.r.slots.budget; b != nil && b.left(now) == 0 {
+		return b.freeAt(now), true
+	}
+	for _, j := range a.queue {
+		if j.readyAt.After(now) && (!ok || j.readyAt.Before(at)) {
+			at, ok = j.readyAt, true
+		}
+	}
+	return at, ok
+}
+
+// busy reports whether batches are in flight or their answers being read:
+// their writes may come back to the queue, and their spends are undated.
+func (a *applier) busy() bool { return a.inflight+a.judging > 0 }
+
+// timed takes the time a chained batch that was answered took per item.
+func (a *applier) timed(f *flight) {
+	fb, ok := a.flying[f]
+	if !ok {
+		return
+	}
+	delete(a.flying, f)
+	if f.err == nil && fb.items > 0 {
+		t := f.answered.Sub(fb.sent) / time.Duration(fb.items)
+		if a.itemTime == 0 {
+			a.itemTime = t
+		} else {
+			a.itemTime = (3*a.itemTime + t) / 4
+		}
+	}
+}
+
+// take records what one batch came to.
+func (a *applier) take(f *flight) {
+	a.reached = a.reached || f.reached
+	var unsent []*job
+	for _, v := range f.verdicts {
+		switch {
+		case v.res != nil:
+			a.results = append(a.results, *v.res)
+		case v.unsent:
+			v.j.readyAt = time.Time{}
+			unsent = append(unsent, v.j)
+		default:
+			a.queue = append(a.queue, a.r.retryOrFinish(a.ctx, []*job{v.j}, v.retry, f.answered, &a.results)...)
+		}
+	}
+	// the budget counts what Graph may have run, dated by its answer
+	a.r.slots.budget.settle(f.spend, f.answered, len(unsent)+f.notSent)
+	if len(unsent) > 0 { // first: they were next in line
+		a.queue = append(unsent, a.queue...)
+	}
+	if f.err == nil {
+		return
+	}
+	if e := f.err; !a.reached && !e.Kind.Retryable() && e.Kind != calsync.KindRejected {
+		a.fatal = e // nothing reached Graph; the run cannot go on
+		for _, j := range f.failed {
+			j.lastErr = e
+		}
+		a.queue = append(a.queue, f.failed...)
+		return
+	}
+	a.queue = append(a.queue, a.r.retryOrFinish(a.ctx, f.failed, f.err, f.answered, &a.results)...)
+}
+
+// A flight is what one batch came to: a verdict per write it carried, or
+// the error of the batch request as a whole for the writes it sent.
+type flight struct {
+	verdicts []verdict
+	failed   []*job
+	err      *calsync.Error
+	answered time.Time // one clock reading: writes that wait the same Retry-After travel together again
+	reached  bool
+	spend    *spend // the budget the batch's items took
+	notSent  int    // items the budget took that did not go (a lookup settled them)
+}
+
+// A verdict is one write's outcome in a flight: its result, a transient
+// failure to retry after, or unsent (424: Graph never performed it).
+type verdict struct {
+	j      *job
+	res    *calsync.WriteResult
+	retry  *calsync.Error
+	unsent bool
+}
+
+// fly looks up the creates among jobs that may have been performed, sends
+// the others in one batch, chained or not, and judges each answer into f.
+// It calls landed once the batch is answered (its chain is free for the
+// next batch while the answers are read), before any further change to f.
+// It runs on its own goroutine and touches nothing but f and its jobs.
+func (r *Remote) fly(ctx context.Context, f *flight, jobs []*job, chained bool, landed func()) {
+	send, verdicts, found := r.lookUp(ctx, jobs)
+	f.notSent = len(jobs) - len(send)
+	var answers map[string]batchItemResponse
+	var err error
+	if len(send) > 0 {
+		answers, err = r.sendBatch(ctx, send, chained)
+	}
+	f.answered = time.Now()
+	if err != nil {
+		f.err = calsync.AsError(err)
+	}
+	landed()
+	f.verdicts, f.reached = verdicts, found
+	if len(send) == 0 {
+		return
+	}
+	if err != nil {
+		f.failed = send
+		return
+	}
+	f.reached = true
+	start := len(f.verdicts)
+	progress := false // a 424 for every item would mean no item ran
+	for i, j := range send {
+		a, ok := answers[strconv.Itoa(i)]
+		switch {
+		case !ok:
+			f.verdicts = append(f.verdicts, verdict{j: j, retry: &calsync.Error{Kind: calsync.KindUnavailable,
+				Op: "graph.batch", Message: "batch response lacks an item"}})
+			continue
+		case a.Status == http.StatusFailedDependency:
+			f.verdicts = append(f.verdicts, verdict{j: j, unsent: true})
+			continue
+		}
+		progress = true
+		res, retry := itemResult(j, a)
+		if retry != nil {
+			f.verdicts = append(f.verdicts, verdict{j: j, retry: retry})
+			continue
+		}
+		if a.Status == http.StatusForbidden && j.w.Op == calsync.WriteDelete {
+			res.Err = r.deleteRefused(ctx, j.w.ID, res.Err)
+		}
+		f.verdicts = append(f.verdicts, verdict{j: j, res: &res})
+	}
+	if !progress {
+		for i := range f.verdicts[start:] {
+			if v := &f.verdicts[start+i]; v.unsent {
+				v.unsent, v.retry = false, &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.batch",
+					Message: "every item of the batch answered 424 (failed dependency)"}
+			}
+		}
+	}
 }
 
 // prepare validates a write and builds its body once.
@@ -185,19 +475,6 @@ func (j *job) prepare() *calsync.Error {
 	}
 	j.body = b
 	return nil
-}
-
-// nextBatch splits the queue into the jobs to send now (ready, at most
-// BatchSize, queue order kept) and the rest.
-func (r *Remote) nextBatch(queue []*job, now time.Time) (ready, rest []*job) {
-	for _, j := range queue {
-		if len(ready) < r.opts.BatchSize && !j.readyAt.After(now) {
-			ready = append(ready, j)
-		} else {
-			rest = append(rest, j)
-		}
-	}
-	return ready, rest
 }
 
 // retryOrFinish puts jobs that failed transiently back in the queue after
@@ -240,9 +517,9 @@ func mayBePerformed(w calsync.Write, err *calsync.Error) bool {
 // creates in jobs whose earlier attempt may have been performed (graph-facts
 // §3: look for your own tag before retrying). A create found is done: the
 // event its transactionId names is its result, and found is true. The jobs
-// to send now are returned in send, those whose lookup failed transiently
-// in again (still marked for a lookup).
-func (r *Remote) lookUp(ctx context.Context, jobs []*job, results *[]calsync.WriteResult) (send, again []*job, found bool) {
+// to send now are returned in send; those found, and those whose lookup
+// failed (still marked for a lookup), have their verdict.
+func (r *Remote) lookUp(ctx context.Context, jobs []*job) (send []*job, verdicts []verdict, found bool) {
 	type answer struct {
 		events []calsync.RemoteEvent
 		err    error
@@ -255,17 +532,16 @@ func (r *Remote) lookUp(ctx context.Context, jobs []*job, results *[]calsync.Wri
 		}
 	}
 	wg.Wait()
-	answered := time.Now()
 	for i, j := range jobs {
 		a := answers[i]
 		switch {
 		case !j.lookup:
 			send = append(send, j)
 		case a.err != nil:
-			again = append(again, r.retryOrFinish(ctx, []*job{j}, calsync.AsError(a.err), answered, results)...)
+			verdicts = append(verdicts, verdict{j: j, retry: calsync.AsError(a.err)})
 		default:
 			if ev, ok := createdBy(j.w, a.events); ok {
-				*results = append(*results, calsync.WriteResult{Key: j.w.Key, Event: &ev})
+				verdicts = append(verdicts, verdict{j: j, res: &calsync.WriteResult{Key: j.w.Key, Event: &ev}})
 				found = true
 				continue
 			}
@@ -273,7 +549,7 @@ func (r *Remote) lookUp(ctx context.Context, jobs []*job, results *[]calsync.Wri
 			send = append(send, j)
 		}
 	}
-	return send, again, found
+	return send, verdicts, found
 }
 
 // createdBy picks, among the events carrying w's Oro id, the one w created:
@@ -362,10 +638,17 @@ func itemError(a batchItemResponse) error {
 }
 
 // sendBatch sends one $batch request and returns the item answers by id.
-func (r *Remote) sendBatch(ctx context.Context, jobs []*job) (map[string]batchItemResponse, error) {
+// A chained batch's items each depend on the one before, so Graph runs them
+// one at a time and the batch holds one mailbox slot; an unordered batch
+// holds as many as Graph runs of it at once (at most 4). The caller spent
+// the request budget.
+func (r *Remote) sendBatch(ctx context.Context, jobs []*job, chained bool) (map[string]batchItemResponse, error) {
 	req := batchRequest{Requests: make([]batchItem, len(jobs))}
 	for i, j := range jobs {
 		it := batchItem{ID: strconv.Itoa(i), Headers: map[string]string{"Prefer": itemPrefer}, Body: j.body}
+		if chained && i > 0 {
+			it.DependsOn = []string{strconv.Itoa(i - 1)}
+		}
 		switch j.w.Op {
 		case calsync.WriteCreate:
 			it.Method, it.URL = "POST", "/me/events"
@@ -392,7 +675,11 @@ func (r *Remote) sendBatch(ctx context.Context, jobs []*job) (map[string]batchIt
 	ri.Headers.TryAdd("Accept", "application/json")
 	ri.SetStreamContentAndContentType(payload, "application/json")
 
-	release, err := r.slots.acquire(ctx, len(jobs))
+	width := min(len(jobs), graphBatchConcurrency)
+	if chained {
+		width = 1
+	}
+	release, err := r.slots.hold(ctx, width)
 	if err != nil {
 		return nil, classify(err, "graph.batch")
 	}
@@ -412,20 +699,4 @@ func (r *Remote) sendBatch(ctx context.Context, jobs []*job) (map[string]batchIt
 		out[strings.ToLower(a.ID)] = a
 	}
 	return out, nil
-}
-
-// sleepUntil waits until t or until ctx ends.
-func sleepUntil(ctx context.Context, t time.Time) error {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

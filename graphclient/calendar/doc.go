@@ -18,14 +18,20 @@
 // from the transactionId, calsync.OroIDFromTransactionID).
 //
 // Concurrency: Microsoft throttles an application at 4 concurrent requests
-// per mailbox, and Graph runs the items of an unordered batch 4 at a time.
-// A Remote therefore holds 4 mailbox slots; a single request takes one slot,
-// a batch takes one slot per item up to 4. Batches are sized and sent so that
-// no more than 4 requests ever run against the mailbox, which is what keeps a
-// well-behaved run free of 429s. Items answered 429, 503 or 504 are queued
-// again after their Retry-After while the context allows; a create whose
-// attempt may have been performed (no answer, a 5xx, a 409) is looked up by
-// its Oro id before it is sent again, since Graph's transactionId dedupe is
+// and 10,000 requests per 10 minutes per mailbox, and Graph runs the items
+// of an unordered batch 4 at a time but those of a batch chained by
+// dependsOn one at a time. A Remote therefore holds 4 mailbox slots; a
+// single request and a chained batch take one slot each, an unordered batch
+// one per item up to 4. Apply keeps 4 chained batches in flight (the last
+// batch of a push goes unordered once it is alone), so the mailbox runs 4
+// writes at every moment and never sees a fifth, which is what keeps a
+// well-behaved run free of 429s. Every request and batch item is counted
+// against the Remote's request budget; what it does not allow is not sent
+// and answers throttled. Items answered 429, 503 or 504 are queued again
+// after their Retry-After while the context allows, items answered 424 (an
+// earlier item of their chain failed) at once; a create whose attempt may
+// have been performed (no answer, a 5xx, a 409) is looked up by its Oro id
+// before it is sent again, since Graph's transactionId dedupe is
 // unconfirmed.
 //
 // The package must not decide anything about sync: what to write, and what a

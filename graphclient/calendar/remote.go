@@ -33,6 +33,11 @@ type Options struct {
 	// Backoff is the wait before a retry when Graph gave no Retry-After; it
 	// doubles with each attempt. Default 1s.
 	Backoff time.Duration
+	// RequestBudget is how many requests the Remote sends to the mailbox in
+	// any 10 minutes, each batch item counting as one (Microsoft's limit:
+	// 10,000 per 10 minutes per app per mailbox). Writes beyond it are not
+	// sent and answer throttled. Default 10,000; negative: no budget.
+	RequestBudget int
 }
 
 func (o Options) withDefaults() Options {
@@ -50,6 +55,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Backoff <= 0 {
 		o.Backoff = time.Second
+	}
+	if o.RequestBudget == 0 {
+		o.RequestBudget = 10000
 	}
 	return o
 }
@@ -76,12 +84,16 @@ var (
 // New returns the Remote for the session's user.
 func New(session *graphclient.Session, opts Options) *Remote {
 	opts = opts.withDefaults()
+	var b *budget
+	if opts.RequestBudget > 0 {
+		b = newBudget(opts.RequestBudget)
+	}
 	return &Remote{
 		session: session,
 		client:  session.Client(),
 		adapter: session.Adapter(),
 		opts:    opts,
-		slots:   newSlots(opts.Concurrency),
+		slots:   newSlots(opts.Concurrency, b),
 		counts:  map[string]int{},
 	}
 }

@@ -85,14 +85,18 @@ func newFixture(t testing.TB, opts graphsim.Options) *fixture {
 
 // mailboxMeter measures, below the SDK, the peak number of requests running
 // against the mailbox: a request counts one, a $batch as many as Graph runs
-// of it at once (its items, at most 4). The simulator throttles the same
-// limit server-side; measuring it here as well shows the client's own peak,
-// not only whether it went over.
+// of it at once (one when its items depend on each other, which Graph runs
+// one at a time; its items, at most 4, when they are unordered). The
+// simulator throttles the same limit server-side; measuring it here as well
+// shows the client's own peak, not only whether it went over. It also
+// keeps the peak number of $batch requests in flight at once.
 type mailboxMeter struct {
 	base http.RoundTripper
 
-	mu        sync.Mutex
-	now, peak int
+	mu                   sync.Mutex
+	now, peak            int
+	batches, batchesPeak int
+	unordered            int // batches of several items without dependsOn
 }
 
 func (m *mailboxMeter) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -105,10 +109,29 @@ func (m *mailboxMeter) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
-		var b struct{ Requests []json.RawMessage }
+		var b struct {
+			Requests []struct{ DependsOn []string }
+		}
 		if json.Unmarshal(body, &b) == nil {
 			w = min(len(b.Requests), 4)
+			for _, it := range b.Requests {
+				if len(it.DependsOn) > 0 {
+					w = 1 // sequential
+				}
+			}
 		}
+		m.mu.Lock()
+		if w > 1 {
+			m.unordered++
+		}
+		m.batches++
+		m.batchesPeak = max(m.batchesPeak, m.batches)
+		m.mu.Unlock()
+		defer func() {
+			m.mu.Lock()
+			m.batches--
+			m.mu.Unlock()
+		}()
 	case strings.Contains(req.URL.Path, "/v1.0/"):
 		w = 1
 	}
@@ -130,6 +153,13 @@ func (m *mailboxMeter) max() int {
 	return m.peak
 }
 
+// overlap returns the peak number of $batch requests in flight at once.
+func (m *mailboxMeter) overlap() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.batchesPeak
+}
+
 // throttled counts the 429 answers in the simulator's log, batch items
 // included.
 func (f *fixture) throttled() int {
@@ -144,5 +174,19 @@ func (f *fixture) throttled() int {
 		}
 	}
 	walk(f.sim.Requests())
+	return n
+}
+
+// ranItems counts the batch items with method that the simulator ran: all
+// but those answered 424 (failed dependency), which never ran.
+func (f *fixture) ranItems(method string) int {
+	n := 0
+	for _, r := range f.sim.Requests() {
+		for _, it := range r.BatchItems {
+			if it.Method == method && it.Status != http.StatusFailedDependency {
+				n++
+			}
+		}
+	}
 	return n
 }

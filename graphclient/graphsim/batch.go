@@ -21,8 +21,12 @@ type batchItem struct {
 
 // serveBatch serves POST /v1.0/$batch (facts §6): at most 20 items, ids
 // unique case-insensitively, relative urls, Content-Type required with a
-// body, dependsOn ordering with 424, at most BatchConcurrency items at once,
-// each item throttled on its own.
+// body, each item throttled on its own. A batch without dependsOn runs at
+// most BatchConcurrency items at once; one with dependsOn runs its items one
+// at a time in dependency order (facts §6: "with dependsOn, Graph sends them
+// one at a time"), answering 424 for an item that depends on a failed one.
+// A dependsOn that is not an array of ids, names an unknown id or closes a
+// cycle makes the batch malformed: 400 for the whole batch, none of it run.
 func (s *Sim) serveBatch(c *gctx, rec *RequestRecord) {
 	m, ok := c.decodeObject()
 	if !ok {
@@ -73,9 +77,19 @@ func (s *Sim) serveBatch(c *gctx, rec *RequestRecord) {
 			}
 			it.body, _ = json.Marshal(b)
 		}
-		if deps, ok := o["dependsOn"].([]any); ok {
+		if raw, ok := o["dependsOn"]; ok && raw != nil {
+			deps, ok := raw.([]any)
+			if !ok {
+				c.fail(400, "BadRequest", fmt.Sprintf("Batch request '%s': dependsOn must be an array of request ids.", it.id))
+				return
+			}
 			for _, d := range deps {
-				it.dependsOn = append(it.dependsOn, strings.ToLower(fmt.Sprint(d)))
+				ds, ok := d.(string)
+				if !ok {
+					c.fail(400, "BadRequest", fmt.Sprintf("Batch request '%s': dependsOn must be an array of request ids.", it.id))
+					return
+				}
+				it.dependsOn = append(it.dependsOn, strings.ToLower(ds))
 			}
 		}
 		byID[strings.ToLower(it.id)] = it
@@ -89,61 +103,113 @@ func (s *Sim) serveBatch(c *gctx, rec *RequestRecord) {
 			}
 		}
 	}
+	if order, cyclic := runOrder(items, byID); cyclic != nil {
+		c.fail(400, "BadRequest", fmt.Sprintf("Batch request '%s' depends on itself through dependsOn.", cyclic.id))
+		return
+	} else if order != nil {
+		s.serveSequential(c, rec, order)
+		return
+	}
 
-	type result struct {
-		status int
-		out    map[string]any
-		rec    RequestRecord
-	}
-	done := map[string]chan struct{}{}
-	results := map[string]*result{}
-	for _, it := range items {
-		done[strings.ToLower(it.id)] = make(chan struct{})
-	}
+	// Unordered: at most BatchConcurrency items at once, answered in
+	// completion order (facts §6: any order).
 	reqID := c.w.Header().Get("request-id") // read once: items run concurrently
 	var mu sync.Mutex
-	var order []string
+	var resps []any
 	sem := make(chan struct{}, s.opts.BatchConcurrency)
 	var wg sync.WaitGroup
 	for _, it := range items {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			key := strings.ToLower(it.id)
-			defer close(done[key])
-			failedDep := false
-			for _, d := range it.dependsOn {
-				<-done[d]
-				mu.Lock()
-				failedDep = failedDep || results[d].status >= 400
-				mu.Unlock()
-			}
-			var res *result
-			if failedDep {
-				res = &result{status: 424, out: map[string]any{"id": it.id, "status": 424,
-					"headers": map[string]string{"Content-Type": "application/json"},
-					"body":    map[string]any{"error": map[string]any{"code": "FailedDependency", "message": "A request this request depends on failed."}}},
-					rec: RequestRecord{Method: it.method, Path: it.url, Status: 424, Endpoint: it.method + " (failed dependency)"}}
-			} else {
-				sem <- struct{}{}
-				status, out, irec := s.runBatchItem(c, it, reqID)
-				<-sem
-				res = &result{status: status, out: out, rec: irec}
-			}
+		wg.Go(func() {
+			sem <- struct{}{}
+			_, out, irec := s.runBatchItem(c, it, reqID)
+			<-sem
 			mu.Lock()
-			results[key] = res
-			order = append(order, key)
+			resps = append(resps, out)
+			rec.BatchItems = append(rec.BatchItems, irec)
 			mu.Unlock()
-		}()
+		})
 	}
 	wg.Wait()
-	// Responses come back in completion order (facts §6: any order).
+	c.ok(200, map[string]any{"responses": resps})
+}
+
+// runOrder returns the order in which a batch with dependsOn runs: each
+// item after everything it depends on, otherwise in request order. It
+// returns nil for a batch without dependsOn (its items run concurrently),
+// and an item on a cycle when there is one.
+func runOrder(items []*batchItem, byID map[string]*batchItem) (order []*batchItem, cyclic *batchItem) {
+	ordered := false
+	for _, it := range items {
+		ordered = ordered || len(it.dependsOn) > 0
+	}
+	if !ordered {
+		return nil, nil
+	}
+	const (
+		unseen = iota
+		visiting
+		placed
+	)
+	state := map[*batchItem]int{}
+	var visit func(it *batchItem) *batchItem
+	visit = func(it *batchItem) *batchItem {
+		switch state[it] {
+		case placed:
+			return nil
+		case visiting:
+			return it
+		}
+		state[it] = visiting
+		for _, d := range it.dependsOn {
+			if c := visit(byID[d]); c != nil {
+				return c
+			}
+		}
+		state[it] = placed
+		order = append(order, it)
+		return nil
+	}
+	for _, it := range items {
+		if c := visit(it); c != nil {
+			return nil, c
+		}
+	}
+	return order, nil
+}
+
+// serveSequential runs a batch's items one at a time in order (see
+// runOrder): an item whose dependency failed (any status of 400 or more,
+// a 424 included) is answered 424 without running. Responses come back in
+// the order the items ran.
+func (s *Sim) serveSequential(c *gctx, rec *RequestRecord, order []*batchItem) {
+	reqID := c.w.Header().Get("request-id")
+	status := map[string]int{}
 	resps := make([]any, 0, len(order))
-	for _, k := range order {
-		resps = append(resps, results[k].out)
-		rec.BatchItems = append(rec.BatchItems, results[k].rec)
+	for _, it := range order {
+		failedDep := false
+		for _, d := range it.dependsOn {
+			failedDep = failedDep || status[d] >= 400
+		}
+		var st int
+		var out map[string]any
+		var irec RequestRecord
+		if failedDep {
+			st, out = failedDependency(it)
+			irec = RequestRecord{Method: it.method, Path: it.url, Status: st, Endpoint: it.method + " (failed dependency)"}
+		} else {
+			st, out, irec = s.runBatchItem(c, it, reqID)
+		}
+		status[strings.ToLower(it.id)] = st
+		resps = append(resps, out)
+		rec.BatchItems = append(rec.BatchItems, irec)
 	}
 	c.ok(200, map[string]any{"responses": resps})
+}
+
+// failedDependency is the answer for an item that was not run because an
+// item it depends on failed.
+func failedDependency(it *batchItem) (int, map[string]any) {
+	return http.StatusFailedDependency, itemError(it.id, http.StatusFailedDependency, "FailedDependency", "A request this request depends on failed.")
 }
 
 // runBatchItem executes one item through the Graph handler, so every rule

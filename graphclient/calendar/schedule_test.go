@@ -1,0 +1,162 @@
+package calendar
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/oro-msync/oro-msync/graphclient/graphsim"
+	calsync "github.com/oro-msync/oro-msync/sync"
+)
+
+// batchSizes returns the number of items of each $batch in the log, and
+// how many items answered 424.
+func batchSizes(f *fixture) (sizes []int, failedDeps int) {
+	for _, rec := range f.sim.Requests() {
+		if rec.Path != "/v1.0/$batch" {
+			continue
+		}
+		sizes = append(sizes, len(rec.BatchItems))
+		for _, it := range rec.BatchItems {
+			if it.Status == http.StatusFailedDependency {
+				failedDeps++
+			}
+		}
+	}
+	return sizes, failedDeps
+}
+
+// TestChainsInFlight: a push larger than one batch goes out as chained
+// batches (each holding one mailbox slot) of which 4 are in flight at
+// once, so batches overlap while the mailbox never sees more than 4
+// requests: the simulator, which answers a fifth with 429, throttles
+// nothing.
+func TestChainsInFlight(t *testing.T) {
+	f := newFixture(t, graphsim.Options{Latency: time.Millisecond, BatchItemLatency: 2 * time.Millisecond})
+	r := New(f.session, Options{})
+	mustOK(t, apply(t, r, creates(200)))
+	if n := f.throttled(); n != 0 {
+		t.Errorf("%d requests throttled, want 0", n)
+	}
+	if p := f.meter.max(); p > 4 {
+		t.Errorf("%d requests ran against the mailbox at once, want at most 4", p)
+	}
+	if o := f.meter.overlap(); o != 4 {
+		t.Errorf("at most %d batches in flight at once, want 4", o)
+	}
+	sizes, _ := batchSizes(f)
+	if len(sizes) != 10 {
+		t.Errorf("batch sizes %v, want 10 batches of 20", sizes)
+	}
+	if u := f.meter.unordered; u > 1 {
+		t.Errorf("%d batches of several items without dependsOn, want at most the last", u)
+	}
+	if ran := f.ranItems("POST"); ran != 200 {
+		t.Errorf("%d creates ran, want 200", ran)
+	}
+}
+
+// TestFailedDependencyResent: the head of a chained batch fails, so Graph
+// answers 424 for the items after it, which never ran: each is sent again
+// once, and a 424 is not an attempt (MaxAttempts 1 leaves no retry).
+func TestFailedDependencyResent(t *testing.T) {
+	f := newFixture(t, graphsim.Options{BatchItemLatency: time.Millisecond})
+	r := New(f.session, Options{MaxAttempts: 1})
+	f.sim.AddFault(graphsim.Fault{Method: "POST", Path: "/v1.0/me/events", Count: 1, Status: http.StatusBadRequest})
+	res := apply(t, r, creates(45))
+	var rejected int
+	for k, x := range res {
+		switch {
+		case x.Err == nil:
+		case calsync.KindOf(x.Err) == calsync.KindRejected:
+			rejected++
+		default:
+			t.Errorf("write %s: %v", k, x.Err)
+		}
+	}
+	if rejected != 1 {
+		t.Errorf("%d writes rejected, want the 1 the fault answered", rejected)
+	}
+	sizes, failedDeps := batchSizes(f)
+	sent := 0
+	for _, n := range sizes {
+		sent += n
+	}
+	// 45 writes go as chains of 20, 20 and 5; the fault answers the item
+	// that runs first, the head of one of them
+	if (failedDeps != 19 && failedDeps != 4) || sent != 45+failedDeps {
+		t.Errorf("%d items answered 424, %d items sent in %v: want those behind the failed head of its chain (19 or 4), each sent again once", failedDeps, sent, sizes)
+	}
+	if ran := f.ranItems("POST"); ran != 45 {
+		t.Errorf("%d creates ran, want 45 (each once)", ran)
+	}
+	if n := f.throttled(); n != 0 {
+		t.Errorf("%d requests throttled, want 0", n)
+	}
+}
+
+// TestBudgetStopsBeforeLimit: with a request budget of 50 (and a simulator
+// answering the 51st request in 10 minutes with 429), a push of 80 sends
+// 50 writes; the other 30 answer throttled without being sent, with a
+// Retry-After after which none of the call's requests counts any more. A
+// read refused by the budget sends nothing either.
+func TestBudgetStopsBeforeLimit(t *testing.T) {
+	f := newFixture(t, graphsim.Options{MailboxRequestLimit: 50, BatchItemLatency: time.Millisecond})
+	r := New(f.session, Options{RequestBudget: 50})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	res, err := r.Apply(ctx, creates(80))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done, spent int
+	for _, x := range res {
+		if x.Err == nil {
+			done++
+			continue
+		}
+		e := calsync.AsError(x.Err)
+		if e.Kind != calsync.KindThrottled || e.Code != "RequestBudgetSpent" || e.RetryAfter <= 9*time.Minute || e.RetryAfter > 10*time.Minute {
+			t.Errorf("%s: %v (kind %s, retryAfter %v), want throttled by the budget for just under 10 minutes", x.Key, x.Err, e.Kind, e.RetryAfter)
+		}
+		spent++
+	}
+	if done != 50 || spent != 30 || len(res) != 80 {
+		t.Errorf("%d done, %d not sent of %d results: want 50 and 30", done, spent, len(res))
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Errorf("Apply took %v: it waited for a budget that frees after its deadline", time.Since(start))
+	}
+	if ran := f.ranItems("POST"); ran != 50 {
+		t.Errorf("%d creates ran, want 50", ran)
+	}
+	before := len(f.sim.Requests())
+	if _, err := r.Get(ctx, res[0].Event.ID); calsync.KindOf(err) != calsync.KindThrottled {
+		t.Errorf("a read past the budget: %v, want throttled", err)
+	}
+	if n := len(f.sim.Requests()); n != before {
+		t.Errorf("a read past the budget sent %d requests", n-before)
+	}
+	if n := f.throttled(); n != 0 {
+		t.Errorf("%d requests throttled by the simulator, want 0", n)
+	}
+}
+
+// TestBudgetPaces: when the window frees requests before ctx's deadline,
+// Apply waits for them and goes on, under the simulator's limit all along.
+func TestBudgetPaces(t *testing.T) {
+	const window = 300 * time.Millisecond
+	f := newFixture(t, graphsim.Options{MailboxRequestLimit: 20, MailboxRequestWindow: window})
+	r := New(f.session, Options{RequestBudget: 20})
+	r.slots.budget.window = window
+	start := time.Now()
+	mustOK(t, apply(t, r, creates(50)))
+	if d := time.Since(start); d < 2*window {
+		t.Errorf("50 writes at 20 per %v took %v, want at least %v", window, d, 2*window)
+	}
+	if n := f.throttled(); n != 0 {
+		t.Errorf("%d requests throttled, want 0", n)
+	}
+}
