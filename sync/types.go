@@ -173,6 +173,10 @@ func (o Options) TimeBudget() time.Duration {
 
 // Guard and budget defaults.
 const (
+	// DefaultApplyChunk is RunOptions.ApplyChunk's default: 400 writes, a
+	// multiple of what graphclient keeps in flight (4 chains of 20-item
+	// batches), so a call does not drain its chains every 100 writes.
+	DefaultApplyChunk          = 400
 	DefaultMassDeleteThreshold = 0.5
 	// MassDeleteMinimum: a run deleting fewer events than this on a side is
 	// never stopped, whatever the share.
@@ -414,7 +418,7 @@ type RunOptions struct {
 	// 0 means 10000.
 	MaxDeltaPages int
 	// ApplyChunk is the number of writes per Remote.Apply call, between which
-	// the time budget is checked; 0 means 100.
+	// the time budget is checked; 0 means DefaultApplyChunk.
 	ApplyChunk int
 	// ReadConcurrency is how many reads (Remote.Get, Remote.FindByOroID)
 	// the engine runs at once while it confirms removals; 0 means 4,
@@ -439,7 +443,7 @@ func (o RunOptions) withDefaults() RunOptions {
 		o.MaxDeltaPages = 10000
 	}
 	if o.ApplyChunk <= 0 {
-		o.ApplyChunk = 100
+		o.ApplyChunk = DefaultApplyChunk
 	}
 	if o.ReadConcurrency <= 0 {
 		o.ReadConcurrency = 4
