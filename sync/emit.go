@@ -128,10 +128,18 @@ func present(p *pairInput) *RemoteEvent {
 	return nil
 }
 
-// afterEvent is the Oro event as the host will hold it after applying op.
-// An operation that changes the event gives it an updatedAt unknown here,
+// afterEvent is the Oro event as the host will hold it after applying op
+// (a create or update holds c; its reminders stand for what the host holds
+// after the operation's ReminderChange). An operation that changes the event gives it an updatedAt unknown here,
 // so the settle round's operations on it carry no expectedUpdatedAt.
 func afterEvent(oro *Event, op Operation, c content) *Event {
+	if op.Op == OpLink && oro != nil && !oro.Deleted {
+		// a link changes no content: the event is as the host holds it,
+		// which is not the link's base when an Oro edit was postponed
+		ev := *oro
+		ev.Link = op.Link
+		return &ev
+	}
 	ev := c.event()
 	if oro != nil {
 		ev.ID, ev.UID = oro.ID, oro.UID

@@ -284,7 +284,7 @@ func agree(h *scenario.Host, fake *scenario.Fake, dir calsync.Direction, decline
 			return fmt.Sprintf("oro %s linked to missing %s", id, e.Link.RemoteID)
 		}
 		if !calsync.SameContent(e.Event, r) {
-			return fmt.Sprintf("oro %s %q@%s differs from %s %q@%s", id, e.Title, e.Location, r.ID, r.Subject, r.Location)
+			return fmt.Sprintf("oro %s %q@%s reminders %v differs from %s %q@%s reminder %d", id, e.Title, e.Location, e.Reminders, r.ID, r.Subject, r.Location, r.Reminder)
 		}
 	}
 	for _, r := range fake.Events() {
