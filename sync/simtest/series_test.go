@@ -163,3 +163,49 @@ func seriesPulled(t *testing.T, opts graphsim.Options) {
 		t.Errorf("Microsoft 365 written: %v", writes)
 	}
 }
+
+// TestSeriesChangesPulled: an occurrence moved in Outlook comes into Oro as
+// an exception at its new time (originalStart the old one); a pattern
+// change of a series with exceptions brings Oro what Graph then holds
+// (read again, never predicted).
+func TestSeriesChangesPulled(t *testing.T) {
+	w := newWorld(t, graphsim.Options{})
+	master, err := w.sim.UserCreateEvent(upn, berlinSeries("planning", 8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.mustSync(calsync.Options{})
+	occs := w.sim.UserOccurrences(upn, master, window.Start, window.End)
+	moved := map[string]any{ // 2025-03-10 09:00 Berlin → 11:00
+		"start": map[string]any{"dateTime": "2025-03-10T11:00:00", "timeZone": "W. Europe Standard Time"},
+		"end":   map[string]any{"dateTime": "2025-03-10T11:30:00", "timeZone": "W. Europe Standard Time"}}
+	if err := w.sim.UserUpdateEvent(upn, occs[1], moved); err != nil {
+		t.Fatal(err)
+	}
+	res := w.mustSync(calsync.Options{})
+	op := seriesOp(t, "after a move", res)
+	if ex := op.Event.Exceptions; len(ex) != 1 || ex[0].Start != "2025-03-10T10:00:00Z" || ex[0].OriginalStart != "2025-03-10T08:00:00Z" || ex[0].Title != "planning" {
+		t.Errorf("after a move: exceptions %+v; want the occurrence of 2025-03-10 08:00Z at 10:00Z", ex)
+	}
+
+	// every two weeks from now on: Graph decides what becomes of the
+	// exception; Oro gets what it then holds
+	if err := w.sim.UserUpdateEvent(upn, master, map[string]any{"recurrence": map[string]any{
+		"pattern": map[string]any{"type": "weekly", "interval": 2, "daysOfWeek": []string{"monday"}, "firstDayOfWeek": "sunday"},
+		"range":   map[string]any{"type": "numbered", "startDate": "2025-03-03", "numberOfOccurrences": 8, "recurrenceTimeZone": "W. Europe Standard Time"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	res = w.mustSync(calsync.Options{})
+	op = seriesOp(t, "after a pattern change", res)
+	r, ok := w.remoteEvent(op.RemoteID)
+	if !ok || r.Series == nil {
+		t.Fatal("the series is gone")
+	}
+	if op.Event.Recurrence.Interval != 2 {
+		t.Errorf("after a pattern change: recurrence %+v; want every 2 weeks", *op.Event.Recurrence)
+	}
+	if msg := sameSeries(*op.Event, r); msg != "" {
+		t.Errorf("after a pattern change: %s", msg)
+	}
+}
