@@ -237,10 +237,10 @@ type server struct {
 type call struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	conn   *jsonrpc2.Conn
 	req    *jsonrpc2.Request
 	log    zerolog.Logger
-	key    string // the id as a key of running; "" for a notification
+	id     json.RawMessage // as sent; nil for a notification
+	key    string          // the id as a key of running; "" for a notification
 	seq    uint64
 	method Method          // set once the params are checked
 	params json.RawMessage // checked, once method is set
@@ -252,7 +252,7 @@ type call struct {
 // waits for a quick slot before it starts a goroutine: no more requests
 // are read, and nothing more is spent, while every quick slot is busy.
 // Quick slots are only ever held for CPU work, so the wait is short.
-func (s *server) Handle(_ context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
+func (s *server) Handle(_ context.Context, _ *jsonrpc2.Conn, req *jsonrpc2.Request) {
 	seq, ok := seqOf(req)
 	rt := s.stream.route(seq)
 	if !ok || rt == nil {
@@ -265,11 +265,12 @@ func (s *server) Handle(_ context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Re
 	if req.Method == "$/cancelRequest" {
 		s.cancelRequest(rt.params)
 		if !req.Notif {
-			_ = conn.Reply(s.base, req.ID, nil)
+			msg, _ := message(rt.id, "result", nil)
+			_ = s.stream.send(seq, msg) // a write failure is reported by the writer
 		}
 		return
 	}
-	c := &call{conn: conn, req: req, seq: seq, params: rt.params, start: time.Now(),
+	c := &call{req: req, id: rt.id, seq: seq, params: rt.params, start: time.Now(),
 		log: s.log.With().RawJSON("id", orNull(rt.id)).Str("rpc_method", req.Method).Logger()}
 	rt.params = nil // the route lives until the reply; the params need not
 	if s.stopping.Load() {
@@ -391,17 +392,27 @@ func (s *server) finish(c *call, res any, err error) {
 	}
 }
 
+// reply answers c with its result, or with err when that is not nil. The
+// reply is encoded here, once, into the bytes the writer writes.
 func (s *server) reply(c *call, res any, err error) {
+	var msg []byte
 	if err == nil {
-		err = c.conn.Reply(s.base, c.req.ID, res)
-		if err == nil || errors.Is(err, jsonrpc2.ErrClosed) || errors.Is(err, ErrOutputClosed) {
-			return
+		if msg, err = message(c.id, "result", res); err != nil {
+			c.log.Error().Err(err).Msg("result could not be encoded")
+			err = &calsync.Error{Kind: calsync.KindInternal, Message: "result could not be encoded", Err: err}
 		}
-		c.log.Error().Err(err).Msg("result could not be sent")
-		err = &calsync.Error{Kind: calsync.KindInternal, Message: "result could not be encoded", Err: err}
 	}
-	if err := c.conn.ReplyWithError(s.base, c.req.ID, errorObject(err)); err != nil && !errors.Is(err, jsonrpc2.ErrClosed) {
-		c.log.Debug().Err(err).Msg("error reply not sent")
+	if err != nil {
+		var encErr error
+		if msg, encErr = message(c.id, "error", errorObject(err)); encErr != nil {
+			// The data of the error (rotated tokens) would not encode:
+			// an error without it always does.
+			c.log.Error().Err(encErr).Msg("error data could not be encoded")
+			msg, _ = message(c.id, "error", errorObject(&calsync.Error{Kind: calsync.KindInternal}))
+		}
+	}
+	if err := s.stream.send(c.seq, msg); err != nil && !errors.Is(err, jsonrpc2.ErrClosed) && !errors.Is(err, ErrOutputClosed) {
+		c.log.Error().Err(err).Msg("reply not sent")
 	}
 }
 

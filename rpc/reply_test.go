@@ -1,0 +1,147 @@
+package rpc
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/oro-msync/oro-msync/schema"
+	calsync "github.com/oro-msync/oro-msync/sync"
+	"github.com/rs/zerolog"
+	"github.com/sourcegraph/jsonrpc2"
+)
+
+// Replies are encoded once, by the method's goroutine, into the bytes
+// that are written (issue 14): these tests pin the bytes, and the memory a
+// large reply costs on its way out.
+
+// serveOnce runs Serve over in and returns what it wrote and logged.
+func serveOnce(t *testing.T, framing, in string, methods ...Method) (out, log string) {
+	t.Helper()
+	var o, l strings.Builder
+	err := Serve(context.Background(), strings.NewReader(in), &o, Options{Framing: framing, Methods: methods,
+		Schema: schema.OpenRPC, Logger: zerolog.New(&l).Level(zerolog.DebugLevel)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), l.String()
+}
+
+func TestReplyBytes(t *testing.T) {
+	// What encoding/json escapes stays escaped: HTML characters, and
+	// U+2028, which a line-splitting reader (Node's readline) takes for a
+	// line break.
+	result := Method{Name: "result", Unlisted: true, Handler: func(_ context.Context, p json.RawMessage) (any, error) {
+		return map[string]any{"s": "<a&b>\u2028", "raw": json.RawMessage(`[ 1, 2 ]`)}, nil
+	}}
+	failure := Method{Name: "failure", Unlisted: true, Handler: func(context.Context, json.RawMessage) (any, error) {
+		return nil, calsync.Invalid("events[0].start", "bad")
+	}}
+	in := `{"jsonrpc":"2.0","id":"a","method":"result"}` + "\n" +
+		`[{"jsonrpc":"2.0","id":-1.5,"method":"result"},{"jsonrpc":"2.0","method":"result"},{"jsonrpc":"2.0","id":null,"method":"failure"}]` + "\n"
+	res := `{"raw":[1,2],"s":"\u003ca\u0026b\u003e\u2028"}`
+	fail := `{"code":-32602,"message":"events[0].start: bad","data":{"kind":"invalid_input","retryable":false,"field":"events[0].start"}}`
+	one := `{"jsonrpc":"2.0","id":"a","result":` + res + `}`
+	// The batch replies come in completion order.
+	batches := []string{
+		`[{"jsonrpc":"2.0","id":-1.5,"result":` + res + `},{"jsonrpc":"2.0","id":null,"error":` + fail + `}]`,
+		`[{"jsonrpc":"2.0","id":null,"error":` + fail + `},{"jsonrpc":"2.0","id":-1.5,"result":` + res + `}]`,
+	}
+	out, _ := serveOnce(t, FramingNDJSON, in, result, failure)
+	if out != one+"\n"+batches[0]+"\n" && out != one+"\n"+batches[1]+"\n" {
+		t.Errorf("ndjson: got\n%s", out)
+	}
+	framed := func(m string) string { return fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(m), m) }
+	out, _ = serveOnce(t, FramingContentLength, framed(`{"jsonrpc":"2.0","id":"a","method":"result"}`), result)
+	if out != framed(one) {
+		t.Errorf("content-length: got %q", out)
+	}
+}
+
+// A reply is encoded once and written from where it was encoded: a large
+// reply costs about its size in the encoder's buffer and once more in
+// the message, not the six copies and three scans it took through the
+// Conn (marshal, compact in Response, compact in the message, scan for
+// the id, copy with the original id, append the newline).
+func TestLargeReplyIsNotCopiedAgain(t *testing.T) {
+	const size = 8 << 20
+	big := strings.Repeat("x", size)
+	method := Method{Name: "big", Unlisted: true, Handler: func(context.Context, json.RawMessage) (any, error) {
+		return []string{big}, nil
+	}}
+	in := `{"jsonrpc":"2.0","id":1,"method":"big"}` + "\n"
+	var written int64
+	out := writerFunc(func(p []byte) (int, error) { written += int64(len(p)); return len(p), nil })
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if err := Serve(context.Background(), strings.NewReader(in), out, Options{Methods: []Method{method}, Schema: schema.OpenRPC, Logger: zerolog.Nop()}); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if written < size {
+		t.Fatalf("%d bytes written", written)
+	}
+	// encoding/json's buffer grows by doubling (up to 2 sizes allocated
+	// in all), then the message (1 size).
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 3.5*size {
+		t.Errorf("a reply of %d MiB allocated %.1f MiB on its way out", size>>20, float64(alloc)/(1<<20))
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// A reply that comes after the Conn closed (a request still running past
+// the stop's grace period) is refused, not written after Serve returned.
+func TestNoReplyAfterClose(t *testing.T) {
+	f := &blockingFrames{reads: make(chan struct{}, 1), release: make(chan struct{})}
+	close(f.release)
+	st := newStream(f, f, Options{Logger: zerolog.Nop(), MaxBatch: 1, MaxPendingOutput: 1 << 20}, func() {}, func(error) {})
+	defer st.finish()
+	_ = st.Close()
+	if err := st.deliver(nil, []byte(`{}`)); err != jsonrpc2.ErrClosed {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// BenchmarkReply is the cost of encoding and writing the reply of a large
+// sync.run (10,000 operations, each with its event and link, about 9 MB)
+// through Serve, the method itself costing nothing; B/op is what the reply
+// allocates on its way out.
+//
+//	go test -run '^$' -bench Reply -benchmem -count 6 ./rpc/
+func BenchmarkReply(b *testing.B) {
+	res := largeSyncResult(10_000)
+	method := Method{Name: "sync", Unlisted: true, Handler: func(context.Context, json.RawMessage) (any, error) { return res, nil }}
+	in := `{"jsonrpc":"2.0","id":1,"method":"sync"}` + "\n"
+	var n int64
+	out := writerFunc(func(p []byte) (int, error) { n += int64(len(p)); return len(p), nil })
+	for b.Loop() {
+		if err := Serve(context.Background(), strings.NewReader(in), out, Options{Methods: []Method{method}, Schema: schema.OpenRPC, Logger: zerolog.Nop()}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(n / int64(b.N))
+}
+
+// largeSyncResult is a sync.run result that creates n Oro events.
+func largeSyncResult(n int) calsync.Result {
+	at := time.Date(2026, 3, 5, 9, 0, 0, 0, time.UTC)
+	r := calsync.Result{Status: calsync.StatusCompleted, NextSyncAt: at, Issues: []calsync.Issue{}}
+	for i := range n {
+		id := fmt.Sprintf("AAMkAGI2TG93AAA-%08d=", i)
+		r.Operations = append(r.Operations, calsync.Operation{
+			Key: fmt.Sprintf("create:%s", id), Op: calsync.OpCreate, RemoteID: id, Reason: calsync.ReasonMicrosoftCreated,
+			Event: &calsync.Event{UID: "040000008200E00074C5B7101A82E008" + id, Title: fmt.Sprintf("Weekly review %d", i),
+				Description: strings.Repeat("Agenda: figures, risks, next steps. ", 8), Location: "Room 4.12",
+				Start: "2026-03-05T09:00:00+01:00", End: "2026-03-05T10:00:00+01:00", UpdatedAt: at},
+			Link: &calsync.Link{V: 1, RemoteID: id, ChangeKey: "DwAAABYAAAA" + id, ETag: `W/"DwAAABYAAAA` + id + `"`, ICalUID: "040000008200E00074C5B7101A82E008" + id},
+		})
+	}
+	return r
+}
