@@ -23,6 +23,10 @@
 // bounded (Options.MaxPendingOutput): past it, reading pauses until the
 // host reads.
 //
+// The OpenRPC document costs nothing at start: Serve answers rpc.discover
+// with it, encoded by the first rpc.discover, and builds the params
+// validator for the first request that has params to check.
+//
 // What a hostile or careless host sends costs bounded memory: a batch has
 // at most Options.MaxBatch members (counted before any is decoded), large
 // messages are not copied (jsonscan hands out sub-slices), and a request

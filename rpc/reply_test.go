@@ -62,6 +62,35 @@ func TestReplyBytes(t *testing.T) {
 	}
 }
 
+// rpc.discover is answered by Serve from the document: encoded once, the
+// same bytes every time, and without building the params validator, which
+// a process that only answers rpc.discover never needs.
+func TestDiscoverIsLazy(t *testing.T) {
+	doc, err := json.Marshal(json.RawMessage(schema.OpenRPC)) // compact, escaped as every reply
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(id string) string { return `{"jsonrpc":"2.0","id":` + id + `,"result":` + string(doc) + "}\n" }
+	out, log := serveOnce(t, "", `{"jsonrpc":"2.0","id":1,"method":"rpc.discover"}`+"\n"+`{"jsonrpc":"2.0","id":2,"method":"rpc.discover","params":[]}`+"\n")
+	if out != want("1")+want("2") && out != want("2")+want("1") {
+		t.Errorf("rpc.discover answered\n%.300s", out)
+	}
+	if strings.Contains(log, "params validator built") {
+		t.Errorf("a discover-only session built the params validator:\n%s", log)
+	}
+
+	in := `{"jsonrpc":"2.0","id":1,"method":"settings.resolve","params":{"cascade":{}}}` + "\n" +
+		`{"jsonrpc":"2.0","id":2,"method":"settings.resolve","params":{"cascade":{}}}` + "\n" +
+		`{"jsonrpc":"2.0","id":3,"method":"rpc.discover","params":{"x":1}}` + "\n"
+	out, log = serveOnce(t, "", in, testMethods()[0])
+	if n := strings.Count(log, "params validator built"); n != 1 {
+		t.Errorf("the params validator was built %d times, want once:\n%s", n, log)
+	}
+	if strings.Count(out, `"result":{"effective"`) != 2 || !strings.Contains(out, `{"jsonrpc":"2.0","id":3,"error":{"code":-32602,"message":"x: unknown member (rpc.discover takes no params)"`) {
+		t.Errorf("got\n%s", out)
+	}
+}
+
 // A reply is encoded once and written from where it was encoded: a large
 // reply costs about its size in the encoder's buffer and once more in
 // the message, not the six copies and three scans it took through the
