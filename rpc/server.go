@@ -73,7 +73,9 @@ type Options struct {
 	// (schema.OpenRPC in the sidecar), and the answer of rpc.discover. It
 	// is read only when first needed: the params validator is built by
 	// the first request that has params to check, the answer of
-	// rpc.discover is encoded by the first rpc.discover.
+	// rpc.discover is encoded by the first rpc.discover. It must be valid
+	// JSON: rpc.discover sends it without checking it again (schema's
+	// tests check the sidecar's).
 	Schema []byte
 	// StopGrace is how long a stop (ctx cancelled) waits for cancelled
 	// requests to answer before returning. Default DefaultStopGrace.
@@ -239,7 +241,6 @@ type server struct {
 
 	discoveryOnce sync.Once
 	discovery     encoded
-	discoveryErr  error
 }
 
 // discoverMethod is OpenRPC's service discovery method.
@@ -260,10 +261,8 @@ func (s *server) params() (*schema.Validator, error) {
 // discover answers rpc.discover: the OpenRPC document, encoded on first
 // use (compact, as every message is) and then copied as is.
 func (s *server) discover(context.Context, json.RawMessage) (any, error) {
-	s.discoveryOnce.Do(func() {
-		s.discovery, s.discoveryErr = json.Marshal(json.RawMessage(s.schema))
-	})
-	return s.discovery, s.discoveryErr
+	s.discoveryOnce.Do(func() { s.discovery = compact(make([]byte, 0, len(s.schema)), s.schema) })
+	return s.discovery, nil
 }
 
 // call is one request on its way from Handle to its reply.
