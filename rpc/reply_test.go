@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,13 +23,32 @@ import (
 // serveOnce runs Serve over in and returns what it wrote and logged.
 func serveOnce(t *testing.T, framing, in string, methods ...Method) (out, log string) {
 	t.Helper()
-	var o, l strings.Builder
+	var o strings.Builder
+	var l lockedBuilder
 	err := Serve(context.Background(), strings.NewReader(in), &o, Options{Framing: framing, Methods: methods,
 		Schema: schema.OpenRPC, Logger: zerolog.New(&l).Level(zerolog.DebugLevel)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return o.String(), l.String()
+}
+
+// lockedBuilder is a strings.Builder that requests may log to at once.
+type lockedBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuilder) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func TestReplyBytes(t *testing.T) {
@@ -91,11 +111,12 @@ func TestDiscoverIsLazy(t *testing.T) {
 	}
 }
 
-// A reply is encoded once and written from where it was encoded: a large
-// reply costs about its size in the encoder's buffer and once more in
-// the message, not the six copies and three scans it took through the
-// Conn (marshal, compact in Response, compact in the message, scan for
-// the id, copy with the original id, append the newline).
+// A reply is encoded once and written from where it was encoded: an
+// 8 MiB reply allocates 24 MiB on its way out (encoding/json's scratch and
+// buffer for the string, then the message), 32 MiB under -race, where it
+// took 82 MiB (106 MiB) through the Conn, which marshalled, compacted
+// twice, scanned for the id, copied with the original id and appended the
+// newline.
 func TestLargeReplyIsNotCopiedAgain(t *testing.T) {
 	const size = 8 << 20
 	big := strings.Repeat("x", size)
@@ -114,9 +135,7 @@ func TestLargeReplyIsNotCopiedAgain(t *testing.T) {
 	if written < size {
 		t.Fatalf("%d bytes written", written)
 	}
-	// encoding/json's buffer grows by doubling (up to 2 sizes allocated
-	// in all), then the message (1 size).
-	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 3.5*size {
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 5*size {
 		t.Errorf("a reply of %d MiB allocated %.1f MiB on its way out", size>>20, float64(alloc)/(1<<20))
 	}
 }
@@ -191,4 +210,15 @@ func FuzzCompact(f *testing.F) {
 			t.Fatalf("compact(%q) = %q, want %q", doc, got, want)
 		}
 	})
+}
+
+// A result that encoding/json refuses is answered as internal: the
+// request still gets exactly one well-formed reply.
+func TestUnencodableResult(t *testing.T) {
+	method := Method{Name: "result", Unlisted: true, Handler: func(context.Context, json.RawMessage) (any, error) { return func() {}, nil }}
+	out, log := serveOnce(t, "", `{"jsonrpc":"2.0","id":1,"method":"result"}`+"\n", method)
+	want := `{"jsonrpc":"2.0","id":1,"error":{"code":-32603,"message":"internal error","data":{"kind":"internal","retryable":false}}}` + "\n"
+	if out != want || !strings.Contains(log, "result could not be encoded") {
+		t.Errorf("got %s", out)
+	}
 }

@@ -449,13 +449,7 @@ func (s *server) reply(c *call, res any, err error) {
 		}
 	}
 	if err != nil {
-		var encErr error
-		if msg, encErr = message(c.id, "error", errorObject(err)); encErr != nil {
-			// The data of the error (rotated tokens) would not encode:
-			// an error without it always does.
-			c.log.Error().Err(encErr).Msg("error data could not be encoded")
-			msg, _ = message(c.id, "error", errorObject(&calsync.Error{Kind: calsync.KindInternal}))
-		}
+		msg, _ = message(c.id, "error", errorObject(err)) // its data is encoded already (SetError)
 	}
 	if err := s.stream.send(c.seq, msg); err != nil && !errors.Is(err, jsonrpc2.ErrClosed) && !errors.Is(err, ErrOutputClosed) {
 		c.log.Error().Err(err).Msg("reply not sent")
