@@ -6,7 +6,8 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/microsoftgraph/msgraph-sdk-go/users"
+	abs "github.com/microsoft/kiota-abstractions-go"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"golang.org/x/oauth2"
 )
 
@@ -31,20 +32,21 @@ type Calendar struct {
 // the last refresh, the access token's claims or a tenant GUID in the app
 // registration, whichever is known first; it is empty when none is.
 func (s *Session) Me(ctx context.Context) (Account, error) {
-	u, err := s.client.Me().Get(ctx, &users.UserItemRequestBuilderGetRequestConfiguration{
-		QueryParameters: &users.UserItemRequestBuilderGetQueryParameters{
-			Select: []string{"id", "displayName", "mail", "userPrincipalName"},
-		},
-	})
-	if err != nil {
-		return Account{}, withOp(ClassifyRead(err), "graph.me")
+	var u *struct {
+		ID                string `json:"id"`
+		DisplayName       string `json:"displayName"`
+		Mail              string `json:"mail"`
+		UserPrincipalName string `json:"userPrincipalName"`
+	}
+	if err := s.getJSON(ctx, "graph.me", "/me?%24select=id,displayName,mail,userPrincipalName", &u); err != nil {
+		return Account{}, err
 	}
 	if u == nil {
 		return Account{}, EmptyAnswer("graph.me")
 	}
-	a := Account{ID: deref(u.GetId()), DisplayName: deref(u.GetDisplayName()), Email: deref(u.GetMail())}
+	a := Account{ID: u.ID, DisplayName: u.DisplayName, Email: u.Mail}
 	if a.Email == "" {
-		a.Email = deref(u.GetUserPrincipalName())
+		a.Email = u.UserPrincipalName
 	}
 	a.TenantID = s.tenantID()
 	return a, nil
@@ -52,22 +54,38 @@ func (s *Session) Me(ctx context.Context) (Account, error) {
 
 // DefaultCalendar reads the user's default calendar (GET /me/calendar).
 func (s *Session) DefaultCalendar(ctx context.Context) (Calendar, error) {
-	c, err := s.client.Me().Calendar().Get(ctx, &users.ItemCalendarRequestBuilderGetRequestConfiguration{
-		QueryParameters: &users.ItemCalendarRequestBuilderGetQueryParameters{
-			Select: []string{"id", "name", "canEdit"},
-		},
-	})
-	if err != nil {
-		return Calendar{}, withOp(ClassifyRead(err), "graph.defaultCalendar")
+	var c *Calendar
+	if err := s.getJSON(ctx, "graph.defaultCalendar", "/me/calendar?%24select=id,name,canEdit", &c); err != nil {
+		return Calendar{}, err
 	}
 	if c == nil {
 		return Calendar{}, EmptyAnswer("graph.defaultCalendar")
 	}
-	cal := Calendar{ID: deref(c.GetId()), Name: deref(c.GetName())}
-	if ce := c.GetCanEdit(); ce != nil {
-		cal.CanEdit = *ce
+	return *c, nil
+}
+
+// getJSON sends GET pathAndQuery (below the Graph endpoint) through the
+// session's request adapter, so authentication, retries, redirect rules
+// and the rest of the middleware apply as to every Graph call, and decodes
+// the answer into v with encoding/json: a few fields do not need the SDK's
+// models, and not using them for these calls keeps their parsing (and, once
+// nothing else uses them, their code) out of the process. An empty answer
+// leaves v as it is.
+func (s *Session) getJSON(ctx context.Context, op, pathAndQuery string, v any) error {
+	ri := abs.NewRequestInformation()
+	ri.Method = abs.GET
+	ri.UrlTemplate = "{+baseurl}" + pathAndQuery
+	ri.Headers.TryAdd("Accept", "application/json")
+	raw, err := s.adapter.SendPrimitive(ctx, ri, "[]byte", abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue})
+	if err != nil {
+		return withOp(ClassifyRead(err), op)
 	}
-	return cal, nil
+	if body, _ := raw.([]byte); len(body) > 0 {
+		if err := json.Unmarshal(body, v); err != nil {
+			return withOp(ClassifyRead(err), op)
+		}
+	}
+	return nil
 }
 
 func (s *Session) tenantID() string {

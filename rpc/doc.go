@@ -13,12 +13,19 @@
 // splits batches, gives every request an internal numeric id and keeps the
 // original id bytes and params aside, swaps the original id back into each
 // reply, assembles batch replies, and on EOF waits for every request in
-// flight before it lets the Conn close. One writer goroutine writes the
-// replies in the order they are ready from a queue, so reading goes on
-// while the host is not reading: a host that writes its requests before it
-// reads (PHP's blocking fwrite) does not deadlock with the sidecar. The
-// queue is bounded (Options.MaxPendingOutput): past it, reading pauses
-// until the host reads.
+// flight before it lets the Conn close. Replies do not go through the
+// Conn: each is encoded once, by its request's goroutine, straight into
+// the bytes that are written (a batch reply is written from its members,
+// never joined). One writer goroutine writes the replies in the order
+// they are ready from a queue, so reading goes on while the host is not
+// reading: a host that writes its requests before it reads (PHP's
+// blocking fwrite) does not deadlock with the sidecar. The queue is
+// bounded (Options.MaxPendingOutput): past it, reading pauses until the
+// host reads.
+//
+// The OpenRPC document costs nothing at start: Serve answers rpc.discover
+// with it, encoded by the first rpc.discover, and builds the params
+// validator for the first request that has params to check.
 //
 // What a hostile or careless host sends costs bounded memory: a batch has
 // at most Options.MaxBatch members (counted before any is decoded), large

@@ -43,18 +43,25 @@ type frameReader interface {
 	ReadFrame() ([]byte, error)
 }
 
-// frameWriter writes one message body with its framing in a single write.
+// frameWriter writes messages with their framing. A message is the
+// concatenation of parts, so that a batch reply is written from its
+// members as they were encoded, never joined into one more copy. Writes
+// are buffered (small replies go out together) until Flush.
 type frameWriter interface {
-	WriteFrame(body []byte) error
+	WriteFrame(parts ...[]byte) error
+	Flush() error
 }
 
 func newFraming(framing string, r io.Reader, w io.Writer, limit int64) (frameReader, frameWriter, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
+	// A part larger than the buffer is written straight from where it was
+	// encoded (bufio does not copy it).
+	bw := bufio.NewWriterSize(w, 64<<10)
 	switch framing {
 	case "", FramingNDJSON:
-		return &lineReader{br: br, limit: limit}, lineWriter{w}, nil
+		return &lineReader{br: br, limit: limit}, lineWriter{bw}, nil
 	case FramingContentLength:
-		return &headerReader{br: br, limit: limit}, headerWriter{w}, nil
+		return &headerReader{br: br, limit: limit}, headerWriter{bw}, nil
 	}
 	return nil, nil, fmt.Errorf("rpc: unknown framing %q (want %s or %s)", framing, FramingNDJSON, FramingContentLength)
 }
@@ -131,13 +138,26 @@ func (l *lineReader) ReadFrame() ([]byte, error) {
 	}
 }
 
-type lineWriter struct{ w io.Writer }
+type lineWriter struct{ w *bufio.Writer }
 
-func (l lineWriter) WriteFrame(body []byte) error {
+func (l lineWriter) WriteFrame(parts ...[]byte) error {
 	// encoding/json escapes every control character, U+2028 and U+2029,
 	// so a compact message never spans two lines.
-	_, err := l.w.Write(append(body, '\n'))
-	return err
+	if err := writeParts(l.w, parts); err != nil {
+		return err
+	}
+	return l.w.WriteByte('\n')
+}
+
+func (l lineWriter) Flush() error { return l.w.Flush() }
+
+func writeParts(w *bufio.Writer, parts [][]byte) error {
+	for _, p := range parts {
+		if _, err := w.Write(p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type headerReader struct {
@@ -239,11 +259,17 @@ func truncate(b []byte) string {
 	return string(b)
 }
 
-type headerWriter struct{ w io.Writer }
+type headerWriter struct{ w *bufio.Writer }
 
-func (h headerWriter) WriteFrame(body []byte) error {
-	msg := make([]byte, 0, len(body)+32)
-	msg = fmt.Appendf(msg, "Content-Length: %d\r\n\r\n", len(body))
-	_, err := h.w.Write(append(msg, body...))
-	return err
+func (h headerWriter) WriteFrame(parts ...[]byte) error {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	if _, err := fmt.Fprintf(h.w, "Content-Length: %d\r\n\r\n", n); err != nil {
+		return err
+	}
+	return writeParts(h.w, parts)
 }
+
+func (h headerWriter) Flush() error { return h.w.Flush() }

@@ -65,13 +65,20 @@ func TestWriters(t *testing.T) {
 	var b strings.Builder
 	_, w, _ := newFraming(FramingContentLength, strings.NewReader(""), &b, 10)
 	_ = w.WriteFrame([]byte(`{"é":1}`))
-	if b.String() != "Content-Length: 8\r\n\r\n{\"é\":1}" {
+	_ = w.WriteFrame([]byte(`[`), []byte(`{}`), []byte(`,`), []byte(`1`), []byte(`]`))
+	if b.Len() != 0 {
+		t.Fatalf("written before Flush: %q", b.String())
+	}
+	_ = w.Flush()
+	if b.String() != "Content-Length: 8\r\n\r\n{\"é\":1}Content-Length: 6\r\n\r\n[{},1]" {
 		t.Fatalf("%q", b.String())
 	}
 	b.Reset()
 	_, w, _ = newFraming(FramingNDJSON, strings.NewReader(""), &b, 10)
 	_ = w.WriteFrame([]byte(`{}`))
-	if b.String() != "{}\n" {
+	_ = w.WriteFrame([]byte(`[`), []byte(`{}`), []byte(`]`))
+	_ = w.Flush()
+	if b.String() != "{}\n[{}]\n" {
 		t.Fatalf("%q", b.String())
 	}
 	if _, _, err := newFraming("xml", nil, nil, 1); err == nil {

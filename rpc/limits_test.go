@@ -172,10 +172,12 @@ func (b *blockingFrames) ReadFrame() ([]byte, error) {
 	return []byte(`{"jsonrpc":"2.0","method":"n"}`), nil
 }
 
-func (b *blockingFrames) WriteFrame([]byte) error {
+func (b *blockingFrames) WriteFrame(...[]byte) error {
 	<-b.release
 	return nil
 }
+
+func (b *blockingFrames) Flush() error { return nil }
 
 // Finding 4: replies that the host does not read do not pile up: past
 // MaxPendingOutput, no more input is read until the host reads.

@@ -36,8 +36,9 @@ type Method struct {
 	// methods, however many of those are running or queued.
 	Quick bool
 	// Unlisted marks a method that the OpenRPC document does not describe,
-	// so its params are not validated. Only test hooks use it; Serve refuses
-	// any other method that the document lacks.
+	// so its params are not validated. Only test hooks use it; a call of
+	// any other method that the document lacks fails as an internal error
+	// (a bug: rpc/api's tests check its table against the document).
 	Unlisted bool
 }
 
@@ -69,7 +70,12 @@ type Options struct {
 	// Methods is the method table.
 	Methods []Method
 	// Schema is the OpenRPC document params are validated against
-	// (schema.OpenRPC in the sidecar).
+	// (schema.OpenRPC in the sidecar), and the answer of rpc.discover. It
+	// is read only when first needed: the params validator is built by
+	// the first request that has params to check, the answer of
+	// rpc.discover is encoded by the first rpc.discover. It must be valid
+	// JSON: rpc.discover sends it without checking it again (schema's
+	// tests check the sidecar's).
 	Schema []byte
 	// StopGrace is how long a stop (ctx cancelled) waits for cancelled
 	// requests to answer before returning. Default DefaultStopGrace.
@@ -105,7 +111,8 @@ var errStopping = errors.New("the sidecar is stopping")
 var errCancelRequest = errors.New("cancelled by $/cancelRequest")
 
 // Serve reads JSON-RPC 2.0 messages from in and writes the replies to out
-// until in ends, the output fails, or ctx is cancelled.
+// until in ends, the output fails, or ctx is cancelled. It answers
+// rpc.discover itself, with Options.Schema.
 //
 // At the end of in it finishes every request in flight, writes every reply
 // and returns nil. When ctx is cancelled it cancels what is in flight (each
@@ -131,17 +138,13 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, opts Options) error
 	if opts.StopGrace <= 0 {
 		opts.StopGrace = DefaultStopGrace
 	}
-	v, err := schema.NewValidator(opts.Schema)
-	if err != nil {
-		return err
-	}
 	methods := map[string]Method{}
 	for _, m := range opts.Methods {
 		if _, dup := methods[m.Name]; dup {
 			return fmt.Errorf("rpc: method %s registered twice", m.Name)
 		}
-		if !m.Unlisted && !v.Has(m.Name) {
-			return fmt.Errorf("rpc: method %s is not described in the OpenRPC document", m.Name)
+		if m.Name == discoverMethod {
+			return fmt.Errorf("rpc: Serve answers %s itself, from Options.Schema", discoverMethod)
 		}
 		methods[m.Name] = m
 	}
@@ -154,7 +157,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, opts Options) error
 		base:      context.WithoutCancel(ctx),
 		log:       opts.Logger,
 		methods:   methods,
-		validator: v,
+		schema:    opts.Schema,
 		quick:     make(chan struct{}, quickSlots),
 		slow:      pool{size: opts.MaxConcurrent, maxQueued: opts.MaxQueued},
 		running:   map[string]map[uint64]context.CancelCauseFunc{},
@@ -221,7 +224,7 @@ type server struct {
 	base      context.Context // request contexts derive from it; never cancelled by Serve's ctx
 	log       zerolog.Logger
 	methods   map[string]Method
-	validator *schema.Validator
+	schema    []byte
 	stream    *stream
 	quick     chan struct{} // the slots of Quick methods and of params checks
 	slow      pool          // the other methods
@@ -231,16 +234,45 @@ type server struct {
 
 	mu      sync.Mutex // guards running
 	running map[string]map[uint64]context.CancelCauseFunc
+
+	validatorOnce sync.Once
+	validator     *schema.Validator
+	validatorErr  error
+
+	discoveryOnce sync.Once
+	discovery     encoded
+}
+
+// discoverMethod is OpenRPC's service discovery method.
+const discoverMethod = "rpc.discover"
+
+// params returns the params validator, built by the first call that needs
+// it: a process that only answers rpc.discover never reads the methods of
+// the document.
+func (s *server) params() (*schema.Validator, error) {
+	s.validatorOnce.Do(func() {
+		start := time.Now()
+		s.validator, s.validatorErr = schema.NewValidator(s.schema)
+		s.log.Debug().Err(s.validatorErr).Dur("elapsed_ms", time.Since(start)).Msg("params validator built")
+	})
+	return s.validator, s.validatorErr
+}
+
+// discover answers rpc.discover: the OpenRPC document, encoded on first
+// use (compact, as every message is) and then copied as is.
+func (s *server) discover(context.Context, json.RawMessage) (any, error) {
+	s.discoveryOnce.Do(func() { s.discovery = compact(make([]byte, 0, len(s.schema)), s.schema) })
+	return s.discovery, nil
 }
 
 // call is one request on its way from Handle to its reply.
 type call struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
-	conn   *jsonrpc2.Conn
 	req    *jsonrpc2.Request
 	log    zerolog.Logger
-	key    string // the id as a key of running; "" for a notification
+	id     json.RawMessage // as sent; nil for a notification
+	key    string          // the id as a key of running; "" for a notification
 	seq    uint64
 	method Method          // set once the params are checked
 	params json.RawMessage // checked, once method is set
@@ -252,7 +284,7 @@ type call struct {
 // waits for a quick slot before it starts a goroutine: no more requests
 // are read, and nothing more is spent, while every quick slot is busy.
 // Quick slots are only ever held for CPU work, so the wait is short.
-func (s *server) Handle(_ context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
+func (s *server) Handle(_ context.Context, _ *jsonrpc2.Conn, req *jsonrpc2.Request) {
 	seq, ok := seqOf(req)
 	rt := s.stream.route(seq)
 	if !ok || rt == nil {
@@ -265,11 +297,12 @@ func (s *server) Handle(_ context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Re
 	if req.Method == "$/cancelRequest" {
 		s.cancelRequest(rt.params)
 		if !req.Notif {
-			_ = conn.Reply(s.base, req.ID, nil)
+			msg, _ := message(rt.id, "result", nil)
+			_ = s.stream.send(seq, msg) // a write failure is reported by the writer
 		}
 		return
 	}
-	c := &call{conn: conn, req: req, seq: seq, params: rt.params, start: time.Now(),
+	c := &call{req: req, id: rt.id, seq: seq, params: rt.params, start: time.Now(),
 		log: s.log.With().RawJSON("id", orNull(rt.id)).Str("rpc_method", req.Method).Logger()}
 	rt.params = nil // the route lives until the reply; the params need not
 	if s.stopping.Load() {
@@ -327,6 +360,10 @@ func (s *server) check(c *call) (m Method, params json.RawMessage, err error) {
 	if err := c.ctx.Err(); err != nil {
 		return m, nil, err
 	}
+	if c.req.Method == discoverMethod { // it takes no params: no validator needed
+		params, err = schema.CheckNoParams(discoverMethod, c.params)
+		return Method{Name: discoverMethod, Quick: true, Handler: s.discover}, params, paramError(err)
+	}
 	m, ok := s.methods[c.req.Method]
 	if !ok {
 		return m, nil, &protocolError{code: CodeMethodNotFound, msg: "Method not found: " + c.req.Method}
@@ -337,12 +374,22 @@ func (s *server) check(c *call) (m Method, params json.RawMessage, err error) {
 		}
 		return m, c.params, nil
 	}
-	params, err = s.validator.Check(c.req.Method, c.params)
+	v, err := s.params()
+	if err != nil {
+		return m, nil, err
+	}
+	params, err = v.Check(c.req.Method, c.params)
+	return m, params, paramError(err)
+}
+
+// paramError turns a params validation failure into invalid input naming
+// the field; other errors are left as they are.
+func paramError(err error) error {
 	var pe *schema.ParamError
 	if errors.As(err, &pe) {
-		return m, nil, &calsync.Error{Kind: calsync.KindInvalidInput, Field: pe.Field, Message: pe.Message}
+		return &calsync.Error{Kind: calsync.KindInvalidInput, Field: pe.Field, Message: pe.Message}
 	}
-	return m, params, err
+	return err
 }
 
 // execute calls the method under recover.
@@ -391,17 +438,21 @@ func (s *server) finish(c *call, res any, err error) {
 	}
 }
 
+// reply answers c with its result, or with err when that is not nil. The
+// reply is encoded here, once, into the bytes the writer writes.
 func (s *server) reply(c *call, res any, err error) {
+	var msg []byte
 	if err == nil {
-		err = c.conn.Reply(s.base, c.req.ID, res)
-		if err == nil || errors.Is(err, jsonrpc2.ErrClosed) || errors.Is(err, ErrOutputClosed) {
-			return
+		if msg, err = message(c.id, "result", res); err != nil {
+			c.log.Error().Err(err).Msg("result could not be encoded")
+			err = &calsync.Error{Kind: calsync.KindInternal, Message: "result could not be encoded", Err: err}
 		}
-		c.log.Error().Err(err).Msg("result could not be sent")
-		err = &calsync.Error{Kind: calsync.KindInternal, Message: "result could not be encoded", Err: err}
 	}
-	if err := c.conn.ReplyWithError(s.base, c.req.ID, errorObject(err)); err != nil && !errors.Is(err, jsonrpc2.ErrClosed) {
-		c.log.Debug().Err(err).Msg("error reply not sent")
+	if err != nil {
+		msg, _ = message(c.id, "error", errorObject(err)) // its data is encoded already (SetError)
+	}
+	if err := s.stream.send(c.seq, msg); err != nil && !errors.Is(err, jsonrpc2.ErrClosed) && !errors.Is(err, ErrOutputClosed) {
+		c.log.Error().Err(err).Msg("reply not sent")
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/oro-msync/oro-msync/schema/jsonscan"
 	"github.com/rs/zerolog"
 	"github.com/sourcegraph/jsonrpc2"
 )
@@ -43,10 +42,11 @@ type stream struct {
 	// sidecar forever, and the sidecar on it).
 	mu      sync.Mutex
 	routes  map[uint64]*route
-	out     [][]byte      // messages not yet written, in the order they were ready
+	out     [][][]byte    // messages (each in parts) not yet written, in the order they were ready
 	pending int64         // bytes of out and of unfinished batch replies
 	wake    *sync.Cond    // on mu: out grew or shrank, or closing was set
 	closing bool          // set by finish: the writer ends when out is empty
+	closed  bool          // set by Close: no more replies are taken
 	outErr  error         // the first write failure, wrapping ErrOutputClosed
 	written chan struct{} // closed when the writer has ended
 	scratch []byte        // read goroutine only
@@ -183,34 +183,15 @@ func (s *stream) forget(seq uint64) {
 	s.mu.Unlock()
 }
 
-// WriteObject receives the Conn's replies and sends them with their
-// original ids, alone or as part of their batch.
-func (s *stream) WriteObject(obj any) error {
-	b, err := json.Marshal(obj)
-	if err != nil {
-		return err
-	}
-	var r struct{ id, method, result, error []byte } // sub-slices of b: a large result is not copied again
-	jsonscan.Members(b, func(k, v []byte) bool {
-		switch jsonscan.Key(k) {
-		case "id":
-			r.id = v
-		case "method":
-			r.method = v
-		case "result":
-			r.result = v
-		case "error":
-			r.error = v
-		}
-		return true
-	})
-	if r.method != nil { // a message the sidecar itself starts
-		return s.deliver(nil, b)
-	}
-	seq, err := strconv.ParseUint(string(r.id), 10, 64)
-	if err != nil {
-		return err
-	}
+// WriteObject is never used: the Conn only reads requests here, and the
+// server sends every reply itself (send), encoded once, so that nothing
+// decodes a reply again on its way out.
+func (s *stream) WriteObject(any) error {
+	return errors.New("rpc: replies are sent by the server, not through the Conn")
+}
+
+// send queues the reply to request seq, alone or as part of its batch.
+func (s *stream) send(seq uint64, msg []byte) error {
 	s.mu.Lock()
 	rt := s.routes[seq]
 	delete(s.routes, seq)
@@ -218,30 +199,105 @@ func (s *stream) WriteObject(obj any) error {
 	if rt == nil || rt.id == nil {
 		return errors.New("rpc: reply to an unknown request or a notification")
 	}
-	if len(r.error) > 0 && string(r.error) != "null" {
-		return s.deliver(rt.batch, response(rt.id, "error", r.error))
-	}
-	if len(r.result) == 0 {
-		r.result = null
-	}
-	return s.deliver(rt.batch, response(rt.id, "result", r.result))
+	return s.deliver(rt.batch, msg)
 }
 
-func response(id json.RawMessage, member string, value []byte) []byte {
-	b := make([]byte, 0, len(id)+len(value)+32)
+// encoded is a result that is compact JSON already (as encoding/json
+// writes it: HTML characters, U+2028 and U+2029 escaped); message copies
+// it as is.
+type encoded []byte
+
+// message encodes a reply, {"jsonrpc":"2.0","id":…,"result":…} or with
+// "error". value is encoded once, straight into the bytes the writer
+// writes; nothing decodes or copies the reply again on its way out.
+func message(id json.RawMessage, member string, value any) ([]byte, error) {
+	b := appender(make([]byte, 0, len(id)+len(member)+32))
 	b = append(b, `{"jsonrpc":"2.0","id":`...)
 	b = append(b, id...)
 	b = append(b, `,"`...)
 	b = append(b, member...)
 	b = append(b, `":`...)
-	b = append(b, value...)
-	return append(b, '}')
+	if e, ok := value.(encoded); ok {
+		b = append(b, e...)
+	} else {
+		// Encode writes its whole output at once, so b grows once, to the
+		// size of the reply; its newline's byte is taken by the '}'.
+		if err := json.NewEncoder(&b).Encode(value); err != nil {
+			return nil, err
+		}
+		b = b[:len(b)-1]
+	}
+	return append(b, '}'), nil
+}
+
+// compact appends doc, which must be valid JSON, to dst as
+// json.Marshal(json.RawMessage(doc)) would write it: without white space
+// between tokens, and with what encoding/json escapes in strings (<, >,
+// &, U+2028, U+2029) escaped. It does not validate doc, and copies the
+// runs of bytes that need nothing at once: encoding/json's scanner took a
+// tenth of a sidecar's start to compact the OpenRPC document for
+// rpc.discover.
+func compact(dst, doc []byte) []byte {
+	const hex = "0123456789abcdef"
+	inString := false
+	for i := 0; i < len(doc); {
+		stop := &outsideStops
+		if inString {
+			stop = &insideStops
+		}
+		j := i
+		for j < len(doc) && !stop[doc[j]] {
+			j++
+		}
+		dst = append(dst, doc[i:j]...)
+		if j == len(doc) {
+			break
+		}
+		c := doc[j]
+		i = j + 1
+		switch {
+		case !inString && c != '"': // white space between tokens
+		case c == '"':
+			inString = !inString
+			dst = append(dst, c)
+		case c == '\\': // an escape, copied as it is
+			dst = append(dst, c)
+			if i < len(doc) {
+				dst = append(dst, doc[i])
+				i++
+			}
+		case c == 0xE2:
+			if i+1 < len(doc) && doc[i] == 0x80 && doc[i+1]&^1 == 0xA8 { // U+2028, U+2029
+				dst = append(dst, '\\', 'u', '2', '0', '2', hex[doc[i+1]&0xF])
+				i += 2
+			} else {
+				dst = append(dst, c)
+			}
+		default: // <, >, &
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+		}
+	}
+	return dst
+}
+
+// The bytes compact stops at, outside strings and in them.
+var (
+	outsideStops = [256]bool{' ': true, '\t': true, '\n': true, '\r': true, '"': true}
+	insideStops  = [256]bool{'"': true, '\\': true, '<': true, '>': true, '&': true, 0xE2: true}
+)
+
+// appender is an io.Writer that appends to itself.
+type appender []byte
+
+func (a *appender) Write(p []byte) (int, error) {
+	*a = append(*a, p...)
+	return len(p), nil
 }
 
 // replyError answers a protocol error without involving the Conn.
 func (s *stream) replyError(bt *batch, id json.RawMessage, pe *protocolError) {
-	obj, _ := json.Marshal(pe.object())
-	_ = s.deliver(bt, response(id, "error", obj)) // a write failure is reported by the writer
+	msg, _ := message(id, "error", pe.object()) // an error object always encodes
+	_ = s.deliver(bt, msg)                      // a write failure is reported by the writer
 }
 
 // deliver queues msg for the writer, or, when msg is one reply of a
@@ -250,34 +306,36 @@ func (s *stream) replyError(bt *batch, id json.RawMessage, pe *protocolError) {
 func (s *stream) deliver(bt *batch, msg []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.outErr != nil {
+	switch {
+	case s.outErr != nil:
 		return s.outErr
+	case s.closed:
+		return jsonrpc2.ErrClosed
 	}
 	s.pending += int64(len(msg))
+	parts := [][]byte{msg}
 	if bt != nil {
 		bt.replies = append(bt.replies, msg)
 		if len(bt.replies) < bt.want {
 			return nil
 		}
-		n := 1
-		for _, r := range bt.replies {
-			n += len(r) + 1
-		}
 		s.pending += int64(len(bt.replies) + 1) // the replies are counted already; the brackets and commas not
-		all := make([]byte, 0, n)
-		all = append(all, '[')
+		parts = make([][]byte, 0, 2*len(bt.replies)+1)
 		for i, r := range bt.replies {
-			if i > 0 {
-				all = append(all, ',')
-			}
-			all = append(all, r...)
+			parts = append(parts, batchSeparators[min(i, 1)], r)
 		}
-		msg = append(all, ']')
+		parts = append(parts, batchEnd)
 	}
-	s.out = append(s.out, msg)
+	s.out = append(s.out, parts)
 	s.wake.Broadcast()
 	return nil
 }
+
+// What goes around and between the replies of a batch.
+var (
+	batchSeparators = [2][]byte{[]byte("["), []byte(",")}
+	batchEnd        = []byte("]")
+)
 
 // writer writes the queued messages in order until finish, then what is
 // left. After a write fails it discards everything.
@@ -301,11 +359,18 @@ func (s *stream) writer() {
 		var err error
 		var done int64
 		for _, m := range msgs {
-			if err = s.w.WriteFrame(m); err != nil {
-				s.failed(err)
+			if err = s.w.WriteFrame(m...); err != nil {
 				break
 			}
-			done += int64(len(m))
+			for _, p := range m {
+				done += int64(len(p))
+			}
+		}
+		if err == nil {
+			err = s.w.Flush() // nothing waits in the buffer while the queue is empty
+		}
+		if err != nil {
+			s.failed(err)
 		}
 		s.mu.Lock()
 		s.pending -= done
@@ -326,8 +391,16 @@ func (s *stream) finish() {
 	s.mu.Unlock()
 }
 
-// Close is called by the Conn when it closes. The reader and writer belong
-// to the caller of Serve, so there is nothing to close.
-func (s *stream) Close() error { return nil }
+// Close is called by the Conn when it closes: at the end of input, once
+// every request in flight has answered, or when Serve returns. A reply
+// that comes later (a request still running after a stop's grace period)
+// is refused, not written. The reader and writer belong to the caller of
+// Serve, so there is nothing to close.
+func (s *stream) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	return nil
+}
 
 var _ jsonrpc2.ObjectStream = (*stream)(nil)

@@ -369,12 +369,16 @@ func equal(a, b any) bool {
 	return a == b
 }
 
-var dateTimeShape = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$`)
+// dateTimeShape is compiled on first use, not at start: only a validator
+// checking a date-time needs it.
+var dateTimeShape = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$`)
+})
 
 // isDateTime reports whether s is an RFC 3339 date-time. Leap seconds
 // (:60) are refused; no client sends them.
 func isDateTime(s string) bool {
-	if !dateTimeShape.MatchString(s) {
+	if !dateTimeShape().MatchString(s) {
 		return false
 	}
 	_, err := time.Parse(time.RFC3339Nano, strings.ToUpper(s))

@@ -187,6 +187,22 @@ func TestCheckParams(t *testing.T) {
 	}
 }
 
+// CheckNoParams, which rpc.discover uses instead of a Validator, gives the
+// Validator's verdicts.
+func TestCheckNoParams(t *testing.T) {
+	v, err := NewValidator(OpenRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, params := range []string{``, ` null `, `{}`, `{ }`, `[]`, `[ ]`, `{"x":1}`, `[1]`, `[[]]`, `"x"`, `1`} {
+		want, wantErr := v.Check("rpc.discover", json.RawMessage(params))
+		got, err := CheckNoParams("rpc.discover", json.RawMessage(params))
+		if !bytes.Equal(got, want) || fmt.Sprint(err) != fmt.Sprint(wantErr) {
+			t.Errorf("params %q: got %s, %v; the Validator says %s, %v", params, got, err, want, wantErr)
+		}
+	}
+}
+
 // syncRun is the params of a valid sync.run with members added or replaced.
 func syncRun(members string) string {
 	base := map[string]json.RawMessage{

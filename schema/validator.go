@@ -126,17 +126,7 @@ func (v *Validator) Check(name string, params json.RawMessage) (json.RawMessage,
 		return nil, &ParamError{Message: "params must be an object or an array"}
 	}
 	if len(m.params) == 0 {
-		// Nothing to look up in the document (rpc.discover): the only valid
-		// params are an empty object. Skipping the document keeps the first
-		// call of a process, often rpc.discover, cheap.
-		var members map[string]json.RawMessage
-		if err := json.Unmarshal(params, &members); err != nil {
-			return nil, &ParamError{Message: "params: " + err.Error()}
-		}
-		for k := range members {
-			return nil, &ParamError{Field: k, Message: "unknown member (" + name + " takes no params)"}
-		}
-		return params, nil
+		return noMembers(name, params)
 	}
 	if err := m.countItems(params); err != nil {
 		return nil, err
@@ -156,6 +146,41 @@ func (v *Validator) Check(name string, params json.RawMessage) (json.RawMessage,
 	}
 	if f := v.checker.check(sch, inst, nil); f != nil {
 		return nil, &ParamError{Field: fieldPath(f.path), Message: f.msg}
+	}
+	return params, nil
+}
+
+// CheckNoParams checks the params of a call to a method that takes none,
+// as Check would, without a Validator: absent params, null, [] and an
+// empty object pass (as {}). It lets rpc.discover, often the only call of
+// a process, skip reading the document's methods.
+func CheckNoParams(name string, params json.RawMessage) (json.RawMessage, error) {
+	params = bytes.TrimSpace(params)
+	switch {
+	case len(params) == 0 || string(params) == "null":
+		return json.RawMessage("{}"), nil
+	case params[0] == '[':
+		n := 0
+		jsonscan.Elements(params, func([]byte) bool { n++; return false })
+		if n > 0 {
+			return nil, &ParamError{Message: "at most 0 positional params"}
+		}
+		return json.RawMessage("{}"), nil
+	case params[0] != '{':
+		return nil, &ParamError{Message: "params must be an object or an array"}
+	}
+	return noMembers(name, params)
+}
+
+// noMembers accepts an empty params object: the only valid params of a
+// method that takes none.
+func noMembers(name string, params json.RawMessage) (json.RawMessage, error) {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(params, &members); err != nil {
+		return nil, &ParamError{Message: "params: " + err.Error()}
+	}
+	for k := range members {
+		return nil, &ParamError{Field: k, Message: "unknown member (" + name + " takes no params)"}
 	}
 	return params, nil
 }

@@ -8,12 +8,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // Benchmarks through real processes and pipes:
 //
 //	go test -run XXX -bench 'Start|Requests' -benchtime 200x ./cmd/oro-msync/
+//	go test -run XXX -bench LargeReply -benchtime 10x -count 6 ./cmd/oro-msync/
 //
 // BenchmarkStart/sidecar-discover is process start to the rpc.discover
 // reply; BenchmarkStart/echo-baseline is the same for a Go program that
@@ -55,6 +58,36 @@ func BenchmarkStart(b *testing.B) {
 			roundTrip(b, echo, discover)
 		}
 	})
+}
+
+// BenchmarkLargeReply is one process answering the sync.run result of a
+// large pull (test.syncResult: 10,000 created events, about 9.5 MB) to
+// a host that reads it: the CPU the process used (cpu-ms), its peak
+// resident memory (maxrss-MiB) and the reply's size. Building the result
+// is part of it; the rest is the reply's way out.
+func BenchmarkLargeReply(b *testing.B) {
+	req := `{"jsonrpc":"2.0","id":1,"method":"test.syncResult","params":{"operations":10000}}` + "\n"
+	var cpu time.Duration
+	var peak, size int64
+	for b.Loop() {
+		cmd := exec.Command(binary)
+		cmd.Env = append(os.Environ(), "OROMSYNC_TEST_HOOKS=1")
+		cmd.Stdin = strings.NewReader(req)
+		out, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		n, _ := io.Copy(io.Discard, out)
+		if err := cmd.Wait(); err != nil || n < 9<<20 {
+			b.Fatalf("%d bytes: %v", n, err)
+		}
+		size = n
+		cpu += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		peak = max(peak, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)
+	}
+	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64(peak)/1024, "maxrss-MiB")
+	b.ReportMetric(float64(size), "reply-bytes")
 }
 
 const smallRequest = `{"jsonrpc":"2.0","id":%d,"method":"settings.resolve","params":{"cascade":{"system":{"enabled":true},"organization":{"direction":"both"},"user":{"syncIntervalMinutes":30}}}}` + "\n"

@@ -8,8 +8,8 @@
 // command line wins.
 //
 // OROMSYNC_TEST_HOOKS=1 adds methods that exist only for the black-box
-// tests (test.sleep, test.panic, test.print, test.echo); never set it in
-// production.
+// tests and benchmarks (test.sleep, test.panic, test.print, test.echo,
+// test.syncResult); never set it in production.
 package main
 
 import (

@@ -1,9 +1,9 @@
 // Package api implements the sidecar's JSON-RPC methods on top of package
-// rpc: each file adds the methods of one area (this one: rpc.discover and
-// settings.resolve) and Methods lists them all. Params reach a handler
-// already validated against schema/openrpc.json, so handlers decode them
-// with rpc.DecodeParams (exact member names) without re-checking shapes;
-// they still check what the schema cannot say.
+// rpc: each file adds the methods of one area (this one: settings.resolve)
+// and Methods lists them all (rpc.Serve answers rpc.discover itself).
+// Params reach a handler already validated against schema/openrpc.json, so
+// handlers decode them with rpc.DecodeParams (exact member names) without
+// re-checking shapes; they still check what the schema cannot say.
 //
 // Process-level settings (endpoints, version, clock, logger) come from Env.
 // Request params can never change where tokens are sent: endpoints are only
@@ -17,7 +17,6 @@ import (
 
 	"github.com/oro-msync/oro-msync/graphclient"
 	"github.com/oro-msync/oro-msync/rpc"
-	"github.com/oro-msync/oro-msync/schema"
 	calsync "github.com/oro-msync/oro-msync/sync"
 	"github.com/rs/zerolog"
 )
@@ -43,7 +42,6 @@ type Env struct {
 // Methods returns the method table of the sidecar.
 func Methods(env Env) []rpc.Method {
 	return []rpc.Method{
-		{Name: "rpc.discover", Quick: true, Handler: discover},
 		{Name: "settings.resolve", Quick: true, Handler: settingsResolve},
 		{Name: "connection.authorizationUrl", Quick: true, Handler: authorizationURL(env)},
 		{Name: "connection.exchangeCode", Handler: exchangeCode(env)},
@@ -53,14 +51,9 @@ func Methods(env Env) []rpc.Method {
 		{Name: "subscription.remove", Handler: subscriptionRemove(env)},
 		{Name: "notification.verify", Quick: true, Handler: notificationVerify},
 		// A new method is one line here plus its entry in
-		// schema/openrpc.json (rpc.Serve refuses undocumented methods).
+		// schema/openrpc.json (a test refuses undocumented methods).
 		// Quick: true only for a method that never waits on the network.
 	}
-}
-
-// discover returns the OpenRPC document as embedded, byte for byte.
-func discover(context.Context, json.RawMessage) (any, error) {
-	return json.RawMessage(schema.OpenRPC), nil
 }
 
 // SettingsResolveParams are the params of settings.resolve.
