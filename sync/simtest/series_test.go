@@ -209,3 +209,29 @@ func TestSeriesChangesPulled(t *testing.T) {
 		t.Errorf("after a pattern change: %s", msg)
 	}
 }
+
+// TestSeriesCancelledOccurrenceRequests: in a two-year weekly series, one
+// occurrence cancelled in Outlook costs an incremental run its floor: one
+// delta page and one read of the master, however many occurrences the
+// series has.
+func TestSeriesCancelledOccurrenceRequests(t *testing.T) {
+	w := newWorld(t, graphsim.Options{})
+	master, err := w.sim.UserCreateEvent(upn, berlinSeries("two years of standups", 104))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.mustSync(calsync.Options{})
+	first := w.requests
+	occs := w.sim.UserOccurrences(upn, master, window.Start, window.End)
+	if err := w.sim.UserDeleteEvent(upn, occs[20]); err != nil {
+		t.Fatal(err)
+	}
+	res := w.mustSync(calsync.Options{})
+	if ex := seriesOp(t, "after a cancellation", res).Event.Exceptions; len(ex) != 1 || !ex[0].IsCancelled {
+		t.Errorf("exceptions %+v; want the one cancelled occurrence", ex)
+	}
+	if w.requests["delta"] != 1 || w.requests["get"] != 1 || len(w.requests) != 2 {
+		t.Errorf("requests %v (first sync %v); want the floor: one delta page and one read of the master", w.requests, first)
+	}
+	t.Logf("first sync %v, after a cancellation %v", first, w.requests)
+}
