@@ -19,8 +19,9 @@ import (
 // (5,000 Oro events to push, 5,000 Outlook events to pull) through the
 // built sidecar binary, as the host would: one sync.run over a pipe, the
 // simulator in this process. It reports the sidecar process's peak RSS
-// (getrusage ru_maxrss of the child), the request and reply sizes, and the
-// wall time from writing the request to reading the reply.
+// (getrusage ru_maxrss of the child), its CPU time (user + system, start
+// to exit) per event synced, the request and reply sizes, and the wall
+// time from writing the request to reading the reply.
 func BenchmarkFullSync10kProcess(b *testing.B) {
 	bin := filepath.Join(b.TempDir(), "oro-msync")
 	build := exec.Command("go", "build", "-o", bin, "../../cmd/oro-msync")
@@ -28,7 +29,7 @@ func BenchmarkFullSync10kProcess(b *testing.B) {
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("%v\n%s", err, out)
 	}
-	var rssMB, wall, reqMB, replyMB float64
+	var rssMB, cpuPerEvent, wall, reqMB, replyMB float64
 	for b.Loop() {
 		b.StopTimer()
 		w := newWorld(b, graphsim.Options{})
@@ -70,11 +71,13 @@ func BenchmarkFullSync10kProcess(b *testing.B) {
 			b.Fatal(err)
 		}
 		rssMB = float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024 // KiB on Linux
+		cpuPerEvent = float64((cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Microseconds()) / 10000
 		reqMB, replyMB = float64(len(line))/(1<<20), float64(len(reply))/(1<<20)
 
 		b.StartTimer()
 	}
 	b.ReportMetric(rssMB, "sidecar-peak-RSS-MB")
+	b.ReportMetric(cpuPerEvent, "sidecar-cpu-µs/event")
 	b.ReportMetric(reqMB, "request-MB")
 	b.ReportMetric(replyMB, "reply-MB")
 	b.ReportMetric(wall, "wall-s")
