@@ -185,6 +185,9 @@ func (r *Remote) Delta(ctx context.Context, window calsync.Window, link string) 
 		return calsync.DeltaPage{}, named(graphclient.ConsentOrForbidden(err, graphclient.RequiredScope), "graph.delta")
 	}
 	var page calsync.DeltaPage
+	if len(resp.Value) > 0 {
+		page.Events = make([]calsync.RemoteEvent, 0, len(resp.Value))
+	}
 	for _, ev := range resp.Value {
 		e, err := fromGraphChecked(ev, "graph.delta")
 		if err != nil {
