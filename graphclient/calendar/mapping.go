@@ -30,14 +30,16 @@ const parseDateTime = "2006-01-02T15:04:05.999999999"
 // graphEvent is what the engine reads of a Graph event, decoded with
 // encoding/json: the SDK's models cost about five times the CPU and
 // twenty-six times the allocations per event (sdk-notes §8) to carry
-// fields nobody reads. A field of the wrong JSON type fails the decoding
-// (the answer is unusable, as it was with the SDK's parser); null is the
-// field's absence. Keys match as encoding/json matches them
-// (case-insensitively), Graph sends them in one spelling.
+// fields nobody reads. A field of the wrong JSON type fails the decoding:
+// the answer is unusable, Microsoft's fault. (The SDK's parser failed on a
+// scalar of the wrong type too, but skipped an object or array of the wrong
+// type, and an "@odata.etag" that is not a string.) null is the field's
+// absence. Keys match as encoding/json matches them (case-insensitively);
+// Graph sends them in one spelling.
 type graphEvent struct {
 	ID                    string              `json:"id"`
 	ETag                  string              `json:"@odata.etag"`
-	Removed               json.RawMessage     `json:"@removed"` // present (whatever its value) on a delta item that left the view
+	Removed               json.RawMessage     `json:"@removed"` // present (not null) on a delta item that left the view
 	ChangeKey             string              `json:"changeKey"`
 	ICalUID               string              `json:"iCalUId"`
 	TransactionID         string              `json:"transactionId"`
@@ -115,7 +117,7 @@ func (t *graphTime) UnmarshalJSON(b []byte) error {
 // "@removed" item maps to a RemoteEvent with only ID and Removed set.
 func fromGraph(ev *graphEvent) calsync.RemoteEvent {
 	out := calsync.RemoteEvent{ID: ev.ID}
-	if ev.Removed != nil {
+	if ev.Removed != nil && string(ev.Removed) != "null" {
 		out.Removed = true
 		return out
 	}

@@ -146,7 +146,7 @@ func TestParseEventAttendees(t *testing.T) {
 // TestParseEventDecoding: what parseEvent accepts. A field of the wrong
 // JSON type, an unreadable timestamp or a body that is not an object is an
 // error (the answer is unusable); null is a field's absence; "@removed"
-// marks a removed item whatever its value.
+// marks a removed item whatever its value, unless null.
 func TestParseEventDecoding(t *testing.T) {
 	for _, body := range []string{
 		`null`, `[]`, `"event"`, `{`,
@@ -166,7 +166,10 @@ func TestParseEventDecoding(t *testing.T) {
 		!ev.Created.Equal(time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)) || ev.Reminder != calsync.ReminderOff {
 		t.Errorf("nulls: %+v, %v", ev, err)
 	}
-	for _, removed := range []string{`null`, `{}`, `{"reason":"deleted"}`, `"changed"`} {
+	if ev, err := parseEvent([]byte(`{"id":"X","subject":"S","@removed":null}`)); err != nil || ev.Removed || ev.Subject != "S" {
+		t.Errorf("@removed null: %+v, %v", ev, err)
+	}
+	for _, removed := range []string{`{}`, `{"reason":"deleted"}`, `"changed"`} {
 		ev, err := parseEvent([]byte(`{"id":"X","subject":"S","@removed":` + removed + `}`))
 		if err != nil || !ev.Removed || ev.ID != "X" || ev.Subject != "" {
 			t.Errorf("@removed %s: %+v, %v", removed, ev, err)
