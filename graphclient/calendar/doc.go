@@ -2,12 +2,16 @@
 // (calsync.Remote) over Microsoft Graph for the primary calendar of one
 // connected user.
 //
-// Reads go through msgraph-sdk-go's request builders: calendarView/delta pages
-// (one page per call, links replayed verbatim), single events and the lookup
-// by our extended property. Writes go through JSON $batch requests that this
-// package builds itself on the session's request adapter, because the SDK's
-// batch helper panics on 204 items, chunks by 19 and never retries throttled
-// items.
+// Reads are built by msgraph-sdk-go's request builders: calendarView/delta
+// pages (one page per call, links replayed verbatim), single events and the
+// lookup by our extended property. They are sent through the session's
+// request adapter, so its middleware and error mapping apply, but the answers
+// are decoded with encoding/json into graphEvent, which holds only what the
+// mapping reads: the SDK's parser and models cost several times the CPU and
+// allocations per event. Writes go through JSON $batch requests that this
+// package builds itself on the same adapter, because the SDK's batch helper
+// panics on 204 items, chunks by 19 and never retries throttled items; their
+// item answers are decoded the same way.
 //
 // Every request asks for UTC times and text bodies (Prefer headers), so the
 // mapping to calsync.RemoteEvent never converts zones: timed events are

@@ -202,3 +202,51 @@ func TestBadRemoteIDNeverSent(t *testing.T) {
 		t.Fatalf("requests sent: %d batches %v, %d requests", len(h.batches), h.batches, len(f.sim.Requests()))
 	}
 }
+
+// TestWrongTypesUnavailable: an answer that is JSON but not Graph's shape
+// (a field of the wrong type) is decoded no further: Microsoft's fault,
+// unavailable, for every read of events.
+func TestWrongTypesUnavailable(t *testing.T) {
+	json200 := func(body string) func() *http.Response {
+		return func() *http.Response { return answer(http.StatusOK, "application/json", body) }
+	}
+	cases := []struct {
+		name string
+		body string
+		call func(r *Remote) error
+	}{
+		{"delta value not an array", `{"value":{},"@odata.deltaLink":"%s` + validLink + `"}`, deltaCall},
+		{"delta subject a number", `{"value":[{"id":"AAMk1","subject":5}],"@odata.deltaLink":"%s` + validLink + `"}`, deltaCall},
+		{"delta link a number", `{"value":[],"@odata.deltaLink":5}`, deltaCall},
+		{"get isAllDay a string", `{"id":"AAMk1","isAllDay":"yes"}`, func(r *Remote) error {
+			_, err := r.Get(context.Background(), "AAMk1")
+			return err
+		}},
+		{"get lastModified unreadable", `{"id":"AAMk1","lastModifiedDateTime":"yesterday"}`, func(r *Remote) error {
+			_, err := r.Get(context.Background(), "AAMk1")
+			return err
+		}},
+		{"find id a number", `{"value":[{"id":5}]}`, func(r *Remote) error {
+			_, err := r.FindByOroID(context.Background(), "oro-1")
+			return err
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var base string
+			f, _ := hostileFixture(t, func(req *http.Request) bool {
+				return req.Method == http.MethodGet && strings.HasPrefix(req.URL.Path, "/v1.0/me/")
+			}, func() *http.Response { return json200(strings.ReplaceAll(c.body, "%s", base))() })
+			base = f.srv.URL
+			err := c.call(New(f.session, Options{}))
+			if ce := calsync.AsError(err); ce == nil || ce.Kind != calsync.KindUnavailable || ce.Field != "" {
+				t.Fatalf("got %v, want unavailable", err)
+			}
+		})
+	}
+}
+
+func deltaCall(r *Remote) error {
+	_, err := r.Delta(context.Background(), window, "")
+	return err
+}

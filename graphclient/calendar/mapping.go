@@ -6,9 +6,6 @@ import (
 	"strings"
 	"time"
 
-	kjson "github.com/microsoft/kiota-serialization-json-go"
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
-
 	"github.com/oro-msync/oro-msync/graphclient/tzmap"
 	calsync "github.com/oro-msync/oro-msync/sync"
 )
@@ -30,59 +27,143 @@ const graphDateTime = "2006-01-02T15:04:05.0000000"
 // parseDateTime accepts Graph's dateTime with 0 to 9 fractional digits.
 const parseDateTime = "2006-01-02T15:04:05.999999999"
 
+// graphEvent is what the engine reads of a Graph event, decoded with
+// encoding/json: the SDK's models cost about five times the CPU and
+// twenty-six times the allocations per event (sdk-notes §8) to carry
+// fields nobody reads. A field of the wrong JSON type fails the decoding:
+// the answer is unusable, Microsoft's fault. (The SDK's parser failed on a
+// scalar of the wrong type too, but skipped an object or array of the wrong
+// type, and an "@odata.etag" that is not a string.) null is the field's
+// absence. Keys match as encoding/json matches them (case-insensitively);
+// Graph sends them in one spelling.
+type graphEvent struct {
+	ID                    string              `json:"id"`
+	ETag                  string              `json:"@odata.etag"`
+	Removed               json.RawMessage     `json:"@removed"` // present (not null) on a delta item that left the view
+	ChangeKey             string              `json:"changeKey"`
+	ICalUID               string              `json:"iCalUId"`
+	TransactionID         string              `json:"transactionId"`
+	Type                  string              `json:"type"`
+	SeriesMasterID        string              `json:"seriesMasterId"`
+	IsOrganizer           bool                `json:"isOrganizer"`
+	Attendees             []*graphAttendee    `json:"attendees"`
+	Organizer             *graphRecipient     `json:"organizer"`
+	IsCancelled           bool                `json:"isCancelled"`
+	LastModified          graphTime           `json:"lastModifiedDateTime"`
+	Created               graphTime           `json:"createdDateTime"`
+	Subject               string              `json:"subject"`
+	Body                  *itemBody           `json:"body"`
+	Location              *location           `json:"location"`
+	IsAllDay              bool                `json:"isAllDay"`
+	Start                 *dateTimeTimeZone   `json:"start"`
+	End                   *dateTimeTimeZone   `json:"end"`
+	OriginalStartTimeZone string              `json:"originalStartTimeZone"`
+	IsReminderOn          bool                `json:"isReminderOn"`
+	ReminderMinutes       int32               `json:"reminderMinutesBeforeStart"`
+	Properties            []*extendedProperty `json:"singleValueExtendedProperties"`
+}
+
+type graphAttendee struct {
+	Type   string `json:"type"`
+	Status *struct {
+		Response string `json:"response"`
+	} `json:"status"`
+	EmailAddress *graphEmailAddress `json:"emailAddress"`
+}
+
+type graphRecipient struct {
+	EmailAddress *graphEmailAddress `json:"emailAddress"`
+}
+
+type graphEmailAddress struct {
+	Address string `json:"address"`
+	Name    string `json:"name"`
+}
+
+// graphEventPage is a page of events: a calendarView/delta page or a page
+// of a list of events.
+type graphEventPage struct {
+	Value     []*graphEvent `json:"value"`
+	NextLink  string        `json:"@odata.nextLink"`
+	DeltaLink string        `json:"@odata.deltaLink"`
+}
+
+// graphTime is a Graph timestamp (Edm.DateTimeOffset, RFC 3339, in UTC
+// with up to seven fractional digits). One without an offset is read as
+// UTC, which Graph's always are; one that cannot be read fails the
+// decoding, as it did with the SDK's parser.
+type graphTime struct{ time.Time }
+
+func (t *graphTime) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil && len(s) == len("2006-01-02T15:04:05") {
+		v, err = time.Parse("2006-01-02T15:04:05", s)
+	}
+	if err != nil {
+		return err
+	}
+	t.Time = v
+	return nil
+}
+
 // fromGraph maps a Graph event to the engine's RemoteEvent. A delta
 // "@removed" item maps to a RemoteEvent with only ID and Removed set.
-func fromGraph(ev models.Eventable) calsync.RemoteEvent {
-	out := calsync.RemoteEvent{ID: str(ev.GetId())}
-	add := ev.GetAdditionalData()
-	if _, ok := add["@removed"]; ok {
+func fromGraph(ev *graphEvent) calsync.RemoteEvent {
+	out := calsync.RemoteEvent{ID: ev.ID}
+	if ev.Removed != nil && string(ev.Removed) != "null" {
 		out.Removed = true
 		return out
 	}
-	if etag, ok := add["@odata.etag"].(*string); ok && etag != nil {
-		out.ETag = *etag
+	out.ETag = ev.ETag
+	out.ChangeKey = ev.ChangeKey
+	out.ICalUID = ev.ICalUID
+	out.TransactionID = ev.TransactionID
+	switch ev.Type {
+	case "singleInstance", "occurrence", "exception", "seriesMaster":
+		out.Type = ev.Type // another value is none, as the SDK's enum read it
 	}
-	out.ChangeKey = str(ev.GetChangeKey())
-	out.ICalUID = str(ev.GetICalUId())
-	out.TransactionID = str(ev.GetTransactionId())
-	if t := ev.GetTypeEscaped(); t != nil {
-		out.Type = t.String()
+	out.SeriesMasterID = ev.SeriesMasterID
+	out.IsOrganizer = ev.IsOrganizer
+	out.HasAttendees = len(ev.Attendees) > 0
+	out.Attendees = attendees(ev.Attendees)
+	if o := ev.Organizer; o != nil && o.EmailAddress != nil {
+		out.OrganizerEmail = o.EmailAddress.Address
+		out.OrganizerName = o.EmailAddress.Name
 	}
-	out.SeriesMasterID = str(ev.GetSeriesMasterId())
-	out.IsOrganizer = boolean(ev.GetIsOrganizer())
-	out.HasAttendees = len(ev.GetAttendees()) > 0
-	out.Attendees = attendees(ev.GetAttendees())
-	if o := ev.GetOrganizer(); o != nil && o.GetEmailAddress() != nil {
-		out.OrganizerEmail = str(o.GetEmailAddress().GetAddress())
-		out.OrganizerName = str(o.GetEmailAddress().GetName())
+	out.IsCancelled = ev.IsCancelled
+	if !ev.LastModified.IsZero() {
+		out.LastModified = ev.LastModified.UTC()
 	}
-	out.IsCancelled = boolean(ev.GetIsCancelled())
-	if lm := ev.GetLastModifiedDateTime(); lm != nil {
-		out.LastModified = lm.UTC()
+	if !ev.Created.IsZero() {
+		out.Created = ev.Created.UTC()
 	}
-	if c := ev.GetCreatedDateTime(); c != nil {
-		out.Created = c.UTC()
-	}
-	out.Subject = str(ev.GetSubject())
-	if b := ev.GetBody(); b != nil {
+	out.Subject = ev.Subject
+	if ev.Body != nil {
 		// Exchange converts a stored HTML body to text with CRLF line
 		// breaks and a trailing CRLF (facts §2): read it as it was written.
-		out.Body = calsync.NormalizeText(str(b.GetContent()))
+		out.Body = calsync.NormalizeText(ev.Body.Content)
 	}
-	if l := ev.GetLocation(); l != nil {
-		out.Location = str(l.GetDisplayName())
+	if ev.Location != nil {
+		out.Location = ev.Location.DisplayName
 	}
-	out.AllDay = boolean(ev.GetIsAllDay())
-	out.Start = eventTime(ev.GetStart(), out.AllDay)
-	out.End = eventTime(ev.GetEnd(), out.AllDay)
-	out.TimeZone = str(ev.GetOriginalStartTimeZone())
+	out.AllDay = ev.IsAllDay
+	out.Start = eventTime(ev.Start, out.AllDay)
+	out.End = eventTime(ev.End, out.AllDay)
+	out.TimeZone = ev.OriginalStartTimeZone
 	out.Reminder = calsync.ReminderOff
-	if boolean(ev.GetIsReminderOn()) {
-		out.Reminder = int(int32Value(ev.GetReminderMinutesBeforeStart()))
+	if ev.IsReminderOn {
+		out.Reminder = int(ev.ReminderMinutes)
 	}
-	for _, p := range ev.GetSingleValueExtendedProperties() {
-		if p != nil && strings.EqualFold(str(p.GetId()), OroIDPropertyID) {
-			out.OroID = str(p.GetValue())
+	for _, p := range ev.Properties {
+		if p != nil && strings.EqualFold(p.ID, OroIDPropertyID) {
+			out.OroID = p.Value
 		}
 	}
 	if out.OroID == "" {
@@ -96,25 +177,25 @@ func fromGraph(ev models.Eventable) calsync.RemoteEvent {
 // attendees maps Graph's attendees to Oro's terms (calendar-semantics
 // §3.2): a resource (a room) is optional, notResponded is none,
 // tentativelyAccepted is tentative, and the organizer's own response
-// (organizer) is accepted. One without an address is left out.
-func attendees(in []models.Attendeeable) []calsync.Attendee {
+// (organizer) is accepted. One without an address is left out; a type or
+// response Graph does not define reads as none given.
+func attendees(in []*graphAttendee) []calsync.Attendee {
 	var out []calsync.Attendee
 	for _, a := range in {
-		if a == nil || a.GetEmailAddress() == nil || str(a.GetEmailAddress().GetAddress()) == "" {
+		if a == nil || a.EmailAddress == nil || a.EmailAddress.Address == "" {
 			continue
 		}
-		at := calsync.Attendee{Email: str(a.GetEmailAddress().GetAddress()), DisplayName: str(a.GetEmailAddress().GetName()),
-			Status: "none", Type: "required"}
-		if t := a.GetTypeEscaped(); t != nil && *t != models.REQUIRED_ATTENDEETYPE {
+		at := calsync.Attendee{Email: a.EmailAddress.Address, DisplayName: a.EmailAddress.Name, Status: "none", Type: "required"}
+		if a.Type == "optional" || a.Type == "resource" {
 			at.Type = "optional"
 		}
-		if st := a.GetStatus(); st != nil && st.GetResponse() != nil {
-			switch *st.GetResponse() {
-			case models.ACCEPTED_RESPONSETYPE, models.ORGANIZER_RESPONSETYPE:
+		if a.Status != nil {
+			switch a.Status.Response {
+			case "accepted", "organizer":
 				at.Status = "accepted"
-			case models.DECLINED_RESPONSETYPE:
+			case "declined":
 				at.Status = "declined"
-			case models.TENTATIVELYACCEPTED_RESPONSETYPE:
+			case "tentativelyAccepted":
 				at.Status = "tentative"
 			}
 		}
@@ -129,18 +210,18 @@ func attendees(in []models.Attendeeable) []calsync.Attendee {
 // in UTC because every request says Prefer: outlook.timezone="UTC"; an IANA
 // label is honoured in case a response ignored the preference. A missing or
 // unparsable value is the zero time, which the engine treats as invalid.
-func eventTime(dt models.DateTimeTimeZoneable, allDay bool) time.Time {
-	if dt == nil || dt.GetDateTime() == nil {
+func eventTime(dt *dateTimeTimeZone, allDay bool) time.Time {
+	if dt == nil || dt.DateTime == "" {
 		return time.Time{}
 	}
-	t, err := time.Parse(parseDateTime, *dt.GetDateTime())
+	t, err := time.Parse(parseDateTime, dt.DateTime)
 	if err != nil {
 		return time.Time{}
 	}
 	if allDay {
 		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
 	}
-	if tz := str(dt.GetTimeZone()); tz != "" && tz != "UTC" {
+	if tz := dt.TimeZone; tz != "" && tz != "UTC" {
 		if loc, err := time.LoadLocation(tz); err == nil {
 			t = time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc)
 		}
@@ -150,16 +231,11 @@ func eventTime(dt models.DateTimeTimeZoneable, allDay bool) time.Time {
 
 // parseEvent parses one event from a JSON body (a batch item's response).
 func parseEvent(body []byte) (calsync.RemoteEvent, error) {
-	n, err := kjson.NewJsonParseNode(body)
-	if err != nil {
+	var ev *graphEvent
+	if err := json.Unmarshal(body, &ev); err != nil {
 		return calsync.RemoteEvent{}, err
 	}
-	v, err := n.GetObjectValue(models.CreateEventFromDiscriminatorValue)
-	if err != nil {
-		return calsync.RemoteEvent{}, err
-	}
-	ev, ok := v.(models.Eventable)
-	if !ok || ev == nil {
+	if ev == nil {
 		return calsync.RemoteEvent{}, errors.New("the body is not an event")
 	}
 	return fromGraph(ev), nil
@@ -288,20 +364,4 @@ func windowsLocation(zone string) *time.Location {
 		return nil
 	}
 	return loc
-}
-
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
-func boolean(p *bool) bool { return p != nil && *p }
-
-func int32Value(p *int32) int32 {
-	if p == nil {
-		return 0
-	}
-	return *p
 }

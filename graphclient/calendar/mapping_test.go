@@ -105,3 +105,74 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// TestParseEventAttendees: attendees and the organizer as Oro names them
+// (calendar-semantics §3.2); a type or response Graph does not define
+// reads as none given, an attendee without an address is left out but
+// still counts as one.
+func TestParseEventAttendees(t *testing.T) {
+	body := `{"id":"A","type":"singleInstance","organizer":{"emailAddress":{"name":"Adele","address":"adele@contoso.example"}},"attendees":[
+	{"type":"required","status":{"response":"accepted"},"emailAddress":{"name":"R","address":"r@x.example"}},
+	{"type":"optional","status":{"response":"tentativelyAccepted"},"emailAddress":{"address":"o@x.example"}},
+	{"type":"resource","status":{"response":"declined"},"emailAddress":{"name":"Room","address":"room@x.example"}},
+	{"type":"somethingNew","status":{"response":"organizer"},"emailAddress":{"address":"n@x.example"}},
+	{"status":{"response":"notResponded"},"emailAddress":{"address":"q@x.example"}},
+	{"type":"required","status":{"response":"later"},"emailAddress":{"address":"u@x.example"}},
+	{"type":"required","emailAddress":{"name":"no address"}},
+	null]}`
+	got, err := parseEvent([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []calsync.Attendee{
+		{Email: "r@x.example", DisplayName: "R", Status: "accepted", Type: "required"},
+		{Email: "o@x.example", Status: "tentative", Type: "optional"},
+		{Email: "room@x.example", DisplayName: "Room", Status: "declined", Type: "optional"},
+		{Email: "n@x.example", Status: "accepted", Type: "required"},
+		{Email: "q@x.example", Status: "none", Type: "required"},
+		{Email: "u@x.example", Status: "none", Type: "required"},
+	}
+	if g, w := mustJSON(t, got.Attendees), mustJSON(t, want); g != w {
+		t.Errorf("attendees:\n got %s\nwant %s", g, w)
+	}
+	if !got.HasAttendees || got.OrganizerEmail != "adele@contoso.example" || got.OrganizerName != "Adele" || got.Type != "singleInstance" {
+		t.Errorf("hasAttendees %v, organizer %q %q, type %q", got.HasAttendees, got.OrganizerEmail, got.OrganizerName, got.Type)
+	}
+	if ev, err := parseEvent([]byte(`{"id":"A","type":"later","attendees":[null]}`)); err != nil || ev.Type != "" || !ev.HasAttendees || ev.Attendees != nil {
+		t.Errorf("unknown type, null attendee: %+v, %v", ev, err)
+	}
+}
+
+// TestParseEventDecoding: what parseEvent accepts. A field of the wrong
+// JSON type, an unreadable timestamp or a body that is not an object is an
+// error (the answer is unusable); null is a field's absence; "@removed"
+// marks a removed item whatever its value, unless null.
+func TestParseEventDecoding(t *testing.T) {
+	for _, body := range []string{
+		`null`, `[]`, `"event"`, `{`,
+		`{"id":5}`, `{"id":"A","subject":{}}`, `{"id":"A","isAllDay":"true"}`, `{"id":"A","attendees":{}}`,
+		`{"id":"A","reminderMinutesBeforeStart":"15"}`, `{"id":"A","reminderMinutesBeforeStart":1.5}`,
+		`{"id":"A","start":"2025-03-05T08:30:00"}`, `{"id":"A","body":"text"}`, `{"id":"A","@odata.etag":1}`,
+		`{"id":"A","lastModifiedDateTime":"yesterday"}`, `{"id":"A","createdDateTime":""}`, `{"id":"A","createdDateTime":7}`,
+		`{"id":"A","singleValueExtendedProperties":[{"id":"x","value":1}]}`,
+	} {
+		if ev, err := parseEvent([]byte(body)); err == nil {
+			t.Errorf("parseEvent(%s) = %+v, want an error", body, ev)
+		}
+	}
+	ev, err := parseEvent([]byte(`{"id":"A","subject":null,"body":null,"start":null,"isAllDay":null,"attendees":null,"organizer":null,
+		"lastModifiedDateTime":null,"createdDateTime":"2025-03-01T08:00:00","singleValueExtendedProperties":[null,{"id":null}],"unknown":{"x":[1,2]}}`))
+	if err != nil || ev.ID != "A" || ev.Subject != "" || !ev.Start.IsZero() || ev.HasAttendees || !ev.LastModified.IsZero() ||
+		!ev.Created.Equal(time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)) || ev.Reminder != calsync.ReminderOff {
+		t.Errorf("nulls: %+v, %v", ev, err)
+	}
+	if ev, err := parseEvent([]byte(`{"id":"X","subject":"S","@removed":null}`)); err != nil || ev.Removed || ev.Subject != "S" {
+		t.Errorf("@removed null: %+v, %v", ev, err)
+	}
+	for _, removed := range []string{`{}`, `{"reason":"deleted"}`, `"changed"`} {
+		ev, err := parseEvent([]byte(`{"id":"X","subject":"S","@removed":` + removed + `}`))
+		if err != nil || !ev.Removed || ev.ID != "X" || ev.Subject != "" {
+			t.Errorf("@removed %s: %+v, %v", removed, ev, err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -10,7 +11,7 @@ import (
 
 	abs "github.com/microsoft/kiota-abstractions-go"
 	msgraph "github.com/microsoftgraph/msgraph-sdk-go"
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
+	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/oro-msync/oro-msync/graphclient"
@@ -181,29 +182,33 @@ func (r *Remote) Delta(ctx context.Context, window calsync.Window, link string) 
 		start, end := window.Start.UTC().Format(time.RFC3339), window.End.UTC().Format(time.RFC3339)
 		cfg.QueryParameters = &users.ItemCalendarViewDeltaRequestBuilderGetQueryParameters{StartDateTime: &start, EndDateTime: &end}
 	}
+	info, err := b.ToGetRequestInformation(ctx, cfg)
+	if err != nil {
+		return calsync.DeltaPage{}, classify(err, "graph.delta")
+	}
 	release, err := r.slots.acquire(ctx, 1)
 	if err != nil {
 		return calsync.DeltaPage{}, classify(err, "graph.delta")
 	}
 	defer release()
 	r.count(KindDelta)
-	resp, err := b.GetAsDeltaGetResponse(ctx, cfg)
-	if err != nil {
+	var resp graphEventPage
+	if err := r.read(ctx, info, &resp, "graph.delta"); err != nil {
 		return calsync.DeltaPage{}, named(graphclient.ConsentOrForbidden(err, graphclient.RequiredScope), "graph.delta")
 	}
-	if resp == nil {
-		return calsync.DeltaPage{}, graphclient.EmptyAnswer("graph.delta")
-	}
 	var page calsync.DeltaPage
-	for _, ev := range resp.GetValue() {
+	if len(resp.Value) > 0 {
+		page.Events = make([]calsync.RemoteEvent, 0, len(resp.Value))
+	}
+	for _, ev := range resp.Value {
 		e, err := fromGraphChecked(ev, "graph.delta")
 		if err != nil {
 			return calsync.DeltaPage{}, err
 		}
 		page.Events = append(page.Events, e)
 	}
-	page.NextLink = str(resp.GetOdataNextLink())
-	page.DeltaLink = str(resp.GetOdataDeltaLink())
+	page.NextLink = resp.NextLink
+	page.DeltaLink = resp.DeltaLink
 	if (page.NextLink == "") == (page.DeltaLink == "") {
 		return calsync.DeltaPage{}, &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.delta",
 			Message: "delta page carries neither or both of nextLink and deltaLink"}
@@ -220,7 +225,7 @@ func (r *Remote) Delta(ctx context.Context, window calsync.Window, link string) 
 // fromGraphChecked maps an event from a Graph answer, refusing one the
 // engine could not use: null, or without a valid id (it would become an
 // operation the host cannot apply). That is Microsoft's fault.
-func fromGraphChecked(ev models.Eventable, op string) (calsync.RemoteEvent, *calsync.Error) {
+func fromGraphChecked(ev *graphEvent, op string) (calsync.RemoteEvent, *calsync.Error) {
 	if ev == nil {
 		return calsync.RemoteEvent{}, badAnswer(op, "Microsoft Graph sent a null event")
 	}
@@ -303,21 +308,22 @@ func (r *Remote) getEvent(ctx context.Context, id string) (_ calsync.RemoteEvent
 	if !validID(id) {
 		return calsync.RemoteEvent{}, malformedID("graph.getEvent")
 	}
+	info, err := r.client.Me().Events().ByEventId(id).ToGetRequestInformation(ctx, &users.ItemEventsEventItemRequestBuilderGetRequestConfiguration{
+		Headers:         prefer(),
+		QueryParameters: &users.ItemEventsEventItemRequestBuilderGetQueryParameters{Expand: []string{expandOroID}},
+	})
+	if err != nil {
+		return calsync.RemoteEvent{}, classify(err, "graph.getEvent")
+	}
 	release, err := r.slots.acquire(ctx, 1)
 	if err != nil {
 		return calsync.RemoteEvent{}, classify(err, "graph.getEvent")
 	}
 	defer release()
 	r.count(KindGet)
-	ev, err := r.client.Me().Events().ByEventId(id).Get(ctx, &users.ItemEventsEventItemRequestBuilderGetRequestConfiguration{
-		Headers:         prefer(),
-		QueryParameters: &users.ItemEventsEventItemRequestBuilderGetQueryParameters{Expand: []string{expandOroID}},
-	})
-	if err != nil {
+	var ev *graphEvent
+	if err := r.read(ctx, info, &ev, "graph.getEvent"); err != nil {
 		return calsync.RemoteEvent{}, named(graphclient.ClassifyRead(err), "graph.getEvent")
-	}
-	if ev == nil {
-		return calsync.RemoteEvent{}, graphclient.EmptyAnswer("graph.getEvent")
 	}
 	e, cerr := fromGraphChecked(ev, "graph.getEvent")
 	if cerr != nil {
@@ -351,15 +357,16 @@ func (r *Remote) FindByOroID(ctx context.Context, oroID string) (_ []calsync.Rem
 	var out []calsync.RemoteEvent
 	for range maxFindPages {
 		cfg.Headers = prefer()
-		r.count(KindFind)
-		resp, err := b.Get(ctx, cfg)
+		info, err := b.ToGetRequestInformation(ctx, cfg)
 		if err != nil {
+			return nil, classify(err, "graph.findEvent")
+		}
+		r.count(KindFind)
+		var resp graphEventPage
+		if err := r.read(ctx, info, &resp, "graph.findEvent"); err != nil {
 			return nil, named(graphclient.ClassifyRead(err), "graph.findEvent")
 		}
-		if resp == nil {
-			return nil, graphclient.EmptyAnswer("graph.findEvent")
-		}
-		for _, ev := range resp.GetValue() {
+		for _, ev := range resp.Value {
 			e, cerr := fromGraphChecked(ev, "graph.findEvent")
 			if cerr != nil {
 				return nil, cerr
@@ -371,7 +378,7 @@ func (r *Remote) FindByOroID(ctx context.Context, oroID string) (_ []calsync.Rem
 				out = append(out, e)
 			}
 		}
-		next := str(resp.GetOdataNextLink())
+		next := resp.NextLink
 		if next == "" {
 			return out, nil
 		}
@@ -382,4 +389,35 @@ func (r *Remote) FindByOroID(ctx context.Context, oroID string) (_ []calsync.Rem
 		cfg.QueryParameters = nil
 	}
 	return out, nil
+}
+
+// odataError is the error mapping of every generated request builder:
+// a Graph error body becomes an *odataerrors.ODataError with the status
+// and headers, which graphclient.Classify reads.
+var odataError = abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue}
+
+// read sends a request the SDK's request builder made (same URL, query and
+// headers as its Get) through the session's adapter, so its middleware
+// (authentication, retry, redirects, the ImmutableId preference, the answer
+// guard) and its error mapping apply as to any SDK call, and decodes the
+// answer into v with encoding/json instead of the SDK's models. An answer
+// without a body (a 204, an empty 200) is graphclient.EmptyAnswer; one
+// that does not decode into v (a field of the wrong type) is Microsoft's
+// fault, unavailable. A failed request's error is returned as
+// the SDK gave it, for the caller to classify.
+func (r *Remote) read(ctx context.Context, info *abs.RequestInformation, v any, op string) error {
+	raw, err := r.adapter.SendPrimitive(ctx, info, "[]byte", odataError)
+	if err != nil {
+		return err
+	}
+	body, _ := raw.([]byte)
+	if len(body) == 0 {
+		return graphclient.EmptyAnswer(op)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		e := badAnswer(op, "Microsoft Graph sent an answer that could not be read")
+		e.Err = err
+		return e
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package simtest
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,21 +20,39 @@ import (
 // (5,000 Oro events to push, 5,000 Outlook events to pull) through the
 // built sidecar binary, as the host would: one sync.run over a pipe, the
 // simulator in this process. It reports the sidecar process's peak RSS
-// (getrusage ru_maxrss of the child), the request and reply sizes, and the
-// wall time from writing the request to reading the reply.
-func BenchmarkFullSync10kProcess(b *testing.B) {
+// (getrusage ru_maxrss of the child), its CPU time (user + system, start
+// to exit) per event synced, the request and reply sizes, and the wall
+// time from writing the request to reading the reply.
+func BenchmarkFullSync10kProcess(b *testing.B) { processSync(b, 5000, 5000, time.Hour) }
+
+// BenchmarkPull10kProcess is BenchmarkFullSync10kProcess for a first sync
+// that only pulls: 10,000 Outlook events, none in Oro, half an hour apart
+// so that all are in the sync window.
+//
+//	go test ./sync/simtest/ -run '^$' -bench 'Pull10kProcess' -benchtime 3x
+func BenchmarkPull10kProcess(b *testing.B) { processSync(b, 0, 10000, 30*time.Minute) }
+
+// processSync runs the first sync of oro new Oro events and ms Outlook
+// events (starting every apart) through the built sidecar and reports its
+// figures.
+func processSync(b *testing.B, oro, ms int, every time.Duration) {
 	bin := filepath.Join(b.TempDir(), "oro-msync")
 	build := exec.Command("go", "build", "-o", bin, "../../cmd/oro-msync")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("%v\n%s", err, out)
 	}
-	var rssMB, wall, reqMB, replyMB float64
+	var rssMB, cpuPerEvent, wall, reqMB, replyMB float64
 	for b.Loop() {
 		b.StopTimer()
 		w := newWorld(b, graphsim.Options{})
-		seedOro(w, 5000)
-		seedMicrosoft(b, w, 5000)
+		seedOro(w, oro)
+		for i := range ms {
+			start := time.Date(2025, 3, 1, 8, 30, 0, 0, time.UTC).Add(time.Duration(i) * every)
+			if _, err := w.sim.UserCreateEvent(upn, outlookEvent(fmt.Sprintf("ms %d", i), start)); err != nil {
+				b.Fatal(err)
+			}
+		}
 		params := struct {
 			App    any `json:"app"`
 			Tokens any `json:"tokens"`
@@ -63,18 +82,20 @@ func BenchmarkFullSync10kProcess(b *testing.B) {
 		var r struct {
 			Result calsync.Result `json:"result"`
 		}
-		if err := json.Unmarshal([]byte(reply), &r); err != nil || r.Result.Stats.Pushed != 5000 {
-			b.Fatalf("pushed %d, %v", r.Result.Stats.Pushed, err)
+		if err := json.Unmarshal([]byte(reply), &r); err != nil || r.Result.Stats.Pushed != oro || r.Result.Stats.Pulled != ms {
+			b.Fatalf("pushed %d, pulled %d, %v", r.Result.Stats.Pushed, r.Result.Stats.Pulled, err)
 		}
 		if err := cmd.Wait(); err != nil {
 			b.Fatal(err)
 		}
 		rssMB = float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024 // KiB on Linux
+		cpuPerEvent = float64((cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Microseconds()) / float64(oro+ms)
 		reqMB, replyMB = float64(len(line))/(1<<20), float64(len(reply))/(1<<20)
 
 		b.StartTimer()
 	}
 	b.ReportMetric(rssMB, "sidecar-peak-RSS-MB")
+	b.ReportMetric(cpuPerEvent, "sidecar-cpu-µs/event")
 	b.ReportMetric(reqMB, "request-MB")
 	b.ReportMetric(replyMB, "reply-MB")
 	b.ReportMetric(wall, "wall-s")
