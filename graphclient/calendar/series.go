@@ -2,12 +2,9 @@ package calendar
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"time"
 
-	abs "github.com/microsoft/kiota-abstractions-go"
-	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
 	"github.com/oro-msync/oro-msync/graphclient"
@@ -24,13 +21,19 @@ var seriesSelect = []string{"id", "changeKey", "iCalUId", "transactionId", "type
 	"isAllDay", "start", "end", "originalStartTimeZone", "isReminderOn", "reminderMinutesBeforeStart", "originalStart",
 	"recurrence", "cancelledOccurrences", "exceptionOccurrences"}
 
-// seriesAnswer is the part of the answer readSeries uses.
+// seriesAnswer is a series master's answer: the event, and what a series
+// adds to it.
 type seriesAnswer struct {
-	ID                    string            `json:"id"`
-	OriginalStartTimeZone string            `json:"originalStartTimeZone"`
-	Recurrence            *graphRecurrence  `json:"recurrence"`
-	Cancelled             []string          `json:"cancelledOccurrences"`
-	Exceptions            []json.RawMessage `json:"exceptionOccurrences"`
+	graphEvent
+	Recurrence *graphRecurrence   `json:"recurrence"`
+	Cancelled  []string           `json:"cancelledOccurrences"`
+	Exceptions []*seriesException `json:"exceptionOccurrences"`
+}
+
+// seriesException is an exception as a series master's answer expands it.
+type seriesException struct {
+	graphEvent
+	OriginalStart string `json:"originalStart"`
 }
 
 // GetSeries reads a series master with its Series in one request, however
@@ -45,12 +48,12 @@ func (r *Remote) GetSeries(ctx context.Context, id string) (_ calsync.RemoteEven
 	if !validID(id) {
 		return calsync.RemoteEvent{}, malformedID(op)
 	}
-	ri, err := r.client.Me().Events().ByEventId(id).ToGetRequestInformation(ctx, &users.ItemEventsEventItemRequestBuilderGetRequestConfiguration{
+	info, err := r.client.Me().Events().ByEventId(id).ToGetRequestInformation(ctx, &users.ItemEventsEventItemRequestBuilderGetRequestConfiguration{
 		Headers:         prefer(),
 		QueryParameters: &users.ItemEventsEventItemRequestBuilderGetQueryParameters{Select: seriesSelect, Expand: []string{"exceptionOccurrences"}},
 	})
 	if err != nil {
-		return calsync.RemoteEvent{}, &calsync.Error{Kind: calsync.KindInternal, Op: op, Message: "building the request", Err: err}
+		return calsync.RemoteEvent{}, classify(err, op)
 	}
 	release, err := r.slots.acquire(ctx, 1)
 	if err != nil {
@@ -58,23 +61,18 @@ func (r *Remote) GetSeries(ctx context.Context, id string) (_ calsync.RemoteEven
 	}
 	defer release()
 	r.count(KindGet)
-	raw, err := r.adapter.SendPrimitive(ctx, ri, "[]byte", abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue})
-	if err != nil {
+	var a seriesAnswer
+	if err := r.read(ctx, info, &a, op); err != nil {
 		return calsync.RemoteEvent{}, named(graphclient.ClassifyRead(err), op)
 	}
-	body, _ := raw.([]byte)
-	if len(body) == 0 {
-		return calsync.RemoteEvent{}, graphclient.EmptyAnswer(op)
-	}
-	m, perr := parseEvent(body)
-	var a seriesAnswer
-	if err := json.Unmarshal(body, &a); perr != nil || err != nil || m.ID != id || a.ID != id {
-		return calsync.RemoteEvent{}, badAnswer(op, "the series master's answer is unreadable")
+	m, cerr := fromGraphChecked(&a.graphEvent, op)
+	if cerr != nil || m.ID != id {
+		return calsync.RemoteEvent{}, badAnswer(op, "the series master's answer is not the event asked for")
 	}
 	if m.Type != "seriesMaster" {
 		return calsync.RemoteEvent{}, &calsync.Error{Kind: calsync.KindNotFound, Op: op, Message: "no longer a series master"}
 	}
-	m.Series, err = seriesInfo(a, m)
+	m.Series, err = seriesInfo(&a, m)
 	if err != nil {
 		return calsync.RemoteEvent{}, err
 	}
@@ -82,7 +80,7 @@ func (r *Remote) GetSeries(ctx context.Context, id string) (_ calsync.RemoteEven
 }
 
 // seriesInfo maps a series answer of master m.
-func seriesInfo(a seriesAnswer, m calsync.RemoteEvent) (*calsync.SeriesInfo, error) {
+func seriesInfo(a *seriesAnswer, m calsync.RemoteEvent) (*calsync.SeriesInfo, error) {
 	const op = "graph.getSeries"
 	if a.Recurrence == nil {
 		return &calsync.SeriesInfo{Problem: problemUnsupported}, nil
@@ -106,15 +104,14 @@ func seriesInfo(a seriesAnswer, m calsync.RemoteEvent) (*calsync.SeriesInfo, err
 		s.Cancelled = append(s.Cancelled, time.Date(d.Year(), d.Month(), d.Day(), wall.Hour(), wall.Minute(), wall.Second(), 0, loc).UTC())
 	}
 	for _, x := range a.Exceptions {
-		ev, err := parseEvent(x)
-		if err != nil || !validID(ev.ID) {
-			return nil, badAnswer(op, "an exception of the series is unreadable")
+		if x == nil {
+			return nil, badAnswer(op, "an exception of the series is null")
 		}
-		var orig struct {
-			OriginalStart string `json:"originalStart"`
+		ev, cerr := fromGraphChecked(&x.graphEvent, op)
+		if cerr != nil {
+			return nil, cerr
 		}
-		_ = json.Unmarshal(x, &orig)
-		t, err := time.Parse(time.RFC3339, orig.OriginalStart)
+		t, err := time.Parse(time.RFC3339, x.OriginalStart)
 		if err != nil {
 			return nil, badAnswer(op, "an exception of the series has no originalStart")
 		}
