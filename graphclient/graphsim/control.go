@@ -242,6 +242,9 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 			}
 			ctlJSON(w, 201, map[string]any{"id": id})
 		}
+	case route == "GET users/*/events" && len(segs) == 5 && segs[4] == "occurrences":
+		// the series' plain occurrences, for a test to edit or cancel one
+		ctlJSON(w, 200, map[string]any{"value": s.UserOccurrences(upn, segs[3], time.Time{}, s.now().AddDate(3, 0, 0))})
 	case route == "PATCH users/*/events" && len(segs) == 4:
 		var patch map[string]any
 		if decode(&patch) {

@@ -41,9 +41,20 @@ CREATE TABLE oro_calendar_event (
     end_at      timestamptz,
     start_date  date,
     end_date    date,
-    -- kept for Oro's shape; the sidecar's schema does not carry them yet
+    -- Oro's recurrence of a series master (its REST shape), and the
+    -- exception rows of a series: recurring_event_id names the master,
+    -- original_start_at the occurrence replaced (matched exactly, as Oro
+    -- does); a cancelled occurrence is a row with is_cancelled
     recurrence  jsonb,
+    recurring_event_id bigint REFERENCES oro_calendar_event(id) ON DELETE CASCADE,
+    original_start_at  timestamptz,
+    is_cancelled       boolean NOT NULL DEFAULT false,
+    -- attendees and organizer come from Microsoft 365 (never written
+    -- there); reminders are Oro's, the smallest one synchronized
     attendees   jsonb NOT NULL DEFAULT '[]',
+    is_organizer boolean,
+    organizer_email text,
+    organizer_display_name text,
     reminders   jsonb NOT NULL DEFAULT '[]',
     created_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
     -- microseconds, as PostgreSQL keeps them; the sidecar may echo it back

@@ -75,11 +75,16 @@ final class CalendarEventManager
         );
     }
 
-    /** Maps the API's fields onto columns. */
+    /**
+     * Maps the API's fields onto columns. recurrence goes with the rest (an
+     * event without one is not a series); attendees and the organizer only
+     * when given (they come from Microsoft 365 operations); reminders
+     * when given (an operation changes them through its own instruction).
+     */
     public static function columns(array $e): array
     {
         $allDay = (bool) ($e['allDay'] ?? false);
-        return [
+        $cols = [
             'title' => (string) ($e['title'] ?? ''),
             'description' => (string) ($e['description'] ?? ''),
             'location' => (string) ($e['location'] ?? ''),
@@ -88,7 +93,20 @@ final class CalendarEventManager
             'end_at' => $allDay ? null : Instant::toDb(self::dateTime($e['end'])),
             'start_date' => $allDay ? substr($e['start'], 0, 10) : null,
             'end_date' => $allDay ? substr($e['end'], 0, 10) : null,
+            'recurrence' => isset($e['recurrence']) ? json_encode($e['recurrence'], JSON_THROW_ON_ERROR) : null,
         ];
+        if (array_key_exists('attendees', $e)) {
+            $cols['attendees'] = json_encode($e['attendees'] ?? [], JSON_THROW_ON_ERROR);
+        }
+        if (array_key_exists('isOrganizer', $e)) {
+            $cols['is_organizer'] = $e['isOrganizer'] ? 't' : 'f';
+            $cols['organizer_email'] = $e['organizerEmail'] ?? null;
+            $cols['organizer_display_name'] = $e['organizerDisplayName'] ?? null;
+        }
+        if (array_key_exists('reminders', $e)) {
+            $cols['reminders'] = json_encode($e['reminders'], JSON_THROW_ON_ERROR);
+        }
+        return $cols;
     }
 
     /** A row as the sidecar's SyncEvent (without link). */
@@ -105,9 +123,19 @@ final class CalendarEventManager
             'start' => $allDay ? $row['start_date'] : self::rfc3339($row['start_at']),
             'end' => $allDay ? $row['end_date'] : self::rfc3339($row['end_at']),
             'updatedAt' => Instant::fromDb($row['updated_at']),
+            // the host synchronizes reminders: [] is an event without any
+            'reminders' => json_decode($row['reminders'] ?? '[]', true, 8, JSON_THROW_ON_ERROR),
         ];
         if ($e['uid'] === null) {
             unset($e['uid']);
+        }
+        if ($row['recurrence'] !== null) {
+            $e['recurrence'] = json_decode($row['recurrence'], true, 8, JSON_THROW_ON_ERROR);
+        }
+        if ($row['recurring_event_id'] !== null) {
+            $e['recurringEventId'] = (string) $row['recurring_event_id'];
+            $e['originalStart'] = self::rfc3339($row['original_start_at']);
+            $e['isCancelled'] = $row['is_cancelled'] === true || $row['is_cancelled'] === 't';
         }
         return $e;
     }

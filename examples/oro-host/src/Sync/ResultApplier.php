@@ -40,15 +40,17 @@ final class ResultApplier
                     $cols = CalendarEventManager::columns($op['event']);
                     $cols['uid'] = $op['event']['uid'] ?? sprintf('%s@oro-host.example', bin2hex(random_bytes(8)));
                     $cols['user_id'] = $this->userId;
+                    $cols['reminders'] = json_encode(Reminders::apply([], $op['reminder'] ?? null), JSON_THROW_ON_ERROR);
                     $id = (int) $this->db->value(
                         'INSERT INTO oro_calendar_event (' . implode(', ', array_keys($cols)) . ') VALUES (' . implode(', ', array_fill(0, count($cols), '?')) . ') RETURNING id',
                         array_values($cols)
                     );
+                    $this->writeExceptions($id, $op['event']);
                     $ev = $this->load($id);
                     $this->note($op, 'created', $ev);
                 } else {
                     // upsert by remoteId; revives a tombstone; keeps the event's uid
-                    $this->writeContent((int) $ev['id'], $op['event']);
+                    $this->writeContent($ev, $op);
                     $this->note($op, $ev['deleted_at'] !== null ? 'revived' : 'updated (upsert)', $ev);
                     $ev = $this->load((int) $ev['id']);
                 }
@@ -58,7 +60,7 @@ final class ResultApplier
                     $this->note($op, 'nothing to do: no live event', $ev);
                     return;
                 }
-                $this->writeContent((int) $ev['id'], $op['event']);
+                $this->writeContent($ev, $op);
                 $this->note($op, 'updated', $ev);
                 $ev = $this->load((int) $ev['id']);
                 break;
@@ -140,12 +142,59 @@ final class ResultApplier
         return (bool) $this->db->value('SELECT 1 FROM msync_change_log WHERE event_id = ? AND id > ?', [$ev['id'], $this->changeLogHighWater]);
     }
 
-    private function writeContent(int $id, array $event): void
+    /**
+     * An update's content: the event's fields, its reminders as the
+     * operation's reminder instruction says, and a series' exceptions.
+     */
+    private function writeContent(array $ev, array $op): void
     {
+        $id = (int) $ev['id'];
+        $event = $op['event'];
         $cols = CalendarEventManager::columns($event);
+        $cols['reminders'] = json_encode(Reminders::apply(json_decode($ev['reminders'], true, 8, JSON_THROW_ON_ERROR), $op['reminder'] ?? null), JSON_THROW_ON_ERROR);
         $set = implode(', ', array_map(fn ($c) => "$c = ?", array_keys($cols)));
         // uid stays; a tombstone comes back to life
         $this->db->exec("UPDATE oro_calendar_event SET $set, deleted_at = NULL, updated_at = clock_timestamp() WHERE id = ?", [...array_values($cols), $id]);
+        $this->writeExceptions($id, $event);
+    }
+
+    /**
+     * A series master's exceptions become exactly those the operation
+     * lists, matched by originalStart as Oro matches them: updated,
+     * created, and the others deleted. A cancelled one keeps the master's
+     * title at its original time. Not a series: it has none.
+     */
+    private function writeExceptions(int $masterId, array $event): void
+    {
+        $exceptions = isset($event['recurrence']) ? ($event['exceptions'] ?? []) : [];
+        $master = $this->db->one('SELECT * FROM oro_calendar_event WHERE id = ?', [$masterId]);
+        $keep = [];
+        foreach ($exceptions as $x) {
+            $orig = Instant::toDb((new \DateTimeImmutable($x['originalStart']))->format('Y-m-d\TH:i:s.uP'));
+            if (!empty($x['isCancelled'])) {
+                $length = (new \DateTimeImmutable($master['end_at'] ?? $master['end_date']))->getTimestamp() - (new \DateTimeImmutable($master['start_at'] ?? $master['start_date']))->getTimestamp();
+                $start = new \DateTimeImmutable($x['originalStart']);
+                $x = ['title' => $master['title'], 'description' => $master['description'], 'location' => $master['location'],
+                    'start' => $start->format(DATE_RFC3339), 'end' => $start->modify("+$length seconds")->format(DATE_RFC3339)];
+                $cols = CalendarEventManager::columns($x) + ['is_cancelled' => 't'];
+            } else {
+                $cols = CalendarEventManager::columns($x) + ['is_cancelled' => 'f'];
+            }
+            $row = $this->db->value('SELECT id FROM oro_calendar_event WHERE recurring_event_id = ? AND original_start_at = ?::timestamptz', [$masterId, $orig]);
+            if ($row !== null) {
+                $set = implode(', ', array_map(fn ($c) => "$c = ?", array_keys($cols)));
+                $this->db->exec("UPDATE oro_calendar_event SET $set, updated_at = clock_timestamp() WHERE id = ?", [...array_values($cols), $row]);
+                $keep[] = (int) $row;
+                continue;
+            }
+            $cols += ['user_id' => $this->userId, 'uid' => $master['uid'], 'recurring_event_id' => $masterId, 'original_start_at' => $orig];
+            $keep[] = (int) $this->db->value(
+                'INSERT INTO oro_calendar_event (' . implode(', ', array_keys($cols)) . ') VALUES (' . implode(', ', array_fill(0, count($cols), '?')) . ') RETURNING id',
+                array_values($cols)
+            );
+        }
+        $gone = $keep === [] ? '' : ' AND id NOT IN (' . implode(', ', $keep) . ')';
+        $this->db->exec('DELETE FROM oro_calendar_event WHERE recurring_event_id = ?' . $gone, [$masterId]);
     }
 
     private function note(array $op, string $what, ?array $ev): void

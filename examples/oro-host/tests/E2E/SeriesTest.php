@@ -1,0 +1,76 @@
+<?php
+
+declare(strict_types=1);
+
+namespace OroHost\Tests\E2E;
+
+use OroHost\Tests\Support\E2ETestCase;
+
+/**
+ * A recurring series made in Outlook comes into Oro as a master with its
+ * recurrence and reminder; an occurrence retitled and one cancelled in
+ * Outlook become exception rows; the series deleted in Outlook goes with
+ * its exceptions. Nothing is written to Microsoft 365 and nobody is mailed.
+ */
+final class SeriesTest extends E2ETestCase
+{
+    public function testSeriesFromOutlook(): void
+    {
+        $ada = $this->user('ada');
+        $this->connect($ada);
+        $events = '/_sim/users/' . rawurlencode($this->upn($ada)) . '/events';
+        $monday = (new \DateTimeImmutable('monday next week', new \DateTimeZone('UTC')))->format('Y-m-d');
+        $series = $this->simCall('POST', $events, [
+            'subject' => 'Weekly sync',
+            'start' => ['dateTime' => $monday . 'T09:00:00', 'timeZone' => 'W. Europe Standard Time'],
+            'end' => ['dateTime' => $monday . 'T09:30:00', 'timeZone' => 'W. Europe Standard Time'],
+            'isReminderOn' => true,
+            'reminderMinutesBeforeStart' => 30,
+            'recurrence' => [
+                'pattern' => ['type' => 'weekly', 'interval' => 1, 'daysOfWeek' => ['monday']],
+                'range' => ['type' => 'numbered', 'startDate' => $monday, 'numberOfOccurrences' => 4],
+            ],
+        ])['id'];
+        $this->drain();
+
+        $master = $this->db()->one("SELECT * FROM oro_calendar_event WHERE title = 'Weekly sync' AND recurring_event_id IS NULL");
+        $this->assertNotNull($master, 'the series master is in Oro');
+        $rec = json_decode((string) $master['recurrence'], true);
+        $this->assertSame('weekly', $rec['recurrenceType']);
+        $this->assertSame(1, $rec['interval']);
+        $this->assertSame(['monday'], $rec['dayOfWeek']);
+        $this->assertSame(4, $rec['occurrences']);
+        $this->assertSame('Europe/Berlin', $rec['timeZone']);
+        $this->assertEquals([['method' => 'web_socket', 'interval' => ['number' => 30, 'unit' => 'M']]], json_decode($master['reminders'], true), 'Outlook\'s reminder (jsonb orders the keys its own way)');
+        $this->assertSame(1, (int) $this->db()->value('SELECT count(*) FROM oro_calendar_event WHERE user_id = ?', [$ada]), 'one row: the series, not its occurrences');
+
+        // Outlook: the second occurrence retitled, the third cancelled
+        $occurrences = $this->simCall('GET', $events . '/' . rawurlencode($series) . '/occurrences')['value'];
+        $this->assertCount(4, $occurrences);
+        $this->outlookUpdate($ada, $occurrences[1], ['subject' => 'Weekly sync (room 2)']);
+        $this->outlookDelete($ada, $occurrences[2]);
+        $this->makeDue($ada);
+        $this->drain();
+        $rows = $this->db()->all('SELECT * FROM oro_calendar_event WHERE recurring_event_id = ? ORDER BY original_start_at', [$master['id']]);
+        $this->assertCount(2, $rows);
+        $this->assertSame('Weekly sync (room 2)', $rows[0]['title']);
+        $this->assertFalse($rows[0]['is_cancelled']);
+        $this->assertTrue($rows[1]['is_cancelled']);
+        $this->assertSame($master['uid'], $rows[1]['uid'], 'exceptions carry the series uid');
+
+        // an idle run changes nothing (the exception rows it sends are left alone)
+        $before = $this->outlook($ada);
+        $this->makeDue($ada);
+        $this->drain();
+        $this->assertSame(array_column($before, 'changeKey', 'id'), array_column($this->outlook($ada), 'changeKey', 'id'), 'nothing rewritten in Microsoft 365');
+        $this->assertCount(2, $this->db()->all('SELECT id FROM oro_calendar_event WHERE recurring_event_id = ?', [$master['id']]));
+
+        // Outlook: the series deleted
+        $this->outlookDelete($ada, $series);
+        $this->makeDue($ada);
+        $this->drain();
+        $this->assertSame(0, (int) $this->db()->value('SELECT count(*) FROM oro_calendar_event WHERE user_id = ? AND deleted_at IS NULL', [$ada]), 'the series and its exceptions are gone');
+        $mails = array_filter($this->simCall('GET', '/_sim/mail')['value'] ?? [], fn ($m) => $m['source'] === 'graph');
+        $this->assertSame([], array_values($mails), 'the sync mailed nobody');
+    }
+}
