@@ -61,22 +61,28 @@ func (w *Who) canonical() string {
 }
 
 // fillWho gives an Oro event the attendees group's value it is known to
-// hold: the link's, else its copy's (pull-only: Oro's own attendees never
-// count). With neither it stays unknown and the group is left out.
+// hold (pull-only: Oro's own attendees never count, see pulledHash).
 func (p *pairInput) fillWho() {
 	if p.oro == nil {
 		return
 	}
-	p.oroC.Who, p.oroC.whoHash = nil, ""
+	p.oroC.Who = nil
+	p.oroC.whoHash = p.pulledHash(fieldWho, func(r *RemoteEvent) string { return shortHash(r.who().canonical()) })
+}
+
+// pulledHash is the hash an Oro event holds for a pull-only group: its
+// link's, else its copy's (fromCopy; "" for none), else "" (unknown: the
+// group is left out).
+func (p *pairInput) pulledHash(group string, fromCopy func(*RemoteEvent) string) string {
 	if l := p.link(); l != nil {
-		if h, ok := l.Fields[fieldWho]; ok {
-			p.oroC.whoHash = h
-			return
+		if h, ok := l.Fields[group]; ok {
+			return h
 		}
 	}
 	if p.remoteS == remotePresent {
-		p.oroC.whoHash = shortHash(p.remote.who().canonical())
+		return fromCopy(p.remote)
 	}
+	return ""
 }
 
 // who is r's organizer and attendees.

@@ -197,21 +197,18 @@ func (s *SeriesInfo) text() string {
 }
 
 // fillSeries gives an Oro event the series group's value it is known to
-// hold: the link's, else its copy's (pull-only, as fillWho).
+// hold (pull-only, as fillWho).
 func (p *pairInput) fillSeries() {
 	if p.oro == nil {
 		return
 	}
-	p.oroC.Series, p.oroC.seriesHash = nil, ""
-	if l := p.link(); l != nil {
-		if h, ok := l.Fields[fieldSeries]; ok {
-			p.oroC.seriesHash = h
-			return
+	p.oroC.Series = nil
+	p.oroC.seriesHash = p.pulledHash(fieldSeries, func(r *RemoteEvent) string {
+		if !r.unit() {
+			return ""
 		}
-	}
-	if p.remoteS == remotePresent && p.remote.unit() {
-		p.oroC.seriesHash = shortHash(p.remote.Series.text())
-	}
+		return shortHash(r.Series.text())
+	})
 }
 
 // exceptions renders a unit's exceptions for the host: the changed ones

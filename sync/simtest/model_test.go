@@ -336,21 +336,28 @@ func (w *world) graphWrites(since int) []string {
 	return out
 }
 
+// reader is a Graph client for the test's own reads, and the function that
+// keeps the tokens its session rotated.
+func (w *world) reader(ctx context.Context) (*calendar.Remote, func()) {
+	w.t.Helper()
+	session, err := graphclient.NewSession(ctx, w.cfg, w.app, w.tok)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return calendar.New(session, calendar.Options{}), func() {
+		if t, rotated := session.Tokens(); rotated {
+			w.tok = t
+		}
+	}
+}
+
 // remoteEvents reads the Microsoft side as the engine sees it (immutable
 // ids, the Oro id property): a delta round, then each event.
 func (w *world) remoteEvents() map[string]calsync.RemoteEvent {
 	w.t.Helper()
 	ctx := context.Background()
-	session, err := graphclient.NewSession(ctx, w.cfg, w.app, w.tok)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer func() {
-		if t, rotated := session.Tokens(); rotated {
-			w.tok = t
-		}
-	}()
-	r := calendar.New(session, calendar.Options{})
+	r, done := w.reader(ctx)
+	defer done()
 	out := map[string]calsync.RemoteEvent{}
 	for link := ""; ; {
 		p, err := r.Delta(ctx, window, link)
@@ -382,17 +389,10 @@ func (w *world) remoteEvents() map[string]calsync.RemoteEvent {
 func (w *world) remoteEvent(id string) (calsync.RemoteEvent, bool) {
 	w.t.Helper()
 	ctx := context.Background()
-	session, err := graphclient.NewSession(ctx, w.cfg, w.app, w.tok)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	defer func() {
-		if t, rotated := session.Tokens(); rotated {
-			w.tok = t
-		}
-	}()
-	r, err := calendar.New(session, calendar.Options{}).Get(ctx, id)
-	return r, err == nil
+	r, done := w.reader(ctx)
+	defer done()
+	ev, err := r.Get(ctx, id)
+	return ev, err == nil
 }
 
 // converged checks the end state after the clean runs, as agree in
