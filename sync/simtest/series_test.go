@@ -235,3 +235,46 @@ func TestSeriesCancelledOccurrenceRequests(t *testing.T) {
 	}
 	t.Logf("first sync %v, after a cancellation %v", first, w.requests)
 }
+
+// TestSeriesShapeChangesPulled: a series shifted in time in Outlook, then
+// made a single event (recurrence: null): one Oro event all along, never a
+// duplicate, its recurrence and exceptions following. (The simulator
+// ignores a recurrence patched onto a single event, so the way from a
+// single event to a series is not exercised here.)
+func TestSeriesShapeChangesPulled(t *testing.T) {
+	w := newWorld(t, graphsim.Options{})
+	id, err := w.sim.UserCreateEvent(upn, berlinSeries("one on one", 5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.mustSync(calsync.Options{})
+	live := func(step string, series bool, start string) {
+		t.Helper()
+		evs := w.host.live()
+		if len(evs) != 1 {
+			t.Fatalf("%s: %d Oro events, want one", step, len(evs))
+		}
+		if (evs[0].Recurrence != nil) != series || evs[0].Start != start || !series && len(evs[0].Exceptions) != 0 {
+			t.Errorf("%s: recurrence %+v, start %s, exceptions %d; want series=%v at %s", step, evs[0].Recurrence, evs[0].Start, len(evs[0].Exceptions), series, start)
+		}
+	}
+	live("a series", true, "2025-03-03T08:00:00Z")
+
+	occs := w.sim.UserOccurrences(upn, id, window.Start, window.End)
+	if err := w.sim.UserUpdateEvent(upn, occs[2], map[string]any{"subject": "one on one (moved room)"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sim.UserUpdateEvent(upn, id, map[string]any{
+		"start": map[string]any{"dateTime": "2025-03-03T10:00:00", "timeZone": "W. Europe Standard Time"},
+		"end":   map[string]any{"dateTime": "2025-03-03T10:30:00", "timeZone": "W. Europe Standard Time"}}); err != nil {
+		t.Fatal(err)
+	}
+	w.mustSync(calsync.Options{})
+	live("shifted an hour", true, "2025-03-03T09:00:00Z")
+
+	if err := w.sim.UserUpdateEvent(upn, id, map[string]any{"recurrence": nil}); err != nil {
+		t.Fatal(err)
+	}
+	w.mustSync(calsync.Options{})
+	live("a single event", false, "2025-03-03T09:00:00Z")
+}
