@@ -3,7 +3,6 @@ package calsync
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -74,11 +73,7 @@ func (e *engine) gatherSeries(ctx context.Context, rd *roundRead) error {
 				<-sem
 				wg.Done()
 			}()
-			if sg, ok := e.remote.(SeriesGetter); ok {
-				got[i], errs[i] = sg.GetSeries(ctx, id)
-			} else {
-				got[i], errs[i] = e.remote.Get(ctx, id)
-			}
+			got[i], errs[i] = e.readSeries(ctx, id)
 		}()
 	}
 	wg.Wait()
@@ -95,6 +90,15 @@ func (e *engine) gatherSeries(ctx context.Context, rd *roundRead) error {
 		rd.page[id] = page[id]
 	}
 	return nil
+}
+
+// readSeries reads a series master with its Series, in one request when
+// the Remote can (SeriesGetter).
+func (e *engine) readSeries(ctx context.Context, id string) (RemoteEvent, error) {
+	if sg, ok := e.remote.(SeriesGetter); ok {
+		return sg.GetSeries(ctx, id)
+	}
+	return e.remote.Get(ctx, id)
 }
 
 // overlapsWindow reports whether a Microsoft copy meets the window: a
@@ -174,8 +178,6 @@ func countPresent(items map[string]*RemoteEvent) int {
 // occurrence, in order.
 func (s *SeriesInfo) text() string {
 	var b strings.Builder
-	rec, _ := json.Marshal(s.Recurrence)
-	b.Write(rec)
 	ex := make([]string, len(s.Exceptions))
 	for i := range s.Exceptions {
 		d := remoteContent(&s.Exceptions[i]).digest()
@@ -203,6 +205,11 @@ func (p *pairInput) fillSeries() {
 		return
 	}
 	p.oroC.Series = nil
+	if p.link() == nil && p.oro.Recurrence != nil {
+		// a series not linked yet holds none of Microsoft's exceptions
+		p.oroC.Series = &SeriesInfo{}
+		return
+	}
 	p.oroC.seriesHash = p.pulledHash(fieldSeries, func(r *RemoteEvent) string {
 		if !r.unit() {
 			return ""
@@ -257,29 +264,34 @@ func (e *Event) validateSeries(p string) error {
 // seriesPart reports an Oro series master or exception.
 func (e *Event) seriesPart() bool { return e.Recurrence != nil || e.RecurringEventID != "" }
 
-// screenSeries leaves Oro's own series masters out of the run, as screen
-// does with invalid events, each with its issue: series are not written to
-// Microsoft 365 yet, and writing a master as the single event it starts
-// with would be wrong. Its Microsoft copy, if any (an event linked before
-// it became a series), is left alone too, so nothing is duplicated. Series
-// pulled from Microsoft 365 (Link.Series) go on; exceptions are left out
-// without an issue (those of a pulled series travel with its master).
-// Tombstones go on: a deleted event carries no series fields.
-func (e *engine) screenSeries(events []Event, bad map[string]bool) {
+// screenSeries leaves out of the run, as screen does with invalid events,
+// what of a series is not written to Microsoft 365: an event linked as a
+// single event that became a series in Oro (with its issue; its Microsoft
+// copy is left alone, so nothing is duplicated), and exceptions (those of
+// a series from Microsoft 365 travel with its master's operations; one an
+// incremental request carries was changed in Oro, and is reported). New
+// series and series linked as such go on. Tombstones go on: a deleted
+// event carries no series fields.
+func (e *engine) screenSeries(events []Event, bad map[string]bool, incremental bool) {
 	for _, ev := range events {
 		switch {
 		case ev.Deleted || !ev.seriesPart() || bad[ev.ID]:
 			continue
 		case ev.RecurringEventID != "":
 			// an exception: a pulled series' exceptions come with its
-			// master's operations; Oro's own are not written
+			// master's operations; Oro's own are not written. Only an
+			// incremental request names the exceptions changed in Oro.
 			bad[ev.ID] = true
+			if incremental {
+				e.res.Issues = append(e.res.Issues, Issue{OroID: ev.ID, Kind: KindForbidden, Reason: ReasonRecurring,
+					Message: "not synced: an occurrence of a series changed or cancelled in Oro; exceptions are not written to Microsoft 365 yet"})
+			}
 			continue
-		case ev.Link != nil && ev.Link.Series:
-			continue // a series pulled from Microsoft 365
+		case ev.Link == nil || ev.Link.Series:
+			continue // a new series, or one already linked as a series
 		}
 		bad[ev.ID] = true
 		e.res.Issues = append(e.res.Issues, Issue{OroID: ev.ID, Kind: KindForbidden, Reason: ReasonRecurring,
-			Message: "not synced: a recurring series made in Oro; series are not written to Microsoft 365 yet, so neither side is changed"})
+			Message: "not synced: a single event made a recurring series in Oro; that change is not written to Microsoft 365, so neither side is changed"})
 	}
 }

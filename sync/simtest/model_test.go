@@ -148,7 +148,15 @@ func runSeed(t *testing.T, seed uint64) {
 			live := w.host.live()
 			switch k := rng.IntN(10); {
 			case k < 4 || len(live) == 0:
-				id := w.host.create(title(), when())
+				start := when()
+				id := w.host.create(title(), start)
+				if rng.IntN(4) == 0 { // a weekly series, in Berlin
+					n := 2 + rng.IntN(5)
+					w.host.events[id].Recurrence = &calsync.Recurrence{RecurrenceType: calsync.RecurrenceWeekly, Interval: 1,
+						DayOfWeek: []string{strings.ToLower(start.Weekday().String())}, StartTime: start, Count: &n, TimeZone: "Europe/Berlin"}
+					log = append(log, "oro create series "+id)
+					continue
+				}
 				log = append(log, "oro create "+id)
 			case k < 7:
 				ev := live[rng.IntN(len(live))]
