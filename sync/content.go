@@ -107,11 +107,12 @@ func parseContent(e Event) (content, *contentError) {
 		return c, err
 	}
 	if e.Recurrence != nil {
-		n, ok := e.Recurrence.normalized(c.Start)
+		n, first, ok := e.Recurrence.normalized(c.Start)
 		if !ok {
 			return c, &contentError{"recurrence", "has no occurrence, or its timeZone has no Windows time zone name"}
 		}
-		c.Recurrence = &n
+		// a series starts at its first occurrence, as Graph holds it
+		c.Recurrence, c.Start, c.End = &n, first, first.Add(c.End.Sub(c.Start))
 	}
 	return c, nil
 }
@@ -121,7 +122,7 @@ func remoteContent(r *RemoteEvent) content {
 	c := content{Title: r.Subject, Description: r.Body, Location: r.Location, AllDay: r.AllDay, Start: r.Start.UTC(), End: r.End.UTC(), Reminder: r.Reminder, Who: r.who()}
 	if r.unit() {
 		c.Series = r.Series
-		if n, ok := r.Series.Recurrence.normalized(c.Start); ok {
+		if n, _, ok := r.Series.Recurrence.normalized(c.Start); ok {
 			c.Recurrence = &n
 		} else {
 			c.Recurrence = r.Series.Recurrence

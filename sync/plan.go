@@ -356,7 +356,7 @@ func pushEdit(p *pairInput, cfg planConfig, target content, reason Reason, confl
 	d := decision{write: WriteUpdate, target: target, reason: reason, conflict: conflict}
 	pulled := false
 	for _, f := range pullOnlyGroups {
-		if cur.isSet(slices.Index(fieldGroups[:], f)) && d.target.field(f) != cur.field(f) {
+		if i := slices.Index(fieldGroups[:], f); cur.isSet(i) && d.target.fieldHash(i) != cur.fieldHash(i) {
 			d.target.setField(f, cur)
 			pulled = true
 		}
@@ -413,15 +413,11 @@ func recreateRemote(p *pairInput, cfg planConfig, conflict winner) decision {
 		return decision{issue: readOnlyIssue(why, "its organizer deleted this event in Microsoft 365; the connected user does not organize it, so it is not re-created",
 			"this meeting was deleted in Microsoft 365; it had attendees, so it is not re-created")}
 	}
-	if p.oroC.Recurrence != nil {
-		// a series deleted in Microsoft 365 is not re-created from Oro:
-		// its exceptions and cancellations are not written, so the copy
-		// would differ from what Oro holds
-		if cfg.dir.Pulls() {
-			return decision{pull: OpDelete, reason: ReasonMicrosoftDeleted}
-		}
-		return decision{issue: &Issue{Kind: KindForbidden, Reason: ReasonRecurring,
-			Message: "this series was deleted in Microsoft 365; series are not re-created from Oro (their exceptions are not written)"}}
+	if p.oroC.Recurrence != nil && cfg.dir.Pulls() {
+		// a series deleted in Microsoft 365 is not re-created from Oro
+		// when pulling: the exceptions Oro holds from Microsoft 365 are
+		// not written, so the copy would differ from what Oro holds
+		return decision{pull: OpDelete, reason: ReasonMicrosoftDeleted}
 	}
 	if msg := p.oroC.check(); msg != "" {
 		return decision{issue: &Issue{Kind: KindRejected, Reason: ReasonInvalidEvent, Message: msg}}

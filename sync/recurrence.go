@@ -378,21 +378,22 @@ func nthDay(first time.Time, days []time.Weekday, instance int) time.Time {
 // zone for its Windows name; startTime is midnight, in that zone, of the
 // first occurrence's date; endTime is the last second of the date of the
 // last occurrence at or before it; day sets are in order, Sunday first,
-// without repeats; fields the type does not use are dropped. false when r
+// without repeats; fields the type does not use are dropped. Also the
+// first occurrence's start, where Graph puts the master's. false when r
 // has no occurrence or no Windows zone (it cannot be written as it is).
-func (r Recurrence) normalized(eventStart time.Time) (Recurrence, bool) {
+func (r Recurrence) normalized(eventStart time.Time) (Recurrence, time.Time, bool) {
 	w, ok := tzmap.Windows(r.TimeZone)
 	if !ok {
-		return r, false
+		return r, time.Time{}, false
 	}
 	zone, _ := tzmap.IANA(w)
 	loc, err := loadIANA(zone)
 	if err != nil {
-		return r, false
+		return r, time.Time{}, false
 	}
 	firsts := r.Occurrences(eventStart, r.StartTime.Add(-48*time.Hour), r.StartTime.Add(4*366*24*time.Hour))
 	if len(firsts) == 0 {
-		return r, false
+		return r, time.Time{}, false
 	}
 	n := Recurrence{RecurrenceType: r.RecurrenceType, Interval: r.Interval, TimeZone: zone, Count: r.Count}
 	d := firsts[0].In(loc)
@@ -400,7 +401,7 @@ func (r Recurrence) normalized(eventStart time.Time) (Recurrence, bool) {
 	if r.EndTime != nil {
 		all := r.Occurrences(eventStart, firsts[0], r.EndTime.Add(time.Nanosecond))
 		if len(all) == 0 {
-			return r, false
+			return r, time.Time{}, false
 		}
 		l := all[len(all)-1].In(loc)
 		e := time.Date(l.Year(), l.Month(), l.Day(), 23, 59, 59, 0, loc).UTC()
@@ -427,5 +428,5 @@ func (r Recurrence) normalized(eventStart time.Time) (Recurrence, bool) {
 	case RecurrenceYearNth:
 		n.Instance, n.DayOfWeek, n.MonthOfYear = r.Instance, days(), r.MonthOfYear
 	}
-	return n, true
+	return n, firsts[0], true
 }

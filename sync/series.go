@@ -10,16 +10,14 @@ import (
 	"time"
 )
 
-// Recurring series. A series from Microsoft 365 is synchronized as one
-// unit, Microsoft 365 to Oro only: when any item of it shows up in a delta
-// round (its master, an occurrence stub or an exception), its master is
-// read with its pattern, exceptions and cancelled occurrences (Remote.Get),
-// and that read stands for the whole series: the Oro series master is
-// created or updated from it, carrying the recurrence and the full list of
-// exceptions for the host to reconcile (see Event.Exceptions). Nothing of a
-// series is written to Microsoft 365 yet: Oro's edits of a pulled series
-// are pulled back, Oro's own series are reported (screenSeries). A series
-// Oro cannot hold (SeriesInfo.Problem) is set aside with an issue.
+// Recurring series (sync/CONFLICTS.md, "Recurring series"). A series is one
+// unit: when any item of it shows up in a delta round (its master, an
+// occurrence stub or an exception), its master is read with its pattern,
+// exceptions and cancelled occurrences, and that read stands for the whole
+// series. Its master (content and pattern, the recurrence group) goes both
+// ways; its exceptions and cancellations (the series group) come from
+// Microsoft 365 only, for the host to reconcile (see Event.Exceptions). A
+// series Oro cannot hold (SeriesInfo.Problem) is set aside with an issue.
 
 // recurring reports a part of a recurring series: its master, an
 // occurrence or an exception.
