@@ -135,7 +135,7 @@ func (e *engine) applyChunk(ctx context.Context, ps *pass, chunk []*planned) ([]
 // true means "decided again, write again".
 func (e *engine) handle(ctx context.Context, ps *pass, pl *planned, r WriteResult) (bool, error) {
 	if r.Err == nil {
-		return e.done(ps, pl, r.Event)
+		return e.done(ctx, ps, pl, r.Event)
 	}
 	e.noteErr(r.Err)
 	if kind := KindOf(r.Err); (kind == KindConflict || kind == KindNotFound) && pl.d.write != WriteCreate {
@@ -153,7 +153,7 @@ func (e *engine) handle(ctx context.Context, ps *pass, pl *planned, r WriteResul
 
 // done takes a write that succeeded; ev is the copy as it stands after it
 // (nil for a delete).
-func (e *engine) done(ps *pass, pl *planned, ev *RemoteEvent) (bool, error) {
+func (e *engine) done(ctx context.Context, ps *pass, pl *planned, ev *RemoteEvent) (bool, error) {
 	e.record(pl, "done")
 	if ev != nil {
 		e.res.Writes[len(e.res.Writes)-1].RemoteID = ev.ID
@@ -171,6 +171,14 @@ func (e *engine) done(ps *pass, pl *planned, ev *RemoteEvent) (bool, error) {
 	if ev == nil {
 		return false, &Error{Kind: KindInternal, Op: "sync.apply", Message: "a successful write returned no event"}
 	}
+	if ev.Type == "seriesMaster" && !ev.unit() {
+		// a write's answer holds no exceptions, and a pattern or time
+		// change may have reset them: the series as it now stands
+		e.call("get")
+		if s, err := e.readSeries(ctx, ev.ID); err == nil && s.unit() {
+			ev = &s
+		}
+	}
 	if pl.d.target.Reminder == ReminderUnset {
 		// written without a reminder (the host sent none): the copy's,
 		// Graph's default, is what the link records
@@ -178,6 +186,9 @@ func (e *engine) done(ps *pass, pl *planned, ev *RemoteEvent) (bool, error) {
 	}
 	// never written: the link records the copy's attendees
 	pl.d.target.Who, pl.d.target.whoHash = ev.who(), ""
+	if ev.unit() { // nor are a series' exceptions
+		pl.d.target.Series, pl.d.target.seriesHash = ev.Series, ""
+	}
 	if pl.d.write == WriteCreate && remoteContent(ev).hash() != pl.d.target.hash() {
 		// Graph answered a repeated transactionId with the event an
 		// unrecorded run created, changed since: decide again against it

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"strconv"
@@ -27,8 +28,11 @@ type content struct {
 	// holds ("" unknown; see attendee.go).
 	Who     *Who
 	whoHash string
-	// Series is a unit's pattern, exceptions and cancellations; an Oro
-	// event's series group is only seriesHash, as with whoHash.
+	// Recurrence is a series' pattern, normalized (see
+	// Recurrence.normalized); nil for a single event.
+	Recurrence *Recurrence
+	// Series is a unit's exceptions and cancellations; an Oro event's
+	// series group is only seriesHash, as with whoHash.
 	Series     *SeriesInfo
 	seriesHash string
 }
@@ -44,12 +48,13 @@ const (
 	fieldReminder    = "reminder"
 	fieldWho         = "attendees"
 	fieldSeries      = "series"
+	fieldRecurrence  = "recurrence"
 )
 
 // fieldGroups are the field groups. The first legacyGroups are in every
 // link; the later ones may be unset on a side, and links made before they
 // were synchronized lack them (see digest.against).
-var fieldGroups = [...]string{fieldTitle, fieldDescription, fieldLocation, fieldWhen, fieldReminder, fieldWho, fieldSeries}
+var fieldGroups = [...]string{fieldTitle, fieldDescription, fieldLocation, fieldWhen, fieldReminder, fieldWho, fieldSeries, fieldRecurrence}
 
 const legacyGroups = 4
 
@@ -62,6 +67,7 @@ var graphFields = map[string][]string{
 	fieldReminder:    {"reminder"},
 	fieldWho:         nil, // pull-only: never written
 	fieldSeries:      nil, // pull-only: never written
+	fieldRecurrence:  {"recurrence"},
 }
 
 const dateLayout = "2006-01-02"
@@ -100,6 +106,14 @@ func parseContent(e Event) (content, *contentError) {
 	if c.End, err = parse("end", e.End); err != nil {
 		return c, err
 	}
+	if e.Recurrence != nil {
+		n, first, ok := e.Recurrence.normalized(c.Start)
+		if !ok {
+			return c, &contentError{"recurrence", "has no occurrence, or its timeZone has no Windows time zone name"}
+		}
+		// a series starts at its first occurrence, as Graph holds it
+		c.Recurrence, c.Start, c.End = &n, first, first.Add(c.End.Sub(c.Start))
+	}
 	return c, nil
 }
 
@@ -108,6 +122,11 @@ func remoteContent(r *RemoteEvent) content {
 	c := content{Title: r.Subject, Description: r.Body, Location: r.Location, AllDay: r.AllDay, Start: r.Start.UTC(), End: r.End.UTC(), Reminder: r.Reminder, Who: r.who()}
 	if r.unit() {
 		c.Series = r.Series
+		if n, _, ok := r.Series.Recurrence.normalized(c.Start); ok {
+			c.Recurrence = &n
+		} else {
+			c.Recurrence = r.Series.Recurrence
+		}
 	}
 	if c.AllDay {
 		c.Start = midnight(c.Start)
@@ -153,6 +172,12 @@ func (c content) field(name string) string {
 			return ""
 		}
 		return c.Series.text()
+	case fieldRecurrence:
+		if c.Recurrence == nil {
+			return ""
+		}
+		b, _ := json.Marshal(c.Recurrence)
+		return string(b)
 	}
 	if c.AllDay {
 		return "D" + c.Start.Format(dateLayout) + "/" + c.End.Format(dateLayout)
@@ -175,6 +200,8 @@ func (c *content) setField(name string, src content) {
 		c.Who, c.whoHash = src.Who, src.whoHash
 	case fieldSeries:
 		c.Series, c.seriesHash = src.Series, src.seriesHash
+	case fieldRecurrence:
+		c.Recurrence = src.Recurrence
 	default:
 		c.AllDay, c.Start, c.End = src.AllDay, src.Start, src.End
 	}
@@ -228,6 +255,8 @@ func (c content) isSet(i int) bool {
 		return c.Who != nil || c.whoHash != ""
 	case fieldSeries:
 		return c.Series != nil || c.seriesHash != ""
+	case fieldRecurrence:
+		return c.Recurrence != nil
 	}
 	return true
 }
@@ -308,8 +337,8 @@ func (c content) event() Event {
 		e.OrganizerEmail, e.OrganizerDisplayName = w.OrganizerEmail, w.OrganizerName
 		e.Attendees = w.Attendees
 	}
+	e.Recurrence = c.Recurrence
 	if s := c.Series; s != nil {
-		e.Recurrence = s.Recurrence
 		e.Exceptions = s.exceptions()
 	}
 	return e
@@ -324,14 +353,19 @@ func (c content) remote(zone string) RemoteEvent {
 	if zone == "" {
 		zone = "UTC"
 	}
-	return RemoteEvent{Subject: c.Title, Body: c.Description, Location: c.Location, AllDay: c.AllDay, Start: c.Start, End: c.End, TimeZone: zone, Type: "singleInstance", Reminder: c.Reminder}
+	r := RemoteEvent{Subject: c.Title, Body: c.Description, Location: c.Location, AllDay: c.AllDay, Start: c.Start, End: c.End, TimeZone: zone, Type: "singleInstance", Reminder: c.Reminder}
+	if c.Recurrence != nil {
+		// written with its pattern, in its own zone (see graphclient)
+		r.Type, r.Series = "seriesMaster", &SeriesInfo{Recurrence: c.Recurrence}
+	}
+	return r
 }
 
 // newLink describes r, whose content both sides now hold.
 func newLink(r *RemoteEvent, c content, now time.Time) *Link {
 	fields, h := c.hashes()
 	return &Link{V: LinkVersion, RemoteID: r.ID, ChangeKey: r.ChangeKey, ETag: r.ETag, ICalUID: r.ICalUID,
-		ReadOnly: !r.IsOrganizer || r.HasAttendees || r.unit(), Meeting: r.IsOrganizer && r.HasAttendees, Series: r.unit(), Hash: h, Fields: fields, SyncedAt: now}
+		ReadOnly: !r.IsOrganizer || r.HasAttendees, Meeting: r.IsOrganizer && r.HasAttendees, Series: r.unit() || c.Recurrence != nil, Hash: h, Fields: fields, SyncedAt: now}
 }
 
 // TransactionID is the deterministic Graph transactionId of the create that

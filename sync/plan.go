@@ -138,16 +138,14 @@ func (p *pairInput) lostEdits() (oro, ms change) {
 // ReasonNotOrganizer, ReasonHasAttendees (any change would notify them), or
 // "" when it may be changed.
 func (p *pairInput) readOnly() Reason {
-	organizer, attendees, series := true, false, false
+	organizer, attendees := true, false
 	switch l := p.link(); {
 	case p.remoteS == remotePresent:
-		organizer, attendees, series = p.remote.IsOrganizer, p.remote.HasAttendees, p.remote.unit()
+		organizer, attendees = p.remote.IsOrganizer, p.remote.HasAttendees
 	case l != nil:
-		organizer, attendees, series = !l.ReadOnly || l.Meeting, l.Meeting, l.Series
+		organizer, attendees = !l.ReadOnly || l.Meeting, l.Meeting
 	}
 	switch {
-	case series:
-		return ReasonRecurring
 	case !organizer:
 		return ReasonNotOrganizer
 	case attendees:
@@ -158,7 +156,7 @@ func (p *pairInput) readOnly() Reason {
 
 // remoteReadOnly: the Microsoft copy, present, must not be changed by us.
 func (p *pairInput) remoteReadOnly() bool {
-	return p.remoteS == remotePresent && (!p.remote.IsOrganizer || p.remote.HasAttendees || p.remote.unit())
+	return p.remoteS == remotePresent && (!p.remote.IsOrganizer || p.remote.HasAttendees)
 }
 
 // readOnlyIssue reports a write refused because of readOnly's reason,
@@ -166,11 +164,8 @@ func (p *pairInput) remoteReadOnly() bool {
 // with attendees.
 func readOnlyIssue(reason Reason, notOrganizer, hasAttendees string) *Issue {
 	msg := notOrganizer
-	switch reason {
-	case ReasonHasAttendees:
+	if reason == ReasonHasAttendees {
 		msg = hasAttendees
-	case ReasonRecurring:
-		msg = "a recurring series from Microsoft 365: series are only pulled into Oro in this version, so it is not changed in Microsoft 365"
 	}
 	return &Issue{Kind: KindForbidden, Reason: reason, Message: msg}
 }
@@ -356,8 +351,25 @@ func pushEdit(p *pairInput, cfg planConfig, target content, reason Reason, confl
 		// unknown remote: the base fields tell what to send
 		return decision{write: WriteUpdate, fields: changedFieldsVsBase(target, p.link().Fields), target: target, reason: reason, conflict: conflict}
 	}
-	return decision{write: WriteUpdate, fields: changedFields(target, cur, p.link()), target: target, reason: reason, conflict: conflict}
+	// the pull-only groups (attendees, a series' exceptions) are never
+	// written: Microsoft's stand, and reach Oro with the same decision
+	d := decision{write: WriteUpdate, target: target, reason: reason, conflict: conflict}
+	pulled := false
+	for _, f := range pullOnlyGroups {
+		if i := slices.Index(fieldGroups[:], f); cur.isSet(i) && d.target.fieldHash(i) != cur.fieldHash(i) {
+			d.target.setField(f, cur)
+			pulled = true
+		}
+	}
+	if pulled && cfg.dir.Pulls() {
+		d.pull = OpUpdate
+	}
+	d.fields = changedFields(d.target, cur, p.link())
+	return d
 }
+
+// pullOnlyGroups are the field groups Microsoft 365 alone changes.
+var pullOnlyGroups = [...]string{fieldWho, fieldSeries}
 
 // changedFields are the Write.Fields of the groups a differs from b in. The
 // reminder is left out when a's is unset, or when the pair's link predates
@@ -400,6 +412,12 @@ func recreateRemote(p *pairInput, cfg planConfig, conflict winner) decision {
 		}
 		return decision{issue: readOnlyIssue(why, "its organizer deleted this event in Microsoft 365; the connected user does not organize it, so it is not re-created",
 			"this meeting was deleted in Microsoft 365; it had attendees, so it is not re-created")}
+	}
+	if p.oroC.Recurrence != nil && cfg.dir.Pulls() {
+		// a series deleted in Microsoft 365 is not re-created from Oro
+		// when pulling: the exceptions Oro holds from Microsoft 365 are
+		// not written, so the copy would differ from what Oro holds
+		return decision{pull: OpDelete, reason: ReasonMicrosoftDeleted}
 	}
 	if msg := p.oroC.check(); msg != "" {
 		return decision{issue: &Issue{Kind: KindRejected, Reason: ReasonInvalidEvent, Message: msg}}

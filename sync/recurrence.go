@@ -6,6 +6,8 @@ import (
 	"strings"
 	gosync "sync"
 	"time"
+
+	"github.com/oro-msync/oro-msync/graphclient/tzmap"
 )
 
 // Recurring series in Oro's model (calendar-semantics §2.2): the
@@ -368,4 +370,63 @@ func nthDay(first time.Time, days []time.Weekday, instance int) time.Time {
 		return fits[len(fits)-1]
 	}
 	return fits[instance-1]
+}
+
+// normalized is r as Microsoft 365 gives it back once written (the form
+// graphclient's mapping reads a series in), so that an Oro recurrence and a
+// Microsoft one compare equal when they expand alike: timeZone is CLDR's
+// zone for its Windows name; startTime is midnight, in that zone, of the
+// first occurrence's date; endTime is the last second of the date of the
+// last occurrence at or before it; day sets are in order, Sunday first,
+// without repeats; fields the type does not use are dropped. Also the
+// first occurrence's start, where Graph puts the master's. false when r
+// has no occurrence or no Windows zone (it cannot be written as it is).
+func (r Recurrence) normalized(eventStart time.Time) (Recurrence, time.Time, bool) {
+	w, ok := tzmap.Windows(r.TimeZone)
+	if !ok {
+		return r, time.Time{}, false
+	}
+	zone, _ := tzmap.IANA(w)
+	loc, err := loadIANA(zone)
+	if err != nil {
+		return r, time.Time{}, false
+	}
+	firsts := r.Occurrences(eventStart, r.StartTime.Add(-48*time.Hour), r.StartTime.Add(4*366*24*time.Hour))
+	if len(firsts) == 0 {
+		return r, time.Time{}, false
+	}
+	n := Recurrence{RecurrenceType: r.RecurrenceType, Interval: r.Interval, TimeZone: zone, Count: r.Count}
+	d := firsts[0].In(loc)
+	n.StartTime = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc).UTC()
+	if r.EndTime != nil {
+		all := r.Occurrences(eventStart, firsts[0], r.EndTime.Add(time.Nanosecond))
+		if len(all) == 0 {
+			return r, time.Time{}, false
+		}
+		l := all[len(all)-1].In(loc)
+		e := time.Date(l.Year(), l.Month(), l.Day(), 23, 59, 59, 0, loc).UTC()
+		n.EndTime = &e
+	}
+	days := func() []string {
+		out := slices.Clone(r.DayOfWeek)
+		slices.SortFunc(out, func(a, b string) int {
+			x, _ := Weekday(a)
+			y, _ := Weekday(b)
+			return int(x) - int(y)
+		})
+		return slices.Compact(out)
+	}
+	switch r.RecurrenceType {
+	case RecurrenceWeekly:
+		n.DayOfWeek = days()
+	case RecurrenceMonthly:
+		n.DayOfMonth = r.DayOfMonth
+	case RecurrenceMonthNth:
+		n.Instance, n.DayOfWeek = r.Instance, days()
+	case RecurrenceYearly:
+		n.DayOfMonth, n.MonthOfYear = r.DayOfMonth, r.MonthOfYear
+	case RecurrenceYearNth:
+		n.Instance, n.DayOfWeek, n.MonthOfYear = r.Instance, days(), r.MonthOfYear
+	}
+	return n, firsts[0], true
 }

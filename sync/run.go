@@ -54,7 +54,7 @@ func Run(ctx context.Context, req Request, remote Remote, opts RunOptions) (Resu
 	e.timeZone = req.TimeZone
 	e.zone, e.zoneOK = allDayZone(req.TimeZone)
 	e.bad = e.screen(req.Events)
-	e.screenSeries(req.Events, e.bad)
+	e.screenSeries(req.Events, e.bad, req.Mode != ModeFull)
 	e.screenZone(req.Events, e.bad)
 	ctx, cancel := context.WithTimeoutCause(ctx, budget, errBudget)
 	defer cancel()

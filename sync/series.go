@@ -3,7 +3,6 @@ package calsync
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,16 +10,14 @@ import (
 	"time"
 )
 
-// Recurring series. A series from Microsoft 365 is synchronized as one
-// unit, Microsoft 365 to Oro only: when any item of it shows up in a delta
-// round (its master, an occurrence stub or an exception), its master is
-// read with its pattern, exceptions and cancelled occurrences (Remote.Get),
-// and that read stands for the whole series: the Oro series master is
-// created or updated from it, carrying the recurrence and the full list of
-// exceptions for the host to reconcile (see Event.Exceptions). Nothing of a
-// series is written to Microsoft 365 yet: Oro's edits of a pulled series
-// are pulled back, Oro's own series are reported (screenSeries). A series
-// Oro cannot hold (SeriesInfo.Problem) is set aside with an issue.
+// Recurring series (sync/CONFLICTS.md, "Recurring series"). A series is one
+// unit: when any item of it shows up in a delta round (its master, an
+// occurrence stub or an exception), its master is read with its pattern,
+// exceptions and cancelled occurrences, and that read stands for the whole
+// series. Its master (content and pattern, the recurrence group) goes both
+// ways; its exceptions and cancellations (the series group) come from
+// Microsoft 365 only, for the host to reconcile (see Event.Exceptions). A
+// series Oro cannot hold (SeriesInfo.Problem) is set aside with an issue.
 
 // recurring reports a part of a recurring series: its master, an
 // occurrence or an exception.
@@ -74,11 +71,7 @@ func (e *engine) gatherSeries(ctx context.Context, rd *roundRead) error {
 				<-sem
 				wg.Done()
 			}()
-			if sg, ok := e.remote.(SeriesGetter); ok {
-				got[i], errs[i] = sg.GetSeries(ctx, id)
-			} else {
-				got[i], errs[i] = e.remote.Get(ctx, id)
-			}
+			got[i], errs[i] = e.readSeries(ctx, id)
 		}()
 	}
 	wg.Wait()
@@ -95,6 +88,15 @@ func (e *engine) gatherSeries(ctx context.Context, rd *roundRead) error {
 		rd.page[id] = page[id]
 	}
 	return nil
+}
+
+// readSeries reads a series master with its Series, in one request when
+// the Remote can (SeriesGetter).
+func (e *engine) readSeries(ctx context.Context, id string) (RemoteEvent, error) {
+	if sg, ok := e.remote.(SeriesGetter); ok {
+		return sg.GetSeries(ctx, id)
+	}
+	return e.remote.Get(ctx, id)
 }
 
 // overlapsWindow reports whether a Microsoft copy meets the window: a
@@ -174,8 +176,6 @@ func countPresent(items map[string]*RemoteEvent) int {
 // occurrence, in order.
 func (s *SeriesInfo) text() string {
 	var b strings.Builder
-	rec, _ := json.Marshal(s.Recurrence)
-	b.Write(rec)
 	ex := make([]string, len(s.Exceptions))
 	for i := range s.Exceptions {
 		d := remoteContent(&s.Exceptions[i]).digest()
@@ -203,6 +203,11 @@ func (p *pairInput) fillSeries() {
 		return
 	}
 	p.oroC.Series = nil
+	if p.link() == nil && p.oro.Recurrence != nil {
+		// a series not linked yet holds none of Microsoft's exceptions
+		p.oroC.Series = &SeriesInfo{}
+		return
+	}
 	p.oroC.seriesHash = p.pulledHash(fieldSeries, func(r *RemoteEvent) string {
 		if !r.unit() {
 			return ""
@@ -257,29 +262,34 @@ func (e *Event) validateSeries(p string) error {
 // seriesPart reports an Oro series master or exception.
 func (e *Event) seriesPart() bool { return e.Recurrence != nil || e.RecurringEventID != "" }
 
-// screenSeries leaves Oro's own series masters out of the run, as screen
-// does with invalid events, each with its issue: series are not written to
-// Microsoft 365 yet, and writing a master as the single event it starts
-// with would be wrong. Its Microsoft copy, if any (an event linked before
-// it became a series), is left alone too, so nothing is duplicated. Series
-// pulled from Microsoft 365 (Link.Series) go on; exceptions are left out
-// without an issue (those of a pulled series travel with its master).
-// Tombstones go on: a deleted event carries no series fields.
-func (e *engine) screenSeries(events []Event, bad map[string]bool) {
+// screenSeries leaves out of the run, as screen does with invalid events,
+// what of a series is not written to Microsoft 365: an event linked as a
+// single event that became a series in Oro (with its issue; its Microsoft
+// copy is left alone, so nothing is duplicated), and exceptions (those of
+// a series from Microsoft 365 travel with its master's operations; one an
+// incremental request carries was changed in Oro, and is reported). New
+// series and series linked as such go on. Tombstones go on: a deleted
+// event carries no series fields.
+func (e *engine) screenSeries(events []Event, bad map[string]bool, incremental bool) {
 	for _, ev := range events {
 		switch {
 		case ev.Deleted || !ev.seriesPart() || bad[ev.ID]:
 			continue
 		case ev.RecurringEventID != "":
 			// an exception: a pulled series' exceptions come with its
-			// master's operations; Oro's own are not written
+			// master's operations; Oro's own are not written. Only an
+			// incremental request names the exceptions changed in Oro.
 			bad[ev.ID] = true
+			if incremental {
+				e.res.Issues = append(e.res.Issues, Issue{OroID: ev.ID, Kind: KindForbidden, Reason: ReasonRecurring,
+					Message: "not synced: an occurrence of a series changed or cancelled in Oro; exceptions are not written to Microsoft 365 yet"})
+			}
 			continue
-		case ev.Link != nil && ev.Link.Series:
-			continue // a series pulled from Microsoft 365
+		case ev.Link == nil || ev.Link.Series:
+			continue // a new series, or one already linked as a series
 		}
 		bad[ev.ID] = true
 		e.res.Issues = append(e.res.Issues, Issue{OroID: ev.ID, Kind: KindForbidden, Reason: ReasonRecurring,
-			Message: "not synced: a recurring series made in Oro; series are not written to Microsoft 365 yet, so neither side is changed"})
+			Message: "not synced: a single event made a recurring series in Oro; that change is not written to Microsoft 365, so neither side is changed"})
 	}
 }

@@ -76,10 +76,9 @@ type Event struct {
 	Reminders []Reminder `json:"reminders,omitempty"`
 	// Recurrence makes the event a series master (Oro's recurrence);
 	// RecurringEventID, OriginalStart and IsCancelled make it an exception
-	// of the series whose master has that Oro id. Series made in Oro are
-	// not written to Microsoft 365 yet: such an event is reported
-	// (recurring_not_supported) and left unchanged on both sides, never
-	// written as a single event.
+	// of the series whose master has that Oro id. A master is written to
+	// Microsoft 365 as a series; exceptions made in Oro are not written yet
+	// (see CONFLICTS.md).
 	Recurrence       *Recurrence `json:"recurrence,omitempty"`
 	RecurringEventID string      `json:"recurringEventId,omitempty"`
 	OriginalStart    string      `json:"originalStart,omitempty"`
@@ -120,10 +119,10 @@ type Link struct {
 	ETag      string `json:"etag,omitempty"`
 	ICalUID   string `json:"iCalUId,omitempty"`
 	// ReadOnly: the event is never changed in Microsoft 365: the connected
-	// user does not organize it, it is a Meeting, or a Series.
+	// user does not organize it, or it is a Meeting.
 	ReadOnly bool `json:"readOnly,omitempty"`
-	// Series: the event is a recurring series pulled from Microsoft 365
-	// (RemoteID is its master's id).
+	// Series: the event is a recurring series in Microsoft 365 (RemoteID
+	// is its master's id).
 	Series bool `json:"series,omitempty"`
 	// Meeting: the connected user organizes the event and it has attendees,
 	// whom any change would notify.

@@ -470,6 +470,9 @@ func (j *job) prepare() *calsync.Error {
 		return nil
 	}
 	b, err := toGraph(w)
+	if ce := calsync.AsError(err); ce != nil && ce.Kind == calsync.KindRejected {
+		return ce // what Graph would refuse, said before asking it
+	}
 	if err != nil {
 		return &calsync.Error{Kind: calsync.KindInternal, Op: "graph.batch", Message: "encoding the event", Err: err}
 	}

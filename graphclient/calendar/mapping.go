@@ -252,6 +252,7 @@ type eventBody struct {
 	ReminderMin   *int               `json:"reminderMinutesBeforeStart,omitempty"`
 	Start         *dateTimeTimeZone  `json:"start,omitempty"`
 	End           *dateTimeTimeZone  `json:"end,omitempty"`
+	Recurrence    *graphRecurrence   `json:"recurrence,omitempty"`
 	TransactionID string             `json:"transactionId,omitempty"`
 	Properties    []extendedProperty `json:"singleValueExtendedProperties,omitempty"`
 }
@@ -304,10 +305,18 @@ func toGraph(w calsync.Write) ([]byte, error) {
 	if has("location") {
 		b.Location = &location{DisplayName: ev.Location}
 	}
-	if has("start") || has("end") || has("allDay") {
+	series := ev.Series != nil && ev.Series.Recurrence != nil
+	if has("start") || has("end") || has("allDay") || series && has("recurrence") {
 		b.IsAllDay = &ev.AllDay
 		b.Start = wireTime(ev.Start, ev.AllDay, ev.TimeZone)
 		b.End = wireTime(ev.End, ev.AllDay, ev.TimeZone)
+		if series {
+			// a series' pattern, start and end travel together: the
+			// range starts on the start's date, in the series' zone
+			if err := seriesBody(&b, ev); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if has("reminder") && ev.Reminder != calsync.ReminderUnset {
 		// off is written too: Graph turns a reminder on by default
@@ -324,6 +333,22 @@ func toGraph(w calsync.Write) ([]byte, error) {
 		b.Properties = []extendedProperty{{ID: OroIDPropertyID, Value: w.OroID}}
 	}
 	return json.Marshal(b)
+}
+
+// seriesBody sets the pattern of a series master's create or update, and
+// its start and end at its first occurrence in the series' own zone; what
+// Graph cannot hold as Oro holds it is refused (KindRejected), never
+// approximated.
+func seriesBody(b *eventBody, ev calsync.RemoteEvent) error {
+	g, zone, first, problem := recurrenceToGraph(*ev.Series.Recurrence, ev.Start, ev.End)
+	if problem != "" {
+		return &calsync.Error{Kind: calsync.KindRejected, Op: "graph.batch", Code: problem,
+			Message: "the recurrence cannot be written to Microsoft 365 as Oro holds it (" + problem + ")"}
+	}
+	b.Recurrence = &g
+	b.Start = wireTime(first, ev.AllDay, zone)
+	b.End = wireTime(first.Add(ev.End.Sub(ev.Start)), ev.AllDay, zone)
+	return nil
 }
 
 // wireTime writes a timed event's instant as the wall-clock time in zone,

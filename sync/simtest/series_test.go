@@ -1,6 +1,8 @@
 package simtest
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,8 +80,8 @@ func seriesPulled(t *testing.T, opts graphsim.Options) {
 		rec.TimeZone != "Europe/Berlin" || len(rec.DayOfWeek) != 1 || rec.DayOfWeek[0] != "monday" || len(op.Event.Exceptions) != 0 {
 		t.Errorf("first sync: %s %+v, recurrence %+v; want a create of a weekly series of 6 Mondays in Europe/Berlin without exceptions", op.Op, op.Event, rec)
 	}
-	if op.Event.Start != "2025-03-03T08:00:00Z" || !op.Link.Series || !op.Link.ReadOnly {
-		t.Errorf("first sync: start %s link %+v; want 2025-03-03T08:00:00Z and a read-only series link", op.Event.Start, op.Link)
+	if op.Event.Start != "2025-03-03T08:00:00Z" || !op.Link.Series || op.Link.ReadOnly {
+		t.Errorf("first sync: start %s link %+v; want 2025-03-03T08:00:00Z and a series link the user may change", op.Event.Start, op.Link)
 	}
 	// Oro's rules put the occurrences at 09:00 Berlin on both sides of the
 	// DST change: 08:00 UTC in March, 07:00 UTC from April
@@ -126,7 +128,7 @@ func seriesPulled(t *testing.T, opts graphsim.Options) {
 		t.Errorf("after a cancellation: requests %v; want the floor of %d (one delta page, one read of the master)", w.requests, floor)
 	}
 
-	// Oro edits the series: not written, Microsoft's copy pulled back
+	// Oro renames the series: written to its master, exceptions kept
 	var oroID string
 	for _, ev := range w.host.live() {
 		if ev.Recurrence != nil {
@@ -134,15 +136,15 @@ func seriesPulled(t *testing.T, opts graphsim.Options) {
 		}
 	}
 	w.host.edit(oroID, "renamed in Oro")
-	res, err = w.sync(t.Context(), calsync.Options{})
-	if err != nil {
-		t.Fatal(err)
+	before := len(w.sim.Requests())
+	w.mustSync(calsync.Options{})
+	if writes := w.graphWrites(before); len(writes) != 1 {
+		t.Errorf("after an Oro edit: writes %v; want the one batch renaming the master", writes)
 	}
-	op = seriesOp(t, "after an Oro edit", res)
-	if op.Reason != calsync.ReasonRecurring || op.Event.Title != "weekly standup" {
-		t.Errorf("after an Oro edit: %s %s %q; want Microsoft's series pulled back", op.Op, op.Reason, op.Event.Title)
+	if r, ok := w.remoteEvent(w.host.events[oroID].Link.RemoteID); !ok || r.Subject != "renamed in Oro" || len(r.Series.Exceptions)+len(r.Series.Cancelled) != 2 {
+		t.Errorf("after an Oro edit: Microsoft's series %+v; want it renamed, its exception and cancellation kept", r)
 	}
-	w.host.apply(res)
+	since = len(w.sim.Requests())
 
 	// the series deleted in Outlook is deleted in Oro
 	if err := w.sim.UserDeleteEvent(upn, master); err != nil {
@@ -277,4 +279,82 @@ func TestSeriesShapeChangesPulled(t *testing.T) {
 	}
 	w.mustSync(calsync.Options{})
 	live("a single event", false, "2025-03-03T09:00:00Z")
+}
+
+// TestSeriesFromOro: a weekly series made in Oro is written to Microsoft
+// 365 as one series (not its first occurrence, not one event per
+// occurrence) that expands as Oro's rules do; a rename and a pattern
+// change in Oro are written to its master; a recurrence Graph cannot hold
+// as Oro does is refused with its reason, never approximated; deleting the
+// Oro series deletes it.
+func TestSeriesFromOro(t *testing.T) {
+	w := newWorld(t, graphsim.Options{})
+	start := time.Date(2025, 3, 3, 8, 0, 0, 0, time.UTC) // Monday 09:00 Berlin
+	id := w.host.create("planning", start)
+	count := 6
+	w.host.events[id].Recurrence = &calsync.Recurrence{RecurrenceType: calsync.RecurrenceWeekly, Interval: 1, DayOfWeek: []string{"monday"},
+		StartTime: start, Count: &count, TimeZone: "Europe/Berlin"}
+	bad := w.host.create("both limits", start.Add(2*time.Hour))
+	end := start.AddDate(0, 2, 0)
+	w.host.events[bad].Recurrence = &calsync.Recurrence{RecurrenceType: calsync.RecurrenceDaily, Interval: 1,
+		StartTime: start, Count: &count, EndTime: &end, TimeZone: "Europe/Berlin"}
+	res, err := w.sync(t.Context(), calsync.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.host.apply(res)
+	if len(res.Issues) != 1 || res.Issues[0].OroID != bad || res.Issues[0].Kind != calsync.KindRejected || !strings.Contains(res.Issues[0].Message, "end_time_and_occurrences") {
+		t.Errorf("issues %+v; want one rejected issue for %s naming end_time_and_occurrences", res.Issues, bad)
+	}
+	link := w.host.events[id].Link
+	if link == nil || !link.Series {
+		t.Fatalf("link %+v; want a series link", link)
+	}
+	r, ok := w.remoteEvent(link.RemoteID)
+	if !ok || r.Type != "seriesMaster" || r.Series == nil || r.Series.Recurrence == nil || *r.Series.Recurrence.Count != 6 {
+		t.Fatalf("Microsoft's copy %+v; want a series master of 6", r)
+	}
+	occs := w.sim.UserOccurrences(upn, "AAMk"+strings.TrimPrefix(link.RemoteID, "AAkA"), window.Start, window.End)
+	if len(occs) != 6 {
+		t.Errorf("%d occurrences in Microsoft 365, want 6", len(occs))
+	}
+	if len(w.sim.Events(upn)) != 1 {
+		t.Errorf("Microsoft 365 holds %d events, want the one series", len(w.sim.Events(upn)))
+	}
+
+	// renamed, then every two weeks, in Oro
+	w.host.edit(id, "planning (board)")
+	res = w.mustSyncIgnoring(bad)
+	w.host.events[id].Recurrence.Interval = 2
+	w.host.edit(id, "planning (board)")
+	res = w.mustSyncIgnoring(bad)
+	if r, ok = w.remoteEvent(link.RemoteID); !ok || r.Subject != "planning (board)" || r.Series.Recurrence.Interval != 2 {
+		t.Errorf("Microsoft's copy %+v; want it renamed, every 2 weeks", r)
+	}
+	if res = w.mustSyncIgnoring(bad); len(res.Operations) != 0 || res.Stats.Pushed != 0 {
+		t.Errorf("idle run: %d operations, %d writes; want none", len(res.Operations), res.Stats.Pushed)
+	}
+
+	w.host.remove(id)
+	w.mustSyncIgnoring(bad)
+	if _, ok := w.remoteEvent(link.RemoteID); ok {
+		t.Error("the series deleted in Oro is still in Microsoft 365")
+	}
+}
+
+// mustSyncIgnoring runs and applies one sync whose only issues are about
+// the Oro event ignored.
+func (w *world) mustSyncIgnoring(ignored string) calsync.Result {
+	w.t.Helper()
+	res, err := w.sync(context.Background(), calsync.Options{})
+	if err != nil {
+		w.t.Fatalf("sync: %v", err)
+	}
+	for _, is := range res.Issues {
+		if is.OroID != ignored {
+			w.t.Fatalf("sync issue: %+v", is)
+		}
+	}
+	w.host.apply(res)
+	return res
 }

@@ -110,6 +110,9 @@ func (f *Fake) Seed(_ string, ev calsync.RemoteEvent) string {
 		ev.ICalUID = "ical-" + ev.ID
 	}
 	ev.Type = "singleInstance"
+	if ev.Series != nil { // a series written with its pattern (no exceptions here)
+		ev.Type = "seriesMaster"
+	}
 	if ev.Reminder == calsync.ReminderUnset {
 		// Graph's default for a create that sets none (calendar-semantics §1.5)
 		ev.Reminder = 15
@@ -413,6 +416,8 @@ func update(ev *calsync.RemoteEvent, w calsync.Write) {
 			ev.AllDay = w.Event.AllDay
 		case "reminder":
 			ev.Reminder = w.Event.Reminder
+		case "recurrence":
+			ev.Series = w.Event.Series
 		}
 	}
 }

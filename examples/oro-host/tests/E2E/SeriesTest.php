@@ -73,4 +73,34 @@ final class SeriesTest extends E2ETestCase
         $mails = array_filter($this->simCall('GET', '/_sim/mail')['value'] ?? [], fn ($m) => $m['source'] === 'graph');
         $this->assertSame([], array_values($mails), 'the sync mailed nobody');
     }
+
+    /** A weekly series made in Oro becomes one series in Outlook, renamed with it. */
+    public function testSeriesFromOro(): void
+    {
+        $ada = $this->user('ada');
+        $this->connect($ada);
+        $monday = (new \DateTimeImmutable('monday next week', new \DateTimeZone('Europe/Berlin')))->setTime(9, 0);
+        $id = $this->c->events()->create($ada, [
+            'title' => 'Sprint review',
+            'start' => $monday->format(DATE_RFC3339),
+            'end' => $monday->modify('+1 hour')->format(DATE_RFC3339),
+            'recurrence' => ['recurrenceType' => 'weekly', 'interval' => 2, 'dayOfWeek' => ['monday'],
+                'startTime' => $monday->format(DATE_RFC3339), 'occurrences' => 5, 'timeZone' => 'Europe/Berlin'],
+        ]);
+        $this->drain();
+        $masters = array_values(array_filter($this->outlook($ada), fn ($e) => $e['type'] === 'seriesMaster'));
+        $this->assertCount(1, $masters, 'one series in Outlook');
+        $this->assertCount(1, $this->outlook($ada), 'and nothing else: no event per occurrence');
+        $this->assertSame('Sprint review', $masters[0]['subject']);
+        $this->assertSame('weekly', $masters[0]['recurrence']['pattern']['type']);
+        $this->assertSame(2, $masters[0]['recurrence']['pattern']['interval']);
+        $this->assertSame(5, $masters[0]['recurrence']['range']['numberOfOccurrences']);
+        $this->assertSame('W. Europe Standard Time', $masters[0]['recurrence']['range']['recurrenceTimeZone']);
+
+        $this->c->events()->update($id, ['title' => 'Sprint review (all hands)']);
+        $this->drain();
+        $masters = array_values(array_filter($this->outlook($ada), fn ($e) => $e['type'] === 'seriesMaster'));
+        $this->assertSame('Sprint review (all hands)', $masters[0]['subject']);
+        $this->assertSame(2, $masters[0]['recurrence']['pattern']['interval'], 'the pattern kept');
+    }
 }
