@@ -29,7 +29,7 @@ type content struct {
 	Who     *Who
 	whoHash string
 	// Recurrence is a series' pattern, normalized (see
-	// Recurrence.normalized); nil for a single event.
+	// Recurrence.Normalized); nil for a single event.
 	Recurrence *Recurrence
 	// Series is a unit's exceptions and cancellations; an Oro event's
 	// series group is only seriesHash, as with whoHash.
@@ -107,7 +107,7 @@ func parseContent(e Event) (content, *contentError) {
 		return c, err
 	}
 	if e.Recurrence != nil {
-		n, first, ok := e.Recurrence.normalized(c.Start)
+		n, first, ok := e.Recurrence.Normalized(c.Start)
 		if !ok {
 			return c, &contentError{"recurrence", "has no occurrence, or its timeZone has no Windows time zone name"}
 		}
@@ -121,12 +121,7 @@ func parseContent(e Event) (content, *contentError) {
 func remoteContent(r *RemoteEvent) content {
 	c := content{Title: r.Subject, Description: r.Body, Location: r.Location, AllDay: r.AllDay, Start: r.Start.UTC(), End: r.End.UTC(), Reminder: r.Reminder, Who: r.who()}
 	if r.unit() {
-		c.Series = r.Series
-		if n, _, ok := r.Series.Recurrence.normalized(c.Start); ok {
-			c.Recurrence = &n
-		} else {
-			c.Recurrence = r.Series.Recurrence
-		}
+		c.Series, c.Recurrence = r.Series, r.Series.Recurrence
 	}
 	if c.AllDay {
 		c.Start = midnight(c.Start)

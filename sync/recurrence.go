@@ -372,8 +372,8 @@ func nthDay(first time.Time, days []time.Weekday, instance int) time.Time {
 	return fits[instance-1]
 }
 
-// normalized is r as Microsoft 365 gives it back once written (the form
-// graphclient's mapping reads a series in), so that an Oro recurrence and a
+// Normalized is r as Microsoft 365 gives it back once written (the form a
+// Remote reports a series in, see SeriesInfo), so that an Oro recurrence and a
 // Microsoft one compare equal when they expand alike: timeZone is CLDR's
 // zone for its Windows name; startTime is midnight, in that zone, of the
 // first occurrence's date; endTime is the last second of the date of the
@@ -381,7 +381,7 @@ func nthDay(first time.Time, days []time.Weekday, instance int) time.Time {
 // without repeats; fields the type does not use are dropped. Also the
 // first occurrence's start, where Graph puts the master's. false when r
 // has no occurrence or no Windows zone (it cannot be written as it is).
-func (r Recurrence) normalized(eventStart time.Time) (Recurrence, time.Time, bool) {
+func (r Recurrence) Normalized(eventStart time.Time) (Recurrence, time.Time, bool) {
 	w, ok := tzmap.Windows(r.TimeZone)
 	if !ok {
 		return r, time.Time{}, false

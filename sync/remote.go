@@ -57,9 +57,9 @@ type RemoteEvent struct {
 // SeriesInfo is what a read of a series master adds: what delta does not
 // show of a series.
 type SeriesInfo struct {
-	// Recurrence is the pattern in Oro's terms; nil when Problem says why
-	// Oro cannot hold it (a custom time zone, an interval past Oro's
-	// maxima, …): the series is then not synchronized.
+	// Recurrence is the pattern in Oro's terms, Normalized; nil when
+	// Problem says why Oro cannot hold it (a custom time zone, an interval
+	// past Oro's maxima, …): the series is then not synchronized.
 	Recurrence *Recurrence
 	Problem    string
 	// Exceptions are the occurrences changed in Microsoft 365, each with

@@ -30,7 +30,8 @@ var propertyZones = []string{"Europe/Berlin", "Australia/Sydney", "America/New_Y
 //     applies a create's checks) gives the JSON we would write, with the
 //     master moved to the first occurrence in its Windows zone;
 //  2. Graph → Oro (recurrenceFromGraph, on that JSON decoded again) gives
-//     back the recurrence, normalised by normalised(), with no problem;
+//     back the recurrence as calsync.Recurrence.Normalized gives it (the form
+//     the engine compares in), with no problem;
 //  3. the recurrence that comes back has the same occurrences.
 //
 // For those Graph cannot hold it checks that the reason is real: both
@@ -84,7 +85,10 @@ func TestRecurrenceProperty(t *testing.T) {
 		if p != "" {
 			t.Fatalf("%s: back from %s: problem %q", desc, js(g), p)
 		}
-		want := normalised(r, eventStart, first)
+		want, wantFirst, ok := r.Normalized(eventStart)
+		if !ok || !wantFirst.Equal(first) {
+			t.Fatalf("%s: Normalized gives first %v ok %v; recurrenceToGraph's first is %v", desc, wantFirst, ok, first)
+		}
 		if !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s: round trip through %s\ngot  %s\nwant %s", desc, js(g), js(got), js(want))
 		}
@@ -119,44 +123,6 @@ func compareWithSim(t *testing.T, desc string, r calsync.Recurrence, eventStart 
 	if !slices.EqualFunc(oro, sim, time.Time.Equal) {
 		t.Fatalf("%s: through %s\noro %v\nsim %v", desc, js(g), oro, sim)
 	}
-}
-
-// normalised is what an Oro recurrence that Graph can hold comes back as
-// from Graph:
-//   - timeZone: CLDR's zone for its Windows name (Europe/Amsterdam →
-//     Europe/Berlin, Asia/Kolkata → Asia/Calcutta, UTC → Etc/UTC);
-//   - startTime: midnight, in the zone, of the first occurrence's date (Graph
-//     keeps a start date; Oro needs only StartTime's date);
-//   - endTime: the last second (23:59:59) of the date of the last occurrence
-//     at or before it;
-//   - dayOfWeek: Sunday first, without repeats, and only on the types that
-//     use it; dayOfMonth, monthOfYear and instance likewise only where used.
-func normalised(r calsync.Recurrence, eventStart, first time.Time) calsync.Recurrence {
-	w, _ := tzmap.Windows(r.TimeZone)
-	zone, _ := tzmap.IANA(w)
-	loc, _ := time.LoadLocation(zone)
-	n := calsync.Recurrence{RecurrenceType: r.RecurrenceType, Interval: r.Interval, TimeZone: zone, Count: r.Count}
-	d := first.In(loc)
-	n.StartTime = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc).UTC()
-	if r.EndTime != nil {
-		all := r.Occurrences(eventStart, first, r.EndTime.Add(time.Nanosecond))
-		l := all[len(all)-1].In(loc)
-		e := time.Date(l.Year(), l.Month(), l.Day(), 23, 59, 59, 0, loc).UTC()
-		n.EndTime = &e
-	}
-	switch r.RecurrenceType {
-	case calsync.RecurrenceWeekly:
-		n.DayOfWeek = sortedDays(r.DayOfWeek)
-	case calsync.RecurrenceMonthly:
-		n.DayOfMonth = r.DayOfMonth
-	case calsync.RecurrenceMonthNth:
-		n.Instance, n.DayOfWeek = r.Instance, sortedDays(r.DayOfWeek)
-	case calsync.RecurrenceYearly:
-		n.DayOfMonth, n.MonthOfYear = r.DayOfMonth, r.MonthOfYear
-	case calsync.RecurrenceYearNth:
-		n.Instance, n.DayOfWeek, n.MonthOfYear = r.Instance, sortedDays(r.DayOfWeek), r.MonthOfYear
-	}
-	return n
 }
 
 // randomOroRecurrence draws a valid Oro recurrence, its master's start and

@@ -308,28 +308,37 @@ func (r *Remote) getEvent(ctx context.Context, id string) (_ calsync.RemoteEvent
 	if !validID(id) {
 		return calsync.RemoteEvent{}, malformedID("graph.getEvent")
 	}
-	info, err := r.client.Me().Events().ByEventId(id).ToGetRequestInformation(ctx, &users.ItemEventsEventItemRequestBuilderGetRequestConfiguration{
-		Headers:         prefer(),
-		QueryParameters: &users.ItemEventsEventItemRequestBuilderGetQueryParameters{Expand: []string{expandOroID}},
-	})
-	if err != nil {
-		return calsync.RemoteEvent{}, classify(err, "graph.getEvent")
-	}
-	release, err := r.slots.acquire(ctx, 1)
-	if err != nil {
-		return calsync.RemoteEvent{}, classify(err, "graph.getEvent")
-	}
-	defer release()
-	r.count(KindGet)
 	var ev *graphEvent
-	if err := r.read(ctx, info, &ev, "graph.getEvent"); err != nil {
-		return calsync.RemoteEvent{}, named(graphclient.ClassifyRead(err), "graph.getEvent")
+	query := &users.ItemEventsEventItemRequestBuilderGetQueryParameters{Expand: []string{expandOroID}}
+	if err := r.readEvent(ctx, id, query, &ev, "graph.getEvent"); err != nil {
+		return calsync.RemoteEvent{}, err
 	}
 	e, cerr := fromGraphChecked(ev, "graph.getEvent")
 	if cerr != nil {
 		return calsync.RemoteEvent{}, cerr
 	}
 	return e, nil
+}
+
+// readEvent sends one GET of event id with query, under one mailbox slot,
+// and decodes the answer into v; its errors are named op.
+func (r *Remote) readEvent(ctx context.Context, id string, query *users.ItemEventsEventItemRequestBuilderGetQueryParameters, v any, op string) error {
+	info, err := r.client.Me().Events().ByEventId(id).ToGetRequestInformation(ctx, &users.ItemEventsEventItemRequestBuilderGetRequestConfiguration{
+		Headers: prefer(), QueryParameters: query,
+	})
+	if err != nil {
+		return classify(err, op)
+	}
+	release, err := r.slots.acquire(ctx, 1)
+	if err != nil {
+		return classify(err, op)
+	}
+	defer release()
+	r.count(KindGet)
+	if err := r.read(ctx, info, v, op); err != nil {
+		return named(graphclient.ClassifyRead(err), op)
+	}
+	return nil
 }
 
 // maxFindPages bounds the pages FindByOroID follows: one Oro id should match

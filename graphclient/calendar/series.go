@@ -7,7 +7,6 @@ import (
 
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
-	"github.com/oro-msync/oro-msync/graphclient"
 	calsync "github.com/oro-msync/oro-msync/sync"
 )
 
@@ -48,22 +47,10 @@ func (r *Remote) GetSeries(ctx context.Context, id string) (_ calsync.RemoteEven
 	if !validID(id) {
 		return calsync.RemoteEvent{}, malformedID(op)
 	}
-	info, err := r.client.Me().Events().ByEventId(id).ToGetRequestInformation(ctx, &users.ItemEventsEventItemRequestBuilderGetRequestConfiguration{
-		Headers:         prefer(),
-		QueryParameters: &users.ItemEventsEventItemRequestBuilderGetQueryParameters{Select: seriesSelect, Expand: []string{"exceptionOccurrences"}},
-	})
-	if err != nil {
-		return calsync.RemoteEvent{}, classify(err, op)
-	}
-	release, err := r.slots.acquire(ctx, 1)
-	if err != nil {
-		return calsync.RemoteEvent{}, classify(err, op)
-	}
-	defer release()
-	r.count(KindGet)
 	var a seriesAnswer
-	if err := r.read(ctx, info, &a, op); err != nil {
-		return calsync.RemoteEvent{}, named(graphclient.ClassifyRead(err), op)
+	query := &users.ItemEventsEventItemRequestBuilderGetQueryParameters{Select: seriesSelect, Expand: []string{"exceptionOccurrences"}}
+	if err := r.readEvent(ctx, id, query, &a, op); err != nil {
+		return calsync.RemoteEvent{}, err
 	}
 	m, cerr := fromGraphChecked(&a.graphEvent, op)
 	if cerr != nil || m.ID != id {
@@ -92,6 +79,9 @@ func seriesInfo(a *seriesAnswer, m calsync.RemoteEvent) (*calsync.SeriesInfo, er
 	loc, err := time.LoadLocation(rec.TimeZone)
 	if err != nil {
 		return &calsync.SeriesInfo{Problem: problemZoneUnmapped}, nil
+	}
+	if n, _, ok := rec.Normalized(m.Start); ok {
+		rec = n // the form the engine compares an Oro recurrence in
 	}
 	s := &calsync.SeriesInfo{Recurrence: &rec}
 	wall := m.Start.In(loc)
