@@ -37,7 +37,7 @@ func (r *read) do(ctx context.Context, remote Remote) {
 	r.done = true
 	defer func() {
 		if v := recover(); v != nil {
-			r.err = &Error{Kind: KindInternal, Op: "sync.read", Message: "internal error", Err: fmt.Errorf("panic: %v", v)}
+			r.err = panicked("sync.read", v)
 		}
 	}()
 	if !r.find {
@@ -330,6 +330,12 @@ func (e *engine) readAll(ctx context.Context, reads []*read) {
 		})
 	}
 	wg.Wait()
+}
+
+// panicked is a panic of the Remote during a read, as the read's error: of
+// kind internal (the run fails with it), never a crash of the process.
+func panicked(op string, v any) error {
+	return &Error{Kind: KindInternal, Op: op, Message: "internal error", Err: fmt.Errorf("panic: %v", v)}
 }
 
 // eventError reports a failure to read one event that concerns that event

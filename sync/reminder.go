@@ -66,6 +66,10 @@ const MaxReminderMinutes = 4 * 7 * 24 * 60
 
 var unitMinutes = map[string]int{"M": 1, "H": 60, "D": 24 * 60, "W": 7 * 24 * 60}
 
+// Minutes is the interval in minutes; 0 for an unknown unit (Validate
+// refuses one in a request).
+func (iv ReminderInterval) Minutes() int { return iv.Number * unitMinutes[iv.Unit] }
+
 // validateReminders checks an event's reminders, naming the field.
 func validateReminders(field string, rs []Reminder) error {
 	for i, r := range rs {
@@ -93,7 +97,7 @@ func oroReminder(rs []Reminder) int {
 	}
 	best := ReminderOff
 	for _, r := range rs {
-		m := r.Interval.Number * unitMinutes[r.Interval.Unit]
+		m := r.Interval.Minutes()
 		if best == ReminderOff || m < best {
 			best = m
 		}

@@ -3,7 +3,6 @@ package calsync
 import (
 	"cmp"
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	gosync "sync"
@@ -66,7 +65,7 @@ func (e *engine) gatherSeries(ctx context.Context, rd *roundRead) error {
 		go func() {
 			defer func() {
 				if v := recover(); v != nil {
-					errs[i] = &Error{Kind: KindInternal, Op: "sync.series", Message: "internal error", Err: fmt.Errorf("panic: %v", v)}
+					errs[i] = panicked("sync.series", v)
 				}
 				<-sem
 				wg.Done()

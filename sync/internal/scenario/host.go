@@ -168,9 +168,7 @@ func ApplyReminder(rs []calsync.Reminder, ch *calsync.ReminderChange) []calsync.
 	if !ch.On {
 		return out
 	}
-	minutes := func(r calsync.Reminder) int {
-		return r.Interval.Number * map[string]int{"M": 1, "H": 60, "D": 1440, "W": 10080}[r.Interval.Unit]
-	}
+	minutes := func(r calsync.Reminder) int { return r.Interval.Minutes() }
 	smallest := -1
 	for i, r := range rs {
 		if smallest < 0 || minutes(r) < minutes(rs[smallest]) {
