@@ -98,7 +98,9 @@ type Event struct {
 	// IsOrganizer, OrganizerEmail, OrganizerDisplayName and Attendees are
 	// set in create and update operations from Microsoft 365 (Oro's
 	// organizer fields are write-once: a host sets them on create). In a
-	// request they are ignored: Oro's attendees are never written.
+	// request they are ignored, unless writeAttendees is on: then the
+	// Attendees of an event the user organizes (but the one of type
+	// organizer or with OrganizerEmail) are written (see attendee.go).
 	IsOrganizer          *bool      `json:"isOrganizer,omitempty"`
 	OrganizerEmail       string     `json:"organizerEmail,omitempty"`
 	OrganizerDisplayName string     `json:"organizerDisplayName,omitempty"`
