@@ -163,3 +163,78 @@ func TestAttendeeMail(t *testing.T) {
 		})
 	}
 }
+
+// TestAttendeeWriteKeepsRooms: with writeAttendees, an attendee added in
+// Oro mails only that attendee, and the room added in Outlook (a resource,
+// which Oro holds as optional) stays a resource: the incremental run reads
+// the copy before writing Oro's list over it.
+func TestAttendeeWriteKeepsRooms(t *testing.T) {
+	w := newWorld(t, graphsim.Options{})
+	on := true
+	w.host.writeAttendees = &on
+	w.mustSync(calsync.Options{})
+	ann := calsync.Attendee{Email: "ann@fabrikam.example", Type: "required", Status: "none"}
+	id := w.host.create("planning", time.Date(2025, 3, 5, 9, 0, 0, 0, time.UTC))
+	w.host.events[id].Attendees = []calsync.Attendee{ann}
+	w.mustSync(calsync.Options{})
+	msID := w.host.events[id].Link.RemoteID
+	if err := w.sim.UserUpdateEvent(upn, msID, map[string]any{"attendees": []any{
+		map[string]any{"type": "required", "emailAddress": map[string]any{"address": ann.Email}},
+		map[string]any{"type": "resource", "emailAddress": map[string]any{"name": "Room 4", "address": "room4@contoso.example"}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	w.mustSync(calsync.Options{})
+	if got := w.host.events[id].Attendees; len(got) != 2 {
+		t.Fatalf("room added in Outlook: Oro holds %+v, want ann and the room", got)
+	}
+	before := len(w.sim.OutboundMail())
+	oro := w.host.events[id]
+	oro.Attendees = append(oro.Attendees, calsync.Attendee{Email: "bob@fabrikam.example", Type: "required", Status: "none"})
+	oro.UpdatedAt = w.host.tick()
+	w.host.dirty[id] = true
+	w.mustSync(calsync.Options{})
+	var mail []string
+	for _, m := range w.sim.OutboundMail()[before:] {
+		mail = append(mail, m.Kind+":"+strings.Join(m.To, ","))
+	}
+	if !slices.Equal(mail, []string{"invitation:bob@fabrikam.example"}) {
+		t.Errorf("bob added: mail %q, want only bob's invitation", mail)
+	}
+	types := map[string]any{}
+	for _, e := range w.sim.Events(upn) {
+		if e["subject"] != "planning" {
+			continue
+		}
+		as, _ := e["attendees"].([]any)
+		for _, a := range as {
+			am, _ := a.(map[string]any)
+			ea, _ := am["emailAddress"].(map[string]any)
+			types[fmt.Sprint(ea["address"])] = am["type"]
+		}
+	}
+	if want := map[string]any{"ann@fabrikam.example": "required", "room4@contoso.example": "resource", "bob@fabrikam.example": "required"}; fmt.Sprint(types) != fmt.Sprint(want) {
+		t.Errorf("bob added: Microsoft holds attendee types %v, want %v", types, want)
+	}
+}
+
+// TestAttendeeInvalidAddress: with writeAttendees, an Oro event whose
+// attendee has no address is not written; its issue names the attendee.
+func TestAttendeeInvalidAddress(t *testing.T) {
+	w := newWorld(t, graphsim.Options{})
+	on := true
+	w.host.writeAttendees = &on
+	w.mustSync(calsync.Options{})
+	id := w.host.create("lunch", time.Date(2025, 3, 6, 12, 0, 0, 0, time.UTC))
+	w.host.events[id].Attendees = []calsync.Attendee{{Email: "ann@fabrikam.example", Type: "required", Status: "none"}, {Email: "Bob", Type: "required", Status: "none"}}
+	res, err := w.sync(t.Context(), calsync.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Issues) != 1 || res.Issues[0].OroID != id || res.Issues[0].Reason != calsync.ReasonInvalidEvent || !strings.Contains(res.Issues[0].Message, "attendees[1].email") {
+		t.Errorf("issues %+v, want one invalid_event naming attendees[1].email", res.Issues)
+	}
+	if got := w.msEvents(); len(got) != 0 || len(w.sim.OutboundMail()) != 0 {
+		t.Errorf("Microsoft holds %v and sent %d mails, want nothing", got, len(w.sim.OutboundMail()))
+	}
+}
