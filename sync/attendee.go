@@ -145,15 +145,18 @@ func (p *pairInput) fillWho() {
 		return
 	}
 	mine := invitees(p.oro.Attendees, p.oro.OrganizerEmail)
-	if p.remoteS == remotePresent && mine == invitees(p.remote.Attendees, p.remote.OrganizerEmail) {
+	base, ok := p.baseInvitees()
+	switch {
+	case ok && base == mine:
+		return // unchanged since the link: a response in Outlook is pulled
+	case p.remoteS == remotePresent && mine == invitees(p.remote.Attendees, p.remote.OrganizerEmail):
 		// Oro holds what Microsoft 365 holds (its responses are
 		// Microsoft's)
 		p.oroC.whoHash = shortHash(p.remote.who().canonical())
 		return
-	}
-	if base, ok := p.baseInvitees(); ok && base == mine || !ok && p.link() != nil {
-		// unchanged since the link; or a link made before attendees were
-		// written, which recorded no base: left as Microsoft 365 holds it
+	case !ok && p.link() != nil:
+		// a link made before attendees were written, which recorded no
+		// base: left as Microsoft 365 holds it
 		return
 	}
 	p.oroC.Who = &Who{IsOrganizer: true, Attendees: p.oro.writtenAttendees(), own: true, problem: p.oro.checkAttendees()}
