@@ -328,7 +328,7 @@ func (c content) event() Event {
 	} else {
 		e.Start, e.End = c.Start.Format(time.RFC3339), c.End.Format(time.RFC3339)
 	}
-	if w := c.Who; w != nil {
+	if w := c.Who; w != nil && !w.own { // Oro's own attendees: Oro holds them
 		me := w.IsOrganizer
 		e.IsOrganizer = &me
 		e.OrganizerEmail, e.OrganizerDisplayName = w.OrganizerEmail, w.OrganizerName
