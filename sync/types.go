@@ -121,7 +121,8 @@ type Link struct {
 	ETag      string `json:"etag,omitempty"`
 	ICalUID   string `json:"iCalUId,omitempty"`
 	// ReadOnly: the event is never changed in Microsoft 365: the connected
-	// user does not organize it, or it is a Meeting.
+	// user does not organize it, or it is a Meeting (which writeAttendees
+	// lets the sync change).
 	ReadOnly bool `json:"readOnly,omitempty"`
 	// Series: the event is a recurring series in Microsoft 365 (RemoteID
 	// is its master's id).
