@@ -65,7 +65,7 @@ var graphFields = map[string][]string{
 	fieldLocation:    {"location"},
 	fieldWhen:        {"start", "end", "allDay"},
 	fieldReminder:    {"reminder"},
-	fieldWho:         nil, // pull-only: never written
+	fieldWho:         nil, // written only with writeAttendees (see writesWho)
 	fieldSeries:      nil, // pull-only: never written
 	fieldRecurrence:  {"recurrence"},
 }
@@ -143,6 +143,8 @@ func (c content) check() string {
 		return "end must be after start"
 	case c.End.Before(c.Start):
 		return "end must not be before start"
+	case c.Who != nil && c.Who.problem != "":
+		return c.Who.problem
 	}
 	return ""
 }
@@ -326,7 +328,7 @@ func (c content) event() Event {
 	} else {
 		e.Start, e.End = c.Start.Format(time.RFC3339), c.End.Format(time.RFC3339)
 	}
-	if w := c.Who; w != nil {
+	if w := c.Who; w != nil && !w.own { // Oro's own attendees: Oro holds them
 		me := w.IsOrganizer
 		e.IsOrganizer = &me
 		e.OrganizerEmail, e.OrganizerDisplayName = w.OrganizerEmail, w.OrganizerName
@@ -349,6 +351,10 @@ func (c content) remote(zone string) RemoteEvent {
 		zone = "UTC"
 	}
 	r := RemoteEvent{Subject: c.Title, Body: c.Description, Location: c.Location, AllDay: c.AllDay, Start: c.Start, End: c.End, TimeZone: zone, Type: "singleInstance", Reminder: c.Reminder}
+	if c.Who != nil && c.Who.own {
+		// Oro's attendees, written with writeAttendees (attendee.go)
+		r.Attendees = c.Who.Attendees
+	}
 	if c.Recurrence != nil {
 		// written with its pattern, in its own zone (see graphclient)
 		r.Type, r.Series = "seriesMaster", &SeriesInfo{Recurrence: c.Recurrence}
@@ -359,6 +365,9 @@ func (c content) remote(zone string) RemoteEvent {
 // newLink describes r, whose content both sides now hold.
 func newLink(r *RemoteEvent, c content, now time.Time) *Link {
 	fields, h := c.hashes()
+	if r.IsOrganizer && r.HasAttendees {
+		fields[fieldInvitees] = invitees(r.Attendees, r.OrganizerEmail)
+	}
 	return &Link{V: LinkVersion, RemoteID: r.ID, ChangeKey: r.ChangeKey, ETag: r.ETag, ICalUID: r.ICalUID,
 		ReadOnly: !r.IsOrganizer || r.HasAttendees, Meeting: r.IsOrganizer && r.HasAttendees, Series: r.unit() || c.Recurrence != nil, Hash: h, Fields: fields, SyncedAt: now}
 }

@@ -21,6 +21,9 @@ type pairInput struct {
 	// our Oro id: it is not new (an edit in Microsoft 365, or the echo of
 	// our own write), and the Oro event it belongs to is named.
 	known bool
+	// writeWho: Oro's attendees are written (writeAttendees; see
+	// attendee.go)
+	writeWho bool
 	// the hashes of oroC and of the remote copy's content, computed once
 	// (see oroDigest and remoteDigest; setRemote forgets the latter)
 	oroD, remoteD *digest
@@ -144,7 +147,7 @@ func (e *engine) pair(x *index, items map[string]*RemoteEvent, mode roundMode, c
 	pairs := make(map[string]*pairInput, len(ids))
 	for _, id := range ids {
 		it := items[id]
-		p := &pairInput{remote: it, remoteS: remotePresent}
+		p := &pairInput{remote: it, remoteS: remotePresent, writeWho: e.cfg.writeWho}
 		if it.Removed {
 			p.remoteS = remoteUnknown // confirmed by Get
 		} else {
@@ -170,7 +173,7 @@ func (e *engine) pair(x *index, items map[string]*RemoteEvent, mode roundMode, c
 		if x.used[i] || x.bad[ev.ID] {
 			continue
 		}
-		p := &pairInput{oro: ev, oroC: x.oroC[i], remoteS: remoteUnknown}
+		p := &pairInput{oro: ev, oroC: x.oroC[i], remoteS: remoteUnknown, writeWho: e.cfg.writeWho}
 		if ev.Link != nil && mode == snapshotEnd && ev.ID > checkedTo {
 			// absent from the snapshot, or from the part of it this call
 			// read (the earlier calls of the round may have read it), and

@@ -33,6 +33,8 @@ type planConfig struct {
 	// now is the run's start: the time of a tombstone without updatedAt
 	// (the deletion is at least that recent)
 	now time.Time
+	// writeWho: the writeAttendees setting (see attendee.go)
+	writeWho bool
 }
 
 // decision is the planner's answer for one pair.
@@ -135,9 +137,20 @@ func (p *pairInput) lostEdits() (oro, ms change) {
 }
 
 // readOnly says why the Microsoft copy must never be changed by us:
-// ReasonNotOrganizer, ReasonHasAttendees (any change would notify them), or
-// "" when it may be changed.
+// ReasonNotOrganizer, ReasonHasAttendees (any change would notify them;
+// not with writeAttendees, which accepts that), or "" when it may be
+// changed.
 func (p *pairInput) readOnly() Reason {
+	why := p.readOnlyFact()
+	if why == ReasonHasAttendees && p.writeWho {
+		return ""
+	}
+	return why
+}
+
+// readOnlyFact is readOnly whatever writeAttendees says: what a link
+// records (Link.ReadOnly, Link.Meeting).
+func (p *pairInput) readOnlyFact() Reason {
 	organizer, attendees := true, false
 	switch l := p.link(); {
 	case p.remoteS == remotePresent:
@@ -239,7 +252,7 @@ func decideRemoteOnly(p *pairInput, cfg planConfig, rcont content) decision {
 			// oro_to_microsoft pulls nothing, but the link must learn
 			// that the copy became a meeting (or is not the user's):
 			// later writes of a copy not seen are refused by it
-			return decision{relink: true, target: rcont, reason: p.readOnly()}
+			return decision{relink: true, target: rcont, reason: p.readOnlyFact()}
 		}
 		return decision{}
 	}
@@ -306,7 +319,7 @@ func keepMicrosoftEdit(p *pairInput, cfg planConfig) decision {
 	if l := p.link(); l != nil && p.remoteReadOnly() && !l.ReadOnly {
 		// the link learns it became a meeting; Oro (unchanged) stays
 		// the base
-		return decision{relink: true, target: p.oroC, reason: p.readOnly()}
+		return decision{relink: true, target: p.oroC, reason: p.readOnlyFact()}
 	}
 	if p.link() == nil {
 		// a lost create's copy, edited in Outlook since
@@ -325,8 +338,8 @@ func keepMicrosoftEdit(p *pairInput, cfg planConfig) decision {
 
 // pushEdit writes target to Microsoft: an update, or a re-creation when the
 // Microsoft copy is gone. Events the user does not organize, and events
-// with attendees, are not written; when pulling, Microsoft's copy is
-// pulled back instead.
+// with attendees (unless writeAttendees), are not written; when pulling,
+// Microsoft's copy is pulled back instead.
 func pushEdit(p *pairInput, cfg planConfig, target content, reason Reason, conflict winner) decision {
 	if msg := target.check(); msg != "" {
 		return decision{issue: &Issue{Kind: KindRejected, Reason: ReasonInvalidEvent, Message: msg}}
@@ -348,14 +361,19 @@ func pushEdit(p *pairInput, cfg planConfig, target content, reason Reason, confl
 	case p.remoteS == remotePresent:
 		cur = remoteContent(p.remote)
 	case p.link() != nil:
-		// unknown remote: the base fields tell what to send
-		return decision{write: WriteUpdate, fields: changedFieldsVsBase(target, p.link().Fields), target: target, reason: reason, conflict: conflict}
+		// unknown remote: the base fields tell what to send (confirm
+		// reads the copy first when Oro's attendees are written)
+		return decision{write: WriteUpdate, fields: append(changedFieldsVsBase(target, p.link().Fields), writesWho(target, nil)...), target: target, reason: reason, conflict: conflict}
 	}
-	// the pull-only groups (attendees, a series' exceptions) are never
-	// written: Microsoft's stand, and reach Oro with the same decision
+	// the pull-only groups (attendees but Oro's own, a series'
+	// exceptions) are never written: Microsoft's stand, and reach Oro with
+	// the same decision
 	d := decision{write: WriteUpdate, target: target, reason: reason, conflict: conflict}
 	pulled := false
 	for _, f := range pullOnlyGroups {
+		if f == fieldWho && target.Who != nil && target.Who.own {
+			continue
+		}
 		if i := slices.Index(fieldGroups[:], f); cur.isSet(i) && d.target.fieldHash(i) != cur.fieldHash(i) {
 			d.target.setField(f, cur)
 			pulled = true
@@ -364,8 +382,24 @@ func pushEdit(p *pairInput, cfg planConfig, target content, reason Reason, confl
 	if pulled && cfg.dir.Pulls() {
 		d.pull = OpUpdate
 	}
-	d.fields = changedFields(d.target, cur, p.link())
+	d.fields = append(changedFields(d.target, cur, p.link()), writesWho(d.target, p.remote)...)
+	if w := d.target.Who; w != nil && w.own {
+		own := *w
+		own.Attendees = withResources(w.Attendees, p.remote)
+		d.target.Who = &own
+	}
 	return d
+}
+
+// writesWho is the Write.Fields that write target's attendees: Oro's own
+// (see fillWho), unless the copy cur (nil: not read) holds the same
+// invitees.
+func writesWho(target content, cur *RemoteEvent) []string {
+	w := target.Who
+	if w == nil || !w.own || cur != nil && invitees(w.Attendees, "") == invitees(cur.Attendees, cur.OrganizerEmail) {
+		return nil
+	}
+	return []string{"attendees"}
 }
 
 // pullOnlyGroups are the field groups Microsoft 365 alone changes.
@@ -404,9 +438,10 @@ func skipGroup(i int, a content, l *Link) bool {
 }
 
 func recreateRemote(p *pairInput, cfg planConfig, conflict winner) decision {
-	if why := p.readOnly(); why != "" {
+	if why := p.readOnlyFact(); why != "" {
 		// its organizer deleted a meeting: it is never re-created as the
-		// user's own event, whatever Oro changed
+		// user's own event, whatever Oro changed (nor, with
+		// writeAttendees, invited to again)
 		if cfg.dir.Pulls() {
 			return decision{pull: OpDelete, reason: ReasonMicrosoftDeleted}
 		}

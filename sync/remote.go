@@ -27,7 +27,8 @@ type RemoteEvent struct {
 	HasAttendees   bool   // it has attendees, whom any change would notify: never changed by us
 	OrganizerEmail string // the organizer's address
 	OrganizerName  string
-	Attendees      []Attendee // in Oro's terms (status, type)
+	Attendees      []Attendee // in Oro's terms (status, type); in a write, the attendees to write (writeAttendees)
+	Resources      []string   // the addresses of the attendees that are resources (rooms), which Attendees holds as optional
 	LastModified   time.Time  // lastModifiedDateTime (UTC)
 	Created        time.Time  // createdDateTime (UTC)
 
@@ -102,7 +103,7 @@ type Write struct {
 	// Event holds the content for create and update (ID, ETag etc. ignored).
 	// For update only the fields listed in Fields are sent.
 	Event  RemoteEvent
-	Fields []string // for update: "subject", "body", "location", "start", "end", "allDay", "reminder"
+	Fields []string // for update: "subject", "body", "location", "start", "end", "allDay", "reminder", "recurrence", "attendees"
 }
 
 // WriteResult is the outcome of one Write.

@@ -33,7 +33,7 @@ func Run(ctx context.Context, req Request, remote Remote, opts RunOptions) (Resu
 		Stats:      Stats{Calls: map[string]int{}, Conflicts: map[string]int{}},
 	}
 	eff := e.res.Settings.Effective
-	e.cfg = planConfig{dir: eff.Direction, strategy: e.res.Settings.ConflictStrategy(), now: e.start}
+	e.cfg = planConfig{dir: eff.Direction, strategy: e.res.Settings.ConflictStrategy(), now: e.start, writeWho: eff.WriteAttendees}
 	budget := req.Options.TimeBudget()
 	if dl, ok := ctx.Deadline(); ok { // the caller's deadline bounds it too
 		budget = min(budget, time.Until(dl))

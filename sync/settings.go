@@ -44,6 +44,9 @@ const (
 	DefaultDirection           = DirectionBoth
 	DefaultConflictResolution  = ConflictOroWins
 	DefaultSyncIntervalMinutes = 15
+	// DefaultWriteAttendees: Oro's attendees are not written to Microsoft
+	// 365 unless a scope says so (Microsoft then mails them; attendee.go).
+	DefaultWriteAttendees = false
 	// The administrator's switch is off until an organization or the system
 	// turns it on; the user's own switch is on unless the user turns it off.
 	defaultAdminEnabled = false
@@ -68,6 +71,7 @@ type ScopeSettings struct {
 	Direction           *Direction          `json:"direction,omitempty"`
 	ConflictResolution  *ConflictResolution `json:"conflictResolution,omitempty"`
 	SyncIntervalMinutes *int                `json:"syncIntervalMinutes,omitempty"`
+	WriteAttendees      *bool               `json:"writeAttendees,omitempty"`
 }
 
 // Cascade is the system → organization → user settings chain as stored by
@@ -85,6 +89,10 @@ type Effective struct {
 	// ConflictResolution is nil when it does not apply (direction is not both).
 	ConflictResolution  *ConflictResolution `json:"conflictResolution"`
 	SyncIntervalMinutes int                 `json:"syncIntervalMinutes"`
+	// WriteAttendees: the attendees of events the user organizes are
+	// written from Oro to Microsoft 365, which mails them invitations,
+	// updates and cancellations (see attendee.go).
+	WriteAttendees bool `json:"writeAttendees"`
 }
 
 // Sources says which scope each effective value came from.
@@ -93,6 +101,7 @@ type Sources struct {
 	Direction           Scope `json:"direction"`
 	ConflictResolution  Scope `json:"conflictResolution"`
 	SyncIntervalMinutes Scope `json:"syncIntervalMinutes"`
+	WriteAttendees      Scope `json:"writeAttendees"`
 }
 
 // Resolved is the answer of settings.resolve, also embedded in sync results.
@@ -145,8 +154,8 @@ func (c Cascade) Validate(prefix string) error {
 
 // Resolve applies the cascade rules. It assumes c passed Validate.
 //
-// direction, conflictResolution and syncIntervalMinutes take the nearest
-// scope that sets them. enabled is both the administrator's switch and the
+// direction, conflictResolution, syncIntervalMinutes and writeAttendees
+// take the nearest scope that sets them. enabled is both the administrator's switch and the
 // user's: it is true only when the organization's value (falling back to the
 // system's, default false) is true and the user's own value (default true) is
 // true.
@@ -161,6 +170,7 @@ func Resolve(c Cascade) Resolved {
 	r.Effective.Direction, r.Sources.Direction = DefaultDirection, ScopeDefault
 	r.configured, r.Sources.ConflictResolution = DefaultConflictResolution, ScopeDefault
 	r.Effective.SyncIntervalMinutes, r.Sources.SyncIntervalMinutes = DefaultSyncIntervalMinutes, ScopeDefault
+	r.Effective.WriteAttendees, r.Sources.WriteAttendees = DefaultWriteAttendees, ScopeDefault
 	for i := len(chain) - 1; i >= 0; i-- { // farthest first, nearer scopes overwrite
 		s := chain[i].s
 		if s == nil {
@@ -174,6 +184,9 @@ func Resolve(c Cascade) Resolved {
 		}
 		if s.SyncIntervalMinutes != nil {
 			r.Effective.SyncIntervalMinutes, r.Sources.SyncIntervalMinutes = *s.SyncIntervalMinutes, chain[i].scope
+		}
+		if s.WriteAttendees != nil {
+			r.Effective.WriteAttendees, r.Sources.WriteAttendees = *s.WriteAttendees, chain[i].scope
 		}
 	}
 
@@ -207,6 +220,12 @@ func Resolve(c Cascade) Resolved {
 		r.Effective.ConflictResolution = &cr
 	} else {
 		r.note("conflictResolution", fmt.Sprintf("not applicable: direction is %s; conflicts are resolved only when syncing both ways", r.Effective.Direction))
+	}
+	switch {
+	case r.Effective.WriteAttendees && !r.Effective.Direction.Pushes():
+		r.note("writeAttendees", fmt.Sprintf("not applicable: direction is %s; nothing is written to Microsoft 365", r.Effective.Direction))
+	case r.Effective.WriteAttendees:
+		r.note("writeAttendees", "Microsoft 365 mails invitations, updates and cancellations to the attendees of the meetings the user organizes")
 	}
 	return r
 }

@@ -98,7 +98,9 @@ type Event struct {
 	// IsOrganizer, OrganizerEmail, OrganizerDisplayName and Attendees are
 	// set in create and update operations from Microsoft 365 (Oro's
 	// organizer fields are write-once: a host sets them on create). In a
-	// request they are ignored: Oro's attendees are never written.
+	// request they are ignored, unless writeAttendees is on: then the
+	// Attendees of an event the user organizes (but the one of type
+	// organizer or with OrganizerEmail) are written (see attendee.go).
 	IsOrganizer          *bool      `json:"isOrganizer,omitempty"`
 	OrganizerEmail       string     `json:"organizerEmail,omitempty"`
 	OrganizerDisplayName string     `json:"organizerDisplayName,omitempty"`
@@ -119,7 +121,8 @@ type Link struct {
 	ETag      string `json:"etag,omitempty"`
 	ICalUID   string `json:"iCalUId,omitempty"`
 	// ReadOnly: the event is never changed in Microsoft 365: the connected
-	// user does not organize it, or it is a Meeting.
+	// user does not organize it, or it is a Meeting (which writeAttendees
+	// lets the sync change).
 	ReadOnly bool `json:"readOnly,omitempty"`
 	// Series: the event is a recurring series in Microsoft 365 (RemoteID
 	// is its master's id).

@@ -132,7 +132,7 @@ func fromGraph(ev *graphEvent) calsync.RemoteEvent {
 	out.SeriesMasterID = ev.SeriesMasterID
 	out.IsOrganizer = ev.IsOrganizer
 	out.HasAttendees = len(ev.Attendees) > 0
-	out.Attendees = attendees(ev.Attendees)
+	out.Attendees, out.Resources = attendees(ev.Attendees)
 	if o := ev.Organizer; o != nil && o.EmailAddress != nil {
 		out.OrganizerEmail = o.EmailAddress.Address
 		out.OrganizerName = o.EmailAddress.Name
@@ -178,9 +178,9 @@ func fromGraph(ev *graphEvent) calsync.RemoteEvent {
 // §3.2): a resource (a room) is optional, notResponded is none,
 // tentativelyAccepted is tentative, and the organizer's own response
 // (organizer) is accepted. One without an address is left out; a type or
-// response Graph does not define reads as none given.
-func attendees(in []*graphAttendee) []calsync.Attendee {
-	var out []calsync.Attendee
+// response Graph does not define reads as none given. resources are the
+// addresses of the resources, so that a write keeps them resources.
+func attendees(in []*graphAttendee) (out []calsync.Attendee, resources []string) {
 	for _, a := range in {
 		if a == nil || a.EmailAddress == nil || a.EmailAddress.Address == "" {
 			continue
@@ -188,6 +188,9 @@ func attendees(in []*graphAttendee) []calsync.Attendee {
 		at := calsync.Attendee{Email: a.EmailAddress.Address, DisplayName: a.EmailAddress.Name, Status: "none", Type: "required"}
 		if a.Type == "optional" || a.Type == "resource" {
 			at.Type = "optional"
+		}
+		if a.Type == "resource" {
+			resources = append(resources, a.EmailAddress.Address)
 		}
 		if a.Status != nil {
 			switch a.Status.Response {
@@ -201,7 +204,7 @@ func attendees(in []*graphAttendee) []calsync.Attendee {
 		}
 		out = append(out, at)
 	}
-	return out
+	return out, resources
 }
 
 // eventTime reads a dateTimeTimeZone. All-day values are plain dates whatever
@@ -242,7 +245,8 @@ func parseEvent(body []byte) (calsync.RemoteEvent, error) {
 }
 
 // The request body of a create or update. Only what we synchronize is ever
-// sent: never attendees, so no write of ours can mail anyone.
+// sent. Attendees only when the engine writes them (the writeAttendees
+// setting): otherwise no write of ours can mail anyone.
 type eventBody struct {
 	Subject       *string            `json:"subject,omitempty"`
 	Body          *itemBody          `json:"body,omitempty"`
@@ -253,8 +257,19 @@ type eventBody struct {
 	Start         *dateTimeTimeZone  `json:"start,omitempty"`
 	End           *dateTimeTimeZone  `json:"end,omitempty"`
 	Recurrence    *graphRecurrence   `json:"recurrence,omitempty"`
+	Attendees     *[]attendeeBody    `json:"attendees,omitempty"`
 	TransactionID string             `json:"transactionId,omitempty"`
 	Properties    []extendedProperty `json:"singleValueExtendedProperties,omitempty"`
+}
+
+// attendeeBody is an attendee as written: its address, name and type
+// (required, optional or resource); its response is the attendee's own.
+type attendeeBody struct {
+	Type         string `json:"type"`
+	EmailAddress struct {
+		Address string `json:"address"`
+		Name    string `json:"name,omitempty"`
+	} `json:"emailAddress"`
 }
 
 type itemBody struct {
@@ -325,6 +340,15 @@ func toGraph(w calsync.Write) ([]byte, error) {
 		if on {
 			b.ReminderMin = &ev.Reminder
 		}
+	}
+	if all && len(ev.Attendees) > 0 || !all && has("attendees") {
+		// the whole list: an update replaces the copy's (an empty one
+		// removes them all); Microsoft 365 mails whom it adds and removes
+		as := make([]attendeeBody, len(ev.Attendees))
+		for i, a := range ev.Attendees {
+			as[i].Type, as[i].EmailAddress.Address, as[i].EmailAddress.Name = a.Type, a.Email, a.DisplayName
+		}
+		b.Attendees = &as
 	}
 	if all {
 		b.TransactionID = w.TransactionID

@@ -37,7 +37,16 @@ func TestToGraphFields(t *testing.T) {
 			`{"isReminderOn":true,"reminderMinutesBeforeStart":0}`},
 		{"an unset reminder is not written",
 			calsync.Write{Op: calsync.WriteUpdate, ID: "A", Fields: []string{"reminder", "subject"}, Event: calsync.RemoteEvent{Subject: "s", Reminder: calsync.ReminderUnset}},
+			`{"subject":"s"}`}, {"attendees are written on create when the engine names them (writeAttendees)",
+			calsync.Write{Op: calsync.WriteCreate, TransactionID: "tx", Event: calsync.RemoteEvent{Subject: "m", Reminder: calsync.ReminderUnset, Start: ev.Start, End: ev.End,
+				Attendees: []calsync.Attendee{{Email: "a@x.example", DisplayName: "A", Type: "required", Status: "accepted"}, {Email: "room@x.example", Type: "resource"}}}},
+			`{"subject":"m","body":{"contentType":"text","content":""},"location":{"displayName":""},"isAllDay":false,"start":{"dateTime":"2025-03-05T08:30:00.0000000","timeZone":"UTC"},"end":{"dateTime":"2025-03-05T09:00:00.0000000","timeZone":"UTC"},"attendees":[{"type":"required","emailAddress":{"address":"a@x.example","name":"A"}},{"type":"resource","emailAddress":{"address":"room@x.example"}}],"transactionId":"tx"}`},
+		{"attendees are not written on update unless named",
+			calsync.Write{Op: calsync.WriteUpdate, ID: "A", Fields: []string{"subject"}, Event: calsync.RemoteEvent{Subject: "s", Reminder: calsync.ReminderUnset, Attendees: []calsync.Attendee{{Email: "a@x.example", Type: "required"}}}},
 			`{"subject":"s"}`},
+		{"named attendees replace the list; none left removes them all",
+			calsync.Write{Op: calsync.WriteUpdate, ID: "A", Fields: []string{"attendees"}, Event: calsync.RemoteEvent{Reminder: calsync.ReminderUnset}},
+			`{"attendees":[]}`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -134,6 +143,9 @@ func TestParseEventAttendees(t *testing.T) {
 	}
 	if g, w := mustJSON(t, got.Attendees), mustJSON(t, want); g != w {
 		t.Errorf("attendees:\n got %s\nwant %s", g, w)
+	}
+	if len(got.Resources) != 1 || got.Resources[0] != "room@x.example" {
+		t.Errorf("resources %q, want the room", got.Resources)
 	}
 	if !got.HasAttendees || got.OrganizerEmail != "adele@contoso.example" || got.OrganizerName != "Adele" || got.Type != "singleInstance" {
 		t.Errorf("hasAttendees %v, organizer %q %q, type %q", got.HasAttendees, got.OrganizerEmail, got.OrganizerName, got.Type)

@@ -294,7 +294,6 @@ type parsedBody struct {
 	txid      string
 	ext       []extProp
 	organizer map[string]any
-	attendees bool // attendees present in the body
 }
 
 var jsonNull = struct{}{}
@@ -405,7 +404,6 @@ func parseEventBody(body map[string]any) (*parsedBody, *apiErr) {
 				}
 			}
 			p.props[k] = v
-			p.attendees = true
 		case k == "organizer":
 			o, ok := v.(map[string]any)
 			if !ok {
@@ -768,34 +766,32 @@ func (s *Sim) updateEvent(u *user, in instance, p *parsedBody, source string) (*
 				details = true
 			}
 		}
-		switch {
-		case details && len(newAttendees) > 0:
-			// One update for the series and one per updated instance
-			// (semantics §1.5, learn event-update).
-			s.sendMail(u, e, "update", newAttendees, source)
+		// Attendees added hear an invitation and removed ones a
+		// cancellation; with only attendees changed, nobody else hears
+		// (facts §10, learn event-update). A details change mails an
+		// update to the attendees who stay: one for the series and one
+		// per updated instance (semantics §1.5).
+		var kept, added, removed []string
+		for _, a := range newAttendees {
+			if slices.Contains(oldAttendees, a) {
+				kept = append(kept, a)
+			} else {
+				added = append(added, a)
+			}
+		}
+		for _, a := range oldAttendees {
+			if !slices.Contains(newAttendees, a) {
+				removed = append(removed, a)
+			}
+		}
+		if details && len(kept) > 0 {
+			s.sendMail(u, e, "update", kept, source)
 			for _, ex := range updatedExceptions {
 				s.sendMail(u, ex, "update", attendeeAddrs(ex.props), source)
 			}
-		case p.attendees:
-			// Only attendees changed: only the changed ones hear (facts §10).
-			var added, removed []string
-			for _, a := range newAttendees {
-				if !slices.Contains(oldAttendees, a) {
-					added = append(added, a)
-				}
-			}
-			for _, a := range oldAttendees {
-				if !slices.Contains(newAttendees, a) {
-					removed = append(removed, a)
-				}
-			}
-			if len(added) > 0 {
-				s.sendMail(u, e, "invitation", added, source)
-			}
-			if len(removed) > 0 {
-				s.sendMail(u, e, "cancellation", removed, source)
-			}
 		}
+		s.sendMail(u, e, "invitation", added, source)
+		s.sendMail(u, e, "cancellation", removed, source)
 	}
 	return e, nil
 }

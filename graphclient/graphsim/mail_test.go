@@ -106,6 +106,57 @@ func TestMeetingMail(t *testing.T) {
 	}
 }
 
+// TestMeetingChangeMail: semantics §1.5 and facts §10 — a PATCH of a
+// single meeting mails the attendees it adds an invitation and the ones it
+// removes a cancellation; a details change (time, place, subject) mails the
+// attendees who stay an update, and an attendees-only PATCH mails nobody
+// else. A PATCH that changes neither mails nobody.
+func TestMeetingChangeMail(t *testing.T) {
+	ctx := context.Background()
+	e := newSDKEnv(t, graphsim.Options{})
+	me := e.client.Me()
+	ev := newEvent("meet", "2025-01-07T10:00:00", "2025-01-07T11:00:00")
+	ev.SetAttendees(attendees("a@x.com", "b@x.com"))
+	m, err := me.Events().Post(ctx, ev, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := *m.GetId()
+	n := len(e.sim.OutboundMail())
+	step := func(name string, patch models.Eventable, want ...string) {
+		t.Helper()
+		if _, err := me.Events().ByEventId(id).Patch(ctx, patch, nil); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := mailSince(e, n)
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: mail %v, want %v", name, got, want)
+		}
+		n = len(e.sim.OutboundMail())
+	}
+	p := models.NewEvent()
+	loc := models.NewLocation()
+	loc.SetDisplayName(ptr("room 2"))
+	p.SetLocation(loc)
+	p.SetAttendees(attendees("a@x.com", "C@x.com"))
+	step("new place, c added, b removed", p, "update:a@x.com", "invitation:c@x.com", "cancellation:b@x.com")
+	p = models.NewEvent()
+	p.SetAttendees(attendees("a@x.com"))
+	step("c removed", p, "cancellation:c@x.com")
+	p = models.NewEvent()
+	p.SetAttendees(attendees("A@x.com"))
+	step("the same attendee again", p)
+	p = models.NewEvent()
+	p.SetIsReminderOn(ptr(false))
+	step("reminder off", p)
+	p = models.NewEvent()
+	p.SetStart(newEvent("", "2025-01-07T12:00:00", "2025-01-07T13:00:00").GetStart())
+	p.SetEnd(newEvent("", "2025-01-07T12:00:00", "2025-01-07T13:00:00").GetEnd())
+	step("new time", p, "update:a@x.com")
+}
+
 // TestReminderDefaults: semantics §1.5 "Properties" — an event created
 // without reminder fields has isReminderOn true and 15 minutes.
 func TestReminderDefaults(t *testing.T) {

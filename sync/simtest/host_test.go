@@ -135,6 +135,9 @@ type host struct {
 	state *calsync.State
 	seq   int
 	now   time.Time
+	// writeAttendees is the organization's writeAttendees setting (nil:
+	// not set, the default)
+	writeAttendees *bool
 }
 
 func newHost() *host {
@@ -150,7 +153,7 @@ func (h *host) tick() time.Time {
 // there is no usable state, the dirty events otherwise.
 func (h *host) request(dir calsync.Direction, strat calsync.ConflictResolution, opts calsync.Options) calsync.Request {
 	req := calsync.Request{
-		Cascade: calsync.Cascade{Organization: &calsync.ScopeSettings{Enabled: &enabled, Direction: &dir, ConflictResolution: &strat}},
+		Cascade: calsync.Cascade{Organization: &calsync.ScopeSettings{Enabled: &enabled, Direction: &dir, ConflictResolution: &strat, WriteAttendees: h.writeAttendees}},
 		State:   h.state, Window: &window, Options: opts, Events: []calsync.Event{},
 	}
 	full := h.state == nil || h.state.NeedsFull

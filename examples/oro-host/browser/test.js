@@ -220,6 +220,18 @@ async function main() {
     await submit('#save');
     assert.match(await effective('conflictResolution'), /Oro wins\s+from organization/);
 
+    // 6b. writing attendees: off by default; on, the page says Microsoft 365 mails them
+    step('write attendees');
+    assert.match(await effective('writeAttendees'), /No\s+from default/);
+    await setField('writeAttendees', '1');
+    await submit('#save');
+    assert.match(await text(), /Configuration saved/);
+    assert.match(await effective('writeAttendees'), /Yes\s+from user/);
+    assert.match(await effective('writeAttendees'), /mails invitations, updates and cancellations/);
+    await useParent('writeAttendees');
+    await submit('#save');
+    assert.match(await effective('writeAttendees'), /No\s+from default/);
+
     // 7. an Oro event reaches the mailbox after "Sync now"
     step('calendar: Oro → Microsoft 365');
     await page.goto(base + '/calendar');

@@ -49,8 +49,9 @@ CREATE TABLE oro_calendar_event (
     recurring_event_id bigint REFERENCES oro_calendar_event(id) ON DELETE CASCADE,
     original_start_at  timestamptz,
     is_cancelled       boolean NOT NULL DEFAULT false,
-    -- attendees and organizer come from Microsoft 365 (never written
-    -- there); reminders are Oro's, the smallest one synchronized
+    -- attendees and organizer come from Microsoft 365 (written there
+    -- only with the writeAttendees setting, for the user's own meetings);
+    -- reminders are Oro's, the smallest one synchronized
     attendees   jsonb NOT NULL DEFAULT '[]',
     is_organizer boolean,
     organizer_email text,

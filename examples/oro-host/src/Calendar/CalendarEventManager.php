@@ -132,6 +132,13 @@ final class CalendarEventManager
         if ($row['recurrence'] !== null) {
             $e['recurrence'] = json_decode($row['recurrence'], true, 8, JSON_THROW_ON_ERROR);
         }
+        if ($row['attendees'] !== null) {
+            // written to Microsoft 365 only with writeAttendees (ignored otherwise)
+            $e['attendees'] = json_decode($row['attendees'], true, 8, JSON_THROW_ON_ERROR);
+        }
+        if ($row['organizer_email'] !== null) {
+            $e['organizerEmail'] = $row['organizer_email'];
+        }
         if ($row['recurring_event_id'] !== null) {
             $e['recurringEventId'] = (string) $row['recurring_event_id'];
             $e['originalStart'] = self::rfc3339($row['original_start_at']);

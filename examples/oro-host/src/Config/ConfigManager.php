@@ -22,6 +22,7 @@ final class ConfigManager
         'oro_msync.direction' => 'direction',
         'oro_msync.conflict_resolution' => 'conflictResolution',
         'oro_msync.sync_interval' => 'syncIntervalMinutes',
+        'oro_msync.write_attendees' => 'writeAttendees',
     ];
 
     public function __construct(private readonly Database $db, private readonly TokenCrypter $crypter)

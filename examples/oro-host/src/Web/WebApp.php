@@ -31,8 +31,9 @@ final class WebApp
         'conflictResolution' => ['label' => 'Conflict Resolution', 'type' => 'choice', 'choices' => [
             'oro_wins' => 'Oro wins', 'microsoft_wins' => 'Microsoft 365 wins', 'most_recent' => 'Most recent change wins', 'merge' => 'Merge field by field',
         ]],
+        'writeAttendees' => ['label' => 'Write Attendees', 'type' => 'bool'],
     ];
-    private const ADMIN_FIELDS = ['enabled', 'direction', 'conflictResolution'];
+    private const ADMIN_FIELDS = ['enabled', 'direction', 'conflictResolution', 'writeAttendees'];
     private const PARENT = ['system' => null, 'organization' => 'system', 'user' => 'organization'];
 
     private View $view;
@@ -180,7 +181,11 @@ final class WebApp
                 default => $def['choices'][$eff] ?? (string) $eff,
             };
             $note = $resolved['notes'][$f] ?? null;
-            $hint = $f === 'conflictResolution' ? '<div class="hint">Applies only when Sync Direction is both ways.</div>' : '';
+            $hint = match ($f) {
+                'conflictResolution' => '<div class="hint">Applies only when Sync Direction is both ways.</div>',
+                'writeAttendees' => '<div class="hint">Writes the attendees of the meetings the user organizes to Microsoft 365, which then mails them invitations, updates and cancellations. Off by default.</div>',
+                default => '',
+            };
             $rows .= sprintf(
                 '<tr class="%s" data-field="%s"><th><label for="%s">%s</label></th><td>%s%s%s</td><td>%s</td><td class="effective"><span class="value">%s</span> <span class="source">from %s</span>%s</td></tr>',
                 isset($errors[$f]) ? 'has-error' : '', View::h($f), View::h($id), View::h($def['label']), $input, $hint,
