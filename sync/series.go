@@ -258,31 +258,16 @@ func (e *Event) validateSeries(p string) error {
 	return nil
 }
 
-// seriesPart reports an Oro series master or exception.
-func (e *Event) seriesPart() bool { return e.Recurrence != nil || e.RecurringEventID != "" }
-
 // screenSeries leaves out of the run, as screen does with invalid events,
-// what of a series is not written to Microsoft 365: an event linked as a
-// single event that became a series in Oro (with its issue; its Microsoft
-// copy is left alone, so nothing is duplicated), and exceptions (those of
-// a series from Microsoft 365 travel with its master's operations; one an
-// incremental request carries was changed in Oro, and is reported). New
-// series and series linked as such go on. Tombstones go on: a deleted
-// event carries no series fields.
-func (e *engine) screenSeries(events []Event, bad map[string]bool, incremental bool) {
+// an event linked as a single event that became a series in Oro (with its
+// issue; its Microsoft copy is left alone, so nothing is duplicated). New
+// series and series linked as such go on; exceptions are written with
+// their series (takeExceptions). Tombstones go on: a deleted event carries
+// no series fields.
+func (e *engine) screenSeries(events []Event, bad map[string]bool) {
 	for _, ev := range events {
 		switch {
-		case ev.Deleted || !ev.seriesPart() || bad[ev.ID]:
-			continue
-		case ev.RecurringEventID != "":
-			// an exception: a pulled series' exceptions come with its
-			// master's operations; Oro's own are not written. Only an
-			// incremental request names the exceptions changed in Oro.
-			bad[ev.ID] = true
-			if incremental {
-				e.res.Issues = append(e.res.Issues, Issue{OroID: ev.ID, Kind: KindForbidden, Reason: ReasonRecurring,
-					Message: "not synced: an occurrence of a series changed or cancelled in Oro; exceptions are not written to Microsoft 365 yet"})
-			}
+		case ev.Deleted || ev.Recurrence == nil || bad[ev.ID]:
 			continue
 		case ev.Link == nil || ev.Link.Series:
 			continue // a new series, or one already linked as a series
