@@ -15,8 +15,10 @@ import (
 // exceptions and cancelled occurrences, and that read stands for the whole
 // series. Its master (content and pattern, the recurrence group) goes both
 // ways; its exceptions and cancellations (the series group) come from
-// Microsoft 365 only, for the host to reconcile (see Event.Exceptions). A
-// series Oro cannot hold (SeriesInfo.Problem) is set aside with an issue.
+// Microsoft 365 for the host to reconcile (see Event.Exceptions), and
+// Oro's own are written to it before the series is decided
+// (series_write.go). A series Oro cannot hold (SeriesInfo.Problem) is set
+// aside with an issue.
 
 // recurring reports a part of a recurring series: its master, an
 // occurrence or an exception.
