@@ -100,7 +100,7 @@ func (e *engine) writeExceptions(ctx context.Context, ps *pass, pairs []*pairInp
 					"not synced: an exception is written with its series: send its series master (recurringEventId) in the same request")
 			}
 			continue
-		case skip[i] || !writes && !e.options.DryRun:
+		case skip[i] || !writes && !e.options.DryRun || e.timeUp():
 			for _, x := range xs {
 				e.exceptionIssue(x, "", KindUnavailable, ReasonTimeBudget, "not written: the time budget ran out; it is written next run")
 			}
