@@ -117,9 +117,8 @@ type exceptionWrite struct {
 	orig time.Time // its original start, UTC
 	// cur is what Microsoft 365 holds at orig: an exception, or (after the
 	// listing) the occurrence; nil when it is to be looked up
-	cur      *RemoteEvent
-	reason   Reason
-	conflict winner
+	cur    *RemoteEvent
+	reason Reason // oro_changed, or conflict_oro_won
 }
 
 // seriesExceptions writes the exceptions xs of the Oro series p.
@@ -259,7 +258,7 @@ func (e *engine) planExceptions(p *pairInput, xs []*Event, msChanged bool) []*ex
 				continue // Oro receives Microsoft's with its series
 			}
 			e.res.Stats.Conflicts[string(oroWon)]++
-			w.reason, w.conflict = ReasonConflictOroWon, oroWon
+			w.reason = ReasonConflictOroWon
 		}
 		w.cur = ex
 		plan = append(plan, w)
