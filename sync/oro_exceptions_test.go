@@ -181,10 +181,13 @@ func TestOroExceptionConflict(t *testing.T) {
 		strategy calsync.ConflictResolution
 		pattern  bool
 		want     string // Microsoft's exception's subject afterwards
+		won      string // the conflict's count in stats
 	}{
-		{calsync.ConflictOroWins, false, "Oro"},
-		{calsync.ConflictMicrosoftWins, false, "Outlook"},
-		{calsync.ConflictOroWins, true, ""},
+		{calsync.ConflictOroWins, false, "Oro", "oro_won"},
+		{calsync.ConflictMicrosoftWins, false, "Outlook", "microsoft_won"},
+		// within the clock-skew tolerance: a tie, which Oro wins
+		{calsync.ConflictMostRecent, false, "Oro", "oro_won"},
+		{calsync.ConflictOroWins, true, "", ""},
 	} {
 		w, sf, master := seriesWorld(t)
 		sf.Edit(master, func(m *calsync.RemoteEvent) {
@@ -227,8 +230,43 @@ func TestOroExceptionConflict(t *testing.T) {
 		if c.pattern && (len(res.Issues) != 1 || res.Issues[0].OroID != "x1" || res.Issues[0].Kind != calsync.KindConflict) {
 			t.Errorf("pattern change: issues %+v; want x1's conflict", res.Issues)
 		}
-		if !c.pattern && res.Stats.Conflicts[map[bool]string{true: "oro_won", false: "microsoft_won"}[c.strategy == calsync.ConflictOroWins]] != 1 {
+		if !c.pattern && res.Stats.Conflicts[c.won] != 1 {
 			t.Errorf("%s: conflicts %v; want one", c.strategy, res.Stats.Conflicts)
+		}
+	}
+}
+
+// TestOroExceptionsNotWritten: microsoft_to_oro writes no Oro exception;
+// a dry run lists the write it would make and makes none.
+func TestOroExceptionsNotWritten(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		dir  calsync.Direction
+		opts calsync.Options
+		want []calsync.WriteRecord
+	}{
+		{"microsoft_to_oro", calsync.DirectionMicrosoftToOro, calsync.Options{}, nil},
+		{"dry run", calsync.DirectionBoth, calsync.Options{DryRun: true}, []calsync.WriteRecord{{Op: calsync.WriteDelete, OroID: "x1", Reason: calsync.ReasonOroChanged, Outcome: "planned"}}},
+	} {
+		w, sf, master := seriesWorld(t)
+		before, _ := sf.Event(master)
+		oroException(w, calsync.Event{ID: "x1", Title: "standup", Start: "2026-01-19T09:00:00Z", End: "2026-01-19T09:15:00Z",
+			OriginalStart: "2026-01-19T09:00:00Z", IsCancelled: true})
+		cascade := calsync.Cascade{System: &calsync.ScopeSettings{Enabled: ptr(true), Direction: ptr(c.dir), ConflictResolution: ptr(calsync.ConflictOroWins)}}
+		res, err := calsync.Run(context.Background(), w.host.Request(calsync.ModeIncremental, cascade, c.opts), w.remote, calsync.RunOptions{Now: w.clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		same := len(res.Writes) == len(c.want)
+		for i := 0; same && i < len(c.want); i++ {
+			g, x := res.Writes[i], c.want[i]
+			same = g.Op == x.Op && g.OroID == x.OroID && g.Reason == x.Reason && g.Outcome == x.Outcome && len(g.Fields) == 0
+		}
+		if !same {
+			t.Errorf("%s: writes %+v, want %+v", c.name, res.Writes, c.want)
+		}
+		if after, _ := sf.Event(master); after.ChangeKey != before.ChangeKey || len(after.Series.Cancelled) != 0 {
+			t.Errorf("%s: the series changed in Microsoft 365: %+v", c.name, after.Series)
 		}
 	}
 }
