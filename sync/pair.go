@@ -99,7 +99,8 @@ func newIndex(events []Event, bad map[string]bool, full bool) *index {
 			x.byRemote[ev.Link.RemoteID] = i
 			continue
 		}
-		if full && ev.UID != "" && !ev.Deleted {
+		if full && ev.UID != "" && !ev.Deleted && ev.RecurringEventID == "" {
+			// (an exception carries its series' uid: only the master is matched)
 			x.byUID[ev.UID] = i
 		}
 	}

@@ -95,6 +95,9 @@ func (e *engine) process(ctx context.Context, ps *pass, rd *roundRead, checkedFr
 		return roundOut{}, err
 	}
 	writes = writes && c.cut < 0
+	if ps.mode != settleRound {
+		e.writeExceptions(ctx, ps, pairs, c.skip, writes)
+	}
 	var plan []*planned
 	for i, p := range pairs {
 		if c.skip[i] || e.setAside(ps, p) {

@@ -54,7 +54,8 @@ func Run(ctx context.Context, req Request, remote Remote, opts RunOptions) (Resu
 	e.timeZone = req.TimeZone
 	e.zone, e.zoneOK = allDayZone(req.TimeZone)
 	e.bad = e.screen(req.Events)
-	e.screenSeries(req.Events, e.bad, req.Mode != ModeFull)
+	e.takeExceptions(req.Events, e.bad)
+	e.screenSeries(req.Events, e.bad)
 	e.screenZone(req.Events, e.bad)
 	ctx, cancel := context.WithTimeoutCause(ctx, budget, errBudget)
 	defer cancel()
@@ -106,6 +107,12 @@ type engine struct {
 	retryAfter time.Duration
 	// series: the issues reported for recurring series (see skipSeries)
 	series map[Issue]bool
+	// exc: the Oro exceptions of the request by their master's Oro id,
+	// written by writeExceptions; excIDs their ids; sent: every event of
+	// the request by id
+	exc    map[string][]*Event
+	excIDs map[string]bool
+	sent   map[string]*Event
 }
 
 // screen leaves the events whose content is invalid out of the run, each
@@ -164,7 +171,7 @@ func (e *engine) unsynced(st State, events []Event, is Issue) {
 	e.res.Status, e.res.Reason, e.res.State = StatusPartial, is.Reason, &st
 	is.Retryable = true
 	for _, ev := range events { // nothing was synced: all stay pending
-		if e.bad[ev.ID] {
+		if e.bad[ev.ID] && !e.excIDs[ev.ID] {
 			continue // its invalid_event issue
 		}
 		is.OroID = ev.ID

@@ -15,8 +15,10 @@ import (
 // exceptions and cancelled occurrences, and that read stands for the whole
 // series. Its master (content and pattern, the recurrence group) goes both
 // ways; its exceptions and cancellations (the series group) come from
-// Microsoft 365 only, for the host to reconcile (see Event.Exceptions). A
-// series Oro cannot hold (SeriesInfo.Problem) is set aside with an issue.
+// Microsoft 365 for the host to reconcile (see Event.Exceptions), and
+// Oro's own are written to it before the series is decided
+// (series_write.go). A series Oro cannot hold (SeriesInfo.Problem) is set
+// aside with an issue.
 
 // recurring reports a part of a recurring series: its master, an
 // occurrence or an exception.
@@ -258,31 +260,16 @@ func (e *Event) validateSeries(p string) error {
 	return nil
 }
 
-// seriesPart reports an Oro series master or exception.
-func (e *Event) seriesPart() bool { return e.Recurrence != nil || e.RecurringEventID != "" }
-
 // screenSeries leaves out of the run, as screen does with invalid events,
-// what of a series is not written to Microsoft 365: an event linked as a
-// single event that became a series in Oro (with its issue; its Microsoft
-// copy is left alone, so nothing is duplicated), and exceptions (those of
-// a series from Microsoft 365 travel with its master's operations; one an
-// incremental request carries was changed in Oro, and is reported). New
-// series and series linked as such go on. Tombstones go on: a deleted
-// event carries no series fields.
-func (e *engine) screenSeries(events []Event, bad map[string]bool, incremental bool) {
+// an event linked as a single event that became a series in Oro (with its
+// issue; its Microsoft copy is left alone, so nothing is duplicated). New
+// series and series linked as such go on; exceptions are written with
+// their series (takeExceptions). Tombstones go on: a deleted event carries
+// no series fields.
+func (e *engine) screenSeries(events []Event, bad map[string]bool) {
 	for _, ev := range events {
 		switch {
-		case ev.Deleted || !ev.seriesPart() || bad[ev.ID]:
-			continue
-		case ev.RecurringEventID != "":
-			// an exception: a pulled series' exceptions come with its
-			// master's operations; Oro's own are not written. Only an
-			// incremental request names the exceptions changed in Oro.
-			bad[ev.ID] = true
-			if incremental {
-				e.res.Issues = append(e.res.Issues, Issue{OroID: ev.ID, Kind: KindForbidden, Reason: ReasonRecurring,
-					Message: "not synced: an occurrence of a series changed or cancelled in Oro; exceptions are not written to Microsoft 365 yet"})
-			}
+		case ev.Deleted || ev.Recurrence == nil || bad[ev.ID]:
 			continue
 		case ev.Link == nil || ev.Link.Series:
 			continue // a new series, or one already linked as a series

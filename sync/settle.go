@@ -18,16 +18,28 @@ func (e *engine) settle(ctx context.Context, link string, events []Event, ps *pa
 	if err != nil || rd.deltaLink == "" {
 		return ""
 	}
+	echoed := map[string]bool{}
 	for id, it := range rd.items {
 		ck, ours := ps.written[id]
 		if ours && (it.Removed && ck == "" || !it.Removed && it.ChangeKey == ck) {
 			e.res.Stats.Echoes++
+			delete(rd.items, id)
+			echoed[id] = true
+		}
+	}
+	for id, it := range rd.items {
+		// the occurrence stubs of a series whose master is our echo: a
+		// stub carries no content, only that its series changed, which
+		// the master's changeKey says was our write (a change of anyone
+		// else's to an occurrence shows as an exception, or on the master)
+		if it.Type == "occurrence" && echoed[it.SeriesMasterID] {
 			delete(rd.items, id)
 		}
 	}
 	if len(rd.items) == 0 {
 		return rd.deltaLink
 	}
+
 	sp := newPass(newIndex(eventsAfter(events, ps.after), e.bad, false), ps.t)
 	sp.mode = settleRound
 	out, err := e.process(ctx, sp, rd, "")

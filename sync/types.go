@@ -77,8 +77,9 @@ type Event struct {
 	// Recurrence makes the event a series master (Oro's recurrence);
 	// RecurringEventID, OriginalStart and IsCancelled make it an exception
 	// of the series whose master has that Oro id. A master is written to
-	// Microsoft 365 as a series; exceptions made in Oro are not written yet
-	// (see CONFLICTS.md).
+	// Microsoft 365 as a series; an exception, sent with its master, is
+	// written to the occurrence at OriginalStart: cancelled, it deletes it;
+	// changed, it patches it (see series_write.go and CONFLICTS.md).
 	Recurrence       *Recurrence `json:"recurrence,omitempty"`
 	RecurringEventID string      `json:"recurringEventId,omitempty"`
 	OriginalStart    string      `json:"originalStart,omitempty"`

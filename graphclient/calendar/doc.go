@@ -3,8 +3,10 @@
 // connected user.
 //
 // Reads are built by msgraph-sdk-go's request builders: calendarView/delta
-// pages (one page per call, links replayed verbatim), single events and the
-// lookup by our extended property. They are sent through the session's
+// pages (one page per call, links replayed verbatim), single events, a
+// series master with its exceptions and cancelled occurrences, a series'
+// occurrences in a span (instances, for the ids an Oro exception is
+// written to) and the lookup by our extended property. They are sent through the session's
 // request adapter, so its middleware and error mapping apply, but the answers
 // are decoded with encoding/json into graphEvent, which holds only what the
 // mapping reads: the SDK's parser and models cost several times the CPU and

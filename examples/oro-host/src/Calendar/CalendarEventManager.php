@@ -50,6 +50,47 @@ final class CalendarEventManager
         });
     }
 
+    /**
+     * Changes or cancels one occurrence of a series, as CalendarBundle does
+     * (an exception row: recurring_event_id, original_start_at, and
+     * is_cancelled for a cancellation, which DeleteManager::deleteOrCancel
+     * makes instead of deleting): the row is created, or updated when the
+     * occurrence has one. $originalStart is the occurrence's start by the
+     * series' rule; $e its content (a cancellation keeps the master's).
+     */
+    public function exception(int $masterId, string $originalStart, array $e, bool $cancelled): int
+    {
+        return $this->db->transactional(function () use ($masterId, $originalStart, $e, $cancelled) {
+            $master = $this->db->one('SELECT * FROM oro_calendar_event WHERE id = ? AND deleted_at IS NULL AND recurrence IS NOT NULL FOR UPDATE', [$masterId]);
+            if ($master === null) {
+                throw new \RuntimeException("no live series master $masterId");
+            }
+            $orig = Instant::toDb(self::dateTime($originalStart));
+            if (!isset($e['start'])) { // at the occurrence's own time
+                $m = self::toArray($master);
+                $length = (new \DateTimeImmutable($m['end']))->getTimestamp() - (new \DateTimeImmutable($m['start']))->getTimestamp();
+                $start = new \DateTimeImmutable($originalStart);
+                $e += ['start' => $start->format(DATE_RFC3339), 'end' => $start->modify("+$length seconds")->format(DATE_RFC3339)];
+            }
+            $cols = self::columns($e + self::toArray($master));
+            $cols['recurrence'] = null;
+            $cols['is_cancelled'] = $cancelled ? 't' : 'f';
+            $id = $this->db->value('SELECT id FROM oro_calendar_event WHERE recurring_event_id = ? AND original_start_at = ?::timestamptz', [$masterId, $orig]);
+            if ($id !== null) {
+                $set = implode(', ', array_map(fn ($c) => "$c = ?", array_keys($cols)));
+                $this->db->exec("UPDATE oro_calendar_event SET $set, updated_at = clock_timestamp() WHERE id = ?", [...array_values($cols), $id]);
+            } else {
+                $cols += ['user_id' => $master['user_id'], 'uid' => $master['uid'], 'recurring_event_id' => $masterId, 'original_start_at' => $orig];
+                $id = $this->db->value(
+                    'INSERT INTO oro_calendar_event (' . implode(', ', array_keys($cols)) . ') VALUES (' . implode(', ', array_fill(0, count($cols), '?')) . ') RETURNING id',
+                    array_values($cols)
+                );
+            }
+            $this->changed((int) $master['user_id'], (int) $id);
+            return (int) $id;
+        });
+    }
+
     public function delete(int $eventId): void
     {
         $this->db->transactional(function () use ($eventId) {

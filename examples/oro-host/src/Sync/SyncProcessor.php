@@ -162,7 +162,8 @@ final class SyncProcessor
     /**
      * The events of the request: in full mode every live event of the user
      * (tombstones too); in incremental mode those named by the change log
-     * up to $hwm. Also the number of live events in the state's window
+     * up to $hwm, with the series master of each exception among them.
+     * Also the number of live events in the state's window
      * (options.oroEventCount, the base of the Oro-side mass-delete guard).
      */
     private function eventsFor(int $userId, string $mode, ?array $state, int $hwm): array
@@ -170,7 +171,11 @@ final class SyncProcessor
         $sql = 'SELECT e.*, l.link FROM oro_calendar_event e LEFT JOIN msync_event_link l ON l.event_id = e.id WHERE e.user_id = ?';
         $rows = $mode === 'full'
             ? $this->db->all($sql . ' AND (e.deleted_at IS NULL OR EXISTS (SELECT 1 FROM msync_change_log c WHERE c.event_id = e.id)) ORDER BY e.id', [$userId])
-            : $this->db->all($sql . ' AND e.id IN (SELECT event_id FROM msync_change_log WHERE user_id = ? AND id <= ?) ORDER BY e.id', [$userId, $userId, $hwm]);
+            // an exception goes with its series master (the sidecar writes it
+            // to the series the master's link names)
+            : $this->db->all($sql . ' AND (e.id IN (SELECT event_id FROM msync_change_log WHERE user_id = ? AND id <= ?)
+                   OR e.id IN (SELECT x.recurring_event_id FROM oro_calendar_event x JOIN msync_change_log c ON c.event_id = x.id WHERE c.user_id = ? AND c.id <= ?)) ORDER BY e.id',
+                [$userId, $userId, $hwm, $userId, $hwm]);
         $events = [];
         foreach ($rows as $r) {
             $e = CalendarEventManager::toArray($r);

@@ -10,7 +10,8 @@ use OroHost\Tests\Support\E2ETestCase;
  * A recurring series made in Outlook comes into Oro as a master with its
  * recurrence and reminder; an occurrence retitled and one cancelled in
  * Outlook become exception rows; the series deleted in Outlook goes with
- * its exceptions. Nothing is written to Microsoft 365 and nobody is mailed.
+ * its exceptions. Nothing is written to Microsoft 365 and nobody is mailed;
+ * an occurrence cancelled or moved in Oro is written to Outlook's series.
  */
 final class SeriesTest extends E2ETestCase
 {
@@ -102,5 +103,56 @@ final class SeriesTest extends E2ETestCase
         $masters = array_values(array_filter($this->outlook($ada), fn ($e) => $e['type'] === 'seriesMaster'));
         $this->assertSame('Sprint review (all hands)', $masters[0]['subject']);
         $this->assertSame(2, $masters[0]['recurrence']['pattern']['interval'], 'the pattern kept');
+    }
+    /**
+     * An occurrence cancelled and one moved in Oro: Outlook's series loses
+     * the one and holds the other as an exception at its new time; an idle
+     * run rewrites nothing, and nobody is mailed.
+     */
+    public function testExceptionsFromOro(): void
+    {
+        $ada = $this->user('ada');
+        $this->connect($ada);
+        $berlin = new \DateTimeZone('Europe/Berlin');
+        $utc = new \DateTimeZone('UTC');
+        $monday = (new \DateTimeImmutable('monday next week', $berlin))->setTime(9, 0);
+        $id = $this->c->events()->create($ada, [
+            'title' => 'Stand-up',
+            'start' => $monday->format(DATE_RFC3339),
+            'end' => $monday->modify('+15 minutes')->format(DATE_RFC3339),
+            'recurrence' => ['recurrenceType' => 'weekly', 'interval' => 1, 'dayOfWeek' => ['monday'],
+                'startTime' => $monday->format(DATE_RFC3339), 'occurrences' => 4, 'timeZone' => 'Europe/Berlin'],
+        ]);
+        $this->drain();
+        $masters = array_values(array_filter($this->outlook($ada), fn ($e) => $e['type'] === 'seriesMaster'));
+        $this->assertCount(1, $masters, 'one series in Outlook');
+        $occurrences = '/_sim/users/' . rawurlencode($this->upn($ada)) . '/events/' . rawurlencode($masters[0]['id']) . '/occurrences';
+        $this->assertCount(4, $this->simCall('GET', $occurrences)['value']);
+
+        // Oro: the second occurrence cancelled, the third moved to 11:00 and renamed
+        $second = $monday->modify('+1 week');
+        $this->c->events()->exception($id, $second->setTimezone($utc)->format(DATE_RFC3339), [], true);
+        $third = $monday->modify('+2 weeks');
+        $this->c->events()->exception($id, $third->setTimezone($utc)->format(DATE_RFC3339), [
+            'title' => 'Stand-up (moved)',
+            'start' => $third->setTime(11, 0)->format(DATE_RFC3339),
+            'end' => $third->setTime(11, 15)->format(DATE_RFC3339),
+        ], false);
+        $this->drain();
+        $this->assertCount(2, $this->simCall('GET', $occurrences)['value'], 'two plain occurrences left: one cancelled, one an exception');
+        $exceptions = array_values(array_filter($this->outlook($ada), fn ($e) => $e['type'] === 'exception'));
+        $this->assertCount(1, $exceptions, 'the moved occurrence is an exception in Outlook');
+        $this->assertSame('Stand-up (moved)', $exceptions[0]['subject']);
+        $this->assertSame($third->setTimezone($utc)->format('Y-m-d\TH:i:s\Z'), $exceptions[0]['originalStart']);
+        $this->assertSame($third->setTime(11, 0)->setTimezone($utc)->format('Y-m-d\TH:i:s'), substr($exceptions[0]['start']['dateTime'], 0, 19));
+        $this->assertCount(2, $this->db()->all('SELECT id FROM oro_calendar_event WHERE recurring_event_id = ?', [$id]), 'Oro keeps its two exception rows');
+
+        // an idle run rewrites nothing
+        $before = array_column($this->outlook($ada), 'changeKey', 'id');
+        $this->makeDue($ada);
+        $this->drain();
+        $this->assertSame($before, array_column($this->outlook($ada), 'changeKey', 'id'), 'nothing rewritten in Microsoft 365');
+        $mails = array_filter($this->simCall('GET', '/_sim/mail')['value'] ?? [], fn ($m) => $m['source'] === 'graph');
+        $this->assertSame([], array_values($mails), 'the sync mailed nobody');
     }
 }
