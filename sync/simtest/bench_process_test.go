@@ -3,6 +3,7 @@ package simtest
 import (
 	"bufio"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +16,11 @@ import (
 	"github.com/oro-msync/oro-msync/graphclient/graphsim"
 	calsync "github.com/oro-msync/oro-msync/sync"
 )
+
+// sidecarBin, when set, is the sidecar binary the process benchmarks run
+// instead of building cmd/oro-msync: two builds measured alternately in
+// one window, on a shared machine.
+var sidecarBin = flag.String("sidecar", "", "sidecar binary for the process benchmarks (default: build cmd/oro-msync)")
 
 // BenchmarkFullSync10kProcess runs the first full sync of 10,000 events
 // (5,000 Oro events to push, 5,000 Outlook events to pull) through the
@@ -32,15 +38,81 @@ func BenchmarkFullSync10kProcess(b *testing.B) { processSync(b, 5000, 5000, time
 //	go test ./sync/simtest/ -run '^$' -bench 'Pull10kProcess' -benchtime 3x
 func BenchmarkPull10kProcess(b *testing.B) { processSync(b, 0, 10000, 30*time.Minute) }
 
+// BenchmarkPull10kFloor is BenchmarkPull10kProcess's floor: the same
+// 10,000 Outlook events pulled by testdata/floor, a program that only reads
+// the delta pages with net/http, decodes them with encoding/json into a
+// small struct and writes a reply of about the same size. It reports the
+// same figures, so that the sidecar's are read as ratios to these.
+//
+//	go test ./sync/simtest/ -run '^$' -bench 'Pull10k(Process|Floor)' -benchtime 3x
+func BenchmarkPull10kFloor(b *testing.B) {
+	bin := buildProgram(b, "./testdata/floor")
+	var rssMB, cpuPerEvent, wall, replyMB float64
+	const ms = 10000
+	for b.Loop() {
+		b.StopTimer()
+		w := newWorld(b, graphsim.Options{})
+		seedPull(b, w, ms)
+		cmd := exec.Command(bin, w.cfg.Endpoints.Graph, window.Start.Format(time.RFC3339), window.End.Format(time.RFC3339))
+		cmd.Env = append(os.Environ(), "FLOOR_TOKEN="+w.tok.AccessToken)
+		cmd.Stderr = os.Stderr
+		b.StartTimer()
+		start := time.Now()
+		reply, err := cmd.Output()
+		wall = time.Since(start).Seconds()
+		b.StopTimer()
+		if err != nil || strings.Count(string(reply), `"op":`) != ms {
+			b.Fatalf("%v: %.500s", err, reply)
+		}
+		rssMB, cpuPerEvent = processFigures(cmd.ProcessState, ms)
+		replyMB = float64(len(reply)) / (1 << 20)
+		b.StartTimer()
+	}
+	b.ReportMetric(rssMB, "peak-RSS-MB")
+	b.ReportMetric(cpuPerEvent, "cpu-µs/event")
+	b.ReportMetric(replyMB, "reply-MB")
+	b.ReportMetric(wall, "wall-s")
+}
+
+// buildProgram builds the program in dir (relative to this package) into the
+// benchmark's temporary directory.
+func buildProgram(b *testing.B, dir string) string {
+	bin := filepath.Join(b.TempDir(), filepath.Base(dir))
+	build := exec.Command("go", "build", "-o", bin, dir)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("%v\n%s", err, out)
+	}
+	return bin
+}
+
+// seedPull gives Outlook ms events, half an hour apart from 1 March 2025,
+// all in the sync window.
+func seedPull(b *testing.B, w *world, ms int) {
+	for i := range ms {
+		start := time.Date(2025, 3, 1, 8, 30, 0, 0, time.UTC).Add(time.Duration(i) * 30 * time.Minute)
+		if _, err := w.sim.UserCreateEvent(upn, outlookEvent(fmt.Sprintf("ms %d", i), start)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// processFigures returns a finished process's peak RSS in MiB
+// (getrusage ru_maxrss, KiB on Linux) and its CPU time (user + system)
+// per event in µs.
+func processFigures(ps *os.ProcessState, events int) (rssMB, cpuPerEvent float64) {
+	rssMB = float64(ps.SysUsage().(*syscall.Rusage).Maxrss) / 1024
+	cpuPerEvent = float64((ps.UserTime() + ps.SystemTime()).Microseconds()) / float64(events)
+	return rssMB, cpuPerEvent
+}
+
 // processSync runs the first sync of oro new Oro events and ms Outlook
 // events (starting every apart) through the built sidecar and reports its
 // figures.
 func processSync(b *testing.B, oro, ms int, every time.Duration) {
-	bin := filepath.Join(b.TempDir(), "oro-msync")
-	build := exec.Command("go", "build", "-o", bin, "../../cmd/oro-msync")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("%v\n%s", err, out)
+	bin := *sidecarBin
+	if bin == "" {
+		bin = buildProgram(b, "../../cmd/oro-msync")
 	}
 	var rssMB, cpuPerEvent, wall, reqMB, replyMB float64
 	for b.Loop() {
@@ -88,8 +160,7 @@ func processSync(b *testing.B, oro, ms int, every time.Duration) {
 		if err := cmd.Wait(); err != nil {
 			b.Fatal(err)
 		}
-		rssMB = float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024 // KiB on Linux
-		cpuPerEvent = float64((cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Microseconds()) / float64(oro+ms)
+		rssMB, cpuPerEvent = processFigures(cmd.ProcessState, oro+ms)
 		reqMB, replyMB = float64(len(line))/(1<<20), float64(len(reply))/(1<<20)
 
 		b.StartTimer()
