@@ -173,17 +173,26 @@ func (answerGuard) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = nil
 	}
+	// an answer handed over is checked by its reader, which decodes it
+	// with encoding/json, refusing anything but one complete value of
+	// the type it wants: here only that it looks like an object
+	a, handOver := req.Context().Value(answerKey{}).(*Answer)
+	handOver = handOver && status < 300 && body != nil
+	object := jsonObject
+	if handOver {
+		object = looksLikeObject
+	}
 	switch {
 	case status < 300 && rerr != nil:
 		return nil, badAnswer("the answer of Microsoft Graph broke off", rerr)
-	case status < 300 && body != nil && (!jsonContent(resp.Header) || !jsonObject(body)):
+	case status < 300 && body != nil && (!jsonContent(resp.Header) || !object(body)):
 		return nil, badAnswer("Microsoft Graph answered with something other than a JSON object", nil)
 	case status >= 400 && (rerr != nil || !graphErrorBody(body)):
 		body = nil
 	}
-	if a, ok := req.Context().Value(answerKey{}).(*Answer); ok && status < 300 && body != nil {
-		// handed over as it is: the SDK reads an empty body, and never
-		// copies the answer again
+	if handOver {
+		// as it is: the SDK reads an empty body, and never copies the
+		// answer again
 		a.Body = body
 		body = []byte{}
 	}
@@ -209,7 +218,10 @@ type answerKey struct{}
 // adapter, hands the body of its successful answer (a 2xx with a body) to
 // the returned Answer instead of to the SDK, which then reads an empty
 // body: a caller that decodes the answer itself (SendPrimitive with
-// "[]byte") gets the bytes the guard read, not a second copy.
+// "[]byte") gets the bytes the guard read, not a second copy. The guard
+// then checks only that the body looks like a JSON object: the caller
+// must decode it with encoding/json, which refuses anything but one
+// complete JSON value, so that it is not scanned twice.
 func WithAnswer(ctx context.Context) (context.Context, *Answer) {
 	a := &Answer{}
 	return context.WithValue(ctx, answerKey{}, a), a
@@ -260,6 +272,13 @@ func jsonContent(h http.Header) bool {
 func jsonObject(b []byte) bool {
 	b = bytes.TrimSpace(b)
 	return len(b) > 0 && b[0] == '{' && json.Valid(b)
+}
+
+// looksLikeObject reports whether b, trimmed, starts and ends as a JSON
+// object does.
+func looksLikeObject(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) > 1 && b[0] == '{' && b[len(b)-1] == '}'
 }
 
 // graphErrorBody reports whether b is a Graph error: an object whose error
