@@ -231,16 +231,16 @@ func WithAnswer(ctx context.Context) (context.Context, *Answer) {
 // of the allocator's small size classes.
 const readPiece = 32 << 10
 
-// readAnswer reads r to its end into pieces, then into one slice of the
-// exact size: an answer of a few hundred kilobytes is copied once more
-// instead of being grown by doubling (io.ReadAll), which leaves garbage
-// of about its own size at each step.
+// readAnswer reads r to its end into pieces (kept for the next answer),
+// then into one slice of the exact size: an answer of a few hundred
+// kilobytes is copied once more instead of being grown by doubling
+// (io.ReadAll), which leaves garbage of about its own size at each step.
 func readAnswer(r io.Reader) ([]byte, error) {
 	var pieces [][]byte
 	total := 0
 	var err error
 	for err == nil {
-		p := make([]byte, readPiece)
+		p := *(piecePool.Get().(*[]byte))
 		n := 0
 		for n < len(p) && err == nil {
 			var k int
@@ -253,15 +253,17 @@ func readAnswer(r io.Reader) ([]byte, error) {
 	if err == io.EOF {
 		err = nil
 	}
-	if len(pieces) == 1 {
-		return pieces[0], err
-	}
 	out := make([]byte, 0, total)
 	for _, p := range pieces {
 		out = append(out, p...)
+		p = p[:readPiece]
+		piecePool.Put(&p)
 	}
 	return out, err
 }
+
+// piecePool holds readAnswer's pieces between answers.
+var piecePool = sync.Pool{New: func() any { p := make([]byte, readPiece); return &p }}
 
 func jsonContent(h http.Header) bool {
 	ct, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
