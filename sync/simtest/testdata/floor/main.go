@@ -5,7 +5,7 @@
 // sidecar's Prefer headers and page size), decodes each page with
 // encoding/json into a small struct, keeps every event, and writes one
 // JSON reply of about the sidecar's size: an operation per event, with the
-// event, to stdout. It knows nothing of the engine, state or errors.
+// event, to stdout, and ends at the end of its input. It knows nothing of the engine, state or errors.
 package main
 
 import (
@@ -127,6 +127,9 @@ func main() {
 	if err := w.Flush(); err != nil {
 		fail(err)
 	}
+	// as the sidecar, it ends at the end of its input (the benchmark
+	// reads its peak memory before)
+	_, _ = io.Copy(io.Discard, os.Stdin)
 }
 
 func fail(err error) {
