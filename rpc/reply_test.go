@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"runtime"
 	"strings"
 	"sync"
@@ -220,5 +221,51 @@ func TestUnencodableResult(t *testing.T) {
 	want := `{"jsonrpc":"2.0","id":1,"error":{"code":-32603,"message":"internal error","data":{"kind":"internal","retryable":false}}}` + "\n"
 	if out != want || !strings.Contains(log, "result could not be encoded") {
 		t.Errorf("got %s", out)
+	}
+}
+
+// pieces is a JSONWriter that writes a JSON array of n strings of size
+// bytes each, one write per string and per comma.
+type pieces struct{ n, size int }
+
+func (p pieces) WriteJSON(w io.Writer) error {
+	io.WriteString(w, "[")
+	for i := range p.n {
+		if i > 0 {
+			io.WriteString(w, ",")
+		}
+		io.WriteString(w, `"`+strings.Repeat(string(rune('a'+i%26)), p.size)+`"`)
+	}
+	_, err := io.WriteString(w, "]")
+	return err
+}
+
+// TestJSONWriterReply checks that a result written in pieces (a
+// JSONWriter) goes out as the same bytes as the same result encoded at
+// once, alone and in a batch, in both framings, whatever the sizes of its
+// writes against the chunks it is kept in.
+func TestJSONWriterReply(t *testing.T) {
+	for _, p := range []pieces{{0, 0}, {3, 10}, {1, chunkSize}, {5, chunkSize - 3}, {2000, 100}} {
+		var strs []string
+		for i := range p.n {
+			strs = append(strs, strings.Repeat(string(rune('a'+i%26)), p.size))
+		}
+		want, _ := json.Marshal(strs)
+		if p.n == 0 {
+			want = []byte("[]")
+		}
+		m := Method{Name: "pieces", Unlisted: true, Handler: func(context.Context, json.RawMessage) (any, error) { return p, nil }}
+		one := `{"jsonrpc":"2.0","id":7,"result":` + string(want) + `}`
+		out, _ := serveOnce(t, FramingNDJSON, `{"jsonrpc":"2.0","id":7,"method":"pieces"}`+"\n"+
+			`[{"jsonrpc":"2.0","id":7,"method":"pieces"}]`+"\n", m)
+		// the two requests run at once: their replies come in either order
+		if out != one+"\n["+one+"]\n" && out != "["+one+"]\n"+one+"\n" {
+			t.Errorf("%+v ndjson: got %d bytes, want %d: %.200q", p, len(out), 2*len(one)+5, out)
+		}
+		req := `{"jsonrpc":"2.0","id":7,"method":"pieces"}`
+		out, _ = serveOnce(t, FramingContentLength, fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(req), req), m)
+		if framed := fmt.Sprintf("Content-Length: %d\r\n\r\n%s", len(one), one); out != framed {
+			t.Errorf("%+v content-length: got %.200q", p, out)
+		}
 	}
 }

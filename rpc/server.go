@@ -439,19 +439,28 @@ func (s *server) finish(c *call, res any, err error) {
 }
 
 // reply answers c with its result, or with err when that is not nil. The
-// reply is encoded here, once, into the bytes the writer writes.
+// reply is encoded here, once, into the bytes the writer writes (in parts,
+// for a JSONWriter).
 func (s *server) reply(c *call, res any, err error) {
-	var msg []byte
+	var msg [][]byte
 	if err == nil {
-		if msg, err = message(c.id, "result", res); err != nil {
+		if jw, ok := res.(JSONWriter); ok {
+			msg, err = written(c.id, jw)
+		} else {
+			var m []byte
+			m, err = message(c.id, "result", res)
+			msg = [][]byte{m}
+		}
+		if err != nil {
 			c.log.Error().Err(err).Msg("result could not be encoded")
 			err = &calsync.Error{Kind: calsync.KindInternal, Message: "result could not be encoded", Err: err}
 		}
 	}
 	if err != nil {
-		msg, _ = message(c.id, "error", errorObject(err)) // its data is encoded already (SetError)
+		m, _ := message(c.id, "error", errorObject(err)) // its data is encoded already (SetError)
+		msg = [][]byte{m}
 	}
-	if err := s.stream.send(c.seq, msg); err != nil && !errors.Is(err, jsonrpc2.ErrClosed) && !errors.Is(err, ErrOutputClosed) {
+	if err := s.stream.send(c.seq, msg...); err != nil && !errors.Is(err, jsonrpc2.ErrClosed) && !errors.Is(err, ErrOutputClosed) {
 		c.log.Error().Err(err).Msg("reply not sent")
 	}
 }

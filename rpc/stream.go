@@ -69,7 +69,7 @@ type route struct {
 // last one arrives.
 type batch struct {
 	want    int
-	replies [][]byte
+	replies [][][]byte // each in parts
 }
 
 // newStream starts the stream's writer goroutine; finish ends it.
@@ -190,8 +190,9 @@ func (s *stream) WriteObject(any) error {
 	return errors.New("rpc: replies are sent by the server, not through the Conn")
 }
 
-// send queues the reply to request seq, alone or as part of its batch.
-func (s *stream) send(seq uint64, msg []byte) error {
+// send queues the reply to request seq (in parts, written one after the
+// other), alone or as part of its batch.
+func (s *stream) send(seq uint64, msg ...[]byte) error {
 	s.mu.Lock()
 	rt := s.routes[seq]
 	delete(s.routes, seq)
@@ -199,7 +200,7 @@ func (s *stream) send(seq uint64, msg []byte) error {
 	if rt == nil || rt.id == nil {
 		return errors.New("rpc: reply to an unknown request or a notification")
 	}
-	return s.deliver(rt.batch, msg)
+	return s.deliver(rt.batch, msg...)
 }
 
 // encoded is a result that is compact JSON already (as encoding/json
@@ -228,6 +229,48 @@ func message(id json.RawMessage, member string, value any) ([]byte, error) {
 		b = b[:len(b)-1]
 	}
 	return append(b, '}'), nil
+}
+
+// JSONWriter is a result that writes its own JSON, as encoding/json would
+// encode it, in as many writes as it likes; the reply then goes out in
+// the pieces it was written into, never in one buffer (see chunks). A
+// result of thousands of items is written so.
+type JSONWriter interface {
+	WriteJSON(w io.Writer) error
+}
+
+// written encodes a reply whose result is a JSONWriter, in parts.
+func written(id json.RawMessage, value JSONWriter) ([][]byte, error) {
+	head, _ := message(id, "result", encoded(nil))
+	head = head[: len(head)-1 : len(head)-1] // without its '}', and never appended to
+	c := chunks{parts: [][]byte{head}}
+	if err := value.WriteJSON(&c); err != nil {
+		return nil, err
+	}
+	return append(c.parts, replyEnd), nil
+}
+
+var replyEnd = []byte("}")
+
+// chunkSize is the size of the pieces chunks keeps: the largest of the
+// allocator's small size classes.
+const chunkSize = 32 << 10
+
+// chunks is an io.Writer that keeps what it is given in pieces of
+// chunkSize bytes (a larger write in one piece of its own).
+type chunks struct{ parts [][]byte }
+
+func (c *chunks) Write(p []byte) (int, error) {
+	last := len(c.parts) - 1
+	switch {
+	case last >= 0 && len(p) <= cap(c.parts[last])-len(c.parts[last]):
+		c.parts[last] = append(c.parts[last], p...)
+	case len(p) >= chunkSize:
+		c.parts = append(c.parts, append([]byte(nil), p...))
+	default:
+		c.parts = append(c.parts, append(make([]byte, 0, chunkSize), p...))
+	}
+	return len(p), nil
 }
 
 // compact appends doc, which must be valid JSON, to dst as
@@ -300,10 +343,10 @@ func (s *stream) replyError(bt *batch, id json.RawMessage, pe *protocolError) {
 	_ = s.deliver(bt, msg)                      // a write failure is reported by the writer
 }
 
-// deliver queues msg for the writer, or, when msg is one reply of a
+// deliver queues msg (its parts) for the writer, or, when msg is one reply of a
 // batch, adds it to the batch and queues the whole array once the last
 // reply is in. It never waits for the output.
-func (s *stream) deliver(bt *batch, msg []byte) error {
+func (s *stream) deliver(bt *batch, msg ...[]byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
@@ -312,8 +355,10 @@ func (s *stream) deliver(bt *batch, msg []byte) error {
 	case s.closed:
 		return jsonrpc2.ErrClosed
 	}
-	s.pending += int64(len(msg))
-	parts := [][]byte{msg}
+	for _, p := range msg {
+		s.pending += int64(len(p))
+	}
+	parts := msg
 	if bt != nil {
 		bt.replies = append(bt.replies, msg)
 		if len(bt.replies) < bt.want {
@@ -322,7 +367,8 @@ func (s *stream) deliver(bt *batch, msg []byte) error {
 		s.pending += int64(len(bt.replies) + 1) // the replies are counted already; the brackets and commas not
 		parts = make([][]byte, 0, 2*len(bt.replies)+1)
 		for i, r := range bt.replies {
-			parts = append(parts, batchSeparators[min(i, 1)], r)
+			parts = append(parts, batchSeparators[min(i, 1)])
+			parts = append(parts, r...)
 		}
 		parts = append(parts, batchEnd)
 	}

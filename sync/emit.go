@@ -46,7 +46,9 @@ func (e *engine) emit(ps *pass, pl *planned, written *RemoteEvent) {
 	}
 	var tag string
 	if op.Link != nil {
-		ps.after[op.Link.RemoteID] = afterEvent(pl.p.oro, op, pl.d.target)
+		if ps.keepAfter {
+			ps.after[op.Link.RemoteID] = afterEvent(pl.p.oro, op, pl.d.target)
+		}
 		tag = op.Link.ChangeKey + "/" + op.Link.Hash
 	}
 	op.Key = shortHash(string(op.Op) + "|" + op.OroID + "|" + op.RemoteID + "|" + tag)

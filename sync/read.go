@@ -89,15 +89,18 @@ func (e *engine) readRound(ctx context.Context, link string, stopAt time.Time) (
 func (e *engine) takePage(rd *roundRead, p DeltaPage, page int) string {
 	var sig strings.Builder
 	for i := range p.Events {
-		ev := p.Events[i]
+		ev := &p.Events[i] // kept where the page holds it, not copied
 		if msg := remoteIDProblem(ev.ID); msg != "" {
 			// never an operation or a link the host cannot use
 			e.res.Issues = append(e.res.Issues, Issue{Kind: KindUnavailable, Retryable: true, Reason: ReasonReadFailed,
 				Message: "an item of Microsoft 365's change list was left out: its id " + msg})
 			continue
 		}
-		sig.WriteString(ev.ID + "/" + ev.ChangeKey + ";")
-		rd.items[ev.ID], rd.page[ev.ID] = &ev, page
+		sig.WriteString(ev.ID)
+		sig.WriteByte('/')
+		sig.WriteString(ev.ChangeKey)
+		sig.WriteByte(';')
+		rd.items[ev.ID], rd.page[ev.ID] = ev, page
 	}
 	return sig.String()
 }

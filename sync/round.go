@@ -1,6 +1,9 @@
 package calsync
 
-import "context"
+import (
+	"context"
+	"slices"
+)
 
 // One round through the phases: pair, confirm, series, plan, guard, apply
 // and emit. The main round and the settle round both go through process.
@@ -55,8 +58,11 @@ type pass struct {
 	// deletes); the settle round recognises our echoes by it
 	written map[string]string
 	// after: the Oro event as it will be once the host applied our
-	// operations, by Microsoft id (for the settle round)
-	after map[string]*Event
+	// operations, by Microsoft id (for the settle round); kept only when
+	// keepAfter, set by dispatch when the round writes (no settle round
+	// follows one that does not)
+	after     map[string]*Event
+	keepAfter bool
 }
 
 func newPass(idx *index, t *tally) *pass {
@@ -123,6 +129,7 @@ func (e *engine) process(ctx context.Context, ps *pass, rd *roundRead, checkedFr
 
 // dispatch emits what needs no write and returns the writes to send.
 func (e *engine) dispatch(ps *pass, plan []*planned, writes bool) []*planned {
+	ps.keepAfter = writes && !e.options.DryRun && slices.ContainsFunc(plan, func(pl *planned) bool { return pl.d.write != "" })
 	var queue []*planned
 	for _, pl := range plan {
 		if pl.d.conflict != "" {

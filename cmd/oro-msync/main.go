@@ -38,8 +38,21 @@ import (
 var version = ""
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	os.Exit(run(os.Args[1:], os.Getenv))
 }
+
+// gcPercent is the garbage collector's GOGC unless the environment sets
+// one. The sidecar runs beside the host's PHP workers, where its peak
+// memory is what counts, and a large sync.run's live heap (the round read,
+// the operations, the reply) is tens of megabytes: at Go's default of 100
+// the heap may grow to twice that before a collection, at 50 to one and a
+// half times. Pulling 10,000 events, that lowers the peak RSS by about a
+// tenth (BenchmarkPull10kProcess: 54–62 MiB → 51–55 MiB) for no CPU time
+// that shows beside the run's noise (collection is a few percent of it).
+const gcPercent = 50
 
 type config struct {
 	framing         string

@@ -409,17 +409,22 @@ var odataError = abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscri
 // headers as its Get) through the session's adapter, so its middleware
 // (authentication, retry, redirects, the ImmutableId preference, the answer
 // guard) and its error mapping apply as to any SDK call, and decodes the
-// answer into v with encoding/json instead of the SDK's models. An answer
-// without a body (a 204, an empty 200) is graphclient.EmptyAnswer; one
+// answer into v with encoding/json instead of the SDK's models: the guard
+// hands it the answer's bytes (graphclient.WithAnswer), which the SDK would
+// otherwise copy again. An answer without a body (a 204, an empty 200) is graphclient.EmptyAnswer; one
 // that does not decode into v (a field of the wrong type) is Microsoft's
 // fault, unavailable. A failed request's error is returned as
 // the SDK gave it, for the caller to classify.
 func (r *Remote) read(ctx context.Context, info *abs.RequestInformation, v any, op string) error {
+	ctx, answer := graphclient.WithAnswer(ctx)
 	raw, err := r.adapter.SendPrimitive(ctx, info, "[]byte", odataError)
 	if err != nil {
 		return err
 	}
 	body, _ := raw.([]byte)
+	if answer.Body != nil {
+		body = answer.Body
+	}
 	if len(body) == 0 {
 		return graphclient.EmptyAnswer(op)
 	}

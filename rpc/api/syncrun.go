@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"io"
 
 	"github.com/oro-msync/oro-msync/graphclient"
 	"github.com/oro-msync/oro-msync/graphclient/calendar"
@@ -24,6 +25,16 @@ type SyncRunParams struct {
 type SyncRunResult struct {
 	calsync.Result
 	Tokens *graphclient.Tokens `json:"tokens,omitempty"`
+}
+
+// WriteJSON writes r as encoding/json would (rpc.JSONWriter): a result of
+// many operations is written one operation at a time.
+func (r SyncRunResult) WriteJSON(w io.Writer) error {
+	var tokens any
+	if r.Tokens != nil {
+		tokens = r.Tokens
+	}
+	return r.Result.WriteJSON(w, calsync.Member{Name: "tokens", Value: tokens})
 }
 
 // syncRun builds one Graph session for the call, runs the engine over the

@@ -3,12 +3,13 @@ package simtest
 import (
 	"bufio"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,11 +17,16 @@ import (
 	calsync "github.com/oro-msync/oro-msync/sync"
 )
 
+// sidecarBin, when set, is the sidecar binary the process benchmarks run
+// instead of building cmd/oro-msync: two builds measured alternately in
+// one window, on a shared machine.
+var sidecarBin = flag.String("sidecar", "", "sidecar binary for the process benchmarks (default: build cmd/oro-msync)")
+
 // BenchmarkFullSync10kProcess runs the first full sync of 10,000 events
 // (5,000 Oro events to push, 5,000 Outlook events to pull) through the
 // built sidecar binary, as the host would: one sync.run over a pipe, the
 // simulator in this process. It reports the sidecar process's peak RSS
-// (getrusage ru_maxrss of the child), its CPU time (user + system, start
+// (see peakRSS), its CPU time (user + system, start
 // to exit) per event synced, the request and reply sizes, and the wall
 // time from writing the request to reading the reply.
 func BenchmarkFullSync10kProcess(b *testing.B) { processSync(b, 5000, 5000, time.Hour) }
@@ -32,17 +38,106 @@ func BenchmarkFullSync10kProcess(b *testing.B) { processSync(b, 5000, 5000, time
 //	go test ./sync/simtest/ -run '^$' -bench 'Pull10kProcess' -benchtime 3x
 func BenchmarkPull10kProcess(b *testing.B) { processSync(b, 0, 10000, 30*time.Minute) }
 
-// processSync runs the first sync of oro new Oro events and ms Outlook
-// events (starting every apart) through the built sidecar and reports its
-// figures.
-func processSync(b *testing.B, oro, ms int, every time.Duration) {
-	bin := filepath.Join(b.TempDir(), "oro-msync")
-	build := exec.Command("go", "build", "-o", bin, "../../cmd/oro-msync")
+// BenchmarkPull10kFloor is BenchmarkPull10kProcess's floor: the same
+// 10,000 Outlook events pulled by testdata/floor, a program that only reads
+// the delta pages with net/http, decodes them with encoding/json into a
+// small struct and writes a reply of about the same size. It reports the
+// same figures, so that the sidecar's are read as ratios to these.
+//
+//	go test ./sync/simtest/ -run '^$' -bench 'Pull10k(Process|Floor)' -benchtime 3x
+func BenchmarkPull10kFloor(b *testing.B) {
+	bin := buildProgram(b, "./testdata/floor")
+	var rssMB, cpu, wall, replyMB float64
+	const ms = 10000
+	for b.Loop() {
+		b.StopTimer()
+		w := newWorld(b, graphsim.Options{})
+		seedPull(b, w, ms)
+		cmd := exec.Command(bin, w.cfg.Endpoints.Graph, window.Start.Format(time.RFC3339), window.End.Format(time.RFC3339))
+		cmd.Env = append(os.Environ(), "FLOOR_TOKEN="+w.tok.AccessToken)
+		cmd.Stderr = os.Stderr
+		in, _ := cmd.StdinPipe()
+		out, _ := cmd.StdoutPipe()
+		b.StartTimer()
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		reply, rerr := bufio.NewReaderSize(out, 1<<20).ReadString('\n')
+		wall = time.Since(start).Seconds()
+		b.StopTimer()
+		hwm := peakRSS(cmd.Process.Pid) // the floor waits for the end of its input
+		in.Close()
+		if err := cmd.Wait(); err != nil || rerr != nil || strings.Count(reply, `"op":`) != ms {
+			b.Fatalf("%v, %v: %.500s", err, rerr, reply)
+		}
+		rssMB, cpu = hwm, cpuPerEvent(cmd.ProcessState, ms)
+		replyMB = float64(len(reply)) / (1 << 20)
+		b.StartTimer()
+	}
+	b.ReportMetric(rssMB, "peak-RSS-MB")
+	b.ReportMetric(cpu, "cpu-µs/event")
+	b.ReportMetric(replyMB, "reply-MB")
+	b.ReportMetric(wall, "wall-s")
+}
+
+// buildProgram builds the program in dir (relative to this package) into the
+// benchmark's temporary directory.
+func buildProgram(b *testing.B, dir string) string {
+	bin := filepath.Join(b.TempDir(), filepath.Base(dir))
+	build := exec.Command("go", "build", "-o", bin, dir)
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("%v\n%s", err, out)
 	}
-	var rssMB, cpuPerEvent, wall, reqMB, replyMB float64
+	return bin
+}
+
+// seedPull gives Outlook ms events, half an hour apart from 1 March 2025,
+// all in the sync window.
+func seedPull(b *testing.B, w *world, ms int) {
+	for i := range ms {
+		start := time.Date(2025, 3, 1, 8, 30, 0, 0, time.UTC).Add(time.Duration(i) * 30 * time.Minute)
+		if _, err := w.sim.UserCreateEvent(upn, outlookEvent(fmt.Sprintf("ms %d", i), start)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// cpuPerEvent returns a finished process's CPU time (user + system) per
+// event in µs.
+func cpuPerEvent(ps *os.ProcessState, events int) float64 {
+	return float64((ps.UserTime() + ps.SystemTime()).Microseconds()) / float64(events)
+}
+
+// peakRSS returns the peak RSS in MiB of the running process pid since it
+// started its program (VmHWM): read before it exits, once it has done its
+// work. getrusage's ru_maxrss of a child is no measure of it: Go starts
+// children with vfork, and Linux keeps in it the high-water mark of the
+// memory the child shared before exec, this test process's.
+func peakRSS(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return float64(kb) / 1024
+		}
+	}
+	return 0
+}
+
+// processSync runs the first sync of oro new Oro events and ms Outlook
+// events (starting every apart) through the built sidecar and reports its
+// figures.
+func processSync(b *testing.B, oro, ms int, every time.Duration) {
+	bin := *sidecarBin
+	if bin == "" {
+		bin = buildProgram(b, "../../cmd/oro-msync")
+	}
+	var rssMB, cpu, wall, reqMB, replyMB float64
 	for b.Loop() {
 		b.StopTimer()
 		w := newWorld(b, graphsim.Options{})
@@ -72,8 +167,10 @@ func processSync(b *testing.B, oro, ms int, every time.Duration) {
 		}
 		b.StartTimer()
 		start := time.Now()
-		go func() { in.Write([]byte(line)); in.Close() }()
+		go func() { in.Write([]byte(line)) }()
 		reply, err := bufio.NewReaderSize(out, 1<<20).ReadString('\n')
+		hwm := peakRSS(cmd.Process.Pid) // the sidecar waits for more input
+		in.Close()
 		wall = time.Since(start).Seconds()
 		b.StopTimer()
 		if err != nil || !strings.Contains(reply, `"status":"completed"`) {
@@ -88,14 +185,13 @@ func processSync(b *testing.B, oro, ms int, every time.Duration) {
 		if err := cmd.Wait(); err != nil {
 			b.Fatal(err)
 		}
-		rssMB = float64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) / 1024 // KiB on Linux
-		cpuPerEvent = float64((cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Microseconds()) / float64(oro+ms)
+		rssMB, cpu = hwm, cpuPerEvent(cmd.ProcessState, oro+ms)
 		reqMB, replyMB = float64(len(line))/(1<<20), float64(len(reply))/(1<<20)
 
 		b.StartTimer()
 	}
 	b.ReportMetric(rssMB, "sidecar-peak-RSS-MB")
-	b.ReportMetric(cpuPerEvent, "sidecar-cpu-µs/event")
+	b.ReportMetric(cpu, "sidecar-cpu-µs/event")
 	b.ReportMetric(reqMB, "request-MB")
 	b.ReportMetric(replyMB, "reply-MB")
 	b.ReportMetric(wall, "wall-s")
