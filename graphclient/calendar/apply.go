@@ -113,30 +113,45 @@ const itemPrefer = `IdType="ImmutableId", outlook.timezone="UTC", outlook.body-c
 //
 // Apply returns an error only when no write reached Graph at all, for a reason
 // that concerns the whole run (reconnect, consent, cancellation).
-func (r *Remote) Apply(ctx context.Context, writes []calsync.Write) (_ []calsync.WriteResult, err error) {
-	defer recovered(&err, "graph.batch")
-	a := &applier{r: r, ctx: ctx, results: make([]calsync.WriteResult, 0, len(writes)),
-		landed: make(chan *flight, r.opts.Concurrency), done: make(chan *flight, 2*r.opts.Concurrency), flying: map[*flight]flyingBatch{}}
-	for _, w := range writes {
-		j := &job{w: w}
-		if err := j.prepare(); err != nil {
-			a.results = append(a.results, calsync.WriteResult{Key: w.Key, Err: err})
-			continue
-		}
-		a.queue = append(a.queue, j)
+func (r *Remote) Apply(ctx context.Context, writes []calsync.Write) ([]calsync.WriteResult, error) {
+	results := make([]calsync.WriteResult, 0, len(writes))
+	feed := func(n int) []calsync.Write {
+		n = min(n, len(writes))
+		out := writes[:n]
+		writes = writes[n:]
+		return out
 	}
+	if err := r.ApplyStream(ctx, feed, func(x calsync.WriteResult) { results = append(results, x) }); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// ApplyStream is Apply for writes handed over while earlier ones are in
+// flight (calsync.StreamApplier): it asks feed for more whenever fewer
+// writes wait than two rounds of its chains take, so that its chains never
+// wait for the caller, and it goes on until feed answers none. The last
+// batch goes unordered (see Apply) only once feed has no more.
+func (r *Remote) ApplyStream(ctx context.Context, feed func(n int) []calsync.Write, each func(calsync.WriteResult)) (err error) {
+	defer recovered(&err, "graph.batch")
+	a := &applier{r: r, ctx: ctx, feed: feed, more: true, each: each,
+		landed: make(chan *flight, r.opts.Concurrency), done: make(chan *flight, 2*r.opts.Concurrency), flying: map[*flight]flyingBatch{}}
 	return a.run()
 }
 
-// applier is one Apply call: the queue of writes not yet answered, the
-// batches in flight and the results. Only run's goroutine touches it; a
-// batch in flight owns its jobs until its flight comes back on done.
+// applier is one ApplyStream call: the queue of writes not yet answered,
+// the batches in flight, and where writes come from and results go. Only
+// run's goroutine touches it; a batch in flight owns its jobs until its
+// flight comes back on done.
 type applier struct {
 	r   *Remote
 	ctx context.Context
 
+	feed func(n int) []calsync.Write
+	more bool // feed may have more writes
+	each func(calsync.WriteResult)
+
 	queue    []*job
-	results  []calsync.WriteResult
 	inflight int            // batches holding the mailbox (sent, not answered)
 	judging  int            // batches answered whose answers are being read
 	landed   chan *flight   // a batch's answer came: its chain is free
@@ -157,14 +172,17 @@ type flyingBatch struct {
 	items int
 }
 
-// run keeps Concurrency batches in flight until every write has its
-// result, waiting for Retry-After (or the request budget) when nothing is
-// ready.
-func (a *applier) run() ([]calsync.WriteResult, error) {
+// run keeps Concurrency batches in flight until every write feed hands
+// over has its result, waiting for Retry-After (or the request budget) when
+// nothing is ready.
+func (a *applier) run() error {
 	chains := a.r.opts.Concurrency
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		if a.fatal == nil {
+			a.topUp()
+		}
 		now := time.Now()
 		for a.fatal == nil && a.ctx.Err() == nil && a.inflight < chains {
 			jobs, chained, sp := a.next(now)
@@ -181,8 +199,11 @@ func (a *applier) run() ([]calsync.WriteResult, error) {
 				a.done <- f
 			}()
 		}
-		if !a.busy() && (len(a.queue) == 0 || a.fatal != nil || a.ctx.Err() != nil) {
+		if !a.busy() && (len(a.queue) == 0 && !a.more || a.fatal != nil || a.ctx.Err() != nil) {
 			break
+		}
+		if len(a.queue) == 0 && a.more && a.fatal == nil {
+			continue // all sent (or answered): feed has the next writes
 		}
 		var wake <-chan time.Time
 		if at, ok := a.wakeAt(now); ok && a.fatal == nil && a.inflight < chains {
@@ -212,7 +233,7 @@ func (a *applier) run() ([]calsync.WriteResult, error) {
 		}
 	}
 	if a.fatal != nil && !a.reached {
-		return nil, a.fatal
+		return a.fatal
 	}
 	for _, j := range a.queue { // ctx ended while waiting, or the run cannot go on
 		err := j.lastErr
@@ -222,16 +243,38 @@ func (a *applier) run() ([]calsync.WriteResult, error) {
 		if err == nil {
 			err = a.fatal
 		}
-		a.results = append(a.results, calsync.WriteResult{Key: j.w.Key, Err: err})
+		a.each(calsync.WriteResult{Key: j.w.Key, Err: err})
 	}
-	return a.results, nil
+	return nil
+}
+
+// topUp asks feed for writes while fewer wait than two rounds of chains
+// take (the next round's batches, and the one after while they fly), and
+// prepares them; a write that cannot be sent has its result at once.
+func (a *applier) topUp() {
+	want := 2 * a.r.opts.Concurrency * a.r.opts.BatchSize
+	for a.more && len(a.queue) < want {
+		ws := a.feed(want - len(a.queue))
+		if len(ws) == 0 {
+			a.more = false
+			return
+		}
+		for _, w := range ws {
+			j := &job{w: w}
+			if err := j.prepare(); err != nil {
+				a.each(calsync.WriteResult{Key: w.Key, Err: err})
+				continue
+			}
+			a.queue = append(a.queue, j)
+		}
+	}
 }
 
 // next takes the next batch out of the queue: up to BatchSize writes ready
 // at now, in queue order, as many as the request budget allows, and whether
-// it goes chained. The last batch (all that is queued is ready and fits in
-// it) goes unordered, and only once nothing else is in flight; until then
-// next returns none. When the budget allows no write and ctx does not leave
+// it goes chained. The last batch (feed has no more, and all that is queued
+// is ready and fits in it) goes unordered, and only once nothing else is in
+// flight; until then next returns none. When the budget allows no write and ctx does not leave
 // time to wait for it, every queued write gets the budget's answer.
 func (a *applier) next(now time.Time) (jobs []*job, chained bool, sp *spend) {
 	n := 0
@@ -243,7 +286,7 @@ func (a *applier) next(now time.Time) (jobs []*job, chained bool, sp *spend) {
 	if n == 0 {
 		return nil, false, nil
 	}
-	chained = n != len(a.queue) || n > a.r.opts.BatchSize || a.inflight > 0 && !a.worthWaiting(now, n)
+	chained = a.more || n != len(a.queue) || n > a.r.opts.BatchSize || a.inflight > 0 && !a.worthWaiting(now, n)
 	if !chained && a.inflight > 0 {
 		return nil, false, nil
 	}
@@ -255,7 +298,7 @@ func (a *applier) next(now time.Time) (jobs []*job, chained bool, sp *spend) {
 			if deadline, has := a.ctx.Deadline(); !a.busy() && has && b.freeAt(now).After(deadline) {
 				err := b.spent(now)
 				for _, j := range a.queue {
-					a.results = append(a.results, calsync.WriteResult{Key: j.w.Key, Err: err})
+					a.each(calsync.WriteResult{Key: j.w.Key, Err: err})
 				}
 				a.queue = nil
 			}
@@ -340,12 +383,12 @@ func (a *applier) take(f *flight) {
 	for _, v := range f.verdicts {
 		switch {
 		case v.res != nil:
-			a.results = append(a.results, *v.res)
+			a.each(*v.res)
 		case v.unsent:
 			v.j.readyAt = time.Time{}
 			unsent = append(unsent, v.j)
 		default:
-			a.queue = append(a.queue, a.r.retryOrFinish(a.ctx, []*job{v.j}, v.retry, f.answered, &a.results)...)
+			a.queue = append(a.queue, a.r.retryOrFinish(a.ctx, []*job{v.j}, v.retry, f.answered, a.each)...)
 		}
 	}
 	// the budget counts what Graph may have run, dated by its answer
@@ -364,7 +407,7 @@ func (a *applier) take(f *flight) {
 		a.queue = append(a.queue, f.failed...)
 		return
 	}
-	a.queue = append(a.queue, a.r.retryOrFinish(a.ctx, f.failed, f.err, f.answered, &a.results)...)
+	a.queue = append(a.queue, a.r.retryOrFinish(a.ctx, f.failed, f.err, f.answered, a.each)...)
 }
 
 // A flight is what one batch came to: a verdict per write it carried, or
@@ -482,10 +525,10 @@ func (j *job) prepare() *calsync.Error {
 
 // retryOrFinish puts jobs that failed transiently back in the queue after
 // their Retry-After or a backoff counted from answered (when the failure
-// came back), or records err as their result when their attempts are used
-// up or the wait would outlast ctx. A create that may have been performed
+// came back), or gives finish err as their result when their attempts are
+// used up or the wait would outlast ctx. A create that may have been performed
 // is marked for a lookup first; a 409 is retried only for such a create.
-func (r *Remote) retryOrFinish(ctx context.Context, jobs []*job, err *calsync.Error, answered time.Time, results *[]calsync.WriteResult) (again []*job) {
+func (r *Remote) retryOrFinish(ctx context.Context, jobs []*job, err *calsync.Error, answered time.Time, finish func(calsync.WriteResult)) (again []*job) {
 	for _, j := range jobs {
 		j.attempts++
 		j.lastErr = err
@@ -498,7 +541,7 @@ func (r *Remote) retryOrFinish(ctx context.Context, jobs []*job, err *calsync.Er
 		deadline, has := ctx.Deadline()
 		if !err.Kind.Retryable() || err.Kind == calsync.KindConflict && !j.lookup || err.Kind == calsync.KindResyncRequired ||
 			j.attempts >= r.opts.MaxAttempts || ctx.Err() != nil || (has && j.readyAt.After(deadline)) {
-			*results = append(*results, calsync.WriteResult{Key: j.w.Key, Err: err})
+			finish(calsync.WriteResult{Key: j.w.Key, Err: err})
 			continue
 		}
 		again = append(again, j)

@@ -160,3 +160,73 @@ func TestBudgetPaces(t *testing.T) {
 		t.Errorf("%d requests throttled, want 0", n)
 	}
 }
+
+// TestEngineKeepsChainsAcrossChunks: the engine hands its writes over as
+// one stream (ApplyStream), so that even handed over 20 at a time
+// (ApplyChunk 20, one batch's worth), 4 chained batches fly at once: the
+// chains do not drain between one handful and the next, the mailbox never
+// sees more than 4 requests, and only the last batch goes unordered.
+func TestEngineKeepsChainsAcrossChunks(t *testing.T) {
+	f := newFixture(t, graphsim.Options{Latency: time.Millisecond, BatchItemLatency: 2 * time.Millisecond})
+	res := runEngine(t, f, nil, oroEvents(200), 20)
+	if res.Status != calsync.StatusCompleted || res.Stats.Pushed != 200 {
+		t.Fatalf("%s (%s), pushed %d; want completed, 200", res.Status, res.Reason, res.Stats.Pushed)
+	}
+	if n := res.Stats.Calls["apply"]; n != 1 {
+		t.Errorf("%d apply calls, want 1 stream", n)
+	}
+	if o := f.meter.overlap(); o != 4 {
+		t.Errorf("at most %d batches in flight at once, want 4", o)
+	}
+	if p := f.meter.max(); p > 4 {
+		t.Errorf("%d requests ran against the mailbox at once, want at most 4", p)
+	}
+	if u := f.meter.unordered; u > 1 {
+		t.Errorf("%d batches of several items without dependsOn, want at most the last", u)
+	}
+	if n := f.throttled(); n != 0 {
+		t.Errorf("%d requests throttled, want 0", n)
+	}
+}
+
+// TestStreamBudgetSpent: a stream whose writes come a few at a time
+// outlasts the request budget (50, a deadline before it frees): the 50
+// writes it allows are done, and every later one, in the handfuls fed
+// after the budget ran out, answers throttled without being sent, until
+// feed has no more.
+func TestStreamBudgetSpent(t *testing.T) {
+	f := newFixture(t, graphsim.Options{MailboxRequestLimit: 50, BatchItemLatency: time.Millisecond})
+	r := New(f.session, Options{RequestBudget: 50})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ws := creates(80)
+	feed := func(n int) []calsync.Write {
+		n = min(n, 7, len(ws))
+		out := ws[:n]
+		ws = ws[n:]
+		return out
+	}
+	var done, spent int
+	err := r.ApplyStream(ctx, feed, func(x calsync.WriteResult) {
+		switch e := calsync.AsError(x.Err); {
+		case x.Err == nil:
+			done++
+		case e.Kind == calsync.KindThrottled && e.Code == "RequestBudgetSpent":
+			spent++
+		default:
+			t.Errorf("%s: %v", x.Key, x.Err)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done != 50 || spent != 30 || len(ws) != 0 {
+		t.Errorf("%d done, %d not sent, %d never fed: want 50, 30, 0", done, spent, len(ws))
+	}
+	if ran := f.ranItems("POST"); ran != 50 {
+		t.Errorf("%d creates ran, want 50", ran)
+	}
+	if n := f.throttled(); n != 0 {
+		t.Errorf("%d requests throttled by the simulator, want 0", n)
+	}
+}
