@@ -29,31 +29,19 @@ type job struct {
 	lookup bool
 }
 
-// Wire format of a JSON batch (graph-facts §6). Item ids are the index of the
-// item in its batch; responses come back in any order and are matched by id.
-type batchRequest struct {
-	Requests []batchItem `json:"requests"`
-}
-
-type batchItem struct {
-	ID      string            `json:"id"`
-	Method  string            `json:"method"`
-	URL     string            `json:"url"`
-	Headers map[string]string `json:"headers,omitempty"`
-	Body    json.RawMessage   `json:"body,omitempty"`
-	// DependsOn chains the items of a batch: each names the one before it
-	DependsOn []string `json:"dependsOn,omitempty"`
-}
-
+// Wire format of a JSON batch (graph-facts §6): the request is written by
+// encodeBatch. Item ids are the index of the item in its batch; responses
+// come back in any order and are matched by id. An item's headers are read
+// only when it failed (itemError).
 type batchResponse struct {
 	Responses []batchItemResponse `json:"responses"`
 }
 
 type batchItemResponse struct {
-	ID      string            `json:"id"`
-	Status  int               `json:"status"`
-	Headers map[string]string `json:"headers"`
-	Body    json.RawMessage   `json:"body"`
+	ID      string          `json:"id"`
+	Status  int             `json:"status"`
+	Headers json.RawMessage `json:"headers"`
+	Body    json.RawMessage `json:"body"`
 }
 
 // graphBatchConcurrency is how many items of an unordered batch Graph runs
@@ -668,7 +656,9 @@ func opName(op calsync.WriteOp) string {
 // otherwise, both with status and headers.
 func itemError(a batchItemResponse) error {
 	h := abs.NewResponseHeaders()
-	for k, v := range a.Headers {
+	var headers map[string]string
+	_ = json.Unmarshal(a.Headers, &headers) // none readable: none
+	for k, v := range headers {
 		h.Add(k, v)
 	}
 	if n, err := kjson.NewJsonParseNode(a.Body); err == nil {
@@ -689,32 +679,7 @@ func itemError(a batchItemResponse) error {
 // holds as many as Graph runs of it at once (at most 4). The caller spent
 // the request budget.
 func (r *Remote) sendBatch(ctx context.Context, jobs []*job, chained bool) (map[string]batchItemResponse, error) {
-	req := batchRequest{Requests: make([]batchItem, len(jobs))}
-	for i, j := range jobs {
-		it := batchItem{ID: strconv.Itoa(i), Headers: map[string]string{"Prefer": itemPrefer}, Body: j.body}
-		if chained && i > 0 {
-			it.DependsOn = []string{strconv.Itoa(i - 1)}
-		}
-		switch j.w.Op {
-		case calsync.WriteCreate:
-			it.Method, it.URL = "POST", "/me/events"
-		case calsync.WriteUpdate:
-			it.Method, it.URL = "PATCH", "/me/events/"+url.PathEscape(j.w.ID)
-		case calsync.WriteDelete:
-			it.Method, it.URL = "DELETE", "/me/events/"+url.PathEscape(j.w.ID)
-		}
-		if j.body != nil {
-			it.Headers["Content-Type"] = "application/json"
-		}
-		if j.w.IfMatch != "" && j.w.Op != calsync.WriteCreate {
-			it.Headers["If-Match"] = j.w.IfMatch
-		}
-		req.Requests[i] = it
-	}
-	payload, err := json.Marshal(req)
-	if err != nil {
-		return nil, &calsync.Error{Kind: calsync.KindInternal, Op: "graph.batch", Message: "encoding the batch", Err: err}
-	}
+	payload := encodeBatch(jobs, chained)
 	ri := abs.NewRequestInformation()
 	ri.Method = abs.POST
 	ri.UrlTemplate = "{+baseurl}/$batch"
@@ -745,4 +710,62 @@ func (r *Remote) sendBatch(ctx context.Context, jobs []*job, chained bool) (map[
 		out[strings.ToLower(a.ID)] = a
 	}
 	return out, nil
+}
+
+// encodeBatch writes the body of a $batch request carrying jobs, chained
+// or not: {"requests":[{"id","method","url","headers","body","dependsOn"}]}.
+// It is written by hand: an item's body, encoded once by prepare, goes in
+// as it is (encoding/json would copy and compact a json.RawMessage again),
+// and its two or three headers need no map.
+func encodeBatch(jobs []*job, chained bool) []byte {
+	size := 16
+	for _, j := range jobs {
+		size += 256 + len(j.body) + len(j.w.ID) + len(j.w.IfMatch)
+	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"requests":[`...)
+	for i, j := range jobs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":"`...)
+		b = strconv.AppendInt(b, int64(i), 10)
+		switch j.w.Op {
+		case calsync.WriteCreate:
+			b = append(b, `","method":"POST","url":"/me/events"`...)
+		case calsync.WriteUpdate:
+			b = append(b, `","method":"PATCH","url":`...)
+			b = appendString(b, "/me/events/"+url.PathEscape(j.w.ID))
+		case calsync.WriteDelete:
+			b = append(b, `","method":"DELETE","url":`...)
+			b = appendString(b, "/me/events/"+url.PathEscape(j.w.ID))
+		}
+		b = append(b, `,"headers":{"Prefer":`...)
+		b = appendString(b, itemPrefer)
+		if j.body != nil {
+			b = append(b, `,"Content-Type":"application/json"`...)
+		}
+		if j.w.IfMatch != "" && j.w.Op != calsync.WriteCreate {
+			b = append(b, `,"If-Match":`...)
+			b = appendString(b, j.w.IfMatch)
+		}
+		b = append(b, '}')
+		if j.body != nil {
+			b = append(b, `,"body":`...)
+			b = append(b, j.body...)
+		}
+		if chained && i > 0 { // each depends on the one before it
+			b = append(b, `,"dependsOn":["`...)
+			b = strconv.AppendInt(b, int64(i-1), 10)
+			b = append(b, `"]`...)
+		}
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
+}
+
+// appendString appends s to b as a JSON string.
+func appendString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always encodes
+	return append(b, q...)
 }

@@ -2,7 +2,9 @@ package calendar
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"reflect"
 	"testing"
 	"time"
 
@@ -228,5 +230,40 @@ func TestStreamBudgetSpent(t *testing.T) {
 	}
 	if n := f.throttled(); n != 0 {
 		t.Errorf("%d requests throttled by the simulator, want 0", n)
+	}
+}
+
+// TestEncodeBatch: the $batch body written by hand reads back, through
+// encoding/json, as the items it carries: ids, methods, urls (ids
+// escaped), headers (an ETag's quotes escaped), bodies as prepared, and
+// each item of a chain depending on the one before it.
+func TestEncodeBatch(t *testing.T) {
+	create := &job{w: calsync.Write{Op: calsync.WriteCreate}, body: []byte(`{"subject":"a \"b\" <c>"}`)}
+	update := &job{w: calsync.Write{Op: calsync.WriteUpdate, ID: "AA/k=", IfMatch: `W/"x\y"`}, body: []byte(`{"subject":"u"}`)}
+	del := &job{w: calsync.Write{Op: calsync.WriteDelete, ID: "AAk=", IfMatch: `W/"z"`}}
+	type item struct {
+		ID, Method, URL string
+		Headers         map[string]string
+		Body            json.RawMessage
+		DependsOn       []string
+	}
+	for _, chained := range []bool{false, true} {
+		raw := encodeBatch([]*job{create, update, del}, chained)
+		var got struct{ Requests []item }
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatalf("%v: %s", err, raw)
+		}
+		prefer := `IdType="ImmutableId", outlook.timezone="UTC", outlook.body-content-type="text"`
+		want := []item{
+			{ID: "0", Method: "POST", URL: "/me/events", Headers: map[string]string{"Prefer": prefer, "Content-Type": "application/json"}, Body: create.body},
+			{ID: "1", Method: "PATCH", URL: "/me/events/AA%2Fk=", Headers: map[string]string{"Prefer": prefer, "Content-Type": "application/json", "If-Match": `W/"x\y"`}, Body: update.body},
+			{ID: "2", Method: "DELETE", URL: "/me/events/AAk=", Headers: map[string]string{"Prefer": prefer, "If-Match": `W/"z"`}},
+		}
+		if chained {
+			want[1].DependsOn, want[2].DependsOn = []string{"0"}, []string{"1"}
+		}
+		if !reflect.DeepEqual(got.Requests, want) {
+			t.Errorf("chained %v: %s\nread back %+v\nwant      %+v", chained, raw, got.Requests, want)
+		}
 	}
 }
