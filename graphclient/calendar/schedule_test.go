@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -264,6 +265,40 @@ func TestEncodeBatch(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got.Requests, want) {
 			t.Errorf("chained %v: %s\nread back %+v\nwant      %+v", chained, raw, got.Requests, want)
+		}
+	}
+}
+
+// TestDecodeAnswers: a $batch answer read in one pass, and one with an
+// item body that is no object (read again item by item), give the same
+// results: the event created, a 429 to retry after its Retry-After, a
+// refusal with Graph's code; the odd item fails alone.
+func TestDecodeAnswers(t *testing.T) {
+	const items = `{"id":"0","status":201,"headers":{"Content-Type":"application/json"},"body":{"id":"AAk=","subject":"s","changeKey":"ck"}},
+{"id":"1","status":429,"headers":{"Retry-After":"7"},"body":{"error":{"code":"ApplicationThrottled","message":"over"}}},
+{"id":"2","status":400,"headers":{},"body":{"error":{"code":"ErrorInvalidRequest","message":"bad"}}}`
+	j := &job{w: calsync.Write{Key: "k", Op: calsync.WriteCreate, OroID: "o1"}}
+	for _, answer := range []string{
+		`{"responses":[` + items + `]}`,
+		`{"responses":[` + items + `,{"id":"3","status":502,"body":"<html>bad gateway</html>"}]}`,
+	} {
+		out, err := decodeAnswers([]byte(answer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, retry := itemResult(j, out["0"]); retry != nil || res.Err != nil || res.Event == nil || res.Event.ID != "AAk=" || res.Event.ChangeKey != "ck" || res.Event.OroID != "o1" {
+			t.Errorf("item 0: %+v, %v; want the event created", res, retry)
+		}
+		if _, retry := itemResult(j, out["1"]); retry == nil || retry.Kind != calsync.KindThrottled || retry.RetryAfter != 7*time.Second {
+			t.Errorf("item 1: %v; want throttled, retry after 7s", retry)
+		}
+		if res, retry := itemResult(j, out["2"]); retry != nil || calsync.KindOf(res.Err) != calsync.KindRejected || !strings.Contains(res.Err.Error(), "ErrorInvalidRequest") {
+			t.Errorf("item 2: %v, %v; want rejected with Graph's code", res.Err, retry)
+		}
+		if a, ok := out["3"]; ok {
+			if res, _ := itemResult(j, a); res.Err == nil {
+				t.Errorf("item 3 (a 502 with an HTML body) succeeded")
+			}
 		}
 	}
 }
