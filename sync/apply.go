@@ -2,11 +2,27 @@ package calsync
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 )
 
-// The apply phase: the plan's writes sent through Remote.Apply, and each
-// result taken once (handle).
+// The apply phase: the plan's writes sent through Remote.Apply (or
+// StreamApplier.ApplyStream), and each result taken once (handle).
+
+// StreamApplier may be implemented by a Remote that takes writes while
+// earlier ones are in flight, so that a large push keeps the mailbox busy
+// from its first write to its last instead of draining it at the end of
+// every Apply call. The engine then hands a round's writes over through one
+// ApplyStream call instead of Apply calls of RunOptions.ApplyChunk writes.
+type StreamApplier interface {
+	// ApplyStream performs writes as Apply does (the same contract: every
+	// result final, an error only when nothing reached Graph). It asks feed
+	// for the next writes, at most n, whenever it has room for them, until
+	// feed returns none (which it then asks no more), and gives each
+	// result to each as it comes, in any order. feed and each are called
+	// from one goroutine, one at a time; each may block. While it runs,
+	// the engine may call Get and FindByOroID.
+	ApplyStream(ctx context.Context, feed func(n int) []Write, each func(WriteResult)) error
+}
 
 // planned is one decision on its way to the host.
 type planned struct {
@@ -21,9 +37,11 @@ func (pl *planned) remoteID() string { return pl.p.remoteID() }
 // its Microsoft copy moved on (412) or went away (404) while we wrote it.
 const maxAttempts = 3
 
-// execute sends the queued writes in chunks, deciding again after 412 and
-// 404. It never sends a write again: Apply owns the retries (see Remote).
+// execute sends the queued writes, through one stream (StreamApplier) or
+// in chunks, deciding again after 412 and 404. It never sends a write
+// again: Apply owns the retries (see Remote).
 func (e *engine) execute(ctx context.Context, ps *pass, queue []*planned) error {
+	stream, _ := e.remote.(StreamApplier)
 	for len(queue) > 0 {
 		var again []*planned
 		for len(queue) > 0 {
@@ -35,10 +53,16 @@ func (e *engine) execute(ctx context.Context, ps *pass, queue []*planned) error 
 				e.partial = ReasonTimeBudget
 				return nil
 			}
-			n := min(len(queue), e.opts.ApplyChunk)
-			chunk := queue[:n]
-			queue = queue[n:]
-			next, err := e.applyChunk(ctx, ps, chunk)
+			var next []*planned
+			var err error
+			if stream != nil {
+				next, queue, err = e.applyStream(ctx, stream, ps, queue)
+			} else {
+				n := min(len(queue), e.opts.ApplyChunk)
+				chunk := queue[:n]
+				queue = queue[n:]
+				next, err = e.applyChunk(ctx, ps, chunk)
+			}
 			if err != nil {
 				return err
 			}
@@ -85,48 +109,132 @@ func (pl *planned) write(key, zone string) Write {
 // applyChunk sends one Apply call and takes its results; it returns the
 // writes decided again, to send as new writes.
 func (e *engine) applyChunk(ctx context.Context, ps *pass, chunk []*planned) ([]*planned, error) {
-	writes := make([]Write, len(chunk))
-	byKey := make(map[string]*planned, len(chunk))
-	for i, pl := range chunk {
-		writes[i] = pl.write(fmt.Sprintf("%d", i), e.zone)
-		byKey[writes[i].Key] = pl
-	}
+	writes := e.writes(chunk)
 	e.call("apply")
 	e.res.Stats.Calls["writes"] += len(writes)
 	results, err := e.remote.Apply(ctx, writes)
 	if err != nil {
-		e.noteErr(err)
-		switch k := KindOf(err); {
-		case k == KindReconnectRequired, k == KindConsentRequired, k == KindCancelled && !e.timeUp():
-			return nil, err
-		}
-		for _, pl := range chunk {
-			e.failed(ps, pl, err)
-		}
-		return nil, nil
+		return nil, e.applyFailed(ps, chunk, err)
 	}
-	var again []*planned
-	seen := map[string]bool{}
+	t := newTaking(chunk)
 	for _, r := range results {
-		pl := byKey[r.Key]
-		if pl == nil || seen[r.Key] {
-			continue
-		}
-		seen[r.Key] = true
-		redecided, err := e.handle(ctx, ps, pl, r)
-		if err != nil {
+		if err := t.take(ctx, e, ps, r); err != nil {
 			return nil, err
 		}
-		if redecided {
-			again = append(again, pl)
+	}
+	t.unanswered(e, ps, chunk)
+	return t.again, nil
+}
+
+// applyStream hands queue's writes to one ApplyStream call, as long as the
+// budget allows, and takes each result as it comes; it returns the writes
+// decided again, to send as new writes, and those it did not hand over
+// (the budget ran out, or the stream failed before them).
+func (e *engine) applyStream(ctx context.Context, s StreamApplier, ps *pass, queue []*planned) (again, rest []*planned, err error) {
+	writes := e.writes(queue)
+	e.call("apply")
+	fed := 0 // feed's until results is closed
+	feed := func(n int) []Write {
+		if fed == len(writes) || e.timeUp() {
+			return nil
+		}
+		n = min(n, e.opts.ApplyChunk, len(writes)-fed)
+		fed += n
+		return writes[fed-n : fed]
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make(chan WriteResult, 2*e.opts.ApplyChunk)
+	var serr error
+	go func() {
+		defer close(results)
+		serr = s.ApplyStream(sctx, feed, func(r WriteResult) { results <- r })
+	}()
+	t := newTaking(queue)
+	for r := range results {
+		if err == nil {
+			err = t.take(ctx, e, ps, r)
+		}
+		if err != nil {
+			cancel() // the run fails: the stream's answers are drained
 		}
 	}
-	for i, pl := range chunk {
-		if !seen[writes[i].Key] {
+	if err != nil {
+		return nil, nil, err
+	}
+	e.res.Stats.Calls["writes"] += fed
+	sent := queue[:fed]
+	if serr != nil {
+		var open []*planned
+		for i, pl := range sent {
+			if !t.seen[i] {
+				open = append(open, pl)
+			}
+		}
+		return t.again, queue[fed:], e.applyFailed(ps, open, serr)
+	}
+	t.unanswered(e, ps, sent)
+	return t.again, queue[fed:], nil
+}
+
+// writes returns the Writes carrying out pls, keyed by their index.
+func (e *engine) writes(pls []*planned) []Write {
+	writes := make([]Write, len(pls))
+	for i, pl := range pls {
+		writes[i] = pl.write(strconv.Itoa(i), e.zone)
+	}
+	return writes
+}
+
+// applyFailed takes an Apply call's error for the writes it left without
+// a result: the run fails with it when it concerns the run (reconnect,
+// consent, cancelled before the budget ran out), each write fails with it
+// otherwise.
+func (e *engine) applyFailed(ps *pass, open []*planned, err error) error {
+	e.noteErr(err)
+	switch k := KindOf(err); {
+	case k == KindReconnectRequired, k == KindConsentRequired, k == KindCancelled && !e.timeUp():
+		return err
+	}
+	for _, pl := range open {
+		e.failed(ps, pl, err)
+	}
+	return nil
+}
+
+// taking takes the results of writes keyed by their index in pls, each
+// once.
+type taking struct {
+	pls   []*planned
+	seen  []bool
+	again []*planned // decided again, to write again
+}
+
+func newTaking(pls []*planned) *taking {
+	return &taking{pls: pls, seen: make([]bool, len(pls))}
+}
+
+// take handles r unless it names no write or one already taken.
+func (t *taking) take(ctx context.Context, e *engine, ps *pass, r WriteResult) error {
+	i, err := strconv.Atoi(r.Key)
+	if err != nil || i < 0 || i >= len(t.pls) || t.seen[i] || strconv.Itoa(i) != r.Key {
+		return nil
+	}
+	t.seen[i] = true
+	redecided, err := e.handle(ctx, ps, t.pls[i], r)
+	if redecided {
+		t.again = append(t.again, t.pls[i])
+	}
+	return err
+}
+
+// unanswered fails the writes of sent (a prefix of t's) that got no result.
+func (t *taking) unanswered(e *engine, ps *pass, sent []*planned) {
+	for i, pl := range sent {
+		if !t.seen[i] {
 			e.fail(ps, pl, Issue{Kind: KindUnavailable, Reason: ReasonWriteFailed, Message: "no result for this write"})
 		}
 	}
-	return again, nil
 }
 
 // handle takes one write result, classified once: done, moved on or gone

@@ -178,7 +178,8 @@ func (o Options) TimeBudget() time.Duration {
 const (
 	// DefaultApplyChunk is RunOptions.ApplyChunk's default: 400 writes, a
 	// multiple of what graphclient keeps in flight (4 chains of 20-item
-	// batches), so a call does not drain its chains every 100 writes.
+	// batches), so that a Remote without ApplyStream does not drain its
+	// chains every 100 writes.
 	DefaultApplyChunk          = 400
 	DefaultMassDeleteThreshold = 0.5
 	// MassDeleteMinimum: a run deleting fewer events than this on a side is
@@ -420,8 +421,9 @@ type RunOptions struct {
 	// MaxDeltaPages bounds one delta round (the endless-nextLink guard);
 	// 0 means 10000.
 	MaxDeltaPages int
-	// ApplyChunk is the number of writes per Remote.Apply call, between which
-	// the time budget is checked; 0 means DefaultApplyChunk.
+	// ApplyChunk is the number of writes per Remote.Apply call, or the most
+	// a StreamApplier is handed at once, between which the time budget is
+	// checked; 0 means DefaultApplyChunk.
 	ApplyChunk int
 	// ReadConcurrency is how many reads (Remote.Get, Remote.FindByOroID)
 	// the engine runs at once while it confirms removals; 0 means 4,

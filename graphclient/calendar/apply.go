@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,31 +30,69 @@ type job struct {
 	lookup bool
 }
 
-// Wire format of a JSON batch (graph-facts §6). Item ids are the index of the
-// item in its batch; responses come back in any order and are matched by id.
-type batchRequest struct {
-	Requests []batchItem `json:"requests"`
-}
-
-type batchItem struct {
-	ID      string            `json:"id"`
-	Method  string            `json:"method"`
-	URL     string            `json:"url"`
-	Headers map[string]string `json:"headers,omitempty"`
-	Body    json.RawMessage   `json:"body,omitempty"`
-	// DependsOn chains the items of a batch: each names the one before it
-	DependsOn []string `json:"dependsOn,omitempty"`
-}
-
+// Wire format of a JSON batch (graph-facts §6): the request is written by
+// encodeBatch. Item ids are the index of the item in its batch; responses
+// come back in any order and are matched by id. An item's headers are read
+// only when it failed (itemError).
 type batchResponse struct {
 	Responses []batchItemResponse `json:"responses"`
 }
 
 type batchItemResponse struct {
-	ID      string            `json:"id"`
-	Status  int               `json:"status"`
-	Headers map[string]string `json:"headers"`
-	Body    json.RawMessage   `json:"body"`
+	ID      string          `json:"id"`
+	Status  int             `json:"status"`
+	Headers json.RawMessage `json:"headers"`
+	Body    json.RawMessage `json:"body"`
+	// ev is a 2xx item's body, when the answer was read in one pass
+	// (decodeAnswers); Body is then nil
+	ev *graphEvent
+}
+
+// oneRead is a $batch answer read in one pass: each item's body decoded
+// with it, as an event, or as the Graph error it holds.
+type oneRead struct {
+	Responses []struct {
+		ID      string          `json:"id"`
+		Status  int             `json:"status"`
+		Headers json.RawMessage `json:"headers"`
+		Body    *struct {
+			graphEvent
+			Error json.RawMessage `json:"error"`
+		} `json:"body"`
+	} `json:"responses"`
+}
+
+// decodeAnswers reads a $batch answer into its items by id (lower-cased).
+// The whole answer is decoded in one pass, item bodies included, which
+// scans each body once instead of three times; an answer that does not fit
+// (an item body that is no event nor error object) is read again item by
+// item, so that one odd item fails alone.
+func decodeAnswers(body []byte) (map[string]batchItemResponse, error) {
+	var one oneRead
+	if json.Unmarshal(body, &one) == nil {
+		out := make(map[string]batchItemResponse, len(one.Responses))
+		for _, x := range one.Responses {
+			a := batchItemResponse{ID: x.ID, Status: x.Status, Headers: x.Headers}
+			switch {
+			case x.Body == nil:
+			case x.Status >= 200 && x.Status < 300:
+				a.ev = &x.Body.graphEvent
+			case x.Body.Error != nil:
+				a.Body = slices.Concat([]byte(`{"error":`), x.Body.Error, []byte(`}`))
+			}
+			out[strings.ToLower(a.ID)] = a
+		}
+		return out, nil
+	}
+	var resp batchResponse
+	if err := json.Unmarshal(body, &resp); err != nil {
+		return nil, err
+	}
+	out := make(map[string]batchItemResponse, len(resp.Responses))
+	for _, a := range resp.Responses {
+		out[strings.ToLower(a.ID)] = a
+	}
+	return out, nil
 }
 
 // graphBatchConcurrency is how many items of an unordered batch Graph runs
@@ -113,30 +152,45 @@ const itemPrefer = `IdType="ImmutableId", outlook.timezone="UTC", outlook.body-c
 //
 // Apply returns an error only when no write reached Graph at all, for a reason
 // that concerns the whole run (reconnect, consent, cancellation).
-func (r *Remote) Apply(ctx context.Context, writes []calsync.Write) (_ []calsync.WriteResult, err error) {
-	defer recovered(&err, "graph.batch")
-	a := &applier{r: r, ctx: ctx, results: make([]calsync.WriteResult, 0, len(writes)),
-		landed: make(chan *flight, r.opts.Concurrency), done: make(chan *flight, 2*r.opts.Concurrency), flying: map[*flight]flyingBatch{}}
-	for _, w := range writes {
-		j := &job{w: w}
-		if err := j.prepare(); err != nil {
-			a.results = append(a.results, calsync.WriteResult{Key: w.Key, Err: err})
-			continue
-		}
-		a.queue = append(a.queue, j)
+func (r *Remote) Apply(ctx context.Context, writes []calsync.Write) ([]calsync.WriteResult, error) {
+	results := make([]calsync.WriteResult, 0, len(writes))
+	feed := func(n int) []calsync.Write {
+		n = min(n, len(writes))
+		out := writes[:n]
+		writes = writes[n:]
+		return out
 	}
+	if err := r.ApplyStream(ctx, feed, func(x calsync.WriteResult) { results = append(results, x) }); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// ApplyStream is Apply for writes handed over while earlier ones are in
+// flight (calsync.StreamApplier): it asks feed for more whenever fewer
+// writes wait than two rounds of its chains take, so that its chains never
+// wait for the caller, and it goes on until feed answers none. The last
+// batch goes unordered (see Apply) only once feed has no more.
+func (r *Remote) ApplyStream(ctx context.Context, feed func(n int) []calsync.Write, each func(calsync.WriteResult)) (err error) {
+	defer recovered(&err, "graph.batch")
+	a := &applier{r: r, ctx: ctx, feed: feed, more: true, each: each,
+		landed: make(chan *flight, r.opts.Concurrency), done: make(chan *flight, 2*r.opts.Concurrency), flying: map[*flight]flyingBatch{}}
 	return a.run()
 }
 
-// applier is one Apply call: the queue of writes not yet answered, the
-// batches in flight and the results. Only run's goroutine touches it; a
-// batch in flight owns its jobs until its flight comes back on done.
+// applier is one ApplyStream call: the queue of writes not yet answered,
+// the batches in flight, and where writes come from and results go. Only
+// run's goroutine touches it; a batch in flight owns its jobs until its
+// flight comes back on done.
 type applier struct {
 	r   *Remote
 	ctx context.Context
 
+	feed func(n int) []calsync.Write
+	more bool // feed may have more writes
+	each func(calsync.WriteResult)
+
 	queue    []*job
-	results  []calsync.WriteResult
 	inflight int            // batches holding the mailbox (sent, not answered)
 	judging  int            // batches answered whose answers are being read
 	landed   chan *flight   // a batch's answer came: its chain is free
@@ -157,14 +211,17 @@ type flyingBatch struct {
 	items int
 }
 
-// run keeps Concurrency batches in flight until every write has its
-// result, waiting for Retry-After (or the request budget) when nothing is
-// ready.
-func (a *applier) run() ([]calsync.WriteResult, error) {
+// run keeps Concurrency batches in flight until every write feed hands
+// over has its result, waiting for Retry-After (or the request budget) when
+// nothing is ready.
+func (a *applier) run() error {
 	chains := a.r.opts.Concurrency
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		if a.fatal == nil {
+			a.topUp()
+		}
 		now := time.Now()
 		for a.fatal == nil && a.ctx.Err() == nil && a.inflight < chains {
 			jobs, chained, sp := a.next(now)
@@ -181,8 +238,11 @@ func (a *applier) run() ([]calsync.WriteResult, error) {
 				a.done <- f
 			}()
 		}
-		if !a.busy() && (len(a.queue) == 0 || a.fatal != nil || a.ctx.Err() != nil) {
+		if !a.busy() && (len(a.queue) == 0 && !a.more || a.fatal != nil || a.ctx.Err() != nil) {
 			break
+		}
+		if len(a.queue) == 0 && a.more && a.fatal == nil {
+			continue // all sent (or answered): feed has the next writes
 		}
 		var wake <-chan time.Time
 		if at, ok := a.wakeAt(now); ok && a.fatal == nil && a.inflight < chains {
@@ -212,7 +272,7 @@ func (a *applier) run() ([]calsync.WriteResult, error) {
 		}
 	}
 	if a.fatal != nil && !a.reached {
-		return nil, a.fatal
+		return a.fatal
 	}
 	for _, j := range a.queue { // ctx ended while waiting, or the run cannot go on
 		err := j.lastErr
@@ -222,16 +282,38 @@ func (a *applier) run() ([]calsync.WriteResult, error) {
 		if err == nil {
 			err = a.fatal
 		}
-		a.results = append(a.results, calsync.WriteResult{Key: j.w.Key, Err: err})
+		a.each(calsync.WriteResult{Key: j.w.Key, Err: err})
 	}
-	return a.results, nil
+	return nil
+}
+
+// topUp asks feed for writes while fewer wait than two rounds of chains
+// take (the next round's batches, and the one after while they fly), and
+// prepares them; a write that cannot be sent has its result at once.
+func (a *applier) topUp() {
+	want := 2 * a.r.opts.Concurrency * a.r.opts.BatchSize
+	for a.more && len(a.queue) < want {
+		ws := a.feed(want - len(a.queue))
+		if len(ws) == 0 {
+			a.more = false
+			return
+		}
+		for _, w := range ws {
+			j := &job{w: w}
+			if err := j.prepare(); err != nil {
+				a.each(calsync.WriteResult{Key: w.Key, Err: err})
+				continue
+			}
+			a.queue = append(a.queue, j)
+		}
+	}
 }
 
 // next takes the next batch out of the queue: up to BatchSize writes ready
 // at now, in queue order, as many as the request budget allows, and whether
-// it goes chained. The last batch (all that is queued is ready and fits in
-// it) goes unordered, and only once nothing else is in flight; until then
-// next returns none. When the budget allows no write and ctx does not leave
+// it goes chained. The last batch (feed has no more, and all that is queued
+// is ready and fits in it) goes unordered, and only once nothing else is in
+// flight; until then next returns none. When the budget allows no write and ctx does not leave
 // time to wait for it, every queued write gets the budget's answer.
 func (a *applier) next(now time.Time) (jobs []*job, chained bool, sp *spend) {
 	n := 0
@@ -243,7 +325,7 @@ func (a *applier) next(now time.Time) (jobs []*job, chained bool, sp *spend) {
 	if n == 0 {
 		return nil, false, nil
 	}
-	chained = n != len(a.queue) || n > a.r.opts.BatchSize || a.inflight > 0 && !a.worthWaiting(now, n)
+	chained = a.more || n != len(a.queue) || n > a.r.opts.BatchSize || a.inflight > 0 && !a.worthWaiting(now, n)
 	if !chained && a.inflight > 0 {
 		return nil, false, nil
 	}
@@ -255,7 +337,7 @@ func (a *applier) next(now time.Time) (jobs []*job, chained bool, sp *spend) {
 			if deadline, has := a.ctx.Deadline(); !a.busy() && has && b.freeAt(now).After(deadline) {
 				err := b.spent(now)
 				for _, j := range a.queue {
-					a.results = append(a.results, calsync.WriteResult{Key: j.w.Key, Err: err})
+					a.each(calsync.WriteResult{Key: j.w.Key, Err: err})
 				}
 				a.queue = nil
 			}
@@ -340,12 +422,12 @@ func (a *applier) take(f *flight) {
 	for _, v := range f.verdicts {
 		switch {
 		case v.res != nil:
-			a.results = append(a.results, *v.res)
+			a.each(*v.res)
 		case v.unsent:
 			v.j.readyAt = time.Time{}
 			unsent = append(unsent, v.j)
 		default:
-			a.queue = append(a.queue, a.r.retryOrFinish(a.ctx, []*job{v.j}, v.retry, f.answered, &a.results)...)
+			a.queue = append(a.queue, a.r.retryOrFinish(a.ctx, []*job{v.j}, v.retry, f.answered, a.each)...)
 		}
 	}
 	// the budget counts what Graph may have run, dated by its answer
@@ -364,7 +446,7 @@ func (a *applier) take(f *flight) {
 		a.queue = append(a.queue, f.failed...)
 		return
 	}
-	a.queue = append(a.queue, a.r.retryOrFinish(a.ctx, f.failed, f.err, f.answered, &a.results)...)
+	a.queue = append(a.queue, a.r.retryOrFinish(a.ctx, f.failed, f.err, f.answered, a.each)...)
 }
 
 // A flight is what one batch came to: a verdict per write it carried, or
@@ -482,10 +564,10 @@ func (j *job) prepare() *calsync.Error {
 
 // retryOrFinish puts jobs that failed transiently back in the queue after
 // their Retry-After or a backoff counted from answered (when the failure
-// came back), or records err as their result when their attempts are used
-// up or the wait would outlast ctx. A create that may have been performed
+// came back), or gives finish err as their result when their attempts are
+// used up or the wait would outlast ctx. A create that may have been performed
 // is marked for a lookup first; a 409 is retried only for such a create.
-func (r *Remote) retryOrFinish(ctx context.Context, jobs []*job, err *calsync.Error, answered time.Time, results *[]calsync.WriteResult) (again []*job) {
+func (r *Remote) retryOrFinish(ctx context.Context, jobs []*job, err *calsync.Error, answered time.Time, finish func(calsync.WriteResult)) (again []*job) {
 	for _, j := range jobs {
 		j.attempts++
 		j.lastErr = err
@@ -498,7 +580,7 @@ func (r *Remote) retryOrFinish(ctx context.Context, jobs []*job, err *calsync.Er
 		deadline, has := ctx.Deadline()
 		if !err.Kind.Retryable() || err.Kind == calsync.KindConflict && !j.lookup || err.Kind == calsync.KindResyncRequired ||
 			j.attempts >= r.opts.MaxAttempts || ctx.Err() != nil || (has && j.readyAt.After(deadline)) {
-			*results = append(*results, calsync.WriteResult{Key: j.w.Key, Err: err})
+			finish(calsync.WriteResult{Key: j.w.Key, Err: err})
 			continue
 		}
 		again = append(again, j)
@@ -575,7 +657,13 @@ func itemResult(j *job, a batchItemResponse) (calsync.WriteResult, *calsync.Erro
 		if j.w.Op == calsync.WriteDelete {
 			return res, nil
 		}
-		ev, err := parseEvent(a.Body)
+		var ev calsync.RemoteEvent
+		var err error
+		if a.ev != nil {
+			ev = fromGraph(a.ev)
+		} else {
+			ev, err = parseEvent(a.Body)
+		}
 		if err != nil || !validID(ev.ID) {
 			res.Err = &calsync.Error{Kind: calsync.KindUnavailable, Op: opName(j.w.Op), Message: "unreadable event in the batch response", Err: err}
 			return res, nil
@@ -625,7 +713,9 @@ func opName(op calsync.WriteOp) string {
 // otherwise, both with status and headers.
 func itemError(a batchItemResponse) error {
 	h := abs.NewResponseHeaders()
-	for k, v := range a.Headers {
+	var headers map[string]string
+	_ = json.Unmarshal(a.Headers, &headers) // none readable: none
+	for k, v := range headers {
 		h.Add(k, v)
 	}
 	if n, err := kjson.NewJsonParseNode(a.Body); err == nil {
@@ -646,32 +736,7 @@ func itemError(a batchItemResponse) error {
 // holds as many as Graph runs of it at once (at most 4). The caller spent
 // the request budget.
 func (r *Remote) sendBatch(ctx context.Context, jobs []*job, chained bool) (map[string]batchItemResponse, error) {
-	req := batchRequest{Requests: make([]batchItem, len(jobs))}
-	for i, j := range jobs {
-		it := batchItem{ID: strconv.Itoa(i), Headers: map[string]string{"Prefer": itemPrefer}, Body: j.body}
-		if chained && i > 0 {
-			it.DependsOn = []string{strconv.Itoa(i - 1)}
-		}
-		switch j.w.Op {
-		case calsync.WriteCreate:
-			it.Method, it.URL = "POST", "/me/events"
-		case calsync.WriteUpdate:
-			it.Method, it.URL = "PATCH", "/me/events/"+url.PathEscape(j.w.ID)
-		case calsync.WriteDelete:
-			it.Method, it.URL = "DELETE", "/me/events/"+url.PathEscape(j.w.ID)
-		}
-		if j.body != nil {
-			it.Headers["Content-Type"] = "application/json"
-		}
-		if j.w.IfMatch != "" && j.w.Op != calsync.WriteCreate {
-			it.Headers["If-Match"] = j.w.IfMatch
-		}
-		req.Requests[i] = it
-	}
-	payload, err := json.Marshal(req)
-	if err != nil {
-		return nil, &calsync.Error{Kind: calsync.KindInternal, Op: "graph.batch", Message: "encoding the batch", Err: err}
-	}
+	payload := encodeBatch(jobs, chained)
 	ri := abs.NewRequestInformation()
 	ri.Method = abs.POST
 	ri.UrlTemplate = "{+baseurl}/$batch"
@@ -693,13 +758,67 @@ func (r *Remote) sendBatch(ctx context.Context, jobs []*job, chained bool) (map[
 		return nil, classify(err, "graph.batch")
 	}
 	body, _ := raw.([]byte)
-	var resp batchResponse
-	if err := json.Unmarshal(body, &resp); err != nil {
+	out, err := decodeAnswers(body)
+	if err != nil {
 		return nil, &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.batch", Message: "unreadable batch response", Err: err}
 	}
-	out := make(map[string]batchItemResponse, len(resp.Responses))
-	for _, a := range resp.Responses {
-		out[strings.ToLower(a.ID)] = a
-	}
 	return out, nil
+}
+
+// encodeBatch writes the body of a $batch request carrying jobs, chained
+// or not: {"requests":[{"id","method","url","headers","body","dependsOn"}]}.
+// It is written by hand: an item's body, encoded once by prepare, goes in
+// as it is (encoding/json would copy and compact a json.RawMessage again),
+// and its two or three headers need no map.
+func encodeBatch(jobs []*job, chained bool) []byte {
+	size := 16
+	for _, j := range jobs {
+		size += 256 + len(j.body) + len(j.w.ID) + len(j.w.IfMatch)
+	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"requests":[`...)
+	for i, j := range jobs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"id":"`...)
+		b = strconv.AppendInt(b, int64(i), 10)
+		switch j.w.Op {
+		case calsync.WriteCreate:
+			b = append(b, `","method":"POST","url":"/me/events"`...)
+		case calsync.WriteUpdate:
+			b = append(b, `","method":"PATCH","url":`...)
+			b = appendString(b, "/me/events/"+url.PathEscape(j.w.ID))
+		case calsync.WriteDelete:
+			b = append(b, `","method":"DELETE","url":`...)
+			b = appendString(b, "/me/events/"+url.PathEscape(j.w.ID))
+		}
+		b = append(b, `,"headers":{"Prefer":`...)
+		b = appendString(b, itemPrefer)
+		if j.body != nil {
+			b = append(b, `,"Content-Type":"application/json"`...)
+		}
+		if j.w.IfMatch != "" && j.w.Op != calsync.WriteCreate {
+			b = append(b, `,"If-Match":`...)
+			b = appendString(b, j.w.IfMatch)
+		}
+		b = append(b, '}')
+		if j.body != nil {
+			b = append(b, `,"body":`...)
+			b = append(b, j.body...)
+		}
+		if chained && i > 0 { // each depends on the one before it
+			b = append(b, `,"dependsOn":["`...)
+			b = strconv.AppendInt(b, int64(i-1), 10)
+			b = append(b, `"]`...)
+		}
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
+}
+
+// appendString appends s to b as a JSON string.
+func appendString(b []byte, s string) []byte {
+	q, _ := json.Marshal(s) // a string always encodes
+	return append(b, q...)
 }

@@ -2,7 +2,10 @@ package calendar
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,5 +161,144 @@ func TestBudgetPaces(t *testing.T) {
 	}
 	if n := f.throttled(); n != 0 {
 		t.Errorf("%d requests throttled, want 0", n)
+	}
+}
+
+// TestEngineKeepsChainsAcrossChunks: the engine hands its writes over as
+// one stream (ApplyStream), so that even handed over 20 at a time
+// (ApplyChunk 20, one batch's worth), 4 chained batches fly at once: the
+// chains do not drain between one handful and the next, the mailbox never
+// sees more than 4 requests, and only the last batch goes unordered.
+func TestEngineKeepsChainsAcrossChunks(t *testing.T) {
+	f := newFixture(t, graphsim.Options{Latency: time.Millisecond, BatchItemLatency: 2 * time.Millisecond})
+	res := runEngine(t, f, nil, oroEvents(200), 20)
+	if res.Status != calsync.StatusCompleted || res.Stats.Pushed != 200 {
+		t.Fatalf("%s (%s), pushed %d; want completed, 200", res.Status, res.Reason, res.Stats.Pushed)
+	}
+	if n := res.Stats.Calls["apply"]; n != 1 {
+		t.Errorf("%d apply calls, want 1 stream", n)
+	}
+	if o := f.meter.overlap(); o != 4 {
+		t.Errorf("at most %d batches in flight at once, want 4", o)
+	}
+	if p := f.meter.max(); p > 4 {
+		t.Errorf("%d requests ran against the mailbox at once, want at most 4", p)
+	}
+	if u := f.meter.unordered; u > 1 {
+		t.Errorf("%d batches of several items without dependsOn, want at most the last", u)
+	}
+	if n := f.throttled(); n != 0 {
+		t.Errorf("%d requests throttled, want 0", n)
+	}
+}
+
+// TestStreamBudgetSpent: a stream whose writes come a few at a time
+// outlasts the request budget (50, a deadline before it frees): the 50
+// writes it allows are done, and every later one, in the handfuls fed
+// after the budget ran out, answers throttled without being sent, until
+// feed has no more.
+func TestStreamBudgetSpent(t *testing.T) {
+	f := newFixture(t, graphsim.Options{MailboxRequestLimit: 50, BatchItemLatency: time.Millisecond})
+	r := New(f.session, Options{RequestBudget: 50})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ws := creates(80)
+	feed := func(n int) []calsync.Write {
+		n = min(n, 7, len(ws))
+		out := ws[:n]
+		ws = ws[n:]
+		return out
+	}
+	var done, spent int
+	err := r.ApplyStream(ctx, feed, func(x calsync.WriteResult) {
+		switch e := calsync.AsError(x.Err); {
+		case x.Err == nil:
+			done++
+		case e.Kind == calsync.KindThrottled && e.Code == "RequestBudgetSpent":
+			spent++
+		default:
+			t.Errorf("%s: %v", x.Key, x.Err)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done != 50 || spent != 30 || len(ws) != 0 {
+		t.Errorf("%d done, %d not sent, %d never fed: want 50, 30, 0", done, spent, len(ws))
+	}
+	if ran := f.ranItems("POST"); ran != 50 {
+		t.Errorf("%d creates ran, want 50", ran)
+	}
+	if n := f.throttled(); n != 0 {
+		t.Errorf("%d requests throttled by the simulator, want 0", n)
+	}
+}
+
+// TestEncodeBatch: the $batch body written by hand reads back, through
+// encoding/json, as the items it carries: ids, methods, urls (ids
+// escaped), headers (an ETag's quotes escaped), bodies as prepared, and
+// each item of a chain depending on the one before it.
+func TestEncodeBatch(t *testing.T) {
+	create := &job{w: calsync.Write{Op: calsync.WriteCreate}, body: []byte(`{"subject":"a \"b\" <c>"}`)}
+	update := &job{w: calsync.Write{Op: calsync.WriteUpdate, ID: "AA/k=", IfMatch: `W/"x\y"`}, body: []byte(`{"subject":"u"}`)}
+	del := &job{w: calsync.Write{Op: calsync.WriteDelete, ID: "AAk=", IfMatch: `W/"z"`}}
+	type item struct {
+		ID, Method, URL string
+		Headers         map[string]string
+		Body            json.RawMessage
+		DependsOn       []string
+	}
+	for _, chained := range []bool{false, true} {
+		raw := encodeBatch([]*job{create, update, del}, chained)
+		var got struct{ Requests []item }
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatalf("%v: %s", err, raw)
+		}
+		prefer := `IdType="ImmutableId", outlook.timezone="UTC", outlook.body-content-type="text"`
+		want := []item{
+			{ID: "0", Method: "POST", URL: "/me/events", Headers: map[string]string{"Prefer": prefer, "Content-Type": "application/json"}, Body: create.body},
+			{ID: "1", Method: "PATCH", URL: "/me/events/AA%2Fk=", Headers: map[string]string{"Prefer": prefer, "Content-Type": "application/json", "If-Match": `W/"x\y"`}, Body: update.body},
+			{ID: "2", Method: "DELETE", URL: "/me/events/AAk=", Headers: map[string]string{"Prefer": prefer, "If-Match": `W/"z"`}},
+		}
+		if chained {
+			want[1].DependsOn, want[2].DependsOn = []string{"0"}, []string{"1"}
+		}
+		if !reflect.DeepEqual(got.Requests, want) {
+			t.Errorf("chained %v: %s\nread back %+v\nwant      %+v", chained, raw, got.Requests, want)
+		}
+	}
+}
+
+// TestDecodeAnswers: a $batch answer read in one pass, and one with an
+// item body that is no object (read again item by item), give the same
+// results: the event created, a 429 to retry after its Retry-After, a
+// refusal with Graph's code; the odd item fails alone.
+func TestDecodeAnswers(t *testing.T) {
+	const items = `{"id":"0","status":201,"headers":{"Content-Type":"application/json"},"body":{"id":"AAk=","subject":"s","changeKey":"ck"}},
+{"id":"1","status":429,"headers":{"Retry-After":"7"},"body":{"error":{"code":"ApplicationThrottled","message":"over"}}},
+{"id":"2","status":400,"headers":{},"body":{"error":{"code":"ErrorInvalidRequest","message":"bad"}}}`
+	j := &job{w: calsync.Write{Key: "k", Op: calsync.WriteCreate, OroID: "o1"}}
+	for _, answer := range []string{
+		`{"responses":[` + items + `]}`,
+		`{"responses":[` + items + `,{"id":"3","status":502,"body":"<html>bad gateway</html>"}]}`,
+	} {
+		out, err := decodeAnswers([]byte(answer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, retry := itemResult(j, out["0"]); retry != nil || res.Err != nil || res.Event == nil || res.Event.ID != "AAk=" || res.Event.ChangeKey != "ck" || res.Event.OroID != "o1" {
+			t.Errorf("item 0: %+v, %v; want the event created", res, retry)
+		}
+		if _, retry := itemResult(j, out["1"]); retry == nil || retry.Kind != calsync.KindThrottled || retry.RetryAfter != 7*time.Second {
+			t.Errorf("item 1: %v; want throttled, retry after 7s", retry)
+		}
+		if res, retry := itemResult(j, out["2"]); retry != nil || calsync.KindOf(res.Err) != calsync.KindRejected || !strings.Contains(res.Err.Error(), "ErrorInvalidRequest") {
+			t.Errorf("item 2: %v, %v; want rejected with Graph's code", res.Err, retry)
+		}
+		if a, ok := out["3"]; ok {
+			if res, _ := itemResult(j, a); res.Err == nil {
+				t.Errorf("item 3 (a 502 with an HTML body) succeeded")
+			}
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -89,12 +90,15 @@ func newFixture(t testing.TB, opts graphsim.Options) *fixture {
 // one at a time; its items, at most 4, when they are unordered). The
 // simulator throttles the same limit server-side; measuring it here as well
 // shows the client's own peak, not only whether it went over. It also
-// keeps the peak number of $batch requests in flight at once.
+// keeps the peak number of $batch requests in flight at once, and the
+// time requests held slots (the sum over time of how many ran).
 type mailboxMeter struct {
 	base http.RoundTripper
 
 	mu                   sync.Mutex
 	now, peak            int
+	held                 time.Duration // slot-time: now integrated over time
+	since                time.Time     // when now last changed
 	batches, batchesPeak int
 	unordered            int // batches of several items without dependsOn
 }
@@ -136,15 +140,34 @@ func (m *mailboxMeter) RoundTrip(req *http.Request) (*http.Response, error) {
 		w = 1
 	}
 	m.mu.Lock()
+	m.tick()
 	m.now += w
 	m.peak = max(m.peak, m.now)
 	m.mu.Unlock()
 	defer func() {
 		m.mu.Lock()
+		m.tick()
 		m.now -= w
 		m.mu.Unlock()
 	}()
 	return m.base.RoundTrip(req)
+}
+
+// tick adds the slot-time since the last change of now; m.mu is held.
+func (m *mailboxMeter) tick() {
+	t := time.Now()
+	if !m.since.IsZero() {
+		m.held += time.Duration(m.now) * t.Sub(m.since)
+	}
+	m.since = t
+}
+
+// slotTime returns the slot-time requests held so far.
+func (m *mailboxMeter) slotTime() time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tick()
+	return m.held
 }
 
 func (m *mailboxMeter) max() int {

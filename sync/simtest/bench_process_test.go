@@ -29,14 +29,14 @@ var sidecarBin = flag.String("sidecar", "", "sidecar binary for the process benc
 // (see peakRSS), its CPU time (user + system, start
 // to exit) per event synced, the request and reply sizes, and the wall
 // time from writing the request to reading the reply.
-func BenchmarkFullSync10kProcess(b *testing.B) { processSync(b, 5000, 5000, time.Hour) }
+func BenchmarkFullSync10kProcess(b *testing.B) { processSync(b, 5000, 5000, time.Hour, nil) }
 
 // BenchmarkPull10kProcess is BenchmarkFullSync10kProcess for a first sync
 // that only pulls: 10,000 Outlook events, none in Oro, half an hour apart
 // so that all are in the sync window.
 //
 //	go test ./sync/simtest/ -run '^$' -bench 'Pull10kProcess' -benchtime 3x
-func BenchmarkPull10kProcess(b *testing.B) { processSync(b, 0, 10000, 30*time.Minute) }
+func BenchmarkPull10kProcess(b *testing.B) { processSync(b, 0, 10000, 30*time.Minute, nil) }
 
 // BenchmarkPull10kFloor is BenchmarkPull10kProcess's floor: the same
 // 10,000 Outlook events pulled by testdata/floor, a program that only reads
@@ -131,8 +131,9 @@ func peakRSS(pid int) float64 {
 
 // processSync runs the first sync of oro new Oro events and ms Outlook
 // events (starting every apart) through the built sidecar and reports its
-// figures.
-func processSync(b *testing.B, oro, ms int, every time.Duration) {
+// figures. With a tap, the sidecar reaches Graph through it, and the tap
+// reports its floor (see tap.floor).
+func processSync(b *testing.B, oro, ms int, every time.Duration, t *tap) {
 	bin := *sidecarBin
 	if bin == "" {
 		bin = buildProgram(b, "../../cmd/oro-msync")
@@ -158,7 +159,11 @@ func processSync(b *testing.B, oro, ms int, every time.Duration) {
 			b.Fatal(err)
 		}
 		line := `{"jsonrpc":"2.0","id":1,"method":"sync.run","params":` + string(p) + "}\n"
-		cmd := exec.Command(bin, "--authority-url", w.cfg.Endpoints.Authority, "--graph-url", w.cfg.Endpoints.Graph, "--log-level", "error")
+		graph := w.cfg.Endpoints.Graph
+		if t != nil {
+			graph = t.serve(b, w.sim) + "/v1.0"
+		}
+		cmd := exec.Command(bin, "--authority-url", w.cfg.Endpoints.Authority, "--graph-url", graph, "--log-level", "error")
 		in, _ := cmd.StdinPipe()
 		out, _ := cmd.StdoutPipe()
 		cmd.Stderr = os.Stderr
@@ -187,6 +192,9 @@ func processSync(b *testing.B, oro, ms int, every time.Duration) {
 		}
 		rssMB, cpu = hwm, cpuPerEvent(cmd.ProcessState, oro+ms)
 		reqMB, replyMB = float64(len(line))/(1<<20), float64(len(reply))/(1<<20)
+		if t != nil {
+			t.measure(b, line, len(reply), oro+ms)
+		}
 
 		b.StartTimer()
 	}
@@ -195,4 +203,8 @@ func processSync(b *testing.B, oro, ms int, every time.Duration) {
 	b.ReportMetric(reqMB, "request-MB")
 	b.ReportMetric(replyMB, "reply-MB")
 	b.ReportMetric(wall, "wall-s")
+	if t != nil {
+		b.ReportMetric(t.floorPerEvent, "floor-cpu-µs/event")
+		b.ReportMetric(cpu/t.floorPerEvent, "x-floor")
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -410,6 +411,22 @@ func (r *simRemote) Apply(ctx context.Context, writes []calsync.Write) ([]calsyn
 		}
 	}
 	return results, nil
+}
+
+// ApplyStream hands the writes feed gives, as the engine hands them over,
+// to Apply, which aims the script's write faults at them as the fake
+// does; the client's own ApplyStream would pass them by.
+func (r *simRemote) ApplyStream(ctx context.Context, feed func(n int) []calsync.Write, each func(calsync.WriteResult)) error {
+	for ws := feed(math.MaxInt); len(ws) > 0; ws = feed(math.MaxInt) {
+		res, err := r.Apply(ctx, ws)
+		if err != nil {
+			return err
+		}
+		for _, x := range res {
+			each(x)
+		}
+	}
+	return nil
 }
 
 // aim turns a script's write fault into a simulator fault for w.
