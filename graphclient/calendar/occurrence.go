@@ -4,10 +4,8 @@ import (
 	"context"
 	"time"
 
-	abs "github.com/microsoft/kiota-abstractions-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 
-	"github.com/oro-msync/oro-msync/graphclient"
 	calsync "github.com/oro-msync/oro-msync/sync"
 )
 
@@ -51,22 +49,14 @@ func (r *Remote) Occurrences(ctx context.Context, id string, from, to time.Time)
 			return nil, classify(err, op)
 		}
 		var page instancesPage
-		if err := r.readPage(ctx, info, &page, op); err != nil {
+		if err := r.readOne(ctx, info, KindInstances, &page, op); err != nil {
 			return nil, err
 		}
 		for _, x := range page.Value {
-			if x == nil {
-				return nil, badAnswer(op, "an occurrence of the series is null")
+			ev, err := x.event(op, "an occurrence of the series")
+			if err != nil {
+				return nil, err
 			}
-			ev, cerr := fromGraphChecked(&x.graphEvent, op)
-			if cerr != nil {
-				return nil, cerr
-			}
-			t, perr := time.Parse(time.RFC3339, x.OriginalStart)
-			if perr != nil {
-				return nil, badAnswer(op, "an occurrence of the series has no originalStart")
-			}
-			ev.OriginalStart = t.UTC()
 			out = append(out, ev)
 		}
 		if page.NextLink == "" {
@@ -79,18 +69,4 @@ func (r *Remote) Occurrences(ctx context.Context, id string, from, to time.Time)
 		cfg.QueryParameters = nil
 	}
 	return nil, badAnswer(op, "the series' occurrences did not end after many pages")
-}
-
-// readPage sends one request of the listing under one mailbox slot.
-func (r *Remote) readPage(ctx context.Context, info *abs.RequestInformation, v any, op string) error {
-	release, err := r.slots.acquire(ctx, 1)
-	if err != nil {
-		return classify(err, op)
-	}
-	defer release()
-	r.count(KindInstances)
-	if err := r.read(ctx, info, v, op); err != nil {
-		return named(graphclient.ClassifyRead(err), op)
-	}
-	return nil
 }

@@ -329,12 +329,18 @@ func (r *Remote) readEvent(ctx context.Context, id string, query *users.ItemEven
 	if err != nil {
 		return classify(err, op)
 	}
+	return r.readOne(ctx, info, KindGet, v, op)
+}
+
+// readOne sends the request info under one mailbox slot, counted as kind,
+// and decodes the answer into v; its errors are named op.
+func (r *Remote) readOne(ctx context.Context, info *abs.RequestInformation, kind string, v any, op string) error {
 	release, err := r.slots.acquire(ctx, 1)
 	if err != nil {
 		return classify(err, op)
 	}
 	defer release()
-	r.count(KindGet)
+	r.count(kind)
 	if err := r.read(ctx, info, v, op); err != nil {
 		return named(graphclient.ClassifyRead(err), op)
 	}

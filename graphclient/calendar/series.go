@@ -29,10 +29,29 @@ type seriesAnswer struct {
 	Exceptions []*seriesException `json:"exceptionOccurrences"`
 }
 
-// seriesException is an exception as a series master's answer expands it.
+// seriesException is an exception as a series master's answer expands it,
+// or an item of the series' instances listing (Occurrences).
 type seriesException struct {
 	graphEvent
 	OriginalStart string `json:"originalStart"`
+}
+
+// event is x as the engine reads it, with its OriginalStart in UTC; what
+// names the item in errors ("an exception of the series").
+func (x *seriesException) event(op, what string) (calsync.RemoteEvent, error) {
+	if x == nil {
+		return calsync.RemoteEvent{}, badAnswer(op, what+" is null")
+	}
+	ev, err := fromGraphChecked(&x.graphEvent, op)
+	if err != nil {
+		return calsync.RemoteEvent{}, err
+	}
+	t, perr := time.Parse(time.RFC3339, x.OriginalStart)
+	if perr != nil {
+		return calsync.RemoteEvent{}, badAnswer(op, what+" has no originalStart")
+	}
+	ev.OriginalStart = t.UTC()
+	return ev, nil
 }
 
 // GetSeries reads a series master with its Series in one request, however
@@ -94,18 +113,10 @@ func seriesInfo(a *seriesAnswer, m calsync.RemoteEvent) (*calsync.SeriesInfo, er
 		s.Cancelled = append(s.Cancelled, time.Date(d.Year(), d.Month(), d.Day(), wall.Hour(), wall.Minute(), wall.Second(), 0, loc).UTC())
 	}
 	for _, x := range a.Exceptions {
-		if x == nil {
-			return nil, badAnswer(op, "an exception of the series is null")
-		}
-		ev, cerr := fromGraphChecked(&x.graphEvent, op)
-		if cerr != nil {
-			return nil, cerr
-		}
-		t, err := time.Parse(time.RFC3339, x.OriginalStart)
+		ev, err := x.event(op, "an exception of the series")
 		if err != nil {
-			return nil, badAnswer(op, "an exception of the series has no originalStart")
+			return nil, err
 		}
-		ev.OriginalStart = t.UTC()
 		s.Exceptions = append(s.Exceptions, ev)
 	}
 	return s, nil
