@@ -270,3 +270,27 @@ func TestOroExceptionsNotWritten(t *testing.T) {
 		}
 	}
 }
+
+// TestOroExceptionsBesidePull: a round that writes only Oro's exceptions
+// and pulls an event made in Outlook is settled over the Oro side as the
+// host will hold it (the pulled event created, s1 relinked): the run
+// returns s1's link and the create, and a rerun has nothing to do.
+func TestOroExceptionsBesidePull(t *testing.T) {
+	w, _, _ := seriesWorld(t)
+	w.fake.Seed("", calsync.RemoteEvent{Subject: "lunch", IsOrganizer: true,
+		Start: time.Date(2026, 1, 20, 12, 0, 0, 0, time.UTC), End: time.Date(2026, 1, 20, 13, 0, 0, 0, time.UTC)})
+	oroException(w, calsync.Event{ID: "x1", Title: "standup", Start: "2026-01-19T09:00:00Z", End: "2026-01-19T09:15:00Z",
+		OriginalStart: "2026-01-19T09:00:00Z", IsCancelled: true})
+	res := w.sync(calsync.Options{})
+	var ops []string
+	for _, op := range res.Operations {
+		ops = append(ops, string(op.Op)+":"+op.OroID)
+	}
+	slices.Sort(ops)
+	if len(res.Writes) != 1 || strings.Join(ops, " ") != "create: link:s1" || len(res.Issues) != 0 {
+		t.Errorf("writes %+v operations %v issues %+v; want one write, the create and s1's link", res.Writes, ops, res.Issues)
+	}
+	if res = w.sync(calsync.Options{}); len(res.Writes) != 0 || len(res.Operations) != 0 {
+		t.Errorf("rerun: writes %+v operations %+v; want none", res.Writes, res.Operations)
+	}
+}

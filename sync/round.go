@@ -59,8 +59,8 @@ type pass struct {
 	written map[string]string
 	// after: the Oro event as it will be once the host applied our
 	// operations, by Microsoft id (for the settle round); kept only when
-	// keepAfter, set by dispatch when the round writes (no settle round
-	// follows one that does not)
+	// keepAfter, set by dispatch when the round writes or has written Oro's
+	// exceptions (no settle round follows one that does neither)
 	after     map[string]*Event
 	keepAfter bool
 }
@@ -129,7 +129,9 @@ func (e *engine) process(ctx context.Context, ps *pass, rd *roundRead, checkedFr
 
 // dispatch emits what needs no write and returns the writes to send.
 func (e *engine) dispatch(ps *pass, plan []*planned, writes bool) []*planned {
-	ps.keepAfter = writes && !e.options.DryRun && slices.ContainsFunc(plan, func(pl *planned) bool { return pl.d.write != "" })
+	// a settle round follows when anything was written: the plan's writes,
+	// or Oro's exceptions, written before it (writeExceptions)
+	ps.keepAfter = len(ps.written) > 0 || writes && !e.options.DryRun && slices.ContainsFunc(plan, func(pl *planned) bool { return pl.d.write != "" })
 	var queue []*planned
 	for _, pl := range plan {
 		if pl.d.conflict != "" {
