@@ -1,5 +1,7 @@
 package calsync
 
+import "time"
+
 // Conflict resolution, part of the pure planner (see decide): which side
 // wins when both changed, as CONFLICTS.md tabulates it.
 
@@ -61,21 +63,26 @@ func resolveBoth(p *pairInput, cfg planConfig, rcont content, noBase bool) decis
 	case DirectionMicrosoftToOro:
 		return decision{pull: OpUpdate, target: rcont, reason: ReasonMicrosoftChanged}
 	}
-	oroWins := true
-	switch cfg.strategy {
-	case ConflictMicrosoftWins:
-		oroWins = false
-	case ConflictMostRecent:
-		oroWins = !p.remote.LastModified.After(p.oro.UpdatedAt.Add(ClockSkewTolerance))
-	case ConflictMerge:
-		if !noBase {
-			return merge(p, cfg, rcont)
-		}
+	if cfg.strategy == ConflictMerge && !noBase {
+		return merge(p, cfg, rcont)
 	}
-	if oroWins {
+	if oroWins(cfg.strategy, p.oro.UpdatedAt, p.remote.LastModified) {
 		return pushEdit(p, cfg, p.oroC, ReasonConflictOroWon, oroWon)
 	}
 	return decision{pull: OpUpdate, target: rcont, reason: ReasonConflictMSWon, conflict: microsoftWon}
+}
+
+// oroWins says whether Oro's side wins content changed on both sides
+// under strategy (oro_wins, and merge where it cannot merge: Oro's),
+// oroUpdated and msModified being the two sides' last changes.
+func oroWins(strategy ConflictResolution, oroUpdated, msModified time.Time) bool {
+	switch strategy {
+	case ConflictMicrosoftWins:
+		return false
+	case ConflictMostRecent:
+		return !msModified.After(oroUpdated.Add(ClockSkewTolerance))
+	}
+	return true
 }
 
 // merge takes each field group from the side that changed it; a group

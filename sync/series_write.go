@@ -61,6 +61,13 @@ func (e *engine) exceptionIssue(x *Event, remoteID string, kind Kind, reason Rea
 	e.res.Issues = append(e.res.Issues, Issue{OroID: x.ID, RemoteID: remoteID, Kind: kind, Retryable: kind.Retryable(), Reason: reason, Message: msg})
 }
 
+// exceptionIssues reports each of xs with the same issue.
+func (e *engine) exceptionIssues(xs []*Event, remoteID string, kind Kind, reason Reason, msg string) {
+	for _, x := range xs {
+		e.exceptionIssue(x, remoteID, kind, reason, msg)
+	}
+}
+
 // writeExceptions writes the Oro exceptions of the request, series by
 // series, before the round's pairs are decided: a series whose exceptions
 // were written is then decided as it stands after them. writes: the round
@@ -90,20 +97,14 @@ func (e *engine) writeExceptions(ctx context.Context, ps *pass, pairs []*pairInp
 			// exceptions go with it
 			continue
 		case !ok && m != nil:
-			for _, x := range xs {
-				e.exceptionIssue(x, "", KindInvalidInput, ReasonRecurring, "not synced: recurringEventId names an event that is not a series master")
-			}
+			e.exceptionIssues(xs, "", KindInvalidInput, ReasonRecurring, "not synced: recurringEventId names an event that is not a series master")
 			continue
 		case !ok:
-			for _, x := range xs {
-				e.exceptionIssue(x, "", KindInvalidInput, ReasonRecurring,
-					"not synced: an exception is written with its series: send its series master (recurringEventId) in the same request")
-			}
+			e.exceptionIssues(xs, "", KindInvalidInput, ReasonRecurring,
+				"not synced: an exception is written with its series: send its series master (recurringEventId) in the same request")
 			continue
 		case skip[i] || !writes && !e.options.DryRun || e.timeUp():
-			for _, x := range xs {
-				e.exceptionIssue(x, "", KindUnavailable, ReasonTimeBudget, "not written: the time budget ran out; it is written next run")
-			}
+			e.exceptionIssues(xs, "", KindUnavailable, ReasonTimeBudget, "not written: the time budget ran out; it is written next run")
 			continue
 		}
 		e.seriesExceptions(ctx, ps, pairs[i], xs)
@@ -124,11 +125,7 @@ type exceptionWrite struct {
 // seriesExceptions writes the exceptions xs of the Oro series p.
 func (e *engine) seriesExceptions(ctx context.Context, ps *pass, p *pairInput, xs []*Event) {
 	l := p.link()
-	all := func(kind Kind, reason Reason, msg string) {
-		for _, x := range xs {
-			e.exceptionIssue(x, p.remoteID(), kind, reason, msg)
-		}
-	}
+	all := func(kind Kind, reason Reason, msg string) { e.exceptionIssues(xs, p.remoteID(), kind, reason, msg) }
 	switch {
 	case l == nil:
 		all(KindUnavailable, ReasonRecurring, "not written yet: an exception is written once its series is in Microsoft 365 (next run)")
@@ -269,16 +266,8 @@ func (e *engine) planExceptions(p *pairInput, xs []*Event, msChanged bool) []*ex
 // exceptionWins resolves an exception changed on both sides: whether
 // Oro's is written.
 func (e *engine) exceptionWins(x *Event, ex *RemoteEvent) bool {
-	if e.cfg.dir != DirectionBoth {
-		return true
-	}
-	switch e.cfg.strategy {
-	case ConflictMicrosoftWins:
-		return false
-	case ConflictMostRecent:
-		return !ex.LastModified.After(x.UpdatedAt.Add(ClockSkewTolerance))
-	}
-	return true // oro_wins; merge has no per-exception base to merge with
+	// merge has no per-exception base to merge with: Oro's, as oro_wins
+	return e.cfg.dir != DirectionBoth || oroWins(e.cfg.strategy, x.UpdatedAt, ex.LastModified)
 }
 
 // sameException reports whether Microsoft's occurrence or exception r holds
