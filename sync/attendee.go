@@ -103,14 +103,20 @@ func (w *Who) canonical() string {
 func invitees(as []Attendee, organizer string) string {
 	var keys []string
 	for _, a := range as {
-		t := inviteeType(a.Type)
-		if t == attendeeOrganizer || organizer != "" && strings.EqualFold(a.Email, organizer) {
+		if organizes(a, organizer) {
 			continue
 		}
-		keys = append(keys, strings.ToLower(a.Email)+" "+t)
+		keys = append(keys, strings.ToLower(a.Email)+" "+inviteeType(a.Type))
 	}
 	slices.Sort(keys)
 	return shortHash(strings.Join(slices.Compact(keys), ";"))
+}
+
+// organizes reports an attendee that stands for the organizer (whose
+// address is organizer, "" when unknown): of type organizer, or with that
+// address. It is never written as an attendee.
+func organizes(a Attendee, organizer string) bool {
+	return inviteeType(a.Type) == attendeeOrganizer || organizer != "" && strings.EqualFold(a.Email, organizer)
 }
 
 // inviteeType is an attendee type as invitees compares it: required when
@@ -159,7 +165,8 @@ func (p *pairInput) fillWho() {
 		// base: left as Microsoft 365 holds it
 		return
 	}
-	p.oroC.Who = &Who{IsOrganizer: true, Attendees: p.oro.writtenAttendees(), own: true, problem: p.oro.checkAttendees()}
+	ws := p.oro.writtenAttendees()
+	p.oroC.Who = &Who{IsOrganizer: true, Attendees: ws, own: true, problem: p.oro.checkAttendees(len(ws))}
 	p.oroC.whoHash = ""
 }
 
@@ -185,21 +192,19 @@ func (p *pairInput) baseInvitees() (string, bool) {
 func (e *Event) writtenAttendees() []Attendee {
 	out := []Attendee{}
 	for _, a := range e.Attendees {
-		t := inviteeType(a.Type)
-		if t == attendeeOrganizer || e.OrganizerEmail != "" && strings.EqualFold(a.Email, e.OrganizerEmail) ||
-			slices.ContainsFunc(out, func(b Attendee) bool { return strings.EqualFold(a.Email, b.Email) }) {
+		if organizes(a, e.OrganizerEmail) || slices.ContainsFunc(out, func(b Attendee) bool { return strings.EqualFold(a.Email, b.Email) }) {
 			continue
 		}
-		out = append(out, Attendee{Email: a.Email, DisplayName: a.DisplayName, Type: t, Status: "none"})
+		out = append(out, Attendee{Email: a.Email, DisplayName: a.DisplayName, Type: inviteeType(a.Type), Status: "none"})
 	}
 	return out
 }
 
 // checkAttendees reports what Graph would refuse of an Oro event's
-// attendees to write (its writtenAttendees): an address that is not one, a
-// type Oro does not define, more than Graph takes. It names the attendee
-// by its index in the request.
-func (e *Event) checkAttendees() string {
+// attendees to write (written: how many writtenAttendees has): an address
+// that is not one, a type Oro does not define, more than Graph takes. It
+// names the attendee by its index in the request.
+func (e *Event) checkAttendees(written int) string {
 	for i, a := range e.Attendees {
 		if at := strings.IndexByte(a.Email, '@'); at <= 0 || at == len(a.Email)-1 || strings.ContainsAny(a.Email, " \t\r\n<>\",;") {
 			return fmt.Sprintf("attendees[%d].email must be an email address, got %q", i, a.Email)
@@ -208,8 +213,8 @@ func (e *Event) checkAttendees() string {
 			return fmt.Sprintf("attendees[%d].type must be one of organizer, required, optional, got %q", i, a.Type)
 		}
 	}
-	if n := len(e.writtenAttendees()); n > maxAttendees {
-		return fmt.Sprintf("attendees: at most %d can be written to Microsoft 365, got %d", maxAttendees, n)
+	if written > maxAttendees {
+		return fmt.Sprintf("attendees: at most %d can be written to Microsoft 365, got %d", maxAttendees, written)
 	}
 	return ""
 }
