@@ -122,7 +122,7 @@ func (e *engine) applyChunk(ctx context.Context, ps *pass, chunk []*planned) ([]
 			return nil, err
 		}
 	}
-	t.unanswered(e, ps, chunk)
+	e.noResult(ps, t.unanswered(chunk))
 	return t.again, nil
 }
 
@@ -165,15 +165,9 @@ func (e *engine) applyStream(ctx context.Context, s StreamApplier, ps *pass, que
 	e.res.Stats.Calls["writes"] += fed
 	sent := queue[:fed]
 	if serr != nil {
-		var open []*planned
-		for i, pl := range sent {
-			if !t.seen[i] {
-				open = append(open, pl)
-			}
-		}
-		return t.again, queue[fed:], e.applyFailed(ps, open, serr)
+		return t.again, queue[fed:], e.applyFailed(ps, t.unanswered(sent), serr)
 	}
-	t.unanswered(e, ps, sent)
+	e.noResult(ps, t.unanswered(sent))
 	return t.again, queue[fed:], nil
 }
 
@@ -228,12 +222,22 @@ func (t *taking) take(ctx context.Context, e *engine, ps *pass, r WriteResult) e
 	return err
 }
 
-// unanswered fails the writes of sent (a prefix of t's) that got no result.
-func (t *taking) unanswered(e *engine, ps *pass, sent []*planned) {
+// unanswered returns the writes of sent (a prefix of t's) that got no
+// result.
+func (t *taking) unanswered(sent []*planned) []*planned {
+	var open []*planned
 	for i, pl := range sent {
 		if !t.seen[i] {
-			e.fail(ps, pl, Issue{Kind: KindUnavailable, Reason: ReasonWriteFailed, Message: "no result for this write"})
+			open = append(open, pl)
 		}
+	}
+	return open
+}
+
+// noResult fails the writes pls, which got no result.
+func (e *engine) noResult(ps *pass, pls []*planned) {
+	for _, pl := range pls {
+		e.fail(ps, pl, Issue{Kind: KindUnavailable, Reason: ReasonWriteFailed, Message: "no result for this write"})
 	}
 }
 
