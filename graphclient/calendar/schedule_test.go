@@ -39,21 +39,10 @@ func TestChainsInFlight(t *testing.T) {
 	f := newFixture(t, graphsim.Options{Latency: time.Millisecond, BatchItemLatency: 2 * time.Millisecond})
 	r := New(f.session, Options{})
 	mustOK(t, apply(t, r, creates(200)))
-	if n := f.throttled(); n != 0 {
-		t.Errorf("%d requests throttled, want 0", n)
-	}
-	if p := f.meter.max(); p > 4 {
-		t.Errorf("%d requests ran against the mailbox at once, want at most 4", p)
-	}
-	if o := f.meter.overlap(); o != 4 {
-		t.Errorf("at most %d batches in flight at once, want 4", o)
-	}
+	checkChains(t, f)
 	sizes, _ := batchSizes(f)
 	if len(sizes) != 10 {
 		t.Errorf("batch sizes %v, want 10 batches of 20", sizes)
-	}
-	if u := f.meter.unordered; u > 1 {
-		t.Errorf("%d batches of several items without dependsOn, want at most the last", u)
 	}
 	if ran := f.ranItems("POST"); ran != 200 {
 		t.Errorf("%d creates ran, want 200", ran)
@@ -178,17 +167,25 @@ func TestEngineKeepsChainsAcrossChunks(t *testing.T) {
 	if n := res.Stats.Calls["apply"]; n != 1 {
 		t.Errorf("%d apply calls, want 1 stream", n)
 	}
-	if o := f.meter.overlap(); o != 4 {
-		t.Errorf("at most %d batches in flight at once, want 4", o)
+	checkChains(t, f)
+}
+
+// checkChains checks a push run as four chains of batches: nothing
+// throttled, never more than 4 requests against the mailbox, 4 batches in
+// flight at once, and only the last batch unordered.
+func checkChains(t *testing.T, f *fixture) {
+	t.Helper()
+	if n := f.throttled(); n != 0 {
+		t.Errorf("%d requests throttled, want 0", n)
 	}
 	if p := f.meter.max(); p > 4 {
 		t.Errorf("%d requests ran against the mailbox at once, want at most 4", p)
 	}
+	if o := f.meter.overlap(); o != 4 {
+		t.Errorf("at most %d batches in flight at once, want 4", o)
+	}
 	if u := f.meter.unordered; u > 1 {
 		t.Errorf("%d batches of several items without dependsOn, want at most the last", u)
-	}
-	if n := f.throttled(); n != 0 {
-		t.Errorf("%d requests throttled, want 0", n)
 	}
 }
 
