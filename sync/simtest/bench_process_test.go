@@ -52,7 +52,7 @@ func BenchmarkPull10kFloor(b *testing.B) {
 	for b.Loop() {
 		b.StopTimer()
 		w := newWorld(b, graphsim.Options{})
-		seedPull(b, w, ms)
+		seedMicrosoft(b, w, ms, 30*time.Minute)
 		cmd := exec.Command(bin, w.cfg.Endpoints.Graph, window.Start.Format(time.RFC3339), window.End.Format(time.RFC3339))
 		cmd.Env = append(os.Environ(), "FLOOR_TOKEN="+w.tok.AccessToken)
 		cmd.Stderr = os.Stderr
@@ -91,17 +91,6 @@ func buildProgram(b *testing.B, dir string) string {
 		b.Fatalf("%v\n%s", err, out)
 	}
 	return bin
-}
-
-// seedPull gives Outlook ms events, half an hour apart from 1 March 2025,
-// all in the sync window.
-func seedPull(b *testing.B, w *world, ms int) {
-	for i := range ms {
-		start := time.Date(2025, 3, 1, 8, 30, 0, 0, time.UTC).Add(time.Duration(i) * 30 * time.Minute)
-		if _, err := w.sim.UserCreateEvent(upn, outlookEvent(fmt.Sprintf("ms %d", i), start)); err != nil {
-			b.Fatal(err)
-		}
-	}
 }
 
 // cpuPerEvent returns a finished process's CPU time (user + system) per
@@ -143,12 +132,7 @@ func processSync(b *testing.B, oro, ms int, every time.Duration, t *tap) {
 		b.StopTimer()
 		w := newWorld(b, graphsim.Options{})
 		seedOro(w, oro)
-		for i := range ms {
-			start := time.Date(2025, 3, 1, 8, 30, 0, 0, time.UTC).Add(time.Duration(i) * every)
-			if _, err := w.sim.UserCreateEvent(upn, outlookEvent(fmt.Sprintf("ms %d", i), start)); err != nil {
-				b.Fatal(err)
-			}
-		}
+		seedMicrosoft(b, w, ms, every)
 		params := struct {
 			App    any `json:"app"`
 			Tokens any `json:"tokens"`
