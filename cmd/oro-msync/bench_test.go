@@ -20,7 +20,9 @@ import (
 //
 // BenchmarkStart/sidecar-discover is process start to the rpc.discover
 // reply; BenchmarkStart/echo-baseline is the same for a Go program that
-// reads one line and echoes it (the target is within 2x of it).
+// reads one line and echoes it (the target is within 2x of it), and
+// BenchmarkStart/linked-baseline for that program linked with the
+// sidecar's dependencies (their package initialisation, before main).
 
 func roundTrip(b *testing.B, bin string, line string) {
 	cmd := exec.Command(bin)
@@ -41,23 +43,29 @@ func roundTrip(b *testing.B, bin string, line string) {
 }
 
 func BenchmarkStart(b *testing.B) {
-	echo := filepath.Join(b.TempDir(), "echo")
-	build := exec.Command("go", "build", "-o", echo, "./testdata/echo")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("%v\n%s", err, out)
+	dir := b.TempDir()
+	baseline := func(name string) string {
+		bin := filepath.Join(dir, name)
+		build := exec.Command("go", "build", "-o", bin, "./testdata/"+name)
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			b.Fatalf("%v\n%s", err, out)
+		}
+		return bin
 	}
+	echo, linked := baseline("echo"), baseline("linked")
 	discover := `{"jsonrpc":"2.0","id":1,"method":"rpc.discover"}` + "\n"
-	b.Run("sidecar-discover", func(b *testing.B) {
-		for b.Loop() {
-			roundTrip(b, binary, discover)
-		}
-	})
-	b.Run("echo-baseline", func(b *testing.B) {
-		for b.Loop() {
-			roundTrip(b, echo, discover)
-		}
-	})
+	for _, c := range []struct{ name, bin string }{
+		{"sidecar-discover", binary},
+		{"echo-baseline", echo},
+		{"linked-baseline", linked},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				roundTrip(b, c.bin, discover)
+			}
+		})
+	}
 }
 
 // BenchmarkLargeReply is one process answering the sync.run result of a
