@@ -138,8 +138,16 @@ final class SeriesTest extends E2ETestCase
             'start' => $third->setTime(11, 0)->format(DATE_RFC3339),
             'end' => $third->setTime(11, 15)->format(DATE_RFC3339),
         ], false);
+        // One run writes both. A run that postpones an exception says so in
+        // an issue (a spent time budget on a loaded machine, for one), and
+        // only then is the next run awaited, at most twice.
+        $plain = fn () => count($this->simCall('GET', $occurrences)['value']);
         $this->drain();
-        $this->assertCount(2, $this->simCall('GET', $occurrences)['value'], 'two plain occurrences left: one cancelled, one an exception');
+        for ($again = 0; $again < 2 && $plain() !== 2 && str_contains((string) (array_slice($this->runs($ada), -1)[0]['detail'] ?? ''), 'issue '); $again++) {
+            $this->makeDue($ada);
+            $this->drain();
+        }
+        $this->assertSame(2, $plain(), "two plain occurrences left: one cancelled, one an exception; runs:\n" . implode("\n", array_map(fn ($r) => "{$r['mode']} {$r['outcome']}: {$r['detail']}", $this->runs($ada))));
         $exceptions = array_values(array_filter($this->outlook($ada), fn ($e) => $e['type'] === 'exception'));
         $this->assertCount(1, $exceptions, 'the moved occurrence is an exception in Outlook');
         $this->assertSame('Stand-up (moved)', $exceptions[0]['subject']);
