@@ -48,16 +48,18 @@ const (
 // It fails on a call without a completed result, on any issue, on a
 // result that did not push and pull exactly what changed, on any 429 (no
 // mailbox is ever synced twice at once, so Microsoft's limits must never be
-// reached), and when the two sides of any user differ at the end. It
-// reports syncs and events (pushed plus pulled) per second of the rounds'
-// wall time, the p50 and p99 call latency of the first syncs and of the
-// incremental ones as the host sees them, the sidecars' largest peak RSS
-// (VmHWM, see peakRSS), the Graph requests per incremental sync (HTTP
-// requests, a batch as one), the mailbox requests per incremental sync
-// (batch items one by one, as Microsoft's limits count them) and what they
-// come to per user and day at a 15-minute interval, against Microsoft's
-// 10,000 requests per 10 minutes per mailbox (graph-facts §7). An idle
-// sync costs one request, so that is an upper bound.
+// reached), and when the two sides of any user differ at the end.
+//
+// It reports syncs and events (pushed plus pulled) per second of the
+// rounds' wall time; the p50 and p99 call latency of the first syncs and
+// of the incremental ones, as the host sees them; the sidecars' largest
+// peak RSS (VmHWM, see peakRSS) and their CPU time (user + system, start to
+// exit) per event; the Graph requests per incremental sync (HTTP requests,
+// a batch as one) and the mailbox requests (a batch's items one by one, as
+// Microsoft's limits count them), with what those come to per user and day
+// at a 15-minute interval against Microsoft's 10,000 requests per 10
+// minutes per mailbox (graph-facts §7). An idle sync costs one request, so
+// that is an upper bound.
 //
 //	go test ./sync/simtest/ -run '^$' -bench Scale -benchtime 1x
 func BenchmarkScale(b *testing.B) {
@@ -74,7 +76,7 @@ func BenchmarkScale(b *testing.B) {
 		full, incr    []time.Duration
 		wall          time.Duration
 		events        int
-		rssMB         float64
+		rssMB, cpu    float64
 		reqs, throttl int
 		mailboxReqs   int
 	)
@@ -136,9 +138,10 @@ func BenchmarkScale(b *testing.B) {
 			b.Fatalf("%d answers 429", throttl)
 		}
 
-		rssMB = 0
+		rssMB, cpu = 0, 0
 		for _, c := range cs {
 			rssMB = max(rssMB, c.stop(b))
+			cpu += cpuPerEvent(c.cmd.ProcessState, events)
 		}
 		for _, w := range us {
 			w.agree()
@@ -155,6 +158,7 @@ func BenchmarkScale(b *testing.B) {
 	b.ReportMetric(percentile(incr, 50), "incr-p50-ms")
 	b.ReportMetric(percentile(incr, 99), "incr-p99-ms")
 	b.ReportMetric(rssMB, "sidecar-peak-RSS-MB")
+	b.ReportMetric(cpu, "sidecar-cpu-µs/event")
 	if len(incr) > 0 {
 		perSync := float64(mailboxReqs) / float64(len(incr))
 		perDay := perSync * 24 * 4
