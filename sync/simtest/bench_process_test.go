@@ -93,6 +93,15 @@ func buildProgram(b *testing.B, dir string) string {
 	return bin
 }
 
+// sidecarBinary returns the -sidecar binary, or else cmd/oro-msync built
+// for the benchmark.
+func sidecarBinary(b *testing.B) string {
+	if *sidecarBin != "" {
+		return *sidecarBin
+	}
+	return buildProgram(b, "../../cmd/oro-msync")
+}
+
 // cpuPerEvent returns a finished process's CPU time (user + system) per
 // event in µs.
 func cpuPerEvent(ps *os.ProcessState, events int) float64 {
@@ -123,10 +132,7 @@ func peakRSS(pid int) float64 {
 // figures. With a tap, the sidecar reaches Graph through it, and the tap
 // reports its floor (see tap.floor).
 func processSync(b *testing.B, oro, ms int, every time.Duration, t *tap) {
-	bin := *sidecarBin
-	if bin == "" {
-		bin = buildProgram(b, "../../cmd/oro-msync")
-	}
+	bin := sidecarBinary(b)
 	var rssMB, cpu, wall, reqMB, replyMB float64
 	for b.Loop() {
 		b.StopTimer()

@@ -39,11 +39,11 @@ func seedOro(w *world, n int) {
 	}
 }
 
-// seedMicrosoft gives Outlook m events, every apart from 1 March 2025
-// 08:30 UTC.
+// seedMicrosoft gives w.user's Outlook m events, every apart from 1 March
+// 2025 08:30 UTC.
 func seedMicrosoft(b *testing.B, w *world, m int, every time.Duration) {
 	for i := range m {
-		if _, err := w.sim.UserCreateEvent(upn, outlookEvent(fmt.Sprintf("ms %d", i), time.Date(2025, 3, 1, 8, 30, 0, 0, time.UTC).Add(time.Duration(i)*every))); err != nil {
+		if _, err := w.sim.UserCreateEvent(w.user, outlookEvent(fmt.Sprintf("ms %d", i), time.Date(2025, 3, 1, 8, 30, 0, 0, time.UTC).Add(time.Duration(i)*every))); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
@@ -41,33 +42,46 @@ type sidecar struct {
 	id  int
 }
 
+// call sends one request and decodes its result into result. It returns
+// the error object of an error reply and fails the test when there is no
+// readable reply.
 func (s *sidecar) call(method string, params any, result any) *json.RawMessage {
 	s.t.Helper()
-	s.id++
-	line, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": s.id, "method": method, "params": params})
+	e, err := s.exchange(method, params, result)
 	if err != nil {
 		s.t.Fatal(err)
 	}
+	return e
+}
+
+// exchange is call returning what call fails on, for goroutines other
+// than the test's; it does not use s.t.
+func (s *sidecar) exchange(method string, params any, result any) (*json.RawMessage, error) {
+	s.id++
+	line, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": s.id, "method": method, "params": params})
+	if err != nil {
+		return nil, err
+	}
 	if _, err := s.in.Write(append(line, '\n')); err != nil {
-		s.t.Fatal(err)
+		return nil, err
 	}
 	if !s.out.Scan() {
-		s.t.Fatalf("%s: no answer (%v)", method, s.out.Err())
+		return nil, fmt.Errorf("%s: no answer (%v)", method, s.out.Err())
 	}
 	var resp struct {
 		Result json.RawMessage  `json:"result"`
 		Error  *json.RawMessage `json:"error"`
 	}
 	if err := json.Unmarshal(s.out.Bytes(), &resp); err != nil {
-		s.t.Fatalf("%s: %v in %s", method, err, s.out.Bytes())
+		return nil, fmt.Errorf("%s: %v in %s", method, err, s.out.Bytes())
 	}
 	if resp.Error != nil {
-		return resp.Error
+		return resp.Error, nil
 	}
 	if err := json.Unmarshal(resp.Result, result); err != nil {
-		s.t.Fatalf("%s result: %v", method, err)
+		return nil, fmt.Errorf("%s result: %v", method, err)
 	}
-	return nil
+	return nil, nil
 }
 
 // TestEndToEnd drives the built oro-msync against a started cmd/graphsim as

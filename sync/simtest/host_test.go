@@ -43,6 +43,7 @@ type world struct {
 	app   graphclient.App
 	tok   graphclient.Tokens
 	host  *host
+	user  string // the signed-in user, whose mailbox the sync reads
 	dir   calsync.Direction
 	strat calsync.ConflictResolution
 	// requests counts the Graph requests of the last run, by kind.
@@ -60,20 +61,27 @@ func newWorld(t testing.TB, opts graphsim.Options) *world {
 	t.Cleanup(srv.Close)
 	sim.RegisterApp(graphsim.App{ClientID: clientID, ClientSecret: secret, RedirectURIs: []string{redirect}})
 	sim.AddUser(graphsim.User{UPN: upn, DisplayName: "Adele Vance", Mail: upn})
-	w := &world{t: t, sim: sim, host: newHost(), dir: calsync.DirectionBoth, strat: calsync.ConflictResolution("oro_wins"),
+	w := &world{t: t, sim: sim, host: newHost(), user: upn, dir: calsync.DirectionBoth, strat: calsync.ConflictResolution("oro_wins"),
 		cfg: graphclient.Config{Endpoints: graphclient.Endpoints{Authority: srv.URL, Graph: srv.URL + "/v1.0"}, Logger: zerolog.Nop()},
 		app: graphclient.App{Tenant: "common", ClientID: clientID, ClientSecret: secret, RedirectURI: redirect}}
-	auth, err := graphclient.NewAuthorization(w.cfg, w.app, graphclient.AuthorizationRequest{LoginHint: upn})
+	w.signIn()
+	return w
+}
+
+// signIn signs w.user in through the simulator (which consents at once and
+// creates the user and mailbox if needed) and keeps the tokens.
+func (w *world) signIn() {
+	w.t.Helper()
+	auth, err := graphclient.NewAuthorization(w.cfg, w.app, graphclient.AuthorizationRequest{LoginHint: w.user})
 	if err != nil {
-		t.Fatal(err)
+		w.t.Fatal(err)
 	}
-	code := authorize(t, auth.URL)
+	code := authorize(w.t, auth.URL)
 	g, err := graphclient.Exchange(context.Background(), w.cfg, w.app, code, auth.CodeVerifier)
 	if err != nil {
-		t.Fatal(err)
+		w.t.Fatal(err)
 	}
 	w.tok = g.Tokens
-	return w
 }
 
 // authorize follows the sign-in URL (the simulator consents at once) and
@@ -287,7 +295,7 @@ func (h *host) live() []*calsync.Event {
 func (w *world) msEvents() map[string]string {
 	w.t.Helper()
 	out := map[string]string{}
-	for _, e := range w.sim.Events(upn) {
+	for _, e := range w.sim.Events(w.user) {
 		subj, _ := e["subject"].(string)
 		start, _ := e["start"].(map[string]any)
 		if _, dup := out[subj]; dup {
