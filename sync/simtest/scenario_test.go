@@ -637,7 +637,10 @@ func (r *simRemote) logLine(rec graphsim.RequestRecord) string {
 
 var _ scenario.Remote = (*simRemote)(nil)
 
-var _ scenario.SeriesRemote = (*simRemote)(nil)
+var (
+	_ scenario.SeriesRemote    = (*simRemote)(nil)
+	_ calsync.OccurrenceLister = (*simRemote)(nil) // the engine writes Oro exceptions with it
+)
 
 // quiet runs read on the inspecting client with no latency on the scenario
 // clock: what the script's user sees costs the engine no time.
@@ -716,7 +719,7 @@ func (r *simRemote) SetPattern(id string, p scenario.Pattern) {
 	}
 }
 
-func (r *simRemote) Occurrences(id string, from, to time.Time) []calsync.RemoteEvent {
+func (r *simRemote) Instances(id string, from, to time.Time) []calsync.RemoteEvent {
 	var out []calsync.RemoteEvent
 	r.quiet(func(ctx context.Context) (err error) {
 		out, err = r.inspect.Occurrences(ctx, id, from, to)
@@ -728,7 +731,7 @@ func (r *simRemote) Occurrences(id string, from, to time.Time) []calsync.RemoteE
 // occurrence returns the occurrence or exception of series id at original
 // start orig.
 func (r *simRemote) occurrence(id string, orig time.Time) calsync.RemoteEvent {
-	for _, o := range r.Occurrences(id, orig.Add(-48*time.Hour), orig.Add(48*time.Hour)) {
+	for _, o := range r.Instances(id, orig.Add(-48*time.Hour), orig.Add(48*time.Hour)) {
 		if o.OriginalStart.Equal(orig) {
 			return o
 		}

@@ -22,10 +22,10 @@ type SeriesRemote interface {
 	// SetPattern gives series master id the pattern p, as a Microsoft 365
 	// user changing the series would.
 	SetPattern(id string, p Pattern)
-	// Occurrences lists the occurrences and exceptions of series master id
+	// Instances lists the occurrences and exceptions of series master id
 	// that overlap [from, to), each with its OriginalStart (cancelled ones
 	// are not listed).
-	Occurrences(id string, from, to time.Time) []calsync.RemoteEvent
+	Instances(id string, from, to time.Time) []calsync.RemoteEvent
 	// EditOccurrence changes the occurrence of series id at original start
 	// orig as a Microsoft 365 user would (it becomes an exception).
 	EditOccurrence(id string, orig time.Time, fn func(*calsync.RemoteEvent))
@@ -251,7 +251,7 @@ func showSeries(out *strings.Builder, h *Host, remote Remote, id string, from, t
 		return fmt.Errorf("this remote does not model series: mark the script sim-only")
 	}
 	var ms []string
-	for _, o := range sr.Occurrences(m.Link.RemoteID, from, to) {
+	for _, o := range sr.Instances(m.Link.RemoteID, from, to) {
 		s := o.Start.In(loc).Format(time.RFC3339)
 		if o.Type == "exception" {
 			s += "*"
