@@ -120,8 +120,14 @@ func Run(t testing.TB, script string, newRemote NewRemote) string {
 				h.Add(ev)
 			case "edit":
 				e := h.Events[id]
+				if e == nil {
+					fail("no Oro event " + id)
+				}
 				if e.Recurrence != nil && (args["recurrence"] != "" || args["start"] != "" || args["end"] != "") {
 					h.clearExceptions(id) // as Oro does on a change of the pattern or the times
+					if args["recurrence"] == "" {
+						args["recurrence"] = recurrenceText(e.Recurrence) // its range starts at the new start
+					}
 				}
 				h.Edit(id, func(ev *calsync.Event) { setOro(ev, args) })
 				if err := setRecurrence(&e.Event, args); err != nil {

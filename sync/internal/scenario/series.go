@@ -157,8 +157,8 @@ func ParsePattern(v string) (Pattern, error) {
 	return p, nil
 }
 
-// recurrenceText shows an Oro recurrence as ParseRecurrence reads it, its
-// startTime added.
+// recurrenceText writes an Oro recurrence as ParseRecurrence reads it
+// (its startTime is the event's start).
 func recurrenceText(r *calsync.Recurrence) string {
 	parts := []string{r.RecurrenceType, "interval=" + strconv.Itoa(r.Interval)}
 	add := func(k string, n int) {
@@ -178,8 +178,12 @@ func recurrenceText(r *calsync.Recurrence) string {
 	if r.EndTime != nil {
 		parts = append(parts, "until="+r.EndTime.UTC().Format(time.RFC3339))
 	}
-	parts = append(parts, "tz="+r.TimeZone, "startTime="+r.StartTime.UTC().Format(time.RFC3339))
-	return strings.Join(parts, ";")
+	return strings.Join(append(parts, "tz="+r.TimeZone), ";")
+}
+
+// showRecurrence shows an Oro recurrence with its startTime.
+func showRecurrence(r *calsync.Recurrence) string {
+	return recurrenceText(r) + ";startTime=" + r.StartTime.UTC().Format(time.RFC3339)
 }
 
 // seriesCommand runs a series command of the script on the Microsoft side:
@@ -272,7 +276,7 @@ func (e *HostEvent) orig() time.Time {
 // master: its recurrence, then its exceptions in order of original start.
 func writeOroSeries(out *strings.Builder, h *Host, m *HostEvent) {
 	if m.Recurrence != nil {
-		fmt.Fprintf(out, "    recurrence %s\n", recurrenceText(m.Recurrence))
+		fmt.Fprintf(out, "    recurrence %s\n", showRecurrence(m.Recurrence))
 	}
 	for _, x := range h.exceptions(m.ID) {
 		if x.IsCancelled {
@@ -286,7 +290,7 @@ func writeOroSeries(out *strings.Builder, h *Host, m *HostEvent) {
 // writeOpSeries writes the recurrence and the exceptions an operation
 // gives a series master.
 func writeOpSeries(out *strings.Builder, e *calsync.Event) {
-	fmt.Fprintf(out, "  recurrence %s\n", recurrenceText(e.Recurrence))
+	fmt.Fprintf(out, "  recurrence %s\n", showRecurrence(e.Recurrence))
 	for _, x := range e.Exceptions {
 		if x.IsCancelled {
 			fmt.Fprintf(out, "  cancelled orig=%s\n", x.OriginalStart)
