@@ -698,10 +698,14 @@ func recurrenceBody(p scenario.Pattern, start time.Time) map[string]any {
 }
 
 // SeedSeries creates a series in Outlook: its times are written as wall
-// clock in the pattern's zone, as Outlook writes them.
+// clock in the pattern's zone, as Outlook writes them (an all-day series:
+// its dates, at midnight in that zone).
 func (r *simRemote) SeedSeries(ref string, ev calsync.RemoteEvent, p scenario.Pattern) string {
 	body := seedBody(ev)
 	loc := r.location(p.TimeZone)
+	if ev.AllDay {
+		loc = time.UTC // its dates are held as midnight UTC
+	}
 	const f = "2006-01-02T15:04:05"
 	start := ev.Start.In(loc)
 	body["start"] = map[string]any{"dateTime": start.Format(f), "timeZone": p.TimeZone}

@@ -79,16 +79,31 @@ func (h *Host) Except(master string, orig time.Time, fn func(*calsync.Event)) {
 		}
 	}
 	if x == nil {
-		s, _ := time.Parse(time.RFC3339, m.Start)
-		e, _ := time.Parse(time.RFC3339, m.End)
 		h.nextX++
+		start, end := m.occurrence(orig)
 		x = &HostEvent{Event: calsync.Event{ID: fmt.Sprintf("%s-x%d", master, h.nextX), UID: m.UID, Title: m.Title, Description: m.Description,
-			Location: m.Location, AllDay: m.AllDay, Start: orig.Format(time.RFC3339), End: orig.Add(e.Sub(s)).Format(time.RFC3339),
-			RecurringEventID: master, OriginalStart: orig.UTC().Format(time.RFC3339)}}
+			Location: m.Location, AllDay: m.AllDay, Start: start, End: end, RecurringEventID: master, OriginalStart: orig.UTC().Format(time.RFC3339)}}
 		h.Events[x.ID] = x
 	}
 	fn(&x.Event)
 	x.UpdatedAt, x.Dirty = h.clock.Now(), true
+}
+
+// occurrence returns the start and end of series master m's occurrence at
+// orig: as long as the master, or as many days for an all-day series
+// (its dates in the recurrence's zone).
+func (m *HostEvent) occurrence(orig time.Time) (string, string) {
+	if m.AllDay {
+		s, _ := time.Parse(dateLayout, m.Start)
+		e, _ := time.Parse(dateLayout, m.End)
+		loc, _ := time.LoadLocation(m.Recurrence.TimeZone)
+		d := orig.In(loc)
+		day := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+		return day.Format(dateLayout), day.Add(e.Sub(s)).Format(dateLayout)
+	}
+	s, _ := time.Parse(time.RFC3339, m.Start)
+	e, _ := time.Parse(time.RFC3339, m.End)
+	return orig.UTC().Format(time.RFC3339), orig.Add(e.Sub(s)).UTC().Format(time.RFC3339)
 }
 
 // exceptions returns the exception rows of series master id, in order of
@@ -231,13 +246,11 @@ func (h *Host) writeExceptions(m *HostEvent, ev *calsync.Event) {
 		rows[x.orig()] = x
 	}
 	keep := map[string]bool{}
-	s, _ := time.Parse(time.RFC3339, m.Start)
-	e, _ := time.Parse(time.RFC3339, m.End)
 	for _, x := range xs {
 		orig, _ := time.Parse(time.RFC3339, x.OriginalStart)
 		if x.IsCancelled {
-			x.Title, x.Description, x.Location = m.Title, m.Description, m.Location
-			x.Start, x.End = orig.Format(time.RFC3339), orig.Add(e.Sub(s)).Format(time.RFC3339)
+			x.Title, x.Description, x.Location, x.AllDay = m.Title, m.Description, m.Location, m.AllDay
+			x.Start, x.End = m.occurrence(orig)
 		}
 		row := rows[orig.UTC()]
 		if row == nil {

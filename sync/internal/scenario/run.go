@@ -303,18 +303,31 @@ func SimOnly(script string) bool {
 }
 
 // setRecurrence makes ev a series master with the recurrence= of args
-// (ParseRecurrence), its startTime ev's start.
+// (ParseRecurrence), its startTime ev's start: for an all-day event,
+// midnight of its start date in the recurrence's zone, as Oro stores it.
 func setRecurrence(ev *calsync.Event, args map[string]string) error {
 	v := args["recurrence"]
 	if v == "" {
 		return nil
 	}
 	start, err := time.Parse(time.RFC3339, ev.Start)
+	day, dayErr := time.Parse(dateLayout, ev.Start)
+	if err != nil && dayErr != nil {
+		return err
+	}
+	r, err := ParseRecurrence(v, start)
 	if err != nil {
 		return err
 	}
-	ev.Recurrence, err = ParseRecurrence(v, start)
-	return err
+	if dayErr == nil {
+		loc, err := time.LoadLocation(r.TimeZone)
+		if err != nil {
+			return err
+		}
+		r.StartTime = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, loc)
+	}
+	ev.Recurrence = r
+	return nil
 }
 
 // adoptUID lets the Oro events that share the script's UID with a seeded

@@ -216,7 +216,8 @@ func seriesCommand(remote Remote, action, id string, args map[string]string) err
 
 // showSeries writes the occurrences in [from, to) of Oro series master id
 // as the host expands it (Oro's rules, its exceptions applied) and of its
-// linked Microsoft 365 series, each start in the series' zone.
+// linked Microsoft 365 series, each start in the series' zone (the dates of
+// an all-day series).
 func showSeries(out *strings.Builder, h *Host, remote Remote, id string, from, to time.Time) error {
 	m := h.Events[id]
 	if m == nil || m.Recurrence == nil {
@@ -226,9 +227,13 @@ func showSeries(out *strings.Builder, h *Host, remote Remote, id string, from, t
 	if err != nil {
 		return err
 	}
-	start, err := time.Parse(time.RFC3339, m.Start)
+	start, err := startIn(m.Start, loc)
 	if err != nil {
 		return err
+	}
+	show := func(t time.Time) string { return t.In(loc).Format(time.RFC3339) }
+	if m.AllDay { // dates: Oro's midnight in the zone, Microsoft's midnight UTC
+		show = func(t time.Time) string { return t.In(loc).Format(dateLayout) }
 	}
 	var oro []string
 	moved := map[time.Time]*HostEvent{}
@@ -239,10 +244,13 @@ func showSeries(out *strings.Builder, h *Host, remote Remote, id string, from, t
 		x := moved[st.UTC()]
 		switch {
 		case x == nil:
-			oro = append(oro, st.In(loc).Format(time.RFC3339))
+			oro = append(oro, show(st))
 		case !x.IsCancelled:
-			s, _ := time.Parse(time.RFC3339, x.Start)
-			oro = append(oro, s.In(loc).Format(time.RFC3339)+"*")
+			s, err := startIn(x.Start, loc)
+			if err != nil {
+				return err
+			}
+			oro = append(oro, show(s)+"*")
 		}
 	}
 	fmt.Fprintf(out, "  oro:       %s\n", strings.Join(oro, " "))
@@ -256,7 +264,10 @@ func showSeries(out *strings.Builder, h *Host, remote Remote, id string, from, t
 	}
 	var ms []string
 	for _, o := range sr.Instances(m.Link.RemoteID, from, to) {
-		s := o.Start.In(loc).Format(time.RFC3339)
+		s := show(o.Start)
+		if o.AllDay {
+			s = o.Start.UTC().Format(dateLayout)
+		}
 		if o.Type == "exception" {
 			s += "*"
 		}
@@ -264,6 +275,15 @@ func showSeries(out *strings.Builder, h *Host, remote Remote, id string, from, t
 	}
 	fmt.Fprintf(out, "  microsoft: %s\n", strings.Join(ms, " "))
 	return nil
+}
+
+// startIn reads an Oro event's start: an instant, or the date of an
+// all-day event, which starts at midnight in loc.
+func startIn(s string, loc *time.Location) (time.Time, error) {
+	if d, err := time.Parse(dateLayout, s); err == nil {
+		return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, loc), nil
+	}
+	return time.Parse(time.RFC3339, s)
 }
 
 // orig is an exception's original start.
