@@ -271,11 +271,21 @@ func (r *simRemote) event(id string) calsync.RemoteEvent {
 	return calsync.RemoteEvent{}
 }
 
+// Edit changes an event in Outlook; a series master's new times are
+// written as wall clock in its zone, as Outlook writes them (in UTC they
+// would move the series out of its recurrence's zone).
 func (r *simRemote) Edit(id string, fn func(*calsync.RemoteEvent)) {
 	before := r.event(id)
 	after := before
 	fn(&after)
-	if err := r.sim.UserUpdateEvent(upn, id, graphBody(after, &before)); err != nil {
+	body := graphBody(after, &before)
+	if _, ok := body["start"]; ok && before.Type == "seriesMaster" && !after.AllDay {
+		loc := r.location(before.TimeZone)
+		const f = "2006-01-02T15:04:05"
+		body["start"] = map[string]any{"dateTime": after.Start.In(loc).Format(f), "timeZone": before.TimeZone}
+		body["end"] = map[string]any{"dateTime": after.End.In(loc).Format(f), "timeZone": before.TimeZone}
+	}
+	if err := r.sim.UserUpdateEvent(upn, id, body); err != nil {
 		r.t.Fatalf("edit %s: %v", r.Name(id), err)
 	}
 }
