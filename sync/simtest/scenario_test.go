@@ -281,9 +281,7 @@ func (r *simRemote) Edit(id string, fn func(*calsync.RemoteEvent)) {
 	body := graphBody(after, &before)
 	if _, ok := body["start"]; ok && before.Type == "seriesMaster" && !after.AllDay {
 		loc := r.location(before.TimeZone)
-		const f = "2006-01-02T15:04:05"
-		body["start"] = map[string]any{"dateTime": after.Start.In(loc).Format(f), "timeZone": before.TimeZone}
-		body["end"] = map[string]any{"dateTime": after.End.In(loc).Format(f), "timeZone": before.TimeZone}
+		body["start"], body["end"] = wallClock(after.Start, loc, before.TimeZone), wallClock(after.End, loc, before.TimeZone)
 	}
 	if err := r.sim.UserUpdateEvent(upn, id, body); err != nil {
 		r.t.Fatalf("edit %s: %v", r.Name(id), err)
@@ -678,6 +676,12 @@ func (r *simRemote) location(windows string) *time.Location {
 	return loc
 }
 
+// wallClock is the Graph dateTimeTimeZone of t as wall clock in loc, named
+// zone (its Windows name).
+func wallClock(t time.Time, loc *time.Location, zone string) map[string]any {
+	return map[string]any{"dateTime": t.In(loc).Format("2006-01-02T15:04:05"), "timeZone": zone}
+}
+
 // recurrenceBody is the Graph patternedRecurrence of p for a series that
 // starts at start (its range's startDate is start's date).
 func recurrenceBody(p scenario.Pattern, start time.Time) map[string]any {
@@ -716,11 +720,8 @@ func (r *simRemote) SeedSeries(ref string, ev calsync.RemoteEvent, p scenario.Pa
 	if ev.AllDay {
 		loc = time.UTC // its dates are held as midnight UTC
 	}
-	const f = "2006-01-02T15:04:05"
-	start := ev.Start.In(loc)
-	body["start"] = map[string]any{"dateTime": start.Format(f), "timeZone": p.TimeZone}
-	body["end"] = map[string]any{"dateTime": ev.End.In(loc).Format(f), "timeZone": p.TimeZone}
-	body["recurrence"] = recurrenceBody(p, start)
+	body["start"], body["end"] = wallClock(ev.Start, loc, p.TimeZone), wallClock(ev.End, loc, p.TimeZone)
+	body["recurrence"] = recurrenceBody(p, ev.Start.In(loc))
 	return r.create(ref, body)
 }
 
