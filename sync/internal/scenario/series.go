@@ -33,8 +33,9 @@ type SeriesRemote interface {
 	// start orig as a Microsoft 365 user would.
 	CancelOccurrence(id string, orig time.Time)
 	// Series is what the transcript shows of series master id: its
-	// pattern as Microsoft 365 stores it, in Pattern's terms, and its
-	// exceptions and cancelled occurrences.
+	// pattern as Microsoft 365 stores it, written as PatternText writes
+	// it, and its exceptions and cancelled occurrences as a read of the
+	// master gives them.
 	Series(id string) (pattern string, info *calsync.SeriesInfo)
 }
 
@@ -186,8 +187,9 @@ func showRecurrence(r *calsync.Recurrence) string {
 	return recurrenceText(r) + ";startTime=" + r.StartTime.UTC().Format(time.RFC3339)
 }
 
-// seriesCommand runs a series command of the script on the Microsoft side:
-// ms add REF … recurrence=, ms edit REF recurrence=, ms cancel, ms move.
+// seriesCommand runs a series command of the script on the Microsoft side
+// on series id: ms edit REF recurrence=, ms cancel, ms move (ms add REF …
+// recurrence= is SeedSeries).
 func seriesCommand(remote Remote, action, id string, args map[string]string) error {
 	sr, ok := remote.(SeriesRemote)
 	if !ok {
