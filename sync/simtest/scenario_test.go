@@ -3,6 +3,8 @@ package simtest
 import (
 	"cmp"
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -113,6 +115,11 @@ type simRemote struct {
 	seq   map[string]int
 	// writeFaults are the script's write faults not yet aimed at a write.
 	writeFaults []scenario.Fault
+	// inspect is a second client over the same session, for what the
+	// script's user and transcript read of series (a series' instances,
+	// a master's read): its requests count apart from the engine's and
+	// advance no clock (see quiet).
+	inspect *calendar.Remote
 }
 
 func newSimRemote(t testing.TB, clock *scenario.Clock, script string) *simRemote {
@@ -158,6 +165,7 @@ func newSimRemote(t testing.TB, clock *scenario.Clock, script string) *simRemote
 		t.Fatal(err)
 	}
 	r.Remote = calendar.New(session, calendar.Options{PageSize: scenarioPageSize, MaxAttempts: scenarioAttempts, Backoff: 10 * time.Millisecond})
+	r.inspect = calendar.New(session, calendar.Options{})
 	r.logFrom = len(sim.Requests())
 	return r
 }
@@ -186,11 +194,22 @@ func immutable(id string) string {
 }
 
 func (r *simRemote) Seed(ref string, ev calsync.RemoteEvent) string {
+	return r.create(ref, seedBody(ev))
+}
+
+// seedBody is the Graph JSON of an event a Microsoft 365 user creates.
+func seedBody(ev calsync.RemoteEvent) map[string]any {
 	body := graphBody(ev, nil)
 	body["subject"] = ev.Subject
 	if !ev.IsOrganizer {
 		body["organizer"] = map[string]any{"emailAddress": map[string]any{"address": cmp.Or(ev.OrganizerEmail, "megan@fabrikam.example"), "name": "Megan Bowen"}}
 	}
+	return body
+}
+
+// create creates an event from its Graph JSON as a Microsoft 365 user
+// would, naming it ref.
+func (r *simRemote) create(ref string, body map[string]any) string {
 	id, err := r.sim.UserCreateEvent(upn, body)
 	if err != nil {
 		r.t.Fatalf("seed %s: %v", ref, err)
@@ -252,11 +271,19 @@ func (r *simRemote) event(id string) calsync.RemoteEvent {
 	return calsync.RemoteEvent{}
 }
 
+// Edit changes an event in Outlook; a series master's new times are
+// written as wall clock in its zone, as Outlook writes them (in UTC they
+// would move the series out of its recurrence's zone).
 func (r *simRemote) Edit(id string, fn func(*calsync.RemoteEvent)) {
 	before := r.event(id)
 	after := before
 	fn(&after)
-	if err := r.sim.UserUpdateEvent(upn, id, graphBody(after, &before)); err != nil {
+	body := graphBody(after, &before)
+	if _, ok := body["start"]; ok && before.Type == "seriesMaster" && !after.AllDay {
+		loc := r.location(before.TimeZone)
+		body["start"], body["end"] = wallClock(after.Start, loc, before.TimeZone), wallClock(after.End, loc, before.TimeZone)
+	}
+	if err := r.sim.UserUpdateEvent(upn, id, body); err != nil {
 		r.t.Fatalf("edit %s: %v", r.Name(id), err)
 	}
 }
@@ -274,6 +301,7 @@ func (r *simRemote) Events() []calsync.RemoteEvent {
 		b, _ := json.Marshal(m)
 		var g struct {
 			ID, Subject, ChangeKey, ICalUID, TransactionID string
+			Type, SeriesMasterID                           string
 			IsAllDay, IsOrganizer, IsReminderOn            bool
 			ReminderMinutesBeforeStart                     int
 			OriginalStartTimeZone                          string
@@ -288,7 +316,11 @@ func (r *simRemote) Events() []calsync.RemoteEvent {
 		ev := calsync.RemoteEvent{ID: immutable(g.ID), Subject: g.Subject, ChangeKey: g.ChangeKey, ICalUID: g.ICalUID,
 			TransactionID: g.TransactionID, AllDay: g.IsAllDay, IsOrganizer: g.IsOrganizer, Body: g.Body.Content,
 			Location: g.Location.DisplayName, Start: simTime(g.Start.DateTime, g.Start.TimeZone, g.IsAllDay),
-			End: simTime(g.End.DateTime, g.End.TimeZone, g.IsAllDay), TimeZone: g.OriginalStartTimeZone, Reminder: calsync.ReminderOff}
+			End: simTime(g.End.DateTime, g.End.TimeZone, g.IsAllDay), TimeZone: g.OriginalStartTimeZone, Reminder: calsync.ReminderOff,
+			Type: g.Type}
+		if g.SeriesMasterID != "" {
+			ev.SeriesMasterID = immutable(g.SeriesMasterID)
+		}
 		if g.IsReminderOn {
 			ev.Reminder = g.ReminderMinutesBeforeStart
 		}
@@ -505,6 +537,12 @@ func (r *simRemote) Name(s string) string {
 	if ok {
 		return n
 	}
+	if n, ok := r.occurrenceName(s); ok {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.names[s], r.used[n] = n, true
+		return n
+	}
 	prefix := "ck"
 	switch {
 	case strings.Contains(s, "$deltatoken="):
@@ -529,6 +567,20 @@ func (r *simRemote) Name(s string) string {
 	n = fmt.Sprintf("%s%d", prefix, r.seq[prefix])
 	r.names[s], r.used[n] = n, true
 	return n
+}
+
+// occurrenceName names the id of a series' occurrence by its master's name
+// and its original start: the simulator's occurrence ids are its master's
+// key and that start (graphsim/ids.go).
+func (r *simRemote) occurrenceName(id string) (string, bool) {
+	rest, ok := strings.CutPrefix(id, "AAkA")
+	b, err := base64.URLEncoding.DecodeString(rest)
+	if !ok || err != nil || len(b) != 25 || b[0] != 'O' {
+		return "", false
+	}
+	master := "AAkA" + base64.URLEncoding.EncodeToString(append([]byte{'E'}, b[1:17]...))
+	orig := time.Unix(int64(binary.BigEndian.Uint64(b[17:])), 0).UTC()
+	return r.Name(master) + "[" + orig.Format(time.RFC3339) + "]", true
 }
 
 // TakeLog renders the simulator's request log since the last call: method,
@@ -563,8 +615,12 @@ func (r *simRemote) TakeLog() []string {
 
 func (r *simRemote) logLine(rec graphsim.RequestRecord) string {
 	line := rec.Method + " " + rec.Path
-	if id, ok := strings.CutPrefix(rec.Path, "/v1.0/me/events/"); ok {
-		line = rec.Method + " /v1.0/me/events/{id} " + r.Name(id)
+	if rest, ok := strings.CutPrefix(rec.Path, "/v1.0/me/events/"); ok {
+		id, sub, _ := strings.Cut(rest, "/") // sub: instances, of a series
+		if sub != "" {
+			sub = "/" + sub
+		}
+		line = rec.Method + " /v1.0/me/events/{id}" + sub + " " + r.Name(id)
 	}
 	switch {
 	case !strings.HasSuffix(strings.TrimSuffix(rec.Path, "()"), "/calendarView/delta"):
@@ -588,3 +644,180 @@ func (r *simRemote) logLine(rec graphsim.RequestRecord) string {
 }
 
 var _ scenario.Remote = (*simRemote)(nil)
+
+var (
+	_ scenario.SeriesRemote    = (*simRemote)(nil)
+	_ calsync.OccurrenceLister = (*simRemote)(nil) // the engine writes Oro exceptions with it
+)
+
+// quiet runs read on the inspecting client with no latency on the scenario
+// clock: what the script's user sees costs the engine no time.
+func (r *simRemote) quiet(read func(ctx context.Context) error) {
+	r.mu.Lock()
+	d := r.latency
+	r.latency = 0
+	r.mu.Unlock()
+	err := read(context.Background())
+	r.mu.Lock()
+	r.latency = d
+	r.mu.Unlock()
+	if err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// location loads the IANA zone of a Windows zone name.
+func (r *simRemote) location(windows string) *time.Location {
+	iana, ok := tzmap.IANA(windows)
+	loc, err := time.LoadLocation(iana)
+	if !ok || err != nil {
+		r.t.Fatalf("no IANA zone for %q: %v", windows, err)
+	}
+	return loc
+}
+
+// wallClock is the Graph dateTimeTimeZone of t as wall clock in loc, named
+// zone (its Windows name).
+func wallClock(t time.Time, loc *time.Location, zone string) map[string]any {
+	return map[string]any{"dateTime": t.In(loc).Format("2006-01-02T15:04:05"), "timeZone": zone}
+}
+
+// recurrenceBody is the Graph patternedRecurrence of p for a series that
+// starts at start (its range's startDate is start's date).
+func recurrenceBody(p scenario.Pattern, start time.Time) map[string]any {
+	pat := map[string]any{"type": p.Type, "interval": p.Interval}
+	if len(p.DaysOfWeek) > 0 {
+		pat["daysOfWeek"] = p.DaysOfWeek
+	}
+	if p.DayOfMonth != 0 {
+		pat["dayOfMonth"] = p.DayOfMonth
+	}
+	if p.Month != 0 {
+		pat["month"] = p.Month
+	}
+	if p.Index != "" {
+		pat["index"] = p.Index
+	}
+	if p.FirstDayOfWeek != "" {
+		pat["firstDayOfWeek"] = p.FirstDayOfWeek
+	}
+	rng := map[string]any{"type": "noEnd", "startDate": start.Format("2006-01-02"), "recurrenceTimeZone": p.TimeZone}
+	switch {
+	case p.Occurrences > 0:
+		rng["type"], rng["numberOfOccurrences"] = "numbered", p.Occurrences
+	case p.EndDate != "":
+		rng["type"], rng["endDate"] = "endDate", p.EndDate
+	}
+	return map[string]any{"pattern": pat, "range": rng}
+}
+
+// SeedSeries creates a series in Outlook: its times are written as wall
+// clock in the pattern's zone, as Outlook writes them (an all-day series:
+// its dates, at midnight in that zone).
+func (r *simRemote) SeedSeries(ref string, ev calsync.RemoteEvent, p scenario.Pattern) string {
+	body := seedBody(ev)
+	loc := r.location(p.TimeZone)
+	if ev.AllDay {
+		loc = time.UTC // its dates are held as midnight UTC
+	}
+	body["start"], body["end"] = wallClock(ev.Start, loc, p.TimeZone), wallClock(ev.End, loc, p.TimeZone)
+	body["recurrence"] = recurrenceBody(p, ev.Start.In(loc))
+	return r.create(ref, body)
+}
+
+// SetPattern patches the master's recurrence, its range starting on the
+// master's start date in the pattern's zone.
+func (r *simRemote) SetPattern(id string, p scenario.Pattern) {
+	start := r.event(id).Start.In(r.location(p.TimeZone))
+	if err := r.sim.UserUpdateEvent(upn, id, map[string]any{"recurrence": recurrenceBody(p, start)}); err != nil {
+		r.t.Fatalf("pattern of %s: %v", r.Name(id), err)
+	}
+}
+
+func (r *simRemote) Instances(id string, from, to time.Time) []calsync.RemoteEvent {
+	var out []calsync.RemoteEvent
+	r.quiet(func(ctx context.Context) (err error) {
+		out, err = r.inspect.Occurrences(ctx, id, from, to)
+		return err
+	})
+	return out
+}
+
+// occurrence returns the occurrence or exception of series id at original
+// start orig.
+func (r *simRemote) occurrence(id string, orig time.Time) calsync.RemoteEvent {
+	for _, o := range r.Instances(id, orig.Add(-48*time.Hour), orig.Add(48*time.Hour)) {
+		if o.OriginalStart.Equal(orig) {
+			return o
+		}
+	}
+	r.t.Fatalf("series %s has no occurrence at %s", r.Name(id), orig)
+	return calsync.RemoteEvent{}
+}
+
+func (r *simRemote) EditOccurrence(id string, orig time.Time, fn func(*calsync.RemoteEvent)) {
+	before := r.occurrence(id, orig)
+	after := before
+	fn(&after)
+	if err := r.sim.UserUpdateEvent(upn, before.ID, graphBody(after, &before)); err != nil {
+		r.t.Fatalf("edit the occurrence %s of %s: %v", orig, r.Name(id), err)
+	}
+}
+
+func (r *simRemote) CancelOccurrence(id string, orig time.Time) {
+	if err := r.sim.UserDeleteEvent(upn, r.occurrence(id, orig).ID); err != nil {
+		r.t.Fatalf("cancel the occurrence %s of %s: %v", orig, r.Name(id), err)
+	}
+}
+
+// Series shows the master's recurrence as the simulator stores it, and the
+// exceptions and cancellations the client reads of it.
+func (r *simRemote) Series(id string) (string, *calsync.SeriesInfo) {
+	var rec struct {
+		Pattern struct {
+			Type, Index, FirstDayOfWeek string
+			Interval, DayOfMonth, Month int
+			DaysOfWeek                  []string
+		}
+		Range struct {
+			Type, StartDate, EndDate, RecurrenceTimeZone string
+			NumberOfOccurrences                          int
+		}
+	}
+	for _, m := range r.sim.Events(upn) {
+		if mid, _ := m["id"].(string); immutable(mid) == id {
+			b, _ := json.Marshal(m["recurrence"])
+			if err := json.Unmarshal(b, &rec); err != nil {
+				r.t.Fatal(err)
+			}
+		}
+	}
+	g := rec.Pattern
+	p := scenario.Pattern{Type: g.Type, Interval: g.Interval, DaysOfWeek: g.DaysOfWeek, TimeZone: rec.Range.RecurrenceTimeZone}
+	// what the pattern's type reads (Graph fills in the others)
+	switch g.Type {
+	case "weekly":
+		p.FirstDayOfWeek = g.FirstDayOfWeek
+	case "absoluteMonthly", "absoluteYearly":
+		p.DayOfMonth, p.DaysOfWeek = g.DayOfMonth, nil
+	case "relativeMonthly", "relativeYearly":
+		p.Index = g.Index
+	case "daily":
+		p.DaysOfWeek = nil
+	}
+	if strings.HasSuffix(g.Type, "Yearly") {
+		p.Month = g.Month
+	}
+	switch rec.Range.Type {
+	case "numbered":
+		p.Occurrences = rec.Range.NumberOfOccurrences
+	case "endDate":
+		p.EndDate = rec.Range.EndDate
+	}
+	var ev calsync.RemoteEvent
+	r.quiet(func(ctx context.Context) (err error) {
+		ev, err = r.inspect.Get(ctx, id)
+		return err
+	})
+	return scenario.PatternText(p, rec.Range.StartDate), ev.Series
+}

@@ -28,6 +28,7 @@ type Host struct {
 
 	clock  *Clock
 	nextID int
+	nextX  int // numbers the exceptions Oro users make
 }
 
 // NewHost returns a host with no events whose window is T0-30d..T0+365d.
@@ -53,9 +54,11 @@ func (h *Host) Edit(id string, fn func(*calsync.Event)) {
 }
 
 // Remove deletes an event as an Oro user would: a linked event, or one sent
-// and not yet confirmed synced, leaves a tombstone.
+// and not yet confirmed synced, leaves a tombstone. A series master's
+// exceptions go with it (their rows cascade).
 func (h *Host) Remove(id string) {
 	e := h.Events[id]
+	h.clearExceptions(id)
 	if e.Link == nil && !e.Sent {
 		delete(h.Events, id)
 		return
@@ -63,14 +66,84 @@ func (h *Host) Remove(id string) {
 	e.Deleted, e.Dirty, e.UpdatedAt = true, true, h.clock.Now()
 }
 
+// Except makes (or changes) the exception of series master at original
+// start orig as an Oro user would: its own row, recurringEventId naming
+// the master, at first a copy of the occurrence; fn changes it (cancelling
+// it sets IsCancelled, as Oro's DeleteManager does).
+func (h *Host) Except(master string, orig time.Time, fn func(*calsync.Event)) {
+	m := h.Events[master]
+	var x *HostEvent
+	for _, e := range h.exceptions(master) {
+		if e.orig().Equal(orig) {
+			x = e
+		}
+	}
+	if x == nil {
+		h.nextX++
+		start, end := m.occurrence(orig)
+		x = &HostEvent{Event: calsync.Event{ID: fmt.Sprintf("%s-x%d", master, h.nextX), UID: m.UID, Title: m.Title, Description: m.Description,
+			Location: m.Location, AllDay: m.AllDay, Start: start, End: end, RecurringEventID: master, OriginalStart: orig.UTC().Format(time.RFC3339)}}
+		h.Events[x.ID] = x
+	}
+	fn(&x.Event)
+	x.UpdatedAt, x.Dirty = h.clock.Now(), true
+}
+
+// occurrence returns the start and end of series master m's occurrence at
+// orig: as long as the master, or as many days for an all-day series
+// (its dates in the recurrence's zone).
+func (m *HostEvent) occurrence(orig time.Time) (string, string) {
+	if m.AllDay {
+		s, _ := time.Parse(dateLayout, m.Start)
+		e, _ := time.Parse(dateLayout, m.End)
+		loc, _ := time.LoadLocation(m.Recurrence.TimeZone)
+		d := orig.In(loc)
+		day := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+		return day.Format(dateLayout), day.Add(e.Sub(s)).Format(dateLayout)
+	}
+	s, _ := time.Parse(time.RFC3339, m.Start)
+	e, _ := time.Parse(time.RFC3339, m.End)
+	return orig.UTC().Format(time.RFC3339), orig.Add(e.Sub(s)).UTC().Format(time.RFC3339)
+}
+
+// exceptions returns the exception rows of series master id, in order of
+// original start.
+func (h *Host) exceptions(id string) []*HostEvent {
+	var out []*HostEvent
+	for _, k := range sortedKeys(h.Events) {
+		if e := h.Events[k]; e.RecurringEventID == id && id != "" {
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *HostEvent) int { return a.orig().Compare(b.orig()) })
+	return out
+}
+
+// clearExceptions deletes the exception rows of series master id, as Oro
+// does when the master goes or its pattern or times change
+// (UpdateExceptionManager: "all exceptions should be cleared").
+func (h *Host) clearExceptions(id string) {
+	for _, x := range h.exceptions(id) {
+		delete(h.Events, x.ID)
+	}
+}
+
 // Request builds the next sync.run request: every live event in full mode,
-// the dirty ones (tombstones included) otherwise.
+// the dirty ones (tombstones included) otherwise, with the series master of
+// each dirty exception (the engine writes an exception to the series its
+// master's link names).
 func (h *Host) Request(mode calsync.Mode, cascade calsync.Cascade, opts calsync.Options) calsync.Request {
 	w := h.Window
 	req := calsync.Request{Cascade: cascade, State: h.State, Mode: mode, Options: opts, Window: &w}
+	masters := map[string]bool{}
+	for _, e := range h.Events {
+		if e.Dirty && e.RecurringEventID != "" {
+			masters[e.RecurringEventID] = true
+		}
+	}
 	for _, id := range sortedKeys(h.Events) {
 		e := h.Events[id]
-		if mode == calsync.ModeFull && !e.Deleted || e.Dirty {
+		if mode == calsync.ModeFull && !e.Deleted || e.Dirty || masters[id] && !e.Deleted {
 			req.Events = append(req.Events, e.Event)
 			e.Sent = e.Sent || e.Dirty
 		}
@@ -119,6 +192,7 @@ func (h *Host) Apply(req calsync.Request, res calsync.Result) {
 		switch op.Op {
 		case calsync.OpDelete:
 			if target != nil {
+				h.clearExceptions(target.ID)
 				delete(h.Events, target.ID)
 			}
 		case calsync.OpCreate, calsync.OpUpdate:
@@ -136,7 +210,9 @@ func (h *Host) Apply(req calsync.Request, res calsync.Result) {
 			if target.UID != "" {
 				ev.UID = target.UID
 			}
+			ev.Exceptions = nil
 			target.Event, target.Dirty, target.Sent = ev, false, false
+			h.writeExceptions(target, op.Event)
 		}
 	}
 	// events sent without an issue are synced, unless they changed meanwhile
@@ -153,6 +229,45 @@ func (h *Host) Apply(req calsync.Request, res calsync.Result) {
 		}
 	}
 	h.State = res.State
+}
+
+// writeExceptions makes the exceptions of series master m exactly those
+// ev, the event of an operation, lists, matched by originalStart as the
+// PHP host matches them: updated, created, and the others deleted; a
+// cancelled one keeps the master's content at its original time. An event
+// that is not a series has none.
+func (h *Host) writeExceptions(m *HostEvent, ev *calsync.Event) {
+	var xs []calsync.Event
+	if ev.Recurrence != nil {
+		xs = ev.Exceptions
+	}
+	rows := map[time.Time]*HostEvent{}
+	for _, x := range h.exceptions(m.ID) {
+		rows[x.orig()] = x
+	}
+	keep := map[string]bool{}
+	for _, x := range xs {
+		orig, _ := time.Parse(time.RFC3339, x.OriginalStart)
+		if x.IsCancelled {
+			x.Title, x.Description, x.Location, x.AllDay = m.Title, m.Description, m.Location, m.AllDay
+			x.Start, x.End = m.occurrence(orig)
+		}
+		row := rows[orig.UTC()]
+		if row == nil {
+			h.nextID++
+			row = &HostEvent{Event: calsync.Event{ID: fmt.Sprintf("o%d", h.nextID)}}
+			h.Events[row.ID] = row
+		}
+		x.ID, x.UID, x.RecurringEventID, x.UpdatedAt = row.ID, m.UID, m.ID, h.clock.Now()
+		x.OriginalStart = orig.UTC().Format(time.RFC3339)
+		row.Event, row.Dirty, row.Sent = x, false, false
+		keep[row.ID] = true
+	}
+	for _, x := range h.exceptions(m.ID) {
+		if !keep[x.ID] {
+			delete(h.Events, x.ID)
+		}
+	}
 }
 
 // sortedKeys returns m's keys in order (deterministic output).

@@ -114,11 +114,36 @@ func Run(t testing.TB, script string, newRemote NewRemote) string {
 			case "add":
 				ev := calsync.Event{ID: id, Title: args["title"], Start: "2026-01-10T09:00:00Z", End: "2026-01-10T10:00:00Z"}
 				setOro(&ev, args)
+				if err := setRecurrence(&ev, args); err != nil {
+					fail(err.Error())
+				}
 				h.Add(ev)
 			case "edit":
+				e := h.Events[id]
+				if e == nil {
+					fail("no Oro event " + id)
+				}
+				if e.Recurrence != nil && (args["recurrence"] != "" || args["start"] != "" || args["end"] != "") {
+					h.clearExceptions(id) // as Oro does on a change of the pattern or the times
+					if args["recurrence"] == "" {
+						args["recurrence"] = recurrenceText(e.Recurrence) // its range starts at the new start
+					}
+				}
 				h.Edit(id, func(ev *calsync.Event) { setOro(ev, args) })
+				if err := setRecurrence(&e.Event, args); err != nil {
+					fail(err.Error())
+				}
 			case "delete":
 				h.Remove(id)
+			case "except", "cancel":
+				orig, err := time.Parse(time.RFC3339, args["orig"])
+				if h.Events[id] == nil || h.Events[id].Recurrence == nil || err != nil {
+					fail("want: oro except|cancel SERIES-ID orig=RFC3339 ...")
+				}
+				h.Except(id, orig, func(ev *calsync.Event) {
+					setOro(ev, args)
+					ev.IsCancelled = ev.IsCancelled || words[1] == "cancel"
+				})
 			default:
 				fail("unknown oro action")
 			}
@@ -131,17 +156,49 @@ func Run(t testing.TB, script string, newRemote NewRemote) string {
 				ev := calsync.RemoteEvent{Subject: args["title"], IsOrganizer: args["organizer"] != "false", ICalUID: args["uid"], Reminder: calsync.ReminderUnset,
 					Start: time.Date(2026, 1, 12, 14, 0, 0, 0, time.UTC), End: time.Date(2026, 1, 12, 15, 0, 0, 0, time.UTC)}
 				setRemote(&ev, args)
-				id := remote.Seed(words[2], ev)
+				var id string
+				if v := args["recurrence"]; v != "" {
+					p, err := ParsePattern(v)
+					sr, ok := remote.(SeriesRemote)
+					if err != nil || !ok {
+						fail(fmt.Sprintf("a series needs a remote that models series (sim-only) and a pattern: %v", err))
+					}
+					id = sr.SeedSeries(words[2], ev, p)
+				} else {
+					id = remote.Seed(words[2], ev)
+				}
 				refs[words[2]] = id
 				if uid := args["uid"]; uid != "" {
 					adoptUID(h, remote, id, uid, uids)
 				}
 			case "edit":
+				if args["recurrence"] != "" {
+					if err := seriesCommand(remote, "edit", msID(words[2]), args); err != nil {
+						fail(err.Error())
+					}
+					break
+				}
 				remote.Edit(msID(words[2]), func(ev *calsync.RemoteEvent) { setRemote(ev, args) })
 			case "delete":
 				remote.Delete(msID(words[2]))
+			case "cancel", "move":
+				if err := seriesCommand(remote, words[1], msID(words[2]), args); err != nil {
+					fail(err.Error())
+				}
 			default:
 				fail("unknown ms action")
+			}
+		case "sim-only":
+			// read by SimOnly: the runner against Fake skips the script
+		case "show":
+			from, err1 := time.Parse(dateLayout, args["from"])
+			to, err2 := time.Parse(dateLayout, args["to"])
+			if len(words) < 2 || err1 != nil || err2 != nil {
+				fail("want: show SERIES-ID from=DATE to=DATE")
+			}
+			fmt.Fprintf(&out, "== %s\n", line)
+			if err := showSeries(&out, h, remote, words[1], from, to); err != nil {
+				fail(err.Error())
 			}
 		case "fault":
 			spec := strings.Join(words[1:], " ")
@@ -197,6 +254,9 @@ func Run(t testing.TB, script string, newRemote NewRemote) string {
 	out.WriteString("== final\noro:\n")
 	for _, id := range sortedKeys(h.Events) {
 		e := h.Events[id]
+		if m := h.Events[e.RecurringEventID]; m != nil {
+			continue // shown with its master
+		}
 		l := "-"
 		if e.Link != nil {
 			l = name(e.Link.RemoteID)
@@ -206,14 +266,21 @@ func Run(t testing.TB, script string, newRemote NewRemote) string {
 			rem = " rem=" + showReminders(e.Reminders)
 		}
 		fmt.Fprintf(&out, "  %s %q %s..%s loc=%q link=%s deleted=%v dirty=%v%s\n", e.ID, e.Title, e.Start, e.End, e.Location, l, e.Deleted, e.Dirty, rem)
+		writeOroSeries(&out, h, e)
 	}
 	out.WriteString("microsoft:\n")
 	for _, ev := range remote.Events() {
+		if ev.SeriesMasterID != "" {
+			continue // an exception, shown with its master
+		}
 		tz := "" // the zone an event was written in or is anchored in, when not UTC
 		if ev.TimeZone != "" && ev.TimeZone != "UTC" {
 			tz = " tz=" + strconv.Quote(ev.TimeZone)
 		}
 		fmt.Fprintf(&out, "  %s %q %s..%s loc=%q oroId=%s organizer=%v%s rem=%s\n", name(ev.ID), ev.Subject, ev.Start.Format(time.RFC3339), ev.End.Format(time.RFC3339), ev.Location, ev.OroID, ev.IsOrganizer, tz, reminderText(ev.Reminder))
+		if ev.Type == "seriesMaster" {
+			writeMicrosoftSeries(&out, remote, ev.ID)
+		}
 	}
 	if h.State != nil {
 		st := *h.State
@@ -222,6 +289,45 @@ func Run(t testing.TB, script string, newRemote NewRemote) string {
 		fmt.Fprintf(&out, "state: %s\n", b)
 	}
 	return out.String()
+}
+
+// SimOnly reports whether a script is marked "sim-only": it uses what only
+// the Graph simulator models (series), and the runner against Fake skips it.
+func SimOnly(script string) bool {
+	for _, line := range strings.Split(script, "\n") {
+		if strings.TrimSpace(line) == "sim-only" {
+			return true
+		}
+	}
+	return false
+}
+
+// setRecurrence makes ev a series master with the recurrence= of args
+// (ParseRecurrence), its startTime ev's start: for an all-day event,
+// midnight of its start date in the recurrence's zone, as Oro stores it.
+func setRecurrence(ev *calsync.Event, args map[string]string) error {
+	v := args["recurrence"]
+	if v == "" {
+		return nil
+	}
+	start, err := time.Parse(time.RFC3339, ev.Start)
+	day, dayErr := time.Parse(dateLayout, ev.Start)
+	if err != nil && dayErr != nil {
+		return err
+	}
+	r, err := ParseRecurrence(v, start)
+	if err != nil {
+		return err
+	}
+	if dayErr == nil {
+		loc, err := time.LoadLocation(r.TimeZone)
+		if err != nil {
+			return err
+		}
+		r.StartTime = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, loc)
+	}
+	ev.Recurrence = r
+	return nil
 }
 
 // adoptUID lets the Oro events that share the script's UID with a seeded
@@ -407,6 +513,9 @@ func writeResult(out *strings.Builder, res calsync.Result, log []string, name fu
 			out.WriteString(" unlink")
 		}
 		out.WriteString("\n")
+		if e := op.Event; e != nil && e.Recurrence != nil {
+			writeOpSeries(out, e)
+		}
 	}
 	for _, is := range res.Issues {
 		retry := ""
