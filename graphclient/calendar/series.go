@@ -103,14 +103,21 @@ func seriesInfo(a *seriesAnswer, m calsync.RemoteEvent) (*calsync.SeriesInfo, er
 		rec = n // the form the engine compares an Oro recurrence in
 	}
 	s := &calsync.SeriesInfo{Recurrence: &rec}
-	wall := m.Start.In(loc)
+	// A cancelled occurrence is named by its date; it started at the
+	// series' time of day on it, in the series' zone: midnight there for
+	// an all-day series (whose start the engine holds as a date, at
+	// midnight UTC).
+	hour, minute, sec := m.Start.In(loc).Clock()
+	if m.AllDay {
+		hour, minute, sec = 0, 0, 0
+	}
 	for _, oid := range a.Cancelled {
 		// OID.{master id}.{date in the series' zone}
 		d, err := time.Parse(graphDate, oid[strings.LastIndexByte(oid, '.')+1:])
 		if err != nil || !strings.HasPrefix(oid, "OID.") {
 			return nil, badAnswer(op, "a cancelled occurrence's id is unreadable")
 		}
-		s.Cancelled = append(s.Cancelled, time.Date(d.Year(), d.Month(), d.Day(), wall.Hour(), wall.Minute(), wall.Second(), 0, loc).UTC())
+		s.Cancelled = append(s.Cancelled, time.Date(d.Year(), d.Month(), d.Day(), hour, minute, sec, 0, loc).UTC())
 	}
 	for _, x := range a.Exceptions {
 		ev, err := x.event(op, "an exception of the series")

@@ -50,3 +50,31 @@ func TestSeriesInfo(t *testing.T) {
 		}
 	}
 }
+
+// TestSeriesInfoAllDay: a cancelled occurrence of an all-day series
+// started at midnight in the series' zone, as Graph's originalStart of its
+// occurrences says, not at midnight UTC (the time the engine holds an
+// all-day start at).
+func TestSeriesInfoAllDay(t *testing.T) {
+	for _, c := range []struct {
+		zone, iana string
+		want       time.Time
+	}{
+		{"W. Europe Standard Time", "Europe/Berlin", time.Date(2025, 3, 30, 22, 0, 0, 0, time.UTC)}, // CEST
+		{"Pacific Standard Time", "America/Los_Angeles", time.Date(2025, 3, 31, 7, 0, 0, 0, time.UTC)},
+		{"UTC", "Etc/UTC", time.Date(2025, 3, 31, 0, 0, 0, 0, time.UTC)},
+	} {
+		body := `{"recurrence":{"pattern":{"type":"weekly","interval":1,"daysOfWeek":["monday"],"firstDayOfWeek":"sunday"},
+			"range":{"type":"noEnd","startDate":"2025-03-03","recurrenceTimeZone":"` + c.zone + `"}},
+			"originalStartTimeZone":"` + c.zone + `","cancelledOccurrences":["OID.AAMkM=.2025-03-31"]}`
+		var a seriesAnswer
+		if err := json.Unmarshal([]byte(body), &a); err != nil {
+			t.Fatal(err)
+		}
+		master := calsync.RemoteEvent{ID: "AAMkM", AllDay: true, Start: time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC), End: time.Date(2025, 3, 4, 0, 0, 0, 0, time.UTC)}
+		s, err := seriesInfo(&a, master)
+		if err != nil || s.Problem != "" || len(s.Cancelled) != 1 || !s.Cancelled[0].Equal(c.want) {
+			t.Errorf("%s: %+v %v; want 2025-03-31 cancelled at midnight %s (%s)", c.zone, s, err, c.iana, c.want)
+		}
+	}
+}
