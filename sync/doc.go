@@ -61,5 +61,7 @@
 // The golden scenarios (testdata/scenarios/<case>/scenario.txt) run through
 // sync/internal/scenario twice: here against an in-memory fake (golden.txt),
 // and in sync/simtest against the Graph simulator through the real Graph
-// client (golden-graph.txt). Both are rewritten with -update.
+// client (golden-graph.txt). Both are rewritten with -update. A script
+// marked sim-only (the recurring series ones: the fake holds no series)
+// runs against the simulator alone.
 package calsync
