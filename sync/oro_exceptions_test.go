@@ -164,7 +164,14 @@ func TestOroExceptionsWritten(t *testing.T) {
 
 	w.host.Add(calsync.Event{ID: "x4", RecurringEventID: "s1", Title: "standup", Start: "2026-02-02T09:00:00Z", End: "2026-02-02T09:15:00Z",
 		OriginalStart: "2026-02-02T09:00:00Z", IsCancelled: true})
-	res = w.sync(calsync.Options{})
+	// a host that sends the changed exception without its master (the
+	// host model sends it, as the contract asks)
+	req := w.host.Request(calsync.ModeIncremental, bothWays, calsync.Options{})
+	req.Events = slices.DeleteFunc(req.Events, func(e calsync.Event) bool { return e.ID == "s1" })
+	res, err := calsync.Run(context.Background(), req, w.remote, calsync.RunOptions{Now: w.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(res.Issues) != 1 || res.Issues[0].OroID != "x4" || res.Issues[0].Kind != calsync.KindInvalidInput || len(res.Writes) != 0 {
 		t.Errorf("issues %+v writes %+v; want x4 invalid: its master was not sent", res.Issues, res.Writes)
 	}
