@@ -2,6 +2,7 @@ package calsync
 
 import (
 	"context"
+	"slices"
 	"strconv"
 )
 
@@ -300,6 +301,12 @@ func (e *engine) done(ctx context.Context, ps *pass, pl *planned, ev *RemoteEven
 	pl.d.target.Who, pl.d.target.whoHash = ev.who(), ""
 	if ev.unit() { // nor are a series' exceptions
 		pl.d.target.Series, pl.d.target.seriesHash = ev.Series, ""
+		if pl.d.pull == "" && e.clearedExceptions(pl) && (len(ev.Series.Exceptions) > 0 || len(ev.Series.Cancelled) > 0) {
+			// Oro cleared the series' exceptions with its pattern or time
+			// change; Graph kept these (a cancellation, for one): Oro gets
+			// the series as Graph now holds it, not predicted
+			pl.d.pull = OpUpdate
+		}
 	}
 	if pl.d.write == WriteCreate && remoteContent(ev).hash() != pl.d.target.hash() {
 		// Graph answered a repeated transactionId with the event an
@@ -312,6 +319,19 @@ func (e *engine) done(ctx context.Context, ps *pass, pl *planned, ev *RemoteEven
 	ps.written[ev.ID] = ev.ChangeKey
 	e.emit(ps, pl, ev)
 	return false, nil
+}
+
+// clearedExceptions reports a write of an Oro series' pattern or time (Oro
+// then holds no exception of it) with no exception of it in the request
+// (one made in Oro since waits for the next run, see writeExceptions, and
+// must not be dropped by an update listing Graph's exceptions).
+func (e *engine) clearedExceptions(pl *planned) bool {
+	if pl.d.write != WriteUpdate || pl.p.oro == nil || len(e.exc[pl.p.oro.ID]) > 0 {
+		return false
+	}
+	return slices.ContainsFunc(pl.d.fields, func(f string) bool {
+		return f == "recurrence" || f == "start" || f == "end" || f == "allDay"
+	})
 }
 
 // reread reads pl's Microsoft copy again after its write answered 412 or

@@ -41,7 +41,7 @@ func (r *read) do(ctx context.Context, remote Remote) {
 		}
 	}()
 	if !r.find {
-		r.got, r.err = remote.Get(ctx, r.id)
+		r.got, r.err = r.get(ctx, remote)
 		if !r.orFind || KindOf(r.err) != KindNotFound {
 			return
 		}
@@ -50,6 +50,20 @@ func (r *read) do(ctx context.Context, remote Remote) {
 	var found []RemoteEvent
 	found, r.err = remote.FindByOroID(ctx, r.p.oro.ID)
 	r.found = createdFor(r.p.oro, found)
+}
+
+// get reads the copy r.id. A series master (by its link) is read with its
+// exceptions in one request (SeriesGetter), where Get takes two; with Get
+// when it answers that it is not one (any more).
+func (r *read) get(ctx context.Context, remote Remote) (RemoteEvent, error) {
+	if l := r.p.link(); l != nil && l.Series {
+		if sg, ok := remote.(SeriesGetter); ok {
+			if got, err := sg.GetSeries(ctx, r.id); KindOf(err) != KindNotFound {
+				return got, err
+			}
+		}
+	}
+	return remote.Get(ctx, r.id)
 }
 
 // absentID orders the reads confirming absent events: by Oro id, after
