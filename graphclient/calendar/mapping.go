@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/oro-msync/oro-msync/graphclient/tzmap"
 	calsync "github.com/oro-msync/oro-msync/sync"
@@ -99,7 +100,9 @@ func (t *graphTime) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	if plainString(b) {
+		s = string(b[1 : len(b)-1])
+	} else if err := json.Unmarshal(b, &s); err != nil {
 		return err
 	}
 	v, err := time.Parse(time.RFC3339Nano, s)
@@ -111,6 +114,21 @@ func (t *graphTime) UnmarshalJSON(b []byte) error {
 	}
 	t.Time = v
 	return nil
+}
+
+// plainString reports whether b, a JSON value encoding/json checked, is a
+// string of ASCII without escapes, as Graph's timestamps are: its content
+// is then the bytes between the quotes, read without a decoder of its own.
+func plainString(b []byte) bool {
+	if len(b) < 2 || b[0] != '"' {
+		return false
+	}
+	for _, c := range b[1 : len(b)-1] {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // fromGraph maps a Graph event to the engine's RemoteEvent. A delta
