@@ -1,6 +1,63 @@
 package graphclient
 
-import "testing"
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// TestNetworkKeepsFourConnections: rounds of four requests at once, as a
+// push runs against a mailbox, reuse the same four connections (each new
+// one is a TLS handshake with Graph).
+func TestNetworkKeepsFourConnections(t *testing.T) {
+	var dialled atomic.Int32
+	hold := make(chan struct{})
+	var arrived sync.WaitGroup
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived.Done()
+		<-hold
+		io.WriteString(w, "{}")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			dialled.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := &http.Client{Transport: network()}
+	for range 3 {
+		arrived.Add(4)
+		var done sync.WaitGroup
+		for range 4 {
+			done.Go(func() {
+				resp, err := c.Get(srv.URL)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			})
+		}
+		arrived.Wait() // four at once
+		hold <- struct{}{}
+		hold <- struct{}{}
+		hold <- struct{}{}
+		hold <- struct{}{}
+		done.Wait()
+	}
+	// 4 when every connection is kept; keeping 2 dials 2 more each round
+	// (8). A request may dial while a connection is on its way back to
+	// the pool, so a few more than 4 is no failure.
+	if n := dialled.Load(); n >= 8 {
+		t.Errorf("%d connections for 3 rounds of 4 requests, want 4", n)
+	}
+}
 
 func TestIsGUIDAndIsDomain(t *testing.T) {
 	for _, c := range []struct {

@@ -204,6 +204,30 @@ func TestUnreadRepliesStopReading(t *testing.T) {
 	<-read
 }
 
+// DecodeParams gives a slice the room its elements need before decoding,
+// through embedded structs too, instead of encoding/json's doubling; a
+// slice under a pointer or in a map is left to encoding/json.
+func TestDecodeParamsSizesSlices(t *testing.T) {
+	type item struct {
+		N int `json:"n"`
+	}
+	type embedded struct {
+		Events []item `json:"events"`
+	}
+	var p struct {
+		embedded
+		Tags  []string          `json:"tags"`
+		ByKey map[string][]item `json:"byKey"`
+	}
+	in := `{"events":[{"n":1},{"n":2},{"n":3},{"n":4},{"n":5}],"tags":["a","b","c"],"byKey":{"k":[{},{},{}]}}`
+	if err := DecodeParams(json.RawMessage(in), &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Events) != 5 || cap(p.Events) != 5 || p.Events[4].N != 5 || len(p.Tags) != 3 || cap(p.Tags) != 3 || len(p.ByKey["k"]) != 3 {
+		t.Errorf("events %v (cap %d), tags %v (cap %d), byKey %v", p.Events, cap(p.Events), p.Tags, cap(p.Tags), p.ByKey)
+	}
+}
+
 // Finding 7: params decode with exact member names at every depth.
 func TestDecodeParamsIsCaseExact(t *testing.T) {
 	type inner struct {

@@ -15,6 +15,7 @@ import (
 	kjson "github.com/microsoft/kiota-serialization-json-go"
 	"github.com/microsoftgraph/msgraph-sdk-go/models/odataerrors"
 
+	"github.com/oro-msync/oro-msync/graphclient"
 	calsync "github.com/oro-msync/oro-msync/sync"
 )
 
@@ -753,11 +754,17 @@ func (r *Remote) sendBatch(ctx context.Context, jobs []*job, chained bool) (map[
 	}
 	defer release()
 	r.count(KindBatch)
-	raw, err := r.adapter.SendPrimitive(ctx, ri, "[]byte", abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue})
+	// the guard hands the answer over as it read it: no json.Valid scan
+	// before decodeAnswers' own, and no copy by the SDK
+	ctx, answer := graphclient.WithAnswer(ctx)
+	raw, err := r.adapter.SendPrimitive(ctx, ri, "[]byte", odataError)
 	if err != nil {
 		return nil, classify(err, "graph.batch")
 	}
 	body, _ := raw.([]byte)
+	if answer.Body != nil {
+		body = answer.Body
+	}
 	out, err := decodeAnswers(body)
 	if err != nil {
 		return nil, &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.batch", Message: "unreadable batch response", Err: err}

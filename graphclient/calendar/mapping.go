@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/oro-msync/oro-msync/graphclient/tzmap"
 	calsync "github.com/oro-msync/oro-msync/sync"
@@ -37,42 +38,42 @@ const parseDateTime = "2006-01-02T15:04:05.999999999"
 // absence. Keys match as encoding/json matches them (case-insensitively);
 // Graph sends them in one spelling.
 type graphEvent struct {
-	ID                    string              `json:"id"`
-	ETag                  string              `json:"@odata.etag"`
-	Removed               json.RawMessage     `json:"@removed"` // present (not null) on a delta item that left the view
-	ChangeKey             string              `json:"changeKey"`
-	ICalUID               string              `json:"iCalUId"`
-	TransactionID         string              `json:"transactionId"`
-	Type                  string              `json:"type"`
-	SeriesMasterID        string              `json:"seriesMasterId"`
-	IsOrganizer           bool                `json:"isOrganizer"`
-	Attendees             []*graphAttendee    `json:"attendees"`
-	Organizer             *graphRecipient     `json:"organizer"`
-	IsCancelled           bool                `json:"isCancelled"`
-	LastModified          graphTime           `json:"lastModifiedDateTime"`
-	Created               graphTime           `json:"createdDateTime"`
-	Subject               string              `json:"subject"`
-	Body                  *itemBody           `json:"body"`
-	Location              *location           `json:"location"`
-	IsAllDay              bool                `json:"isAllDay"`
-	Start                 *dateTimeTimeZone   `json:"start"`
-	End                   *dateTimeTimeZone   `json:"end"`
-	OriginalStartTimeZone string              `json:"originalStartTimeZone"`
-	IsReminderOn          bool                `json:"isReminderOn"`
-	ReminderMinutes       int32               `json:"reminderMinutesBeforeStart"`
-	Properties            []*extendedProperty `json:"singleValueExtendedProperties"`
+	ID                    string             `json:"id"`
+	ETag                  string             `json:"@odata.etag"`
+	Removed               json.RawMessage    `json:"@removed"` // present (not null) on a delta item that left the view
+	ChangeKey             string             `json:"changeKey"`
+	ICalUID               string             `json:"iCalUId"`
+	TransactionID         string             `json:"transactionId"`
+	Type                  string             `json:"type"`
+	SeriesMasterID        string             `json:"seriesMasterId"`
+	IsOrganizer           bool               `json:"isOrganizer"`
+	Attendees             []graphAttendee    `json:"attendees"`
+	Organizer             graphRecipient     `json:"organizer"`
+	IsCancelled           bool               `json:"isCancelled"`
+	LastModified          graphTime          `json:"lastModifiedDateTime"`
+	Created               graphTime          `json:"createdDateTime"`
+	Subject               string             `json:"subject"`
+	Body                  itemBody           `json:"body"`
+	Location              location           `json:"location"`
+	IsAllDay              bool               `json:"isAllDay"`
+	Start                 dateTimeTimeZone   `json:"start"`
+	End                   dateTimeTimeZone   `json:"end"`
+	OriginalStartTimeZone string             `json:"originalStartTimeZone"`
+	IsReminderOn          bool               `json:"isReminderOn"`
+	ReminderMinutes       int32              `json:"reminderMinutesBeforeStart"`
+	Properties            []extendedProperty `json:"singleValueExtendedProperties"`
 }
 
 type graphAttendee struct {
 	Type   string `json:"type"`
-	Status *struct {
+	Status struct {
 		Response string `json:"response"`
 	} `json:"status"`
-	EmailAddress *graphEmailAddress `json:"emailAddress"`
+	EmailAddress graphEmailAddress `json:"emailAddress"`
 }
 
 type graphRecipient struct {
-	EmailAddress *graphEmailAddress `json:"emailAddress"`
+	EmailAddress graphEmailAddress `json:"emailAddress"`
 }
 
 type graphEmailAddress struct {
@@ -99,7 +100,9 @@ func (t *graphTime) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	if plainString(b) {
+		s = string(b[1 : len(b)-1])
+	} else if err := json.Unmarshal(b, &s); err != nil {
 		return err
 	}
 	v, err := time.Parse(time.RFC3339Nano, s)
@@ -111,6 +114,21 @@ func (t *graphTime) UnmarshalJSON(b []byte) error {
 	}
 	t.Time = v
 	return nil
+}
+
+// plainString reports whether b, a JSON value encoding/json checked, is a
+// string of ASCII without escapes, as Graph's timestamps are: its content
+// is then the bytes between the quotes, read without a decoder of its own.
+func plainString(b []byte) bool {
+	if len(b) < 2 || b[0] != '"' {
+		return false
+	}
+	for _, c := range b[1 : len(b)-1] {
+		if c == '\\' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // fromGraph maps a Graph event to the engine's RemoteEvent. A delta
@@ -133,10 +151,8 @@ func fromGraph(ev *graphEvent) calsync.RemoteEvent {
 	out.IsOrganizer = ev.IsOrganizer
 	out.HasAttendees = len(ev.Attendees) > 0
 	out.Attendees, out.Resources = attendees(ev.Attendees)
-	if o := ev.Organizer; o != nil && o.EmailAddress != nil {
-		out.OrganizerEmail = o.EmailAddress.Address
-		out.OrganizerName = o.EmailAddress.Name
-	}
+	out.OrganizerEmail = ev.Organizer.EmailAddress.Address
+	out.OrganizerName = ev.Organizer.EmailAddress.Name
 	out.IsCancelled = ev.IsCancelled
 	if !ev.LastModified.IsZero() {
 		out.LastModified = ev.LastModified.UTC()
@@ -145,14 +161,10 @@ func fromGraph(ev *graphEvent) calsync.RemoteEvent {
 		out.Created = ev.Created.UTC()
 	}
 	out.Subject = ev.Subject
-	if ev.Body != nil {
-		// Exchange converts a stored HTML body to text with CRLF line
-		// breaks and a trailing CRLF (facts §2): read it as it was written.
-		out.Body = calsync.NormalizeText(ev.Body.Content)
-	}
-	if ev.Location != nil {
-		out.Location = ev.Location.DisplayName
-	}
+	// Exchange converts a stored HTML body to text with CRLF line breaks
+	// and a trailing CRLF (facts §2): read it as it was written.
+	out.Body = calsync.NormalizeText(ev.Body.Content)
+	out.Location = ev.Location.DisplayName
 	out.AllDay = ev.IsAllDay
 	out.Start = eventTime(ev.Start, out.AllDay)
 	out.End = eventTime(ev.End, out.AllDay)
@@ -162,7 +174,7 @@ func fromGraph(ev *graphEvent) calsync.RemoteEvent {
 		out.Reminder = int(ev.ReminderMinutes)
 	}
 	for _, p := range ev.Properties {
-		if p != nil && strings.EqualFold(p.ID, OroIDPropertyID) {
+		if strings.EqualFold(p.ID, OroIDPropertyID) {
 			out.OroID = p.Value
 		}
 	}
@@ -180,9 +192,9 @@ func fromGraph(ev *graphEvent) calsync.RemoteEvent {
 // (organizer) is accepted. One without an address is left out; a type or
 // response Graph does not define reads as none given. resources are the
 // addresses of the resources, so that a write keeps them resources.
-func attendees(in []*graphAttendee) (out []calsync.Attendee, resources []string) {
+func attendees(in []graphAttendee) (out []calsync.Attendee, resources []string) {
 	for _, a := range in {
-		if a == nil || a.EmailAddress == nil || a.EmailAddress.Address == "" {
+		if a.EmailAddress.Address == "" {
 			continue
 		}
 		at := calsync.Attendee{Email: a.EmailAddress.Address, DisplayName: a.EmailAddress.Name, Status: "none", Type: "required"}
@@ -192,15 +204,13 @@ func attendees(in []*graphAttendee) (out []calsync.Attendee, resources []string)
 		if a.Type == "resource" {
 			resources = append(resources, a.EmailAddress.Address)
 		}
-		if a.Status != nil {
-			switch a.Status.Response {
-			case "accepted", "organizer":
-				at.Status = "accepted"
-			case "declined":
-				at.Status = "declined"
-			case "tentativelyAccepted":
-				at.Status = "tentative"
-			}
+		switch a.Status.Response {
+		case "accepted", "organizer":
+			at.Status = "accepted"
+		case "declined":
+			at.Status = "declined"
+		case "tentativelyAccepted":
+			at.Status = "tentative"
 		}
 		out = append(out, at)
 	}
@@ -213,8 +223,8 @@ func attendees(in []*graphAttendee) (out []calsync.Attendee, resources []string)
 // in UTC because every request says Prefer: outlook.timezone="UTC"; an IANA
 // label is honoured in case a response ignored the preference. A missing or
 // unparsable value is the zero time, which the engine treats as invalid.
-func eventTime(dt *dateTimeTimeZone, allDay bool) time.Time {
-	if dt == nil || dt.DateTime == "" {
+func eventTime(dt dateTimeTimeZone, allDay bool) time.Time {
+	if dt.DateTime == "" {
 		return time.Time{}
 	}
 	t, err := time.Parse(parseDateTime, dt.DateTime)

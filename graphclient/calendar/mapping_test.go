@@ -178,6 +178,11 @@ func TestParseEventDecoding(t *testing.T) {
 		!ev.Created.Equal(time.Date(2025, 3, 1, 8, 0, 0, 0, time.UTC)) || ev.Reminder != calsync.ReminderOff {
 		t.Errorf("nulls: %+v, %v", ev, err)
 	}
+	// a timestamp with escapes reads as its decoded string does
+	if ev, err := parseEvent([]byte(`{"id":"A","lastModifiedDateTime":"2025-03-01T08:00:00\u002e5Z"}`)); err != nil ||
+		!ev.LastModified.Equal(time.Date(2025, 3, 1, 8, 0, 0, 5e8, time.UTC)) {
+		t.Errorf("escaped timestamp: %+v, %v", ev, err)
+	}
 	if ev, err := parseEvent([]byte(`{"id":"X","subject":"S","@removed":null}`)); err != nil || ev.Removed || ev.Subject != "S" {
 		t.Errorf("@removed null: %+v, %v", ev, err)
 	}
