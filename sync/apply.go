@@ -291,6 +291,10 @@ func (e *engine) done(ctx context.Context, ps *pass, pl *planned, ev *RemoteEven
 			ev = &s
 		}
 	}
+	single := pl.madeSingle()
+	if single {
+		ev = e.readSingle(ctx, ev)
+	}
 	if pl.d.target.Reminder == ReminderUnset {
 		// written without a reminder (the host sent none): the copy's,
 		// Graph's default, is what the link records
@@ -300,6 +304,9 @@ func (e *engine) done(ctx context.Context, ps *pass, pl *planned, ev *RemoteEven
 	pl.d.target.Who, pl.d.target.whoHash = ev.who(), ""
 	if ev.unit() { // nor are a series' exceptions
 		pl.d.target.Series, pl.d.target.seriesHash = ev.Series, ""
+	}
+	if single && pl.singleRest(ev) {
+		return true, nil
 	}
 	if pl.d.write == WriteCreate && remoteContent(ev).hash() != pl.d.target.hash() {
 		// Graph answered a repeated transactionId with the event an

@@ -46,13 +46,23 @@ func (f *seriesFake) Occurrences(_ context.Context, id string, from, to time.Tim
 }
 
 // Apply writes to occurrences and exceptions itself, the rest through the
-// fake.
+// fake. An update naming the recurrence of an event without a series
+// ("recurrence": null) makes a series master a single event at its first
+// occurrence's time, as Graph does: the times written with it are not
+// taken, nor is the answer the event as it now stands.
 func (f *seriesFake) Apply(ctx context.Context, writes []calsync.Write) ([]calsync.WriteResult, error) {
 	var rest []calsync.Write
 	var out []calsync.WriteResult
+	var single []string
 	for _, w := range writes {
 		master, unix, ok := strings.Cut(w.ID, "~")
 		if !ok {
+			if w.Op == calsync.WriteUpdate && w.Event.Series == nil && slices.Contains(w.Fields, "recurrence") {
+				single = append(single, w.ID)
+				w.Fields = slices.DeleteFunc(slices.Clone(w.Fields), func(f string) bool {
+					return f == "recurrence" || f == "start" || f == "end" || f == "allDay"
+				})
+			}
 			rest = append(rest, w)
 			continue
 		}
@@ -93,6 +103,21 @@ func (f *seriesFake) Apply(ctx context.Context, writes []calsync.Write) ([]calsy
 		out = append(out, calsync.WriteResult{Key: w.Key, Event: written})
 	}
 	res, err := f.Fake.Apply(ctx, rest)
+	for _, id := range single {
+		f.Edit(id, func(m *calsync.RemoteEvent) {
+			if m.Series == nil {
+				return
+			}
+			d := m.End.Sub(m.Start)
+			for _, t := range m.Series.Recurrence.Occurrences(m.Start, m.Start, m.Start.AddDate(10, 0, 0)) {
+				if !slices.ContainsFunc(m.Series.Cancelled, t.Equal) {
+					m.Start, m.End = t, t.Add(d)
+					break
+				}
+			}
+			m.Type, m.Series = "singleInstance", nil
+		})
+	}
 	return append(out, res...), err
 }
 

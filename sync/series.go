@@ -203,8 +203,13 @@ func (p *pairInput) fillSeries() {
 	if p.oro == nil {
 		return
 	}
-	p.oroC.Series = nil
-	if p.link() == nil && p.oro.Recurrence != nil {
+	p.oroC.Series, p.oroC.seriesHash = nil, ""
+	if p.oro.Recurrence == nil {
+		// a single event holds no exceptions, a series made one in Oro
+		// included (Oro drops them)
+		return
+	}
+	if p.link() == nil {
 		// a series not linked yet holds none of Microsoft's exceptions
 		p.oroC.Series = &SeriesInfo{}
 		return

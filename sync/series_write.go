@@ -482,3 +482,45 @@ func (p *pairInput) rebaseSeries(h string) {
 	o.Link = &l
 	p.oro, p.oroD = &o, nil
 }
+
+// A series made a single event in Oro (its recurrence removed; Oro drops
+// its exceptions) is an update of its master whose fields name the
+// recurrence (see skipGroup): Graph's adapter writes "recurrence": null,
+// and Graph makes the series a single event at its first occurrence's
+// time, its exceptions gone (calendar-semantics §1.3). The event is then
+// read again and linked as a single event.
+
+// madeSingle reports whether pl's write makes a series a single event.
+func (pl *planned) madeSingle() bool {
+	return pl.d.write == WriteUpdate && pl.d.target.Recurrence == nil && slices.Contains(pl.d.fields, graphFields[fieldRecurrence][0])
+}
+
+// readSingle reads a series made a single event again: what Graph made of
+// it, never predicted (ev, the write's answer, when the read fails).
+func (e *engine) readSingle(ctx context.Context, ev *RemoteEvent) *RemoteEvent {
+	e.call("get")
+	cur, err := e.remote.Get(ctx, ev.ID)
+	if err != nil {
+		e.noteErr(err)
+		return ev
+	}
+	return &cur
+}
+
+// singleRest: Graph kept the first occurrence's time where Oro's differs
+// (or left another field apart): pl is decided again as the update of
+// what still differs, written to the single event ev now is. true: pl
+// writes again.
+func (pl *planned) singleRest(ev *RemoteEvent) bool {
+	if ev.recurring() {
+		return false // still a series: the next run compares again
+	}
+	f := changedFields(pl.d.target, remoteContent(ev), pl.p.link())
+	if len(f) == 0 {
+		return false
+	}
+	cp := *ev
+	pl.p.setRemote(&cp, remotePresent)
+	pl.d.fields = f
+	return true
+}
