@@ -319,3 +319,56 @@ func TestOroExceptionsBesidePull(t *testing.T) {
 		t.Errorf("rerun: writes %+v operations %+v; want none", res.Writes, res.Operations)
 	}
 }
+
+// TestOroExceptionsGraphCannotWrite: an occurrence restored in Oro that
+// Microsoft 365 holds cancelled, and an exception row deleted in Oro (its
+// tombstone sent with its master) over an occurrence Microsoft 365 holds
+// changed or cancelled, have no Graph API: each is reported on its own
+// row, naming the series and the occurrence, and nothing is written. A
+// row deleted over a plain occurrence is confirmed.
+func TestOroExceptionsGraphCannotWrite(t *testing.T) {
+	w, sf, master := seriesWorld(t)
+	oroException(w, calsync.Event{ID: "x1", Title: "standup", Start: "2026-01-19T09:00:00Z", End: "2026-01-19T09:15:00Z",
+		OriginalStart: "2026-01-19T09:00:00Z", IsCancelled: true})
+	oroException(w, calsync.Event{ID: "x2", Title: "standup (late)", Start: "2026-01-26T11:00:00Z", End: "2026-01-26T11:15:00Z",
+		OriginalStart: "2026-01-26T09:00:00Z"})
+	oroException(w, calsync.Event{ID: "x3", Title: "standup", Start: "2026-02-02T09:00:00Z", End: "2026-02-02T09:15:00Z",
+		OriginalStart: "2026-02-02T09:00:00Z"})
+	if res := w.sync(calsync.Options{}); len(res.Writes) != 2 || len(res.Issues) != 0 {
+		t.Fatalf("writes %+v issues %+v; want x1's delete and x2's update (x3 is the occurrence as it stands)", res.Writes, res.Issues)
+	}
+	before, _ := sf.Event(master)
+	deleteRow := func(id string) { // the host sends a deleted exception row as its tombstone
+		w.host.Edit(id, func(e *calsync.Event) { e.Deleted = true })
+		w.host.Edit("s1", func(*calsync.Event) {})
+	}
+	check := func(step string, want map[string]string) {
+		t.Helper()
+		res := w.sync(calsync.Options{})
+		got := map[string]string{}
+		for _, is := range res.Issues {
+			if is.Kind != calsync.KindRejected || is.Reason != calsync.ReasonRecurring || is.RemoteID != master ||
+				!strings.Contains(is.Message, `"standup" (Oro s1)`) {
+				t.Errorf("%s: issue %+v; want rejected, recurring_not_supported, naming the series", step, is)
+			}
+			got[is.OroID] = is.Message
+		}
+		for id, says := range want {
+			if !strings.Contains(got[id], says) {
+				t.Errorf("%s: %s's issue %q; want one saying %q", step, id, got[id], says)
+			}
+		}
+		if len(got) != len(want) || len(res.Writes) != 0 {
+			t.Errorf("%s: issues %+v writes %+v; want issues for %v and no write", step, res.Issues, res.Writes, want)
+		}
+	}
+	w.host.Edit("x1", func(e *calsync.Event) { e.IsCancelled = false })
+	deleteRow("x2")
+	deleteRow("x3")
+	check("restored, deleted", map[string]string{"x1": "2026-01-19T09:00:00Z was restored in Oro", "x2": "2026-01-26T09:00:00Z was deleted in Oro"})
+	deleteRow("x1")
+	check("cancelled row deleted", map[string]string{"x1": "stays cancelled", "x2": "stays changed"})
+	if after, _ := sf.Event(master); after.ChangeKey != before.ChangeKey {
+		t.Errorf("the series changed in Microsoft 365: %+v", after.Series)
+	}
+}

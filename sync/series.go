@@ -281,6 +281,7 @@ func (e *engine) screenSeries(events []Event, bad map[string]bool) {
 		}
 		bad[ev.ID] = true
 		e.res.Issues = append(e.res.Issues, Issue{OroID: ev.ID, Kind: KindForbidden, Reason: ReasonRecurring,
-			Message: "not synced: a single event made a recurring series in Oro; that change is not written to Microsoft 365, so neither side is changed"})
+			Message: "not synced: a single event made a recurring series in Oro; Microsoft Graph is not known to accept a pattern added to a single event, so that change is not written and Microsoft 365 keeps the single event; " +
+				"to have the series in Microsoft 365, create it in Oro as a new series and delete this event"})
 	}
 }

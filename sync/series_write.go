@@ -39,13 +39,15 @@ var exceptionGroups = [...]string{fieldTitle, fieldDescription, fieldLocation, f
 
 // takeExceptions sets the Oro exceptions of the request aside for
 // writeExceptions, by their master's Oro id, and leaves them out of the
-// pairing (bad): an exception has no link of its own.
+// pairing (bad): an exception has no link of its own. A deleted exception
+// row (a tombstone with recurringEventId and originalStart) goes with
+// them, to be compared with what Microsoft 365 holds there.
 func (e *engine) takeExceptions(events []Event, bad map[string]bool) {
 	e.exc, e.excIDs, e.sent = map[string][]*Event{}, map[string]bool{}, map[string]*Event{}
 	for i := range events {
 		ev := &events[i]
 		e.sent[ev.ID] = ev
-		if ev.Deleted || ev.RecurringEventID == "" || ev.Recurrence != nil {
+		if ev.RecurringEventID == "" || ev.Recurrence != nil || ev.Deleted && (ev.Link != nil || ev.OriginalStart == "") {
 			continue
 		}
 		if !bad[ev.ID] {
@@ -100,7 +102,9 @@ func (e *engine) writeExceptions(ctx context.Context, ps *pass, pairs []*pairInp
 			e.exceptionIssues(xs, "", KindInvalidInput, ReasonRecurring, "not synced: recurringEventId names an event that is not a series master")
 			continue
 		case !ok:
-			e.exceptionIssues(xs, "", KindInvalidInput, ReasonRecurring,
+			// a deleted row without its series has nothing to be
+			// compared with: it is confirmed
+			e.exceptionIssues(slices.DeleteFunc(xs, func(x *Event) bool { return x.Deleted }), "", KindInvalidInput, ReasonRecurring,
 				"not synced: an exception is written with its series: send its series master (recurringEventId) in the same request")
 			continue
 		case skip[i] || !writes && !e.options.DryRun || e.timeUp():
@@ -222,8 +226,17 @@ func (e *engine) planExceptions(p *pairInput, xs []*Event, msChanged bool) []*ex
 	}
 	var plan []*exceptionWrite
 	for _, x := range xs {
-		t, _ := time.Parse(time.RFC3339, x.OriginalStart) // validated
+		t, err := time.Parse(time.RFC3339, x.OriginalStart) // validated, but for a tombstone
+		if err != nil {
+			continue
+		}
 		w := &exceptionWrite{x: x, orig: t.UTC(), reason: ReasonOroChanged}
+		if x.Deleted {
+			if !msChanged { // else Oro receives Microsoft's exceptions again with its series
+				e.rowDeleted(p, w, cancelled[w.orig], changed[w.orig] != nil)
+			}
+			continue
+		}
 		if !x.IsCancelled {
 			w.c, _ = parseContent(*x) // screened
 			w.c.Reminder = ReminderUnset
@@ -243,8 +256,9 @@ func (e *engine) planExceptions(p *pairInput, xs []*Event, msChanged bool) []*ex
 			continue // written already
 		case cancelled[w.orig]:
 			if !msChanged {
-				e.exceptionIssue(x, p.remoteID(), KindRejected, ReasonRecurring,
-					"not written: the occurrence is cancelled in Microsoft 365, and Microsoft Graph cannot restore a cancelled occurrence")
+				e.exceptionIssue(x, p.remoteID(), KindRejected, ReasonRecurring, fmt.Sprintf(
+					"not written: the occurrence of %s at %s was restored in Oro, but stays cancelled in Microsoft 365: Microsoft Graph cannot restore a cancelled occurrence; "+
+						"cancel it again in Oro, or add it to Oro as a single event", seriesName(p), x.OriginalStart))
 			}
 			continue // cancelled in Outlook: Oro receives the cancellation with its series
 		case ex != nil && !x.IsCancelled && sameException(w.c, ex):
@@ -261,6 +275,29 @@ func (e *engine) planExceptions(p *pairInput, xs []*Event, msChanged bool) []*ex
 		plan = append(plan, w)
 	}
 	return plan
+}
+
+// rowDeleted reports an Oro exception row deleted (w.x, a tombstone) over
+// an occurrence Microsoft 365 holds cancelled or changed (an exception):
+// Graph cannot make either a plain occurrence again. A row deleted over a
+// plain occurrence is confirmed.
+func (e *engine) rowDeleted(p *pairInput, w *exceptionWrite, cancelled, exception bool) {
+	var msg string
+	switch {
+	case cancelled:
+		msg = "stays cancelled in Microsoft 365: Microsoft Graph cannot restore a cancelled occurrence; cancel it again in Oro, or add it to Oro as a single event"
+	case exception:
+		msg = "stays changed in Microsoft 365: Microsoft Graph cannot make a changed occurrence plain again; change it in Oro as it is in Microsoft 365, or in Outlook as it is in Oro"
+	default:
+		return
+	}
+	e.exceptionIssue(w.x, p.remoteID(), KindRejected, ReasonRecurring, fmt.Sprintf(
+		"not written: the exception of %s at %s was deleted in Oro, but the occurrence %s", seriesName(p), w.x.OriginalStart, msg))
+}
+
+// seriesName names the series p in an exception's issue.
+func seriesName(p *pairInput) string {
+	return fmt.Sprintf("the series %q (Oro %s)", p.oro.Title, p.oro.ID)
 }
 
 // exceptionWins resolves an exception changed on both sides: whether
