@@ -372,3 +372,23 @@ func TestOroExceptionsGraphCannotWrite(t *testing.T) {
 		t.Errorf("the series changed in Microsoft 365: %+v", after.Series)
 	}
 }
+
+// TestOroExceptionsOfUnsentSeriesOneWay: with microsoft_to_oro, an Oro
+// series never written to Microsoft 365 keeps its exceptions in Oro with
+// no issue (none would ever be written: nothing to retry).
+func TestOroExceptionsOfUnsentSeriesOneWay(t *testing.T) {
+	w := newWorld(t)
+	w.host.Add(calsync.Event{ID: "s1", Title: "standup", Start: "2026-01-12T09:00:00Z", End: "2026-01-12T09:15:00Z",
+		Recurrence: &calsync.Recurrence{RecurrenceType: calsync.RecurrenceWeekly, Interval: 1, DayOfWeek: []string{"monday"},
+			StartTime: time.Date(2026, 1, 12, 9, 0, 0, 0, time.UTC), Count: ptr(10), TimeZone: "UTC"}})
+	oroException(w, calsync.Event{ID: "x1", Title: "standup", Start: "2026-01-19T09:00:00Z", End: "2026-01-19T09:15:00Z",
+		OriginalStart: "2026-01-19T09:00:00Z", IsCancelled: true})
+	cascade := calsync.Cascade{System: &calsync.ScopeSettings{Enabled: ptr(true), Direction: ptr(calsync.DirectionMicrosoftToOro), ConflictResolution: ptr(calsync.ConflictOroWins)}}
+	res, err := calsync.Run(context.Background(), w.host.Request(calsync.ModeFull, cascade, calsync.Options{}), w.remote, calsync.RunOptions{Now: w.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Issues) != 0 || len(res.Writes) != 0 {
+		t.Errorf("issues %+v writes %+v; want none", res.Issues, res.Writes)
+	}
+}

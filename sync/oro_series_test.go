@@ -197,3 +197,22 @@ func TestSeriesMadeSingleConflict(t *testing.T) {
 		}
 	}
 }
+
+// TestSeriesMadeSingleNoOccurrenceLeft: a series made a single event in
+// Oro whose every occurrence Outlook cancelled is not written (Graph makes
+// a series a single event at an occurrence it still holds): an issue says
+// so and what to do.
+func TestSeriesMadeSingleNoOccurrenceLeft(t *testing.T) {
+	w, sf, master := seriesWorld(t)
+	sf.Edit(master, func(m *calsync.RemoteEvent) {
+		s := *m.Series
+		s.Cancelled = s.Recurrence.Occurrences(m.Start, m.Start, m.Start.AddDate(1, 0, 0))
+		m.Series = &s
+	})
+	singleInOro(w, func(e *calsync.Event) { e.Title = "standup (once)" })
+	res := w.sync(calsync.Options{})
+	if len(res.Writes) != 0 || len(res.Issues) != 1 || res.Issues[0].OroID != "s1" || res.Issues[0].Kind != calsync.KindRejected ||
+		res.Issues[0].Reason != calsync.ReasonRecurring || !strings.Contains(res.Issues[0].Message, "delete it in Oro and create it again") {
+		t.Errorf("writes %+v issues %+v; want none written and s1's issue saying what to do", res.Writes, res.Issues)
+	}
+}

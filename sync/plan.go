@@ -356,6 +356,9 @@ func pushEdit(p *pairInput, cfg planConfig, target content, reason Reason, confl
 		}
 		return d
 	}
+	if is := p.cannotMakeSingle(target); is != nil {
+		return decision{issue: is}
+	}
 	var cur content
 	switch {
 	case p.remoteS == remotePresent:

@@ -285,3 +285,37 @@ func (e *engine) screenSeries(events []Event, bad map[string]bool) {
 				"to have the series in Microsoft 365, create it in Oro as a new series and delete this event"})
 	}
 }
+
+// cannotMakeSingle is the issue of a series made a single event in Oro
+// (target, over a series link) that Graph cannot make one: every
+// occurrence of its copy p.remote is cancelled, and Graph makes a series a
+// single event at its first occurrence left (the simulator answers 400
+// without one). nil when it can be written, or is not that case.
+func (p *pairInput) cannotMakeSingle(target content) *Issue {
+	l := p.link()
+	if target.Recurrence != nil || l == nil || !l.Series || p.remoteS != remotePresent || !p.remote.unit() || p.remote.hasOccurrence() {
+		return nil
+	}
+	return &Issue{Kind: KindRejected, Reason: ReasonRecurring, Message: "not written: the series was made a single event in Oro, but every occurrence of it is cancelled in Microsoft 365, " +
+		"and Microsoft Graph makes a series a single event only at an occurrence it still holds; to have the event in Microsoft 365, delete it in Oro and create it again"}
+}
+
+// hasOccurrence reports whether unit r has an occurrence left: a series
+// without an end always has; an exception is one.
+func (r *RemoteEvent) hasOccurrence() bool {
+	s := r.Series
+	if len(s.Exceptions) > 0 || s.Recurrence.Count == nil && s.Recurrence.EndTime == nil {
+		return true
+	}
+	cancelled := make(map[time.Time]bool, len(s.Cancelled))
+	for _, t := range s.Cancelled {
+		cancelled[t.UTC()] = true
+	}
+	// a range that ends: its expansion is bounded by its count or end
+	for _, t := range s.Recurrence.Occurrences(r.Start, r.Start, r.Start.AddDate(1000, 0, 0)) {
+		if !cancelled[t.UTC()] {
+			return true
+		}
+	}
+	return false
+}

@@ -131,13 +131,13 @@ func (e *engine) seriesExceptions(ctx context.Context, ps *pass, p *pairInput, x
 	l := p.link()
 	all := func(kind Kind, reason Reason, msg string) { e.exceptionIssues(xs, p.remoteID(), kind, reason, msg) }
 	switch {
+	case !e.cfg.dir.Pushes():
+		return // microsoft_to_oro: Oro's changes stay in Oro, its own series' included
 	case l == nil:
 		all(KindUnavailable, ReasonRecurring, "not written yet: an exception is written once its series is in Microsoft 365 (next run)")
 		return
 	case !l.Series:
 		return // the single event made a series in Oro has its issue
-	case !e.cfg.dir.Pushes():
-		return // microsoft_to_oro: Oro's changes stay in Oro
 	}
 	if p.remoteS == remoteUnknown {
 		// the series did not show up in the round: read it
