@@ -532,7 +532,8 @@ func (w *world) remoteEvent(id string) (calsync.RemoteEvent, bool) {
 // converged checks the end state after the clean runs, as agree in
 // ./sync's TestModel does for the in-memory fake:
 //   - no Oro event is pending, and no two Oro events share a Microsoft copy;
-//   - a linked Oro event's copy exists and has the same content;
+//   - a linked Oro event's copy exists and has the same content, and is a
+//     series when the Oro event (and its link) is one;
 //   - both and oro_to_microsoft: every live Oro event is linked, and no
 //     Microsoft event carries the Oro id of an event that is not linked to
 //     it (no duplicate, nothing leaked);
@@ -582,6 +583,9 @@ func (w *world) converged(declined, excused map[string]bool) string {
 		}
 		if !sameContent(*e, r) {
 			return fmt.Sprintf("oro %s %q@%s %s differs from %s %q@%s %s", id, e.Title, e.Location, e.Start, r.ID, r.Subject, r.Location, r.Start)
+		}
+		if (e.Recurrence != nil) != (r.Series != nil) || e.Link.Series != (r.Series != nil) { // every direction: a series made single, or not
+			return fmt.Sprintf("oro %s %q: series %v (link %v), Microsoft's %s a series %v", id, e.Title, e.Recurrence != nil, e.Link.Series, r.ID, r.Series != nil)
 		}
 		if msg := sameSeries(*e, r); msg != "" && w.dir.Pulls() { // one way to Microsoft 365, its exceptions stay there
 			return fmt.Sprintf("oro %s %q: %s", id, e.Title, msg)
