@@ -61,8 +61,9 @@ func outlookEvent(subject string, start time.Time) map[string]any {
 
 // TestRandomized is the model-based test against the simulator, the
 // counterpart of the in-memory TestModel in ./sync: random edits on both
-// sides (events the user organizes and attendee copies the user does not),
-// random faults from the simulator (including writes performed whose answer
+// sides (events the user organizes and attendee copies the user does not;
+// series: occurrences moved or cancelled in Outlook and in Oro, and Oro
+// series made single events), random faults from the simulator (including writes performed whose answer
 // is lost, with Graph's transactionId dedupe on or answering 409) and
 // results randomly lost by the host, in one of the three directions. Every
 // run is checked against the invariants of CONFLICTS.md: events the user
@@ -70,7 +71,8 @@ func outlookEvent(subject string, start time.Time) map[string]any {
 // never writes to Microsoft 365, oro_to_microsoft never changes Oro, and
 // transient faults leave only retryable issues.
 // After the faults stop, clean runs must leave both sides agreeing as the
-// direction says, with no duplicate and nothing lost (see converged).
+// direction says, series with their exceptions, with no duplicate and
+// nothing lost, but for events an issue excuses (see converged).
 // -seeds and -seed choose the seeds; a failure names its seed.
 func TestRandomized(t *testing.T) {
 	n := *seeds
