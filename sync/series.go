@@ -286,14 +286,22 @@ func (e *engine) screenSeries(events []Event, bad map[string]bool) {
 	}
 }
 
+// seriesMadeSingle reports an Oro event linked as a series that is a
+// single event now: its copy is read before it is written (see readFor),
+// since whether Graph can make it one depends on the occurrences it still
+// holds (cannotMakeSingle).
+func (p *pairInput) seriesMadeSingle() bool {
+	l := p.link()
+	return p.oro != nil && !p.oro.Deleted && p.oro.Recurrence == nil && l != nil && l.Series
+}
+
 // cannotMakeSingle is the issue of a series made a single event in Oro
 // (target, over a series link) that Graph cannot make one: every
 // occurrence of its copy p.remote is cancelled, and Graph makes a series a
 // single event at its first occurrence left (the simulator answers 400
 // without one). nil when it can be written, or is not that case.
 func (p *pairInput) cannotMakeSingle(target content) *Issue {
-	l := p.link()
-	if target.Recurrence != nil || l == nil || !l.Series || p.remoteS != remotePresent || !p.remote.unit() || p.remote.hasOccurrence() {
+	if target.Recurrence != nil || !p.seriesMadeSingle() || p.remoteS != remotePresent || !p.remote.unit() || p.remote.hasOccurrence() {
 		return nil
 	}
 	return &Issue{Kind: KindRejected, Reason: ReasonRecurring, Message: "not written: the series was made a single event in Oro, but every occurrence of it is cancelled in Microsoft 365, " +
