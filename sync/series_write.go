@@ -104,7 +104,7 @@ func (e *engine) writeExceptions(ctx context.Context, ps *pass, pairs []*pairInp
 		case !ok:
 			// a deleted row without its series has nothing to be
 			// compared with: it is confirmed
-			e.exceptionIssues(slices.DeleteFunc(xs, func(x *Event) bool { return x.Deleted }), "", KindInvalidInput, ReasonRecurring,
+			e.exceptionIssues(slices.DeleteFunc(slices.Clone(xs), func(x *Event) bool { return x.Deleted }), "", KindInvalidInput, ReasonRecurring,
 				"not synced: an exception is written with its series: send its series master (recurringEventId) in the same request")
 			continue
 		case skip[i] || !writes && !e.options.DryRun || e.timeUp():
