@@ -67,3 +67,38 @@ func TestSeriesMadeSingleInOro(t *testing.T) {
 		t.Errorf("Oro holds %d events (%+v); want the one single event", len(evs), evs)
 	}
 }
+
+// TestSeriesMadeSingleAndMovedInOro: a series made a single event in Oro
+// at another time than its first occurrence: Graph makes it single at the
+// first occurrence's time (the simulator takes no time patched with the
+// null), so Oro's time is written next, to the single event, in the same
+// run; the rerun has nothing to do.
+func TestSeriesMadeSingleAndMovedInOro(t *testing.T) {
+	w := newWorld(t, graphsim.Options{})
+	start := time.Date(2025, 3, 3, 8, 0, 0, 0, time.UTC) // Monday 09:00 Berlin
+	id := w.host.create("review", start)
+	count := 4
+	w.host.events[id].Recurrence = &calsync.Recurrence{RecurrenceType: calsync.RecurrenceWeekly, Interval: 1, DayOfWeek: []string{"monday"},
+		StartTime: start, Count: &count, TimeZone: "Europe/Berlin"}
+	w.mustSync(calsync.Options{})
+	moved := start.Add(26 * time.Hour) // Tuesday 10:00 Berlin
+	ev := w.host.events[id]
+	ev.Recurrence, ev.Start, ev.End, ev.UpdatedAt = nil, moved.Format(time.RFC3339), moved.Add(time.Hour).Format(time.RFC3339), w.host.tick()
+	w.host.dirty[id] = true
+	res := w.mustSync(calsync.Options{})
+	var fields []string
+	for _, wr := range res.Writes {
+		fields = append(fields, strings.Join(wr.Fields, ","))
+	}
+	if strings.Join(fields, " ") != "start,end,allDay,recurrence start,end,allDay" {
+		t.Errorf("writes %v; want the null with the time, then the time again", fields)
+	}
+	r, ok := w.remoteEvent(ev.Link.RemoteID)
+	if !ok || r.Type != "singleInstance" || !r.Start.Equal(moved) {
+		t.Fatalf("Microsoft's copy %s at %s; want a single event at %s", r.Type, r.Start, moved)
+	}
+	if res = w.mustSync(calsync.Options{}); len(res.Writes) != 0 || len(res.Operations) != 0 {
+		t.Errorf("rerun: writes %+v, operations %+v; want none", res.Writes, res.Operations)
+	}
+	w.agree()
+}
