@@ -292,6 +292,10 @@ func (e *engine) done(ctx context.Context, ps *pass, pl *planned, ev *RemoteEven
 			ev = &s
 		}
 	}
+	single := pl.madeSingle()
+	if single {
+		ev = e.readSingle(ctx, ev)
+	}
 	if pl.d.target.Reminder == ReminderUnset {
 		// written without a reminder (the host sent none): the copy's,
 		// Graph's default, is what the link records
@@ -307,6 +311,9 @@ func (e *engine) done(ctx context.Context, ps *pass, pl *planned, ev *RemoteEven
 			// the series as Graph now holds it, not predicted
 			pl.d.pull = OpUpdate
 		}
+	}
+	if single && pl.singleRest(ev) {
+		return true, nil
 	}
 	if pl.d.write == WriteCreate && remoteContent(ev).hash() != pl.d.target.hash() {
 		// Graph answered a repeated transactionId with the event an

@@ -100,12 +100,13 @@ func (e *engine) readFor(p *pairInput) *read {
 		orFind := p.oro != nil && p.oro.Deleted && p.link() != nil && e.cfg.dir.Pushes()
 		return &read{p: p, id: remoteIDOf(p.link(), p.remote), orFind: orFind}
 	case p.remoteS == remoteUnknown && p.remote == nil && p.link() != nil && !p.oro.Deleted && p.oroDigest().against(p.link()) != p.link().Hash &&
-		(!e.cfg.dir.Pushes() || p.readOnly() != "" || p.link().ETag == "" || p.oroC.Who != nil && p.oroC.Who.own):
+		(!e.cfg.dir.Pushes() || p.readOnly() != "" || p.link().ETag == "" || p.oroC.Who != nil && p.oroC.Who.own || p.seriesMadeSingle()):
 		// an Oro edit that will not be pushed (microsoft_to_oro, or an
 		// event we do not organize), or whose link records no version of
 		// the copy (see emit): Microsoft's copy decides; or one that
 		// writes Oro's attendees: they are written over the copy's
-		// (resources kept, see withResources)
+		// (resources kept, see withResources); or a series made a single
+		// event
 		return &read{p: p, id: remoteIDOf(p.link(), p.remote)}
 	}
 	return nil

@@ -46,13 +46,23 @@ func (f *seriesFake) Occurrences(_ context.Context, id string, from, to time.Tim
 }
 
 // Apply writes to occurrences and exceptions itself, the rest through the
-// fake.
+// fake. An update naming the recurrence of an event without a series
+// ("recurrence": null) makes a series master a single event at its first
+// occurrence's time, as Graph does: the times written with it are not
+// taken, nor is the answer the event as it now stands.
 func (f *seriesFake) Apply(ctx context.Context, writes []calsync.Write) ([]calsync.WriteResult, error) {
 	var rest []calsync.Write
 	var out []calsync.WriteResult
+	var single []string
 	for _, w := range writes {
 		master, unix, ok := strings.Cut(w.ID, "~")
 		if !ok {
+			if w.Op == calsync.WriteUpdate && w.Event.Series == nil && slices.Contains(w.Fields, "recurrence") {
+				single = append(single, w.ID)
+				w.Fields = slices.DeleteFunc(slices.Clone(w.Fields), func(f string) bool {
+					return f == "recurrence" || f == "start" || f == "end" || f == "allDay"
+				})
+			}
 			rest = append(rest, w)
 			continue
 		}
@@ -93,6 +103,21 @@ func (f *seriesFake) Apply(ctx context.Context, writes []calsync.Write) ([]calsy
 		out = append(out, calsync.WriteResult{Key: w.Key, Event: written})
 	}
 	res, err := f.Fake.Apply(ctx, rest)
+	for _, id := range single {
+		f.Edit(id, func(m *calsync.RemoteEvent) {
+			if m.Series == nil {
+				return
+			}
+			d := m.End.Sub(m.Start)
+			for _, t := range m.Series.Recurrence.Occurrences(m.Start, m.Start, m.Start.AddDate(10, 0, 0)) {
+				if !slices.ContainsFunc(m.Series.Cancelled, t.Equal) {
+					m.Start, m.End = t, t.Add(d)
+					break
+				}
+			}
+			m.Type, m.Series = "singleInstance", nil
+		})
+	}
 	return append(out, res...), err
 }
 
@@ -299,5 +324,84 @@ func TestOroExceptionsBesidePull(t *testing.T) {
 	}
 	if res = w.sync(calsync.Options{}); len(res.Writes) != 0 || len(res.Operations) != 0 {
 		t.Errorf("rerun: writes %+v operations %+v; want none", res.Writes, res.Operations)
+	}
+}
+
+// TestOroExceptionsGraphCannotWrite: an occurrence restored in Oro that
+// Microsoft 365 holds cancelled, and an exception row deleted in Oro (its
+// tombstone sent with its master) over an occurrence Microsoft 365 holds
+// changed or cancelled, have no Graph API: each is reported on its own
+// row, naming the series and the occurrence, and nothing is written. A
+// row deleted over a plain occurrence, or sent without its master, is
+// confirmed.
+func TestOroExceptionsGraphCannotWrite(t *testing.T) {
+	w, sf, master := seriesWorld(t)
+	oroException(w, calsync.Event{ID: "x1", Title: "standup", Start: "2026-01-19T09:00:00Z", End: "2026-01-19T09:15:00Z",
+		OriginalStart: "2026-01-19T09:00:00Z", IsCancelled: true})
+	oroException(w, calsync.Event{ID: "x2", Title: "standup (late)", Start: "2026-01-26T11:00:00Z", End: "2026-01-26T11:15:00Z",
+		OriginalStart: "2026-01-26T09:00:00Z"})
+	oroException(w, calsync.Event{ID: "x3", Title: "standup", Start: "2026-02-02T09:00:00Z", End: "2026-02-02T09:15:00Z",
+		OriginalStart: "2026-02-02T09:00:00Z"})
+	if res := w.sync(calsync.Options{}); len(res.Writes) != 2 || len(res.Issues) != 0 {
+		t.Fatalf("writes %+v issues %+v; want x1's delete and x2's update (x3 is the occurrence as it stands)", res.Writes, res.Issues)
+	}
+	before, _ := sf.Event(master)
+	deleteRow := func(id string) { // the host sends a deleted exception row as its tombstone
+		w.host.Edit(id, func(e *calsync.Event) { e.Deleted = true })
+		w.host.Edit("s1", func(*calsync.Event) {})
+	}
+	check := func(step string, want map[string]string) {
+		t.Helper()
+		res := w.sync(calsync.Options{})
+		got := map[string]string{}
+		for _, is := range res.Issues {
+			if is.Kind != calsync.KindRejected || is.Reason != calsync.ReasonRecurring || is.RemoteID != master ||
+				!strings.Contains(is.Message, `"standup" (Oro s1)`) {
+				t.Errorf("%s: issue %+v; want rejected, recurring_not_supported, naming the series", step, is)
+			}
+			got[is.OroID] = is.Message
+		}
+		for id, says := range want {
+			if !strings.Contains(got[id], says) {
+				t.Errorf("%s: %s's issue %q; want one saying %q", step, id, got[id], says)
+			}
+		}
+		if len(got) != len(want) || len(res.Writes) != 0 {
+			t.Errorf("%s: issues %+v writes %+v; want issues for %v and no write", step, res.Issues, res.Writes, want)
+		}
+	}
+	w.host.Edit("x1", func(e *calsync.Event) { e.IsCancelled = false })
+	deleteRow("x2")
+	deleteRow("x3")
+	check("restored, deleted", map[string]string{"x1": "2026-01-19T09:00:00Z was restored in Oro", "x2": "2026-01-26T09:00:00Z was deleted in Oro"})
+	deleteRow("x1")
+	check("cancelled row deleted", map[string]string{"x1": "stays cancelled", "x2": "stays changed"})
+	// sent again without their master (the host resends what has issues):
+	// nothing to compare with, they are confirmed
+	if res := w.sync(calsync.Options{}); len(res.Issues) != 0 || len(res.Writes) != 0 {
+		t.Errorf("without their master: issues %+v writes %+v; want none", res.Issues, res.Writes)
+	}
+	if after, _ := sf.Event(master); after.ChangeKey != before.ChangeKey {
+		t.Errorf("the series changed in Microsoft 365: %+v", after.Series)
+	}
+}
+
+// TestOroExceptionsOfUnsentSeriesOneWay: with microsoft_to_oro, an Oro
+// series never written to Microsoft 365 keeps its exceptions in Oro with
+// no issue (none would ever be written: nothing to retry).
+func TestOroExceptionsOfUnsentSeriesOneWay(t *testing.T) {
+	w := newWorld(t)
+	w.host.Add(calsync.Event{ID: "s1", Title: "standup", Start: "2026-01-12T09:00:00Z", End: "2026-01-12T09:15:00Z",
+		Recurrence: &calsync.Recurrence{RecurrenceType: calsync.RecurrenceWeekly, Interval: 1, DayOfWeek: []string{"monday"},
+			StartTime: time.Date(2026, 1, 12, 9, 0, 0, 0, time.UTC), Count: ptr(10), TimeZone: "UTC"}})
+	oroException(w, calsync.Event{ID: "x1", Title: "standup", Start: "2026-01-19T09:00:00Z", End: "2026-01-19T09:15:00Z",
+		OriginalStart: "2026-01-19T09:00:00Z", IsCancelled: true})
+	cascade := calsync.Cascade{System: &calsync.ScopeSettings{Enabled: ptr(true), Direction: ptr(calsync.DirectionMicrosoftToOro), ConflictResolution: ptr(calsync.ConflictOroWins)}}
+	res, err := calsync.Run(context.Background(), w.host.Request(calsync.ModeFull, cascade, calsync.Options{}), w.remote, calsync.RunOptions{Now: w.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Issues) != 0 || len(res.Writes) != 0 {
+		t.Errorf("issues %+v writes %+v; want none", res.Issues, res.Writes)
 	}
 }

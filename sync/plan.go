@@ -356,6 +356,9 @@ func pushEdit(p *pairInput, cfg planConfig, target content, reason Reason, confl
 		}
 		return d
 	}
+	if is := p.cannotMakeSingle(target); is != nil {
+		return decision{issue: is}
+	}
 	var cur content
 	switch {
 	case p.remoteS == remotePresent:
@@ -371,8 +374,8 @@ func pushEdit(p *pairInput, cfg planConfig, target content, reason Reason, confl
 	d := decision{write: WriteUpdate, target: target, reason: reason, conflict: conflict}
 	pulled := false
 	for _, f := range pullOnlyGroups {
-		if f == fieldWho && target.Who != nil && target.Who.own {
-			continue
+		if f == fieldWho && target.Who != nil && target.Who.own || f == fieldSeries && target.Recurrence == nil {
+			continue // Oro's own attendees; a single event holds no exceptions
 		}
 		if i := slices.Index(fieldGroups[:], f); cur.isSet(i) && d.target.fieldHash(i) != cur.fieldHash(i) {
 			d.target.setField(f, cur)
@@ -432,9 +435,17 @@ func changedFieldsVsBase(a content, base map[string]string) []string {
 	return out
 }
 
-// skipGroup: group i is not written from a (see changedFields).
+// skipGroup: group i is not written from a (see changedFields). A single
+// event's recurrence is written (as none) only over a series linked as
+// one: a series made a single event in Oro.
 func skipGroup(i int, a content, l *Link) bool {
-	return fieldGroups[i] == fieldReminder && (a.Reminder == ReminderUnset || l != nil && !syncsReminder(l))
+	switch fieldGroups[i] {
+	case fieldReminder:
+		return a.Reminder == ReminderUnset || l != nil && !syncsReminder(l)
+	case fieldRecurrence:
+		return a.Recurrence == nil && (l == nil || !l.Series)
+	}
+	return false
 }
 
 func recreateRemote(p *pairInput, cfg planConfig, conflict winner) decision {

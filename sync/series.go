@@ -203,8 +203,13 @@ func (p *pairInput) fillSeries() {
 	if p.oro == nil {
 		return
 	}
-	p.oroC.Series = nil
-	if p.link() == nil && p.oro.Recurrence != nil {
+	p.oroC.Series, p.oroC.seriesHash = nil, ""
+	if p.oro.Recurrence == nil {
+		// a single event holds no exceptions, a series made one in Oro
+		// included (Oro drops them)
+		return
+	}
+	if p.link() == nil {
 		// a series not linked yet holds none of Microsoft's exceptions
 		p.oroC.Series = &SeriesInfo{}
 		return
@@ -276,6 +281,49 @@ func (e *engine) screenSeries(events []Event, bad map[string]bool) {
 		}
 		bad[ev.ID] = true
 		e.res.Issues = append(e.res.Issues, Issue{OroID: ev.ID, Kind: KindForbidden, Reason: ReasonRecurring,
-			Message: "not synced: a single event made a recurring series in Oro; that change is not written to Microsoft 365, so neither side is changed"})
+			Message: "not synced: a single event made a recurring series in Oro; Microsoft Graph is not known to accept a pattern added to a single event, so that change is not written and Microsoft 365 keeps the single event; " +
+				"to have the series in Microsoft 365, create it in Oro as a new series and delete this event"})
 	}
+}
+
+// seriesMadeSingle reports an Oro event linked as a series that is a
+// single event now: its copy is read before it is written (see readFor),
+// since whether Graph can make it one depends on the occurrences it still
+// holds (cannotMakeSingle).
+func (p *pairInput) seriesMadeSingle() bool {
+	l := p.link()
+	return p.oro != nil && !p.oro.Deleted && p.oro.Recurrence == nil && l != nil && l.Series
+}
+
+// cannotMakeSingle is the issue of a series made a single event in Oro
+// (target, over a series link) that Graph cannot make one: every
+// occurrence of its copy p.remote is cancelled, and Graph makes a series a
+// single event at its first occurrence left (the simulator answers 400
+// without one). nil when it can be written, or is not that case.
+func (p *pairInput) cannotMakeSingle(target content) *Issue {
+	if target.Recurrence != nil || !p.seriesMadeSingle() || p.remoteS != remotePresent || !p.remote.unit() || p.remote.hasOccurrence() {
+		return nil
+	}
+	return &Issue{Kind: KindRejected, Reason: ReasonRecurring, Message: "not written: the series was made a single event in Oro, but every occurrence of it is cancelled in Microsoft 365, " +
+		"and Microsoft Graph makes a series a single event only at an occurrence it still holds; to have the event in Microsoft 365, delete it in Oro and create it again"}
+}
+
+// hasOccurrence reports whether unit r has an occurrence left: a series
+// without an end always has; an exception is one.
+func (r *RemoteEvent) hasOccurrence() bool {
+	s := r.Series
+	if len(s.Exceptions) > 0 || s.Recurrence.Count == nil && s.Recurrence.EndTime == nil {
+		return true
+	}
+	cancelled := make(map[time.Time]bool, len(s.Cancelled))
+	for _, t := range s.Cancelled {
+		cancelled[t.UTC()] = true
+	}
+	// a range that ends: its expansion is bounded by its count or end
+	for _, t := range s.Recurrence.Occurrences(r.Start, r.Start, r.Start.AddDate(1000, 0, 0)) {
+		if !cancelled[t.UTC()] {
+			return true
+		}
+	}
+	return false
 }

@@ -39,13 +39,15 @@ var exceptionGroups = [...]string{fieldTitle, fieldDescription, fieldLocation, f
 
 // takeExceptions sets the Oro exceptions of the request aside for
 // writeExceptions, by their master's Oro id, and leaves them out of the
-// pairing (bad): an exception has no link of its own.
+// pairing (bad): an exception has no link of its own. A deleted exception
+// row (a tombstone with recurringEventId and originalStart) goes with
+// them, to be compared with what Microsoft 365 holds there.
 func (e *engine) takeExceptions(events []Event, bad map[string]bool) {
 	e.exc, e.excIDs, e.sent = map[string][]*Event{}, map[string]bool{}, map[string]*Event{}
 	for i := range events {
 		ev := &events[i]
 		e.sent[ev.ID] = ev
-		if ev.Deleted || ev.RecurringEventID == "" || ev.Recurrence != nil {
+		if ev.RecurringEventID == "" || ev.Recurrence != nil || ev.Deleted && (ev.Link != nil || ev.OriginalStart == "") {
 			continue
 		}
 		if !bad[ev.ID] {
@@ -100,7 +102,9 @@ func (e *engine) writeExceptions(ctx context.Context, ps *pass, pairs []*pairInp
 			e.exceptionIssues(xs, "", KindInvalidInput, ReasonRecurring, "not synced: recurringEventId names an event that is not a series master")
 			continue
 		case !ok:
-			e.exceptionIssues(xs, "", KindInvalidInput, ReasonRecurring,
+			// a deleted row without its series has nothing to be
+			// compared with: it is confirmed
+			e.exceptionIssues(slices.DeleteFunc(slices.Clone(xs), func(x *Event) bool { return x.Deleted }), "", KindInvalidInput, ReasonRecurring,
 				"not synced: an exception is written with its series: send its series master (recurringEventId) in the same request")
 			continue
 		case skip[i] || !writes && !e.options.DryRun || e.timeUp():
@@ -127,13 +131,13 @@ func (e *engine) seriesExceptions(ctx context.Context, ps *pass, p *pairInput, x
 	l := p.link()
 	all := func(kind Kind, reason Reason, msg string) { e.exceptionIssues(xs, p.remoteID(), kind, reason, msg) }
 	switch {
+	case !e.cfg.dir.Pushes():
+		return // microsoft_to_oro: Oro's changes stay in Oro, its own series' included
 	case l == nil:
 		all(KindUnavailable, ReasonRecurring, "not written yet: an exception is written once its series is in Microsoft 365 (next run)")
 		return
 	case !l.Series:
 		return // the single event made a series in Oro has its issue
-	case !e.cfg.dir.Pushes():
-		return // microsoft_to_oro: Oro's changes stay in Oro
 	}
 	if p.remoteS == remoteUnknown {
 		// the series did not show up in the round: read it
@@ -222,8 +226,17 @@ func (e *engine) planExceptions(p *pairInput, xs []*Event, msChanged bool) []*ex
 	}
 	var plan []*exceptionWrite
 	for _, x := range xs {
-		t, _ := time.Parse(time.RFC3339, x.OriginalStart) // validated
+		t, err := time.Parse(time.RFC3339, x.OriginalStart) // validated, but for a tombstone
+		if err != nil {
+			continue
+		}
 		w := &exceptionWrite{x: x, orig: t.UTC(), reason: ReasonOroChanged}
+		if x.Deleted {
+			if !msChanged { // else Oro receives Microsoft's exceptions again with its series
+				e.rowDeleted(p, w, cancelled[w.orig], changed[w.orig] != nil)
+			}
+			continue
+		}
 		if !x.IsCancelled {
 			w.c, _ = parseContent(*x) // screened
 			w.c.Reminder = ReminderUnset
@@ -243,8 +256,9 @@ func (e *engine) planExceptions(p *pairInput, xs []*Event, msChanged bool) []*ex
 			continue // written already
 		case cancelled[w.orig]:
 			if !msChanged {
-				e.exceptionIssue(x, p.remoteID(), KindRejected, ReasonRecurring,
-					"not written: the occurrence is cancelled in Microsoft 365, and Microsoft Graph cannot restore a cancelled occurrence")
+				e.exceptionIssue(x, p.remoteID(), KindRejected, ReasonRecurring, fmt.Sprintf(
+					"not written: the occurrence of %s at %s was restored in Oro, but stays cancelled in Microsoft 365: Microsoft Graph cannot restore a cancelled occurrence; "+
+						"cancel it again in Oro, or add it to Oro as a single event", seriesName(p), x.OriginalStart))
 			}
 			continue // cancelled in Outlook: Oro receives the cancellation with its series
 		case ex != nil && !x.IsCancelled && sameException(w.c, ex):
@@ -261,6 +275,29 @@ func (e *engine) planExceptions(p *pairInput, xs []*Event, msChanged bool) []*ex
 		plan = append(plan, w)
 	}
 	return plan
+}
+
+// rowDeleted reports an Oro exception row deleted (w.x, a tombstone) over
+// an occurrence Microsoft 365 holds cancelled or changed (an exception):
+// Graph cannot make either a plain occurrence again. A row deleted over a
+// plain occurrence is confirmed.
+func (e *engine) rowDeleted(p *pairInput, w *exceptionWrite, cancelled, exception bool) {
+	var msg string
+	switch {
+	case cancelled:
+		msg = "stays cancelled in Microsoft 365: Microsoft Graph cannot restore a cancelled occurrence; cancel it again in Oro, or add it to Oro as a single event"
+	case exception:
+		msg = "stays changed in Microsoft 365: Microsoft Graph cannot make a changed occurrence plain again; change it in Oro as it is in Microsoft 365, or in Outlook as it is in Oro"
+	default:
+		return
+	}
+	e.exceptionIssue(w.x, p.remoteID(), KindRejected, ReasonRecurring, fmt.Sprintf(
+		"not written: the exception of %s at %s was deleted in Oro, but the occurrence %s", seriesName(p), w.x.OriginalStart, msg))
+}
+
+// seriesName names the series p in an exception's issue.
+func seriesName(p *pairInput) string {
+	return fmt.Sprintf("the series %q (Oro %s)", p.oro.Title, p.oro.ID)
 }
 
 // exceptionWins resolves an exception changed on both sides: whether
@@ -337,8 +374,16 @@ func (e *engine) lookUpOccurrences(ctx context.Context, p *pairInput, plan []*ex
 
 // write is the Write that carries w out: a cancellation deletes the
 // occurrence (or exception), a change patches the groups that differ.
+// An exception's write is conditional on its etag; a plain occurrence's is
+// not: its etag follows its master's (the simulator derives it from the
+// master's changeKey; UNCONFIRMED on Graph), which every write of the
+// series changes, so the writes of one series in one $batch would fail
+// each other with 412, one written per run. It was listed just before.
 func (w *exceptionWrite) write(zone string) (Write, bool) {
-	out := Write{OroID: w.x.ID, ID: w.cur.ID, IfMatch: w.cur.ETag}
+	out := Write{OroID: w.x.ID, ID: w.cur.ID}
+	if w.cur.Type != "occurrence" {
+		out.IfMatch = w.cur.ETag
+	}
 	if w.x.IsCancelled {
 		out.Op = WriteDelete
 		return out, true
@@ -481,4 +526,46 @@ func (p *pairInput) rebaseSeries(h string) {
 	o := *p.oro
 	o.Link = &l
 	p.oro, p.oroD = &o, nil
+}
+
+// A series made a single event in Oro (its recurrence removed; Oro drops
+// its exceptions) is an update of its master whose fields name the
+// recurrence (see skipGroup): Graph's adapter writes "recurrence": null,
+// and Graph makes the series a single event at its first occurrence's
+// time, its exceptions gone (calendar-semantics §1.3). The event is then
+// read again and linked as a single event.
+
+// madeSingle reports whether pl's write makes a series a single event.
+func (pl *planned) madeSingle() bool {
+	return pl.d.write == WriteUpdate && pl.d.target.Recurrence == nil && slices.Contains(pl.d.fields, graphFields[fieldRecurrence][0])
+}
+
+// readSingle reads a series made a single event again: what Graph made of
+// it, never predicted (ev, the write's answer, when the read fails).
+func (e *engine) readSingle(ctx context.Context, ev *RemoteEvent) *RemoteEvent {
+	e.call("get")
+	cur, err := e.remote.Get(ctx, ev.ID)
+	if err != nil {
+		e.noteErr(err)
+		return ev
+	}
+	return &cur
+}
+
+// singleRest: Graph kept the first occurrence's time where Oro's differs
+// (or left another field apart): pl is decided again as the update of
+// what still differs, written to the single event ev now is. true: pl
+// writes again.
+func (pl *planned) singleRest(ev *RemoteEvent) bool {
+	if ev.recurring() {
+		return false // still a series: the next run compares again
+	}
+	f := changedFields(pl.d.target, remoteContent(ev), pl.p.link())
+	if len(f) == 0 {
+		return false
+	}
+	cp := *ev
+	pl.p.setRemote(&cp, remotePresent)
+	pl.d.fields = f
+	return true
 }

@@ -266,11 +266,19 @@ type eventBody struct {
 	ReminderMin   *int               `json:"reminderMinutesBeforeStart,omitempty"`
 	Start         *dateTimeTimeZone  `json:"start,omitempty"`
 	End           *dateTimeTimeZone  `json:"end,omitempty"`
-	Recurrence    *graphRecurrence   `json:"recurrence,omitempty"`
+	Recurrence    *recurrenceBody    `json:"recurrence,omitempty"`
 	Attendees     *[]attendeeBody    `json:"attendees,omitempty"`
 	TransactionID string             `json:"transactionId,omitempty"`
 	Properties    []extendedProperty `json:"singleValueExtendedProperties,omitempty"`
 }
+
+// recurrenceBody is the recurrence of a request body: a pattern, or
+// JSON null (g nil), which makes a series a single event. encoding/json
+// leaves out a nil pointer field, so the null needs a value of its own;
+// Graph's own SDKs drop it the same way (semantics §1.3).
+type recurrenceBody struct{ g *graphRecurrence }
+
+func (r recurrenceBody) MarshalJSON() ([]byte, error) { return json.Marshal(r.g) }
 
 // attendeeBody is an attendee as written: its address, name and type
 // (required, optional or resource); its response is the attendee's own.
@@ -343,6 +351,11 @@ func toGraph(w calsync.Write) ([]byte, error) {
 			}
 		}
 	}
+	if !all && !series && has("recurrence") {
+		// the engine makes a series a single event: Graph keeps the first
+		// occurrence's time and drops the exceptions
+		b.Recurrence = &recurrenceBody{}
+	}
 	if has("reminder") && ev.Reminder != calsync.ReminderUnset {
 		// off is written too: Graph turns a reminder on by default
 		on := ev.Reminder != calsync.ReminderOff
@@ -379,7 +392,7 @@ func seriesBody(b *eventBody, ev calsync.RemoteEvent) error {
 		return &calsync.Error{Kind: calsync.KindRejected, Op: "graph.batch", Code: problem,
 			Message: "the recurrence cannot be written to Microsoft 365 as Oro holds it (" + problem + ")"}
 	}
-	b.Recurrence = &g
+	b.Recurrence = &recurrenceBody{&g}
 	b.Start = wireTime(first, ev.AllDay, zone)
 	b.End = wireTime(first.Add(ev.End.Sub(ev.Start)), ev.AllDay, zone)
 	return nil

@@ -111,3 +111,31 @@ func TestSeriesExceptionsFromOro(t *testing.T) {
 		t.Errorf("Microsoft 365 holds %d items, want the series and its one exception", len(evs))
 	}
 }
+
+// TestSeriesExceptionsFromOroTogether: occurrences of one series cancelled
+// and moved in Oro together are written in one run, although every write
+// of the series changes its occurrences' etags (the simulator derives them
+// from the master's): a plain occurrence's write is not conditional.
+func TestSeriesExceptionsFromOroTogether(t *testing.T) {
+	w := newWorld(t, graphsim.Options{})
+	start := time.Date(2025, 3, 3, 8, 0, 0, 0, time.UTC) // Monday 09:00 Berlin
+	id := w.host.create("standup", start)
+	count := 6
+	w.host.events[id].Recurrence = &calsync.Recurrence{RecurrenceType: calsync.RecurrenceWeekly, Interval: 1, DayOfWeek: []string{"monday"},
+		StartTime: start, Count: &count, TimeZone: "Europe/Berlin"}
+	w.mustSync(calsync.Options{})
+	for _, day := range []int{10, 17} {
+		at := time.Date(2025, 3, day, 8, 0, 0, 0, time.UTC).Format(time.RFC3339)
+		w.host.oroException(id, calsync.Event{Title: "standup", Start: at, End: at, OriginalStart: at, IsCancelled: true})
+	}
+	w.host.oroException(id, calsync.Event{Title: "standup (late)", Start: "2025-03-24T10:00:00Z", End: "2025-03-24T11:00:00Z",
+		OriginalStart: "2025-03-24T08:00:00Z"})
+	res := w.mustSync(calsync.Options{})
+	if len(res.Writes) != 3 || res.Stats.Pushed != 3 {
+		t.Errorf("writes %+v; want the three, done", res.Writes)
+	}
+	r, ok := w.remoteEvent(w.host.events[id].Link.RemoteID)
+	if !ok || r.Series == nil || len(r.Series.Cancelled) != 2 || len(r.Series.Exceptions) != 1 {
+		t.Fatalf("Microsoft's series %+v; want two cancelled and one exception", r.Series)
+	}
+}
