@@ -162,6 +162,11 @@ func (e *engine) seriesExceptions(ctx context.Context, ps *pass, p *pairInput, x
 		is := readOnlyIssue(why, "an exception of a series the connected user does not organize; it is not changed in Microsoft 365",
 			"an exception of a series with attendees, whom any change would notify; it is not changed in Microsoft 365")
 		all(is.Kind, is.Reason, is.Message)
+		if e.cfg.dir.Pulls() {
+			// as for the series' own fields: Oro gets back the series as
+			// Microsoft 365 holds it, its exceptions replacing Oro's
+			p.pullSeries()
+		}
 		return
 	}
 	od, rd := p.oroDigest(), p.remoteDigest()
@@ -507,6 +512,16 @@ func (e *engine) exceptionFailed(w *exceptionWrite, p *pairInput, err error) {
 		kind = KindConflict // the occurrence moved on: the next run decides again
 	}
 	e.exceptionIssue(w.x, p.remoteID(), kind, ReasonWriteFailed, ae.Error())
+}
+
+// pullSeries makes the pair's series group (its exceptions) count as
+// changed in Microsoft 365 only, so that the pair's decision gives Oro the
+// series as Microsoft 365 holds it: the link and the Oro side record a
+// value no series hashes to.
+func (p *pairInput) pullSeries() {
+	const notMicrosofts = "oro"
+	p.rebaseSeries(notMicrosofts)
+	p.oroC.seriesHash = notMicrosofts
 }
 
 // rebaseSeries makes the pair's link record h as the series group both
