@@ -172,26 +172,39 @@ func countPresent(items map[string]*RemoteEvent) int {
 	return n
 }
 
-// seriesText is the series group's compared value: the pattern, each
+// text is the series group's compared value: the pattern, each
 // exception (its original start and content) and each cancelled
-// occurrence, in order.
+// occurrence, in order (see seriesText).
 func (s *SeriesInfo) text() string {
-	var b strings.Builder
 	ex := make([]string, len(s.Exceptions))
 	for i := range s.Exceptions {
-		d := remoteContent(&s.Exceptions[i]).digest()
-		ex[i] = s.Exceptions[i].OriginalStart.UTC().Format(time.RFC3339) + "=" + d.over(func(i int) bool { return i < legacyGroups })
-	}
-	slices.Sort(ex)
-	for _, x := range ex {
-		b.WriteString("|x" + x)
+		ex[i] = exceptionText(s.Exceptions[i].OriginalStart, remoteContent(&s.Exceptions[i]))
 	}
 	cs := make([]string, len(s.Cancelled))
 	for i, t := range s.Cancelled {
 		cs[i] = t.UTC().Format(time.RFC3339)
 	}
-	slices.Sort(cs)
-	for _, x := range cs {
+	return seriesText(ex, cs)
+}
+
+// exceptionText is an exception's part of the series group's value: its
+// original start and the hash of its content (the first groups).
+func exceptionText(orig time.Time, c content) string {
+	d := c.digest()
+	return orig.UTC().Format(time.RFC3339) + "=" + d.over(func(i int) bool { return i < legacyGroups })
+}
+
+// seriesText joins the exceptions' texts and the cancelled occurrences'
+// original starts (RFC 3339, UTC), each in order, into the series group's
+// value. It sorts them in place.
+func seriesText(exceptions, cancelled []string) string {
+	var b strings.Builder
+	slices.Sort(exceptions)
+	for _, x := range exceptions {
+		b.WriteString("|x" + x)
+	}
+	slices.Sort(cancelled)
+	for _, x := range cancelled {
 		b.WriteString("|c" + x)
 	}
 	return b.String()

@@ -185,6 +185,12 @@ func (e *engine) seriesExceptions(ctx context.Context, ps *pass, p *pairInput, x
 	}
 	iSeries := slices.Index(fieldGroups[:], fieldSeries)
 	msChanged := rd.fields[iSeries] != l.Fields[fieldSeries]
+	if msChanged && oroSeriesHash(xs) == l.Fields[fieldSeries] {
+		// Oro's exceptions are those last synced (a full call sends them
+		// all, changed or not): no Oro change, nothing to write over
+		// Microsoft's; Oro receives them with its series
+		return
+	}
 	plan := e.planExceptions(p, xs, msChanged)
 	if len(plan) == 0 {
 		return
@@ -212,6 +218,33 @@ func (e *engine) seriesExceptions(ctx context.Context, ps *pass, p *pairInput, x
 		return
 	}
 	e.applyExceptions(ctx, ps, p, todo, msChanged)
+}
+
+// oroSeriesHash is the series group's hash of the Oro exceptions xs, as if
+// they were all of the series' (tombstones left out); "" when one cannot
+// be read. It equals the link's only when xs are the exceptions both sides
+// held when it was made.
+func oroSeriesHash(xs []*Event) string {
+	var ex, cs []string
+	for _, x := range xs {
+		if x.Deleted {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, x.OriginalStart)
+		if err != nil {
+			return ""
+		}
+		if x.IsCancelled {
+			cs = append(cs, t.UTC().Format(time.RFC3339))
+			continue
+		}
+		c, cerr := parseContent(*x)
+		if cerr != nil {
+			return ""
+		}
+		ex = append(ex, exceptionText(t, c))
+	}
+	return shortHash(seriesText(ex, cs))
 }
 
 // planExceptions compares each Oro exception with what the series read
