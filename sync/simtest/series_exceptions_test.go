@@ -32,16 +32,9 @@ func (h *host) oroException(master string, ev calsync.Event) string {
 func TestSeriesExceptionsFromOro(t *testing.T) {
 	w := newWorld(t, graphsim.Options{})
 	start := time.Date(2025, 3, 3, 8, 0, 0, 0, time.UTC) // Monday 09:00 Berlin
-	id := w.host.create("standup", start)
-	count := 104
-	w.host.events[id].Recurrence = &calsync.Recurrence{RecurrenceType: calsync.RecurrenceWeekly, Interval: 1, DayOfWeek: []string{"monday"},
-		StartTime: start, Count: &count, TimeZone: "Europe/Berlin"}
+	id := w.host.mondays("standup", start, 104)
 	w.mustSync(calsync.Options{})
-	link := w.host.events[id].Link
-	if link == nil || !link.Series {
-		t.Fatalf("link %+v; want a series link", link)
-	}
-	simID := "AAMk" + strings.TrimPrefix(link.RemoteID, "AAkA")
+	link, simID := w.seriesLink(t, id)
 	before := w.sim.UserOccurrences(upn, simID, window.Start, window.End)
 
 	// the 21st occurrence (2025-07-21 09:00 Berlin, summer time) cancelled in Oro
@@ -119,10 +112,7 @@ func TestSeriesExceptionsFromOro(t *testing.T) {
 func TestSeriesExceptionsFromOroTogether(t *testing.T) {
 	w := newWorld(t, graphsim.Options{})
 	start := time.Date(2025, 3, 3, 8, 0, 0, 0, time.UTC) // Monday 09:00 Berlin
-	id := w.host.create("standup", start)
-	count := 6
-	w.host.events[id].Recurrence = &calsync.Recurrence{RecurrenceType: calsync.RecurrenceWeekly, Interval: 1, DayOfWeek: []string{"monday"},
-		StartTime: start, Count: &count, TimeZone: "Europe/Berlin"}
+	id := w.host.mondays("standup", start, 6)
 	w.mustSync(calsync.Options{})
 	for _, day := range []int{10, 17} {
 		at := time.Date(2025, 3, day, 8, 0, 0, 0, time.UTC).Format(time.RFC3339)
@@ -138,4 +128,24 @@ func TestSeriesExceptionsFromOroTogether(t *testing.T) {
 	if !ok || r.Series == nil || len(r.Series.Cancelled) != 2 || len(r.Series.Exceptions) != 1 {
 		t.Fatalf("Microsoft's series %+v; want two cancelled and one exception", r.Series)
 	}
+}
+
+// mondays adds an Oro series of count Mondays at start's time in Berlin,
+// from start, not synced yet; it returns its Oro id.
+func (h *host) mondays(title string, start time.Time, count int) string {
+	id := h.create(title, start)
+	h.events[id].Recurrence = &calsync.Recurrence{RecurrenceType: calsync.RecurrenceWeekly, Interval: 1, DayOfWeek: []string{"monday"},
+		StartTime: start, Count: &count, TimeZone: "Europe/Berlin"}
+	return id
+}
+
+// seriesLink returns the link of Oro series id and its master's id in the
+// simulator, failing unless it is linked as a series.
+func (w *world) seriesLink(t *testing.T, id string) (*calsync.Link, string) {
+	t.Helper()
+	link := w.host.events[id].Link
+	if link == nil || !link.Series {
+		t.Fatalf("link %+v; want a series link", link)
+	}
+	return link, "AAMk" + strings.TrimPrefix(link.RemoteID, "AAkA")
 }

@@ -19,16 +19,9 @@ import (
 func TestSeriesMadeSingleInOro(t *testing.T) {
 	w := newWorld(t, graphsim.Options{})
 	start := time.Date(2025, 3, 3, 8, 0, 0, 0, time.UTC) // Monday 09:00 Berlin
-	id := w.host.create("retro", start)
-	count := 6
-	w.host.events[id].Recurrence = &calsync.Recurrence{RecurrenceType: calsync.RecurrenceWeekly, Interval: 1, DayOfWeek: []string{"monday"},
-		StartTime: start, Count: &count, TimeZone: "Europe/Berlin"}
+	id := w.host.mondays("retro", start, 6)
 	w.mustSync(calsync.Options{})
-	link := w.host.events[id].Link
-	if link == nil || !link.Series {
-		t.Fatalf("link %+v; want a series link", link)
-	}
-	simID := "AAMk" + strings.TrimPrefix(link.RemoteID, "AAkA")
+	link, simID := w.seriesLink(t, id)
 	occs := w.sim.UserOccurrences(upn, simID, window.Start, window.End)
 	if err := w.sim.UserUpdateEvent(upn, occs[1], map[string]any{"subject": "retro (moved room)"}); err != nil {
 		t.Fatal(err)
@@ -76,10 +69,7 @@ func TestSeriesMadeSingleInOro(t *testing.T) {
 func TestSeriesMadeSingleAndMovedInOro(t *testing.T) {
 	w := newWorld(t, graphsim.Options{})
 	start := time.Date(2025, 3, 3, 8, 0, 0, 0, time.UTC) // Monday 09:00 Berlin
-	id := w.host.create("review", start)
-	count := 4
-	w.host.events[id].Recurrence = &calsync.Recurrence{RecurrenceType: calsync.RecurrenceWeekly, Interval: 1, DayOfWeek: []string{"monday"},
-		StartTime: start, Count: &count, TimeZone: "Europe/Berlin"}
+	id := w.host.mondays("review", start, 4)
 	w.mustSync(calsync.Options{})
 	moved := start.Add(26 * time.Hour) // Tuesday 10:00 Berlin
 	ev := w.host.events[id]

@@ -290,10 +290,8 @@ func TestSeriesShapeChangesPulled(t *testing.T) {
 func TestSeriesFromOro(t *testing.T) {
 	w := newWorld(t, graphsim.Options{})
 	start := time.Date(2025, 3, 3, 8, 0, 0, 0, time.UTC) // Monday 09:00 Berlin
-	id := w.host.create("planning", start)
+	id := w.host.mondays("planning", start, 6)
 	count := 6
-	w.host.events[id].Recurrence = &calsync.Recurrence{RecurrenceType: calsync.RecurrenceWeekly, Interval: 1, DayOfWeek: []string{"monday"},
-		StartTime: start, Count: &count, TimeZone: "Europe/Berlin"}
 	bad := w.host.create("both limits", start.Add(2*time.Hour))
 	end := start.AddDate(0, 2, 0)
 	w.host.events[bad].Recurrence = &calsync.Recurrence{RecurrenceType: calsync.RecurrenceDaily, Interval: 1,
