@@ -164,6 +164,11 @@ func TestCheckParams(t *testing.T) {
 		{"remote id with #", "sync.run", syncRun(`"events":[{"id":"1","link":{"v":1,"remoteId":"AAMk#x"}}]`), "events[0].link.remoteId", "pattern"},
 		{"remote id with a control character", "sync.run", syncRun(`"events":[{"id":"1","link":{"v":1,"remoteId":"AAMk\u0000"}}]`), "events[0].link.remoteId", "pattern"},
 		{"remote id too long", "sync.run", syncRun(`"events":[{"id":"1","link":{"v":1,"remoteId":"` + strings.Repeat("A", 513) + `"}}]`), "events[0].link.remoteId", "maxLength"},
+		// An Oro exception row deleted: its tombstone names its series and
+		// occurrence (no link), beside its master.
+		{"exception row tombstone", "sync.run", syncRun(`"events":[{"id":"7","title":"standup","start":"2026-01-12T09:00:00Z","end":"2026-01-12T09:15:00Z",` +
+			`"updatedAt":"2026-01-20T10:00:00Z","recurrence":{"recurrenceType":"weekly","interval":1,"dayOfWeek":["monday"],"startTime":"2026-01-12T09:00:00Z","occurrences":10,"timeZone":"UTC"}},` +
+			`{"id":"8","deleted":true,"updatedAt":"2026-01-20T10:05:00Z","recurringEventId":"7","originalStart":"2026-01-19T09:00:00+00:00"}]`), "", ""},
 		// Finding 4: too many events are refused before they are decoded.
 		{"too many events", "sync.run", syncRun(`"events":[{}` + strings.Repeat(`,{}`, 50000) + `]`), "events", "maxItems"},
 	}

@@ -55,7 +55,9 @@ final class CalendarEventManager
      * (an exception row: recurring_event_id, original_start_at, and
      * is_cancelled for a cancellation, which DeleteManager::deleteOrCancel
      * makes instead of deleting): the row is created, or updated when the
-     * occurrence has one. $originalStart is the occurrence's start by the
+     * occurrence has one (revived when it is a tombstone the sidecar has
+     * not confirmed, such as one it reported: cancelling the occurrence
+     * again is what its issue asks for). $originalStart is the occurrence's start by the
      * series' rule; $e its content (a cancellation keeps the master's).
      */
     public function exception(int $masterId, string $originalStart, array $e, bool $cancelled): int
@@ -77,8 +79,10 @@ final class CalendarEventManager
             $cols['is_cancelled'] = $cancelled ? 't' : 'f';
             $id = $this->db->value('SELECT id FROM oro_calendar_event WHERE recurring_event_id = ? AND original_start_at = ?::timestamptz', [$masterId, $orig]);
             if ($id !== null) {
+                // a deleted row (a tombstone not yet confirmed) is the
+                // occurrence's row again
                 $set = implode(', ', array_map(fn ($c) => "$c = ?", array_keys($cols)));
-                $this->db->exec("UPDATE oro_calendar_event SET $set, updated_at = clock_timestamp() WHERE id = ?", [...array_values($cols), $id]);
+                $this->db->exec("UPDATE oro_calendar_event SET $set, deleted_at = NULL, updated_at = clock_timestamp() WHERE id = ?", [...array_values($cols), $id]);
             } else {
                 $cols += ['user_id' => $master['user_id'], 'uid' => $master['uid'], 'recurring_event_id' => $masterId, 'original_start_at' => $orig];
                 $id = $this->db->value(

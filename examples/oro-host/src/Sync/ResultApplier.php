@@ -160,9 +160,10 @@ final class ResultApplier
 
     /**
      * A series master's exceptions become exactly those the operation
-     * lists, matched by originalStart as Oro matches them: updated,
-     * created, and the others deleted. A cancelled one keeps the master's
-     * title at its original time. Not a series: it has none.
+     * lists, matched by originalStart as Oro matches them: updated (a
+     * deleted row revived), created, and the others deleted (tombstones
+     * too). A cancelled one keeps the master's title at its original
+     * time. Not a series: it has none.
      */
     private function writeExceptions(int $masterId, array $event): void
     {
@@ -182,8 +183,10 @@ final class ResultApplier
             }
             $row = $this->db->value('SELECT id FROM oro_calendar_event WHERE recurring_event_id = ? AND original_start_at = ?::timestamptz', [$masterId, $orig]);
             if ($row !== null) {
+                // a row the user deleted comes back: Microsoft 365 holds the
+                // occurrence this way and wins (its tombstone is not purged)
                 $set = implode(', ', array_map(fn ($c) => "$c = ?", array_keys($cols)));
-                $this->db->exec("UPDATE oro_calendar_event SET $set, updated_at = clock_timestamp() WHERE id = ?", [...array_values($cols), $row]);
+                $this->db->exec("UPDATE oro_calendar_event SET $set, deleted_at = NULL, updated_at = clock_timestamp() WHERE id = ?", [...array_values($cols), $row]);
                 $keep[] = (int) $row;
                 continue;
             }

@@ -161,8 +161,10 @@ final class SyncProcessor
 
     /**
      * The events of the request: in full mode every live event of the user
-     * (tombstones too); in incremental mode those named by the change log
-     * up to $hwm, with the series master of each exception among them.
+     * and the pending tombstones; in incremental mode those named by the
+     * change log up to $hwm, with the series master of each exception row
+     * among them, deleted rows included (their tombstones are compared with
+     * the series as Microsoft 365 holds it, which only the master names).
      * Also the number of live events in the state's window
      * (options.oroEventCount, the base of the Oro-side mass-delete guard).
      */
@@ -171,8 +173,8 @@ final class SyncProcessor
         $sql = 'SELECT e.*, l.link FROM oro_calendar_event e LEFT JOIN msync_event_link l ON l.event_id = e.id WHERE e.user_id = ?';
         $rows = $mode === 'full'
             ? $this->db->all($sql . ' AND (e.deleted_at IS NULL OR EXISTS (SELECT 1 FROM msync_change_log c WHERE c.event_id = e.id)) ORDER BY e.id', [$userId])
-            // an exception goes with its series master (the sidecar writes it
-            // to the series the master's link names)
+            // an exception row, live or deleted, goes with its series master
+            // (the sidecar writes it to the series the master's link names)
             : $this->db->all($sql . ' AND (e.id IN (SELECT event_id FROM msync_change_log WHERE user_id = ? AND id <= ?)
                    OR e.id IN (SELECT x.recurring_event_id FROM oro_calendar_event x JOIN msync_change_log c ON c.event_id = x.id WHERE c.user_id = ? AND c.id <= ?)) ORDER BY e.id',
                 [$userId, $userId, $hwm, $userId, $hwm]);
@@ -186,8 +188,15 @@ final class SyncProcessor
                 if (!isset($e['link']) && !$this->db->value('SELECT 1 FROM msync_change_log WHERE event_id = ? AND id <= ?', [$r['id'], $hwm])) {
                     continue;
                 }
-                // a tombstone: id, link and when it was deleted
-                $e = array_filter(['id' => $e['id'], 'deleted' => true, 'updatedAt' => $e['updatedAt'], 'link' => $e['link'] ?? null], fn ($v) => $v !== null);
+                // a tombstone: id, link and when it was deleted; an exception
+                // row's (it has no link) names its series and occurrence, so
+                // that the sidecar can tell whether Microsoft 365 still holds
+                // that occurrence cancelled or changed (Graph cannot make it
+                // plain again: an issue), its master going along as above
+                $e = array_filter([
+                    'id' => $e['id'], 'deleted' => true, 'updatedAt' => $e['updatedAt'], 'link' => $e['link'] ?? null,
+                    'recurringEventId' => $e['recurringEventId'] ?? null, 'originalStart' => $e['originalStart'] ?? null,
+                ], fn ($v) => $v !== null);
             }
             $events[] = $e;
         }

@@ -163,4 +163,101 @@ final class SeriesTest extends E2ETestCase
         $mails = array_filter($this->simCall('GET', '/_sim/mail')['value'] ?? [], fn ($m) => $m['source'] === 'graph');
         $this->assertSame([], array_values($mails), 'the sync mailed nobody');
     }
+
+    /**
+     * An occurrence cancelled in Outlook comes into Oro as a cancelled
+     * exception row; the user deletes that row (the occurrence is back in
+     * Oro's eyes). Graph cannot restore a cancelled occurrence: the host
+     * sends the row's tombstone with its series master, the sidecar reports
+     * it (rejected, recurring_not_supported) naming the series and the
+     * occurrence, and the host keeps the tombstone so the user keeps seeing
+     * the issue. Quiet idle run here: the tombstone is sent again (it is
+     * pending, as any event an issue names) and the same issue comes back,
+     * nothing else: no operation, nothing written on either side. Cancelling
+     * the occurrence again in Oro, as the issue says, revives the row and
+     * settles it; restoring the row then (isCancelled back to false) is
+     * reported on the row as well.
+     */
+    public function testDeletedCancelledExceptionRowReported(): void
+    {
+        $ada = $this->user('ada');
+        $this->connect($ada);
+        $events = '/_sim/users/' . rawurlencode($this->upn($ada)) . '/events';
+        $monday = (new \DateTimeImmutable('monday next week', new \DateTimeZone('UTC')))->format('Y-m-d');
+        $series = $this->simCall('POST', $events, [
+            'subject' => 'Weekly sync',
+            'start' => ['dateTime' => $monday . 'T09:00:00', 'timeZone' => 'UTC'],
+            'end' => ['dateTime' => $monday . 'T09:30:00', 'timeZone' => 'UTC'],
+            'recurrence' => [
+                'pattern' => ['type' => 'weekly', 'interval' => 1, 'daysOfWeek' => ['monday']],
+                'range' => ['type' => 'numbered', 'startDate' => $monday, 'numberOfOccurrences' => 4],
+            ],
+        ])['id'];
+        $this->drain();
+        $master = $this->db()->one("SELECT * FROM oro_calendar_event WHERE title = 'Weekly sync' AND recurring_event_id IS NULL");
+        $this->assertNotNull($master, 'the series master is in Oro');
+
+        // Outlook: the third occurrence cancelled; Oro gets a cancelled row
+        $occurrences = $events . '/' . rawurlencode($series) . '/occurrences';
+        $this->outlookDelete($ada, $this->simCall('GET', $occurrences)['value'][2]);
+        $this->makeDue($ada);
+        $this->drain();
+        $rows = $this->db()->all('SELECT * FROM oro_calendar_event WHERE recurring_event_id = ?', [$master['id']]);
+        $this->assertCount(1, $rows, 'one exception row');
+        $this->assertTrue($rows[0]['is_cancelled'], 'the occurrence is cancelled in Oro');
+        $row = (int) $rows[0]['id'];
+        $orig = (new \DateTimeImmutable($rows[0]['original_start_at']))->setTimezone(new \DateTimeZone('UTC'))->format(DATE_RFC3339);
+        $this->assertSame((new \DateTimeImmutable($monday . 'T09:00:00Z'))->modify('+2 weeks')->format(DATE_RFC3339), $orig, 'the row is that occurrence');
+        $outlookBefore = array_column($this->outlook($ada), 'changeKey', 'id');
+
+        // Oro: the user deletes the cancelled row (the occurrence restored in Oro's eyes)
+        $this->c->events()->delete($row);
+        $this->drain();
+        $detail = (string) array_slice($this->runs($ada), -1)[0]['detail'];
+        $issue = "issue #$row rejected/recurring_not_supported: ";
+        $this->assertStringContainsString($issue, $detail, "the tombstone's issue is the run's; runs:\n" . $this->runLog($ada));
+        $line = array_values(array_filter(explode("\n", $detail), fn ($l) => str_starts_with($l, $issue)))[0];
+        $this->assertStringContainsString(sprintf('the series "Weekly sync" (Oro %d)', $master['id']), $line, 'the issue names the series');
+        $this->assertStringContainsString("at $orig was deleted in Oro", $line, 'and the occurrence (its originalStart as the host sent it)');
+        $this->assertStringContainsString('stays cancelled in Microsoft 365', $line);
+        $this->assertCount(3, $this->simCall('GET', $occurrences)['value'], 'the occurrence is still cancelled in Outlook');
+        $this->assertSame($outlookBefore, array_column($this->outlook($ada), 'changeKey', 'id'), 'nothing written to Microsoft 365, nothing created there');
+        $this->assertSame([(int) $master['id']], array_map('intval', array_column($this->oroEvents($ada), 'id')), 'Oro: the master alone, no row made again');
+        $this->assertNotNull($this->db()->value('SELECT deleted_at FROM oro_calendar_event WHERE id = ?', [$row]), 'the tombstone is kept while its issue stands');
+
+        // an idle run: the tombstone is sent again, the same issue, nothing else
+        $this->makeDue($ada);
+        $this->drain();
+        $this->assertSame([$line], array_values(array_filter(explode("\n", (string) array_slice($this->runs($ada), -1)[0]['detail']))), "the idle run's detail is the issue alone; runs:\n" . $this->runLog($ada));
+        $this->assertSame($outlookBefore, array_column($this->outlook($ada), 'changeKey', 'id'), 'nothing rewritten in Microsoft 365');
+        $this->assertSame([(int) $master['id']], array_map('intval', array_column($this->oroEvents($ada), 'id')));
+        $this->assertSame(1, (int) $this->db()->value('SELECT count(*) FROM oro_calendar_event WHERE user_id = ? AND deleted_at IS NOT NULL', [$ada]), 'one tombstone');
+
+        // Oro: cancelled again, as the issue says: the row is back, nothing to report or write
+        $this->c->events()->exception((int) $master['id'], $orig, [], true);
+        $this->drain();
+        $this->assertStringNotContainsString('issue ', (string) array_slice($this->runs($ada), -1)[0]['detail'], "runs:\n" . $this->runLog($ada));
+        $rows = $this->db()->all('SELECT * FROM oro_calendar_event WHERE recurring_event_id = ?', [$master['id']]);
+        $this->assertCount(1, $rows);
+        $this->assertSame($row, (int) $rows[0]['id'], 'the same row, revived');
+        $this->assertNull($rows[0]['deleted_at']);
+        $this->assertTrue($rows[0]['is_cancelled']);
+        $this->assertSame($outlookBefore, array_column($this->outlook($ada), 'changeKey', 'id'), 'nothing written to Microsoft 365');
+        $this->assertSame(0, (int) $this->db()->value('SELECT count(*) FROM msync_change_log WHERE user_id = ?', [$ada]), 'nothing pending');
+
+        // Oro: the row restored (isCancelled back to false) is reported on the row too
+        $this->c->events()->exception((int) $master['id'], $orig, [], false);
+        $this->drain();
+        $detail = (string) array_slice($this->runs($ada), -1)[0]['detail'];
+        $this->assertStringContainsString($issue . sprintf('not written: the occurrence of the series "Weekly sync" (Oro %d) at %s was restored in Oro, but stays cancelled', $master['id'], $orig), $detail, "runs:\n" . $this->runLog($ada));
+        $this->assertCount(3, $this->simCall('GET', $occurrences)['value'], 'still cancelled in Outlook');
+        $this->assertSame($outlookBefore, array_column($this->outlook($ada), 'changeKey', 'id'), 'nothing written to Microsoft 365');
+        $mails = array_filter($this->simCall('GET', '/_sim/mail')['value'] ?? [], fn ($m) => $m['source'] === 'graph');
+        $this->assertSame([], array_values($mails), 'the sync mailed nobody');
+    }
+
+    private function runLog(int $userId): string
+    {
+        return implode("\n", array_map(fn ($r) => "{$r['mode']} {$r['outcome']}: {$r['detail']}", $this->runs($userId)));
+    }
 }
