@@ -209,8 +209,9 @@ func (b *budget) wait() time.Duration {
 
 // spent is the answer for a request the budget does not allow now:
 // throttled, with the wait until none of the requests it counts (this
-// Remote's and the carried ones) is in Graph's window any more. A call
-// that starts then has the mailbox's whole budget, whatever it sends.
+// Remote's and the carried ones) is in Graph's window any more, as the
+// state carries them: dated at the end of their minute. A call that starts
+// then has the mailbox's whole budget, whatever it sends.
 func (b *budget) spent() *calsync.Error {
 	b.mu.Lock()
 	now := b.now()
@@ -221,7 +222,8 @@ func (b *budget) spent() *calsync.Error {
 		}
 	}
 	b.mu.Unlock()
-	wait := max(last.Add(b.window).Sub(now), time.Second)
+	end := last.Truncate(time.Minute).Add(time.Minute)
+	wait := max(end.Add(b.window).Sub(now), time.Second)
 	return &calsync.Error{Kind: calsync.KindThrottled, Op: "graph.budget", Code: "RequestBudgetSpent", RetryAfter: wait,
 		Message: "not sent: the mailbox's request budget is used (Microsoft allows 10,000 requests per 10 minutes; this call's and the earlier calls' of the last 10 minutes count); a later call sends it"}
 }
