@@ -1,6 +1,7 @@
 package calendar
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -91,6 +92,32 @@ func TestBackToBackPushes(t *testing.T) {
 	third := engineCall(t, f, calsync.ModeIncremental, second.State, pendingOf(first, evs), 60, opts, 0)
 	if third.Status != calsync.StatusCompleted || first.Stats.Pushed+third.Stats.Pushed != len(evs) {
 		t.Errorf("third call %s (%s), pushed %d after %d; want completed, all %d pushed", third.Status, third.Reason, third.Stats.Pushed, first.Stats.Pushed, len(evs))
+	}
+	if n := f.throttled(); n != 0 {
+		t.Errorf("%d requests throttled, want 0", n)
+	}
+}
+
+// TestReadWaitsForBudget: a read the request budget does not allow waits
+// for the window to free a request when ctx's deadline leaves time, as
+// Apply's writes do, instead of failing the call throttled.
+func TestReadWaitsForBudget(t *testing.T) {
+	const window = 300 * time.Millisecond
+	f := newFixture(t, graphsim.Options{MailboxRequestLimit: 2, MailboxRequestWindow: window})
+	r := New(f.session, Options{RequestBudget: 2})
+	r.slots.budget.window = window
+	res := apply(t, r, creates(1))
+	mustOK(t, res)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	for range 2 {
+		if _, err := r.Get(ctx, res["oro-0"].Event.ID); err != nil {
+			t.Fatalf("a read past the budget with time to wait: %v", err)
+		}
+	}
+	if d := time.Since(start); d < window/2 {
+		t.Errorf("two reads after a write at 2 per %v took %v: they did not wait", window, d)
 	}
 	if n := f.throttled(); n != 0 {
 		t.Errorf("%d requests throttled, want 0", n)

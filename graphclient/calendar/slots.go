@@ -32,18 +32,30 @@ func newSlots(n int, b *budget) *slots {
 
 // acquire spends n requests of the budget and takes one slot for them (n
 // requests that run one after another), returning the function that gives
-// the slot back. It fails with a throttled error, before anything is sent,
-// when the budget has fewer than n requests left, or with ctx's error when
-// ctx ends first.
+// the slot back. When the budget has fewer than n requests left it waits
+// for the window to free them, as Apply does, if ctx's deadline leaves
+// time; otherwise it fails with a throttled error, before anything is
+// sent. It fails with ctx's error when ctx ends first.
 func (s *slots) acquire(ctx context.Context, n int) (release func(), err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	var sp *spend
-	if s.budget != nil {
-		if sp = s.budget.take(n); sp == nil || sp.n < n {
-			s.budget.settle(sp, n)
+	for s.budget != nil {
+		if sp = s.budget.take(n); sp != nil && sp.n == n {
+			break
+		}
+		s.budget.settle(sp, n)
+		wait := s.budget.wait()
+		if deadline, has := ctx.Deadline(); has && time.Now().Add(wait).After(deadline) {
 			return nil, s.budget.spent()
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
 		}
 	}
 	free, err := s.hold(ctx, 1)
