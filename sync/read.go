@@ -48,11 +48,14 @@ func (e *engine) readRound(ctx context.Context, link string, stopAt time.Time) (
 		if err != nil {
 			e.noteErr(err) // a Retry-After is kept even when the budget ends the round
 		}
+		// a wait Microsoft (or the Remote's request budget) asks for past
+		// the budget's end ends the round as the budget would
+		stop := err != nil && (e.timeUp() || e.waitsPastBudget(err))
 		switch {
-		case err != nil && e.timeUp() && page > 0:
+		case stop && page > 0:
 			rd.nextLink = link
 			return rd, nil
-		case err != nil && e.timeUp():
+		case stop:
 			return rd, errBudget
 		case err != nil:
 			return rd, err

@@ -66,6 +66,7 @@ func Run(ctx context.Context, req Request, remote Remote, opts RunOptions) (Resu
 	// what the host stores must be valid as its next call's state (links
 	// from Microsoft were checked as they came in: this is a last guard)
 	if st := e.res.State; st != nil && st != req.State {
+		st.Sent = e.mailboxSent()
 		if err := st.validate(opts.CheckLink); err != nil {
 			return Result{}, &Error{Kind: KindInternal, Op: "sync.run", Message: "the run made a state that is not valid as the next call's", Err: err}
 		}
@@ -143,12 +144,34 @@ func (e *engine) finish() Result {
 	return e.res
 }
 
+// mailboxSent is what the new state carries of the mailbox's request
+// limit: the requests the Remote counts (see RequestLedger), or those the
+// call was given when it keeps no ledger, as far as they count at the
+// call's end.
+func (e *engine) mailboxSent() []SentMinute {
+	now := e.opts.Now()
+	if l, ok := e.remote.(RequestLedger); ok {
+		return SentWithin(l.SentRequests(), now)
+	}
+	if e.prev != nil {
+		return SentWithin(e.prev.Sent, now)
+	}
+	return nil
+}
+
 func (e *engine) call(kind string) { e.res.Stats.Calls[kind]++ }
 
 func (e *engine) noteErr(err error) {
 	if ae := AsError(err); ae != nil && ae.RetryAfter > e.retryAfter {
 		e.retryAfter = ae.RetryAfter
 	}
+}
+
+// waitsPastBudget reports whether err asks to wait (its RetryAfter) until
+// after the budget's end.
+func (e *engine) waitsPastBudget(err error) bool {
+	ae := AsError(err)
+	return ae != nil && ae.RetryAfter > 0 && !e.opts.Now().Add(ae.RetryAfter).Before(e.deadline)
 }
 
 func (e *engine) overBudget() bool { return !e.opts.Now().Before(e.deadline) }

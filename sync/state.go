@@ -1,6 +1,9 @@
 package calsync
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // The state transition: what the next call starts from, built in one
 // place from what the call's round found.
@@ -85,4 +88,41 @@ func nextState(prev State, t tally, r roundEnd) State {
 		s.DeltaLink = r.deltaLink
 	}
 	return s
+}
+
+// SentWindow is how long a request counts in Microsoft's per-mailbox limit
+// (graph-facts §7: 10,000 requests per 10 minutes); MaxSent bounds
+// State.Sent.
+const (
+	SentWindow = 10 * time.Minute
+	MaxSent    = 10
+)
+
+// SentWithin returns the entries of sent that still count at now, one per
+// minute in the order of their minutes, at most MaxSent: an entry counts
+// until a window after its minute ends (its last request may be that
+// late), and the oldest ones beyond MaxSent are added to the next one,
+// which counts them a little longer, never shorter. An entry more than a
+// window ahead of now, which no clock skew explains, is dropped.
+func SentWithin(sent []SentMinute, now time.Time) []SentMinute {
+	var out []SentMinute
+	for _, m := range sent {
+		if m.N > 0 && m.At.Add(time.Minute+SentWindow).After(now) && !m.At.After(now.Add(SentWindow)) {
+			out = append(out, SentMinute{At: m.At.UTC().Truncate(time.Minute), N: m.N})
+		}
+	}
+	slices.SortFunc(out, func(a, b SentMinute) int { return a.At.Compare(b.At) })
+	merged := out[:0]
+	for _, m := range out {
+		if k := len(merged) - 1; k >= 0 && merged[k].At.Equal(m.At) {
+			merged[k].N += m.N
+			continue
+		}
+		merged = append(merged, m)
+	}
+	for len(merged) > MaxSent {
+		merged[1].N += merged[0].N
+		merged = merged[1:]
+	}
+	return merged
 }

@@ -76,3 +76,36 @@ func TestNextState(t *testing.T) {
 		})
 	}
 }
+
+// TestSentWithin: what a state carries of the mailbox's request limit is
+// the minutes that still count at the call's end (until a window after
+// the minute ends), merged by minute and in order, at most MaxSent, the
+// oldest folded into the next (counted longer, never shorter).
+func TestSentWithin(t *testing.T) {
+	now := t0.Add(30 * time.Minute).Add(30 * time.Second) // 30:30
+	m := func(min, n int) SentMinute { return SentMinute{At: t0.Add(time.Duration(min) * time.Minute), N: n} }
+	var eleven []SentMinute
+	for i := 20; i <= 30; i++ {
+		eleven = append(eleven, m(i, 1))
+	}
+	tests := []struct {
+		name string
+		in   []SentMinute
+		want []SentMinute
+	}{
+		{"none", nil, nil},
+		{"a minute ended more than a window ago is dropped; the one ending within it counts",
+			[]SentMinute{m(19, 5), m(20, 7)}, []SentMinute{m(20, 7)}},
+		{"unordered and repeated minutes, an empty one", []SentMinute{m(30, 2), m(25, 0), m(22, 3), m(30, 4), {At: t0.Add(22*time.Minute + 10*time.Second), N: 1}},
+			[]SentMinute{m(22, 4), m(30, 6)}},
+		{"eleven minutes: the oldest goes into the next", eleven, append([]SentMinute{m(21, 2)}, eleven[2:]...)},
+		{"beyond a window ahead: no clock skew explains it", []SentMinute{m(40, 1), m(41, 9)}, []SentMinute{m(40, 1)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := SentWithin(tt.in, now); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

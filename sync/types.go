@@ -228,6 +228,17 @@ type State struct {
 	OroCount       int       `json:"oroCount"`
 	MicrosoftCount int       `json:"microsoftCount"`
 	LastRunAt      time.Time `json:"lastRunAt,omitzero"`
+	// Sent is the requests this sidecar sent to the mailbox in the 10
+	// minutes before the state was made, per minute (see RequestLedger):
+	// the next call's request budget starts from it, so that calls in a
+	// row keep to Microsoft's 10,000 per 10 minutes together. Absent: none.
+	Sent []SentMinute `json:"sent,omitempty"`
+}
+
+// SentMinute is N requests sent to the mailbox in the minute starting At.
+type SentMinute struct {
+	At time.Time `json:"at"`
+	N  int       `json:"n"`
 }
 
 // StateVersion is the current State.V.
@@ -405,6 +416,18 @@ type Result struct {
 	// ContinueFloor. Never before a Retry-After of the run.
 	NextSyncAt time.Time `json:"nextSyncAt"`
 	Settings   Resolved  `json:"settings"`
+}
+
+// RequestLedger may be implemented by a Remote that keeps to Microsoft's
+// per-mailbox request limit (graph-facts §7: 10,000 requests per 10
+// minutes) across calls: built with the state's Sent, it counts them with
+// the requests it sends itself. Run stores what SentRequests returns at its
+// end (see SentWithin) as the new state's Sent; a Remote that keeps no
+// ledger leaves the state's Sent as it came (less what no longer counts).
+type RequestLedger interface {
+	// SentRequests returns the requests counted against the mailbox's
+	// limit, carried and sent, per minute.
+	SentRequests() []SentMinute
 }
 
 // RequestCounter may be implemented by a Remote that counts the HTTP

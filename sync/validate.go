@@ -96,6 +96,14 @@ func (s *State) validate(check func(field, link string) error) error {
 			return Invalid("state."+c.field, "must not be negative, got %d", c.n)
 		}
 	}
+	if len(s.Sent) > MaxSent {
+		return Invalid("state.sent", "holds %d entries, at most %d", len(s.Sent), MaxSent)
+	}
+	for i, m := range s.Sent {
+		if m.N <= 0 || m.At.IsZero() {
+			return Invalid(fmt.Sprintf("state.sent[%d]", i), "needs a minute (at) and a positive count (n)")
+		}
+	}
 	for _, l := range []struct{ field, link string }{{"state.deltaLink", s.DeltaLink}, {"state.nextLink", s.NextLink}} {
 		if l.link == "" {
 			continue

@@ -133,12 +133,14 @@ const itemPrefer = `IdType="ImmutableId", outlook.timezone="UTC", outlook.body-c
 // $batch) is retried the same way, all its items with it.
 //
 // Request budget: every batch item spends one request of the Remote's
-// budget (RequestBudget per 10 minutes, Microsoft's per-mailbox limit), so
-// that a very large push never provokes 429s. When it is spent, Apply waits
-// for the window to free requests if ctx allows it; otherwise the writes
-// not yet sent answer throttled, not sent, with a RetryAfter after which
-// none of this Remote's requests counts any more (see budget.spent): the
-// engine ends its run partial and asks to be called again then.
+// budget (RequestBudget per 10 minutes, Microsoft's per-mailbox limit, the
+// earlier calls' requests of Options.Sent counted too), so that a very
+// large push never provokes 429s. When it is spent, Apply waits for the
+// window to free requests if ctx allows it; otherwise the writes not yet
+// sent answer throttled, not sent, with a RetryAfter after which none of
+// the requests the budget counts is in the window any more (see
+// budget.spent): the engine ends its run partial and asks to be called
+// again then.
 //
 // A retry must not repeat a write that was performed although its answer was
 // lost. Conditional updates and deletes that already happened answer 412 or
@@ -332,11 +334,11 @@ func (a *applier) next(now time.Time) (jobs []*job, chained bool, sp *spend) {
 	}
 	n = min(n, a.r.opts.BatchSize)
 	if b := a.r.slots.budget; b != nil {
-		if sp = b.take(n, now); sp == nil {
+		if sp = b.take(n); sp == nil {
 			// spent: once the batches in flight are answered (and so
 			// dated), wait for it if ctx leaves time, or give up
-			if deadline, has := a.ctx.Deadline(); !a.busy() && has && b.freeAt(now).After(deadline) {
-				err := b.spent(now)
+			if deadline, has := a.ctx.Deadline(); !a.busy() && has && now.Add(b.wait()).After(deadline) {
+				err := b.spent()
 				for _, j := range a.queue {
 					a.each(calsync.WriteResult{Key: j.w.Key, Err: err})
 				}
@@ -384,8 +386,8 @@ func (a *applier) wakeAt(now time.Time) (at time.Time, ok bool) {
 	if len(a.queue) == 0 {
 		return time.Time{}, false
 	}
-	if b := a.r.slots.budget; b != nil && b.left(now) == 0 {
-		return b.freeAt(now), true
+	if b := a.r.slots.budget; b != nil && b.left() == 0 {
+		return now.Add(b.wait()), true
 	}
 	for _, j := range a.queue {
 		if j.readyAt.After(now) && (!ok || j.readyAt.Before(at)) {
@@ -431,8 +433,8 @@ func (a *applier) take(f *flight) {
 			a.queue = append(a.queue, a.r.retryOrFinish(a.ctx, []*job{v.j}, v.retry, f.answered, a.each)...)
 		}
 	}
-	// the budget counts what Graph may have run, dated by its answer
-	a.r.slots.budget.settle(f.spend, f.answered, len(unsent)+f.notSent)
+	// the budget counts what Graph may have run, dated once answered
+	a.r.slots.budget.settle(f.spend, len(unsent)+f.notSent)
 	if len(unsent) > 0 { // first: they were next in line
 		a.queue = append(unsent, a.queue...)
 	}

@@ -39,6 +39,15 @@ type Options struct {
 	// 10,000 per 10 minutes per app per mailbox). Writes beyond it are not
 	// sent and answer throttled. Default 10,000; negative: no budget.
 	RequestBudget int
+	// Sent is what the call's state carries of the requests earlier calls
+	// sent to the mailbox (State.Sent): they count against RequestBudget
+	// until they leave Microsoft's window, and SentRequests returns them
+	// with the Remote's own.
+	Sent []calsync.SentMinute
+	// Now is the clock that dates the requests for the budget, the engine's
+	// (RunOptions.Now), so that State.Sent reads on one clock; waits are
+	// real time. Default time.Now.
+	Now func() time.Time
 }
 
 func (o Options) withDefaults() Options {
@@ -60,6 +69,9 @@ func (o Options) withDefaults() Options {
 	if o.RequestBudget == 0 {
 		o.RequestBudget = 10000
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	return o
 }
 
@@ -80,6 +92,7 @@ type Remote struct {
 var (
 	_ calsync.Remote         = (*Remote)(nil)
 	_ calsync.RequestCounter = (*Remote)(nil)
+	_ calsync.RequestLedger  = (*Remote)(nil)
 )
 
 // New returns the Remote for the session's user.
@@ -87,7 +100,7 @@ func New(session *graphclient.Session, opts Options) *Remote {
 	opts = opts.withDefaults()
 	var b *budget
 	if opts.RequestBudget > 0 {
-		b = newBudget(opts.RequestBudget)
+		b = newBudget(opts.RequestBudget, opts.Now, opts.Sent)
 	}
 	return &Remote{
 		session: session,
@@ -118,6 +131,16 @@ func (r *Remote) GraphRequests() map[string]int {
 		out[k] = v
 	}
 	return out
+}
+
+// SentRequests returns the requests the budget counts against the
+// mailbox's limit, Options.Sent's and this Remote's, per minute
+// (calsync.RequestLedger); none without a budget.
+func (r *Remote) SentRequests() []calsync.SentMinute {
+	if r.slots.budget == nil {
+		return nil
+	}
+	return r.slots.budget.minutes()
 }
 
 func (r *Remote) count(kind string) {

@@ -120,15 +120,27 @@ func oroEvents(n int) []calsync.Event {
 // Remote (one per call, as rpc makes it).
 func runEngine(tb testing.TB, f *fixture, state *calsync.State, events []calsync.Event, chunk int) calsync.Result {
 	tb.Helper()
-	w := window
 	mode := calsync.ModeFull
 	if state != nil {
 		mode = calsync.ModeIncremental
 	}
+	return engineCall(tb, f, mode, state, events, 600, Options{}, chunk)
+}
+
+// engineCall is one sync.run as rpc makes it: a new Remote with opts, on
+// the simulator's clock as the engine is, its budget starting from what
+// state carries (State.Sent).
+func engineCall(tb testing.TB, f *fixture, mode calsync.Mode, state *calsync.State, events []calsync.Event, budgetSeconds int, opts Options, chunk int) calsync.Result {
+	tb.Helper()
+	w := window
 	enabled, dir := true, calsync.DirectionBoth
 	req := calsync.Request{Cascade: calsync.Cascade{Organization: &calsync.ScopeSettings{Enabled: &enabled, Direction: &dir}},
-		Mode: mode, State: state, Window: &w, Events: events, Options: calsync.Options{TimeBudgetSeconds: 600}}
-	res, err := calsync.Run(context.Background(), req, New(f.session, Options{}), calsync.RunOptions{ApplyChunk: chunk, CheckLink: f.session.CheckLink})
+		Mode: mode, State: state, Window: &w, Events: events, Options: calsync.Options{TimeBudgetSeconds: budgetSeconds}}
+	opts.Now = f.sim.Now
+	if state != nil {
+		opts.Sent = state.Sent
+	}
+	res, err := calsync.Run(context.Background(), req, New(f.session, opts), calsync.RunOptions{Now: f.sim.Now, ApplyChunk: chunk, CheckLink: f.session.CheckLink})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -191,7 +203,7 @@ func BenchmarkEnginePush10000Budget(b *testing.B) {
 		b.StartTimer()
 		first = runEngine(b, f, nil, evs, 0)
 		b.StopTimer()
-		wait = time.Until(first.NextSyncAt)
+		wait = first.NextSyncAt.Sub(f.sim.Now())
 		if first.Status != calsync.StatusPartial || first.State == nil {
 			b.Fatalf("first call %s (%s), pushed %d; want partial", first.Status, first.Reason, first.Stats.Pushed)
 		}

@@ -32,29 +32,40 @@ func newSlots(n int, b *budget) *slots {
 
 // acquire spends n requests of the budget and takes one slot for them (n
 // requests that run one after another), returning the function that gives
-// the slot back. It fails with a throttled error, before anything is sent,
-// when the budget has fewer than n requests left, or with ctx's error when
-// ctx ends first.
+// the slot back. When the budget has fewer than n requests left it waits
+// for the window to free them, as Apply does, if ctx's deadline leaves
+// time; otherwise it fails with a throttled error, before anything is
+// sent. It fails with ctx's error when ctx ends first.
 func (s *slots) acquire(ctx context.Context, n int) (release func(), err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	var sp *spend
-	if s.budget != nil {
-		now := time.Now()
-		if sp = s.budget.take(n, now); sp == nil || sp.n < n {
-			s.budget.settle(sp, now, n)
-			return nil, s.budget.spent(now)
+	for s.budget != nil {
+		if sp = s.budget.take(n); sp != nil && sp.n == n {
+			break
+		}
+		s.budget.settle(sp, n)
+		wait := s.budget.wait()
+		if deadline, has := ctx.Deadline(); has && time.Now().Add(wait).After(deadline) {
+			return nil, s.budget.spent()
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
 		}
 	}
 	free, err := s.hold(ctx, 1)
 	if err != nil {
-		s.budget.settle(sp, time.Now(), n)
+		s.budget.settle(sp, n)
 		return nil, err
 	}
 	return func() {
 		free()
-		s.budget.settle(sp, time.Now(), 0)
+		s.budget.settle(sp, 0)
 	}, nil
 }
 
@@ -89,22 +100,24 @@ func (s *slots) hold(ctx context.Context, n int) (release func(), err error) {
 
 // budgetWindow is the span of Graph's per-mailbox request limit
 // (graph-facts §7: 10,000 requests per 10 minutes per app per mailbox).
-const budgetWindow = 10 * time.Minute
+const budgetWindow = calsync.SentWindow
 
-// budget counts the requests one Remote sends to the mailbox within a
-// sliding window, every batch item counting as one request (the $batch
-// envelope does not: it targets no mailbox). A Remote serves one call, so
-// the budget covers this call's requests only; the error it answers once
-// spent (spent) asks the caller to come back when none of them counts any
-// more, so that the next call starts with the whole budget as well.
+// budget counts the requests sent to the mailbox within a sliding window,
+// every batch item counting as one request (the $batch envelope does not:
+// it targets no mailbox): those of the earlier calls the state carries
+// (State.Sent, per minute) and those of this Remote. The error it answers
+// once spent (spent) asks the caller to come back when none of them counts
+// any more, so that the next call starts with the whole budget.
 //
 // Graph counts a request when it runs it, which for the items of a chained
 // batch is up to the batch's answer; a spend is therefore dated when its
 // requests were answered (settle), and counts until then, whatever the
-// clock says.
+// clock says. A carried minute is dated at its last instant: it counts as
+// long as any of its requests may.
 type budget struct {
 	limit  int
 	window time.Duration
+	now    func() time.Time
 
 	mu   sync.Mutex
 	sent []*spend // in the order taken
@@ -119,13 +132,22 @@ type spend struct {
 	open bool // not answered yet
 }
 
-func newBudget(limit int) *budget {
-	return &budget{limit: limit, window: budgetWindow}
+// newBudget returns a budget of limit requests per window on the clock
+// now, with carried already spent.
+func newBudget(limit int, now func() time.Time, carried []calsync.SentMinute) *budget {
+	b := &budget{limit: limit, window: budgetWindow, now: now}
+	for _, m := range calsync.SentWithin(carried, now()) {
+		sp := &spend{at: m.At.Add(time.Minute - time.Nanosecond), n: m.N}
+		b.sent = append(b.sent, sp)
+		b.used += sp.n
+		b.last = sp.at
+	}
+	return b
 }
 
 // expire forgets the spends at the head that left the window at now; b.mu
-// is held. A spend behind an open one waits for it: it leaves a little
-// late, never early.
+// is held. A spend behind an open one (or a carried minute not over yet)
+// waits for it: it leaves a little late, never early.
 func (b *budget) expire(now time.Time) {
 	cut := 0
 	for cut < len(b.sent) && !b.sent[cut].open && !b.sent[cut].at.Add(b.window).After(now) {
@@ -136,11 +158,12 @@ func (b *budget) expire(now time.Time) {
 	b.sent = b.sent[cut:]
 }
 
-// take spends up to n requests at now and returns the spend (its n is how
+// take spends up to n requests now and returns the spend (its n is how
 // many), open until settled; nil when none is left.
-func (b *budget) take(n int, now time.Time) *spend {
+func (b *budget) take(n int) *spend {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	now := b.now()
 	b.expire(now)
 	k := min(n, b.limit-b.used)
 	if k <= 0 {
@@ -152,15 +175,16 @@ func (b *budget) take(n int, now time.Time) *spend {
 	return sp
 }
 
-// settle dates sp's requests at, when they were answered, and gives back
+// settle dates sp's requests now, when they were answered, and gives back
 // unsent of them that Graph never performed (a 424, or never sent at all).
 // It accepts a nil budget or spend.
-func (b *budget) settle(sp *spend, at time.Time, unsent int) {
+func (b *budget) settle(sp *spend, unsent int) {
 	if b == nil || sp == nil {
 		return
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	at := b.now()
 	k := min(unsent, sp.n)
 	sp.n -= k
 	b.used -= k
@@ -170,36 +194,39 @@ func (b *budget) settle(sp *spend, at time.Time, unsent int) {
 	}
 }
 
-// left returns how many requests may still be sent at now.
-func (b *budget) left(now time.Time) int {
+// left returns how many requests may still be sent now.
+func (b *budget) left() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.expire(now)
+	b.expire(b.now())
 	return max(b.limit-b.used, 0)
 }
 
-// freeAt returns when requests may be sent again: now when some are left,
-// when the oldest spend leaves the window otherwise (a window later when
+// wait returns how long until requests may be sent again: 0 when some are
+// left, until the oldest spend leaves the window otherwise (a window when
 // it is still open: its answer comes first).
-func (b *budget) freeAt(now time.Time) time.Time {
+func (b *budget) wait() time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	now := b.now()
 	b.expire(now)
 	if b.used < b.limit || len(b.sent) == 0 {
-		return now
+		return 0
 	}
 	if b.sent[0].open {
-		return now.Add(b.window)
+		return b.window
 	}
-	return b.sent[0].at.Add(b.window)
+	return b.sent[0].at.Add(b.window).Sub(now)
 }
 
-// spent is the answer for a request the budget does not allow at now:
-// throttled, with the wait until none of this Remote's requests counts in
-// Graph's window any more. A call that starts then has the mailbox's whole
-// budget, whatever it sends.
-func (b *budget) spent(now time.Time) *calsync.Error {
+// spent is the answer for a request the budget does not allow now:
+// throttled, with the wait until none of the requests it counts (this
+// Remote's and the carried ones) is in Graph's window any more, as the
+// state carries them: dated at the end of their minute. A call that starts
+// then has the mailbox's whole budget, whatever it sends.
+func (b *budget) spent() *calsync.Error {
 	b.mu.Lock()
+	now := b.now()
 	last := b.last
 	for _, sp := range b.sent {
 		if sp.open && now.After(last) {
@@ -207,7 +234,28 @@ func (b *budget) spent(now time.Time) *calsync.Error {
 		}
 	}
 	b.mu.Unlock()
-	wait := max(last.Add(b.window).Sub(now), time.Second)
+	end := last.Truncate(time.Minute).Add(time.Minute)
+	wait := max(end.Add(b.window).Sub(now), time.Second)
 	return &calsync.Error{Kind: calsync.KindThrottled, Op: "graph.budget", Code: "RequestBudgetSpent", RetryAfter: wait,
-		Message: "not sent: this call used the mailbox's request budget (Microsoft allows 10,000 requests per 10 minutes); a later call sends it"}
+		Message: "not sent: the mailbox's request budget is used (Microsoft allows 10,000 requests per 10 minutes; this call's and the earlier calls' of the last 10 minutes count); a later call sends it"}
+}
+
+// minutes returns the requests the budget counts, per minute (see
+// calsync.RequestLedger).
+func (b *budget) minutes() []calsync.SentMinute {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.expire(b.now())
+	var out []calsync.SentMinute
+	for _, sp := range b.sent {
+		at := sp.at.UTC().Truncate(time.Minute)
+		switch k := len(out) - 1; {
+		case sp.n == 0:
+		case k >= 0 && out[k].At.Equal(at):
+			out[k].N += sp.n
+		default:
+			out = append(out, calsync.SentMinute{At: at, N: sp.n})
+		}
+	}
+	return out
 }

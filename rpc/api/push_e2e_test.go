@@ -136,6 +136,8 @@ func (p *pushEnv) verify(body string, rec subRecord, recent []string) verified {
 
 type syncResult struct {
 	Status     string          `json:"status"`
+	Reason     string          `json:"reason"`
+	NextSyncAt time.Time       `json:"nextSyncAt"`
 	State      json.RawMessage `json:"state"`
 	Tokens     *tokens         `json:"tokens"`
 	Operations []struct {
@@ -324,5 +326,43 @@ func TestPushLifecycle(t *testing.T) {
 		if e == nil || e.Code != -32602 || e.Data.Field != field {
 			t.Errorf("%s: %+v", field, e)
 		}
+	}
+}
+
+// sync.run starts the mailbox's request budget from state.sent: with
+// Microsoft's 10,000 requests of the current minute already carried, the
+// call sends nothing, answers partial with a nextSyncAt when that minute
+// has left the 10-minute window, and its state carries them on.
+func TestSyncRunCarriesRequestBudget(t *testing.T) {
+	p := newPushEnv(t)
+	first := p.syncRun("full", nil)
+	var st map[string]any
+	if err := json.Unmarshal(first.State, &st); err != nil {
+		t.Fatal(err)
+	}
+	minute := time.Now().UTC().Truncate(time.Minute)
+	st["sent"] = []map[string]any{{"at": minute, "n": 10000}}
+	carried, err := json.Marshal(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := p.syncRun("incremental", carried)
+	if run.Status != "partial" || run.Reason != "time_budget" {
+		t.Errorf("%s (%s), want partial (time_budget)", run.Status, run.Reason)
+	}
+	if free := minute.Add(11 * time.Minute); run.NextSyncAt.Before(free) || run.NextSyncAt.After(free.Add(5*time.Second)) {
+		t.Errorf("nextSyncAt %s, want when the carried minute leaves the window, %s", run.NextSyncAt, free)
+	}
+	var next struct {
+		Sent []struct {
+			At time.Time `json:"at"`
+			N  int       `json:"n"`
+		} `json:"sent"`
+	}
+	if err := json.Unmarshal(run.State, &next); err != nil {
+		t.Fatal(err)
+	}
+	if len(next.Sent) != 1 || !next.Sent[0].At.Equal(minute) || next.Sent[0].N != 10000 {
+		t.Errorf("state.sent %+v, want the 10,000 of %s carried on, nothing added", next.Sent, minute)
 	}
 }

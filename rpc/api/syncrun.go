@@ -53,7 +53,12 @@ func syncRun(env Env) func(context.Context, json.RawMessage) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		res, err := calsync.Run(ctx, p.Request, calendar.New(session, calendar.Options{}), calsync.RunOptions{Now: env.Now, CheckLink: session.CheckLink})
+		// the requests earlier calls sent count against this call's budget
+		opts := calendar.Options{Now: env.Now}
+		if p.State != nil {
+			opts.Sent = p.State.Sent
+		}
+		res, err := calsync.Run(ctx, p.Request, calendar.New(session, opts), calsync.RunOptions{Now: env.Now, CheckLink: session.CheckLink})
 		if err != nil {
 			return nil, withTokens(session, err)
 		}

@@ -164,7 +164,7 @@ func newSimRemote(t testing.TB, clock *scenario.Clock, script string) *simRemote
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.Remote = calendar.New(session, calendar.Options{PageSize: scenarioPageSize, MaxAttempts: scenarioAttempts, Backoff: 10 * time.Millisecond})
+	r.Remote = calendar.New(session, calendar.Options{PageSize: scenarioPageSize, MaxAttempts: scenarioAttempts, Backoff: 10 * time.Millisecond, Now: clock.Now})
 	r.inspect = calendar.New(session, calendar.Options{})
 	r.logFrom = len(sim.Requests())
 	return r
