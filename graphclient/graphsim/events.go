@@ -664,6 +664,12 @@ func (s *Sim) updateEvent(u *user, in instance, p *parsedBody, source string) (*
 	if p.rec != nil && e.typ == "exception" && p.rec != jsonNull {
 		return nil, badRequest("ErrorInvalidRequest", "An exception cannot have a recurrence.")
 	}
+	if p.rec != nil && e.typ == "singleInstance" && p.rec != jsonNull {
+		// Whether Graph makes a single event a series this way is
+		// UNCONFIRMED (calendar-semantics §1.3): refused loudly rather than
+		// ignored, so that no client can rely on either answer here.
+		return nil, badRequest("ErrorInvalidRequest", "The simulator does not make a single event a series by a recurrence PATCH (unconfirmed on Graph).")
+	}
 	oldAttendees := attendeeAddrs(e.props)
 	var updatedExceptions []*event // a master's, for the update mail
 	if e.typ == "seriesMaster" {

@@ -107,5 +107,16 @@ func TestSeriesWriteRules(t *testing.T) {
 		if *got.GetTypeEscaped() != models.SINGLEINSTANCE_EVENTTYPE || got.GetRecurrence() != nil || *got.GetStart().GetDateTime() != "2025-01-10T09:00:00.0000000" {
 			t.Errorf("got %v at %s", got.GetTypeEscaped(), *got.GetStart().GetDateTime())
 		}
+		// and back: a recurrence PATCHed onto a single event is refused,
+		// never ignored (Graph's answer is unconfirmed)
+		again := models.NewEvent()
+		again.SetRecurrence(rec)
+		_, err = me.Events().ByEventId(*m.GetId()).Patch(ctx, again, nil)
+		if st, code := odataCode(t, err); st != 400 || code != "ErrorInvalidRequest" {
+			t.Errorf("recurrence onto a single event: got %d %s, want 400 ErrorInvalidRequest", st, code)
+		}
+		if after, err := me.Events().ByEventId(*m.GetId()).Get(ctx, nil); err != nil || *after.GetTypeEscaped() != models.SINGLEINSTANCE_EVENTTYPE {
+			t.Errorf("after the refused patch: %v", err)
+		}
 	})
 }

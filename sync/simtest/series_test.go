@@ -241,8 +241,9 @@ func TestSeriesCancelledOccurrenceRequests(t *testing.T) {
 // TestSeriesShapeChangesPulled: a series shifted in time in Outlook, then
 // made a single event (recurrence: null): one Oro event all along, never a
 // duplicate, its recurrence and exceptions following. (The simulator
-// ignores a recurrence patched onto a single event, so the way from a
-// single event to a series is not exercised here.)
+// refuses a recurrence patched onto a single event, whose effect on Graph
+// is unconfirmed, so the way from a single event to a series is not
+// exercised here.)
 func TestSeriesShapeChangesPulled(t *testing.T) {
 	w := newWorld(t, graphsim.Options{})
 	id, err := w.sim.UserCreateEvent(upn, berlinSeries("one on one", 5))
