@@ -241,21 +241,15 @@ func (b *budget) spent() *calsync.Error {
 }
 
 // minutes returns the requests the budget counts, per minute (see
-// calsync.RequestLedger).
+// calsync.RequestLedger), merged as the state keeps them (SentWithin).
 func (b *budget) minutes() []calsync.SentMinute {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.expire(b.now())
-	var out []calsync.SentMinute
+	now := b.now()
+	b.expire(now)
+	out := make([]calsync.SentMinute, 0, len(b.sent))
 	for _, sp := range b.sent {
-		at := sp.at.UTC().Truncate(time.Minute)
-		switch k := len(out) - 1; {
-		case sp.n == 0:
-		case k >= 0 && out[k].At.Equal(at):
-			out[k].N += sp.n
-		default:
-			out = append(out, calsync.SentMinute{At: at, N: sp.n})
-		}
+		out = append(out, calsync.SentMinute{At: sp.at, N: sp.n})
 	}
-	return out
+	return calsync.SentWithin(out, now)
 }
