@@ -336,9 +336,12 @@ func (e *engine) clearedExceptions(pl *planned) bool {
 	if pl.d.write != WriteUpdate || pl.p.oro == nil || len(e.exc[pl.p.oro.ID]) > 0 {
 		return false
 	}
-	return slices.ContainsFunc(pl.d.fields, func(f string) bool {
-		return f == "recurrence" || f == "start" || f == "end" || f == "allDay"
-	})
+	return pl.writesGroup(fieldRecurrence) || pl.writesGroup(fieldWhen)
+}
+
+// writesGroup reports whether pl's write names a field of group g.
+func (pl *planned) writesGroup(g string) bool {
+	return slices.ContainsFunc(pl.d.fields, func(f string) bool { return slices.Contains(graphFields[g], f) })
 }
 
 // reread reads pl's Microsoft copy again after its write answered 412 or

@@ -585,7 +585,7 @@ func (p *pairInput) rebaseSeries(h string) {
 
 // madeSingle reports whether pl's write makes a series a single event.
 func (pl *planned) madeSingle() bool {
-	return pl.d.write == WriteUpdate && pl.d.target.Recurrence == nil && slices.Contains(pl.d.fields, graphFields[fieldRecurrence][0])
+	return pl.d.write == WriteUpdate && pl.d.target.Recurrence == nil && pl.writesGroup(fieldRecurrence)
 }
 
 // readSingle reads a series made a single event again: what Graph made of
