@@ -45,15 +45,21 @@ func BenchmarkPull10kProcess(b *testing.B) { processSync(b, 0, 10000, 30*time.Mi
 // same figures, so that the sidecar's are read as ratios to these.
 //
 //	go test ./sync/simtest/ -run '^$' -bench 'Pull10k(Process|Floor)' -benchtime 3x
-func BenchmarkPull10kFloor(b *testing.B) {
+func BenchmarkPull10kFloor(b *testing.B) { floorSync(b, "pull", 0, 10000, 30*time.Minute) }
+
+// floorSync runs testdata/floor in mode (pull or push) on the first sync
+// of oro new Oro events and ms Outlook events (starting every apart), as
+// processSync runs the sidecar, and reports the same figures.
+func floorSync(b *testing.B, mode string, oro, ms int, every time.Duration) {
 	bin := buildProgram(b, "./testdata/floor")
 	var rssMB, cpu, wall, replyMB float64
-	const ms = 10000
 	for b.Loop() {
 		b.StopTimer()
 		w := newWorld(b, graphsim.Options{})
-		seedMicrosoft(b, w, ms, 30*time.Minute)
-		cmd := exec.Command(bin, w.cfg.Endpoints.Graph, window.Start.Format(time.RFC3339), window.End.Format(time.RFC3339))
+		seedOro(w, oro)
+		seedMicrosoft(b, w, ms, every)
+		line := syncLine(b, w)
+		cmd := exec.Command(bin, mode, w.cfg.Endpoints.Graph, window.Start.Format(time.RFC3339), window.End.Format(time.RFC3339))
 		cmd.Env = append(os.Environ(), "FLOOR_TOKEN="+w.tok.AccessToken)
 		cmd.Stderr = os.Stderr
 		in, _ := cmd.StdinPipe()
@@ -63,15 +69,16 @@ func BenchmarkPull10kFloor(b *testing.B) {
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)
 		}
+		go func() { in.Write([]byte(line)) }()
 		reply, rerr := bufio.NewReaderSize(out, 1<<20).ReadString('\n')
 		wall = time.Since(start).Seconds()
 		b.StopTimer()
 		hwm := peakRSS(cmd.Process.Pid) // the floor waits for the end of its input
 		in.Close()
-		if err := cmd.Wait(); err != nil || rerr != nil || strings.Count(reply, `"op":`) != ms {
+		if err := cmd.Wait(); err != nil || rerr != nil || strings.Count(reply, `"op":`) != oro+ms {
 			b.Fatalf("%v, %v: %.500s", err, rerr, reply)
 		}
-		rssMB, cpu = hwm, cpuPerEvent(cmd.ProcessState, ms)
+		rssMB, cpu = hwm, cpuPerEvent(cmd.ProcessState, oro+ms)
 		replyMB = float64(len(reply)) / (1 << 20)
 		b.StartTimer()
 	}
@@ -127,6 +134,20 @@ func peakRSS(pid int) float64 {
 	return 0
 }
 
+// syncLine is the sync.run request line of w's host for its next sync.
+func syncLine(b *testing.B, w *world) string {
+	params := struct {
+		App    any `json:"app"`
+		Tokens any `json:"tokens"`
+		calsync.Request
+	}{w.app, w.tok, w.host.request(w.dir, w.strat, calsync.Options{TimeBudgetSeconds: 600})}
+	p, err := json.Marshal(params)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return `{"jsonrpc":"2.0","id":1,"method":"sync.run","params":` + string(p) + "}\n"
+}
+
 // processSync runs the first sync of oro new Oro events and ms Outlook
 // events (starting every apart) through the built sidecar and reports its
 // figures. With a tap, the sidecar reaches Graph through it, and the tap
@@ -139,16 +160,7 @@ func processSync(b *testing.B, oro, ms int, every time.Duration, t *tap) {
 		w := newWorld(b, graphsim.Options{})
 		seedOro(w, oro)
 		seedMicrosoft(b, w, ms, every)
-		params := struct {
-			App    any `json:"app"`
-			Tokens any `json:"tokens"`
-			calsync.Request
-		}{w.app, w.tok, w.host.request(w.dir, w.strat, calsync.Options{TimeBudgetSeconds: 600})}
-		p, err := json.Marshal(params)
-		if err != nil {
-			b.Fatal(err)
-		}
-		line := `{"jsonrpc":"2.0","id":1,"method":"sync.run","params":` + string(p) + "}\n"
+		line := syncLine(b, w)
 		graph := w.cfg.Endpoints.Graph
 		if t != nil {
 			graph = t.serve(b, w.sim) + "/v1.0"
@@ -194,7 +206,7 @@ func processSync(b *testing.B, oro, ms int, every time.Duration, t *tap) {
 	b.ReportMetric(replyMB, "reply-MB")
 	b.ReportMetric(wall, "wall-s")
 	if t != nil {
-		b.ReportMetric(t.floorPerEvent, "floor-cpu-µs/event")
-		b.ReportMetric(cpu/t.floorPerEvent, "x-floor")
+		b.ReportMetric(t.floorPerEvent, "codec-floor-cpu-µs/event")
+		b.ReportMetric(cpu/t.floorPerEvent, "x-codec-floor")
 	}
 }
