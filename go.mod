@@ -3,6 +3,7 @@ module github.com/oro-msync/oro-msync
 go 1.26.8
 
 require (
+	github.com/go-json-experiment/json v1.27.2
 	github.com/microsoft/kiota-abstractions-go v1.9.3
 	github.com/microsoft/kiota-http-go v1.5.4
 	github.com/microsoft/kiota-serialization-json-go v1.1.2

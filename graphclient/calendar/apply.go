@@ -70,7 +70,7 @@ type oneRead struct {
 // item, so that one odd item fails alone.
 func decodeAnswers(body []byte) (map[string]batchItemResponse, error) {
 	var one oneRead
-	if json.Unmarshal(body, &one) == nil {
+	if decode(body, &one) == nil {
 		out := make(map[string]batchItemResponse, len(one.Responses))
 		for _, x := range one.Responses {
 			a := batchItemResponse{ID: x.ID, Status: x.Status, Headers: x.Headers}
@@ -86,7 +86,7 @@ func decodeAnswers(body []byte) (map[string]batchItemResponse, error) {
 		return out, nil
 	}
 	var resp batchResponse
-	if err := json.Unmarshal(body, &resp); err != nil {
+	if err := decode(body, &resp); err != nil {
 		return nil, err
 	}
 	out := make(map[string]batchItemResponse, len(resp.Responses))
@@ -717,7 +717,7 @@ func opName(op calsync.WriteOp) string {
 func itemError(a batchItemResponse) error {
 	h := abs.NewResponseHeaders()
 	var headers map[string]string
-	_ = json.Unmarshal(a.Headers, &headers) // none readable: none
+	_ = decode(a.Headers, &headers) // none readable: none
 	for k, v := range headers {
 		h.Add(k, v)
 	}

@@ -102,7 +102,7 @@ func (t *graphTime) UnmarshalJSON(b []byte) error {
 	var s string
 	if plainString(b) {
 		s = string(b[1 : len(b)-1])
-	} else if err := json.Unmarshal(b, &s); err != nil {
+	} else if err := decode(b, &s); err != nil {
 		return err
 	}
 	v, err := time.Parse(time.RFC3339Nano, s)
@@ -245,7 +245,7 @@ func eventTime(dt dateTimeTimeZone, allDay bool) time.Time {
 // parseEvent parses one event from a JSON body (a batch item's response).
 func parseEvent(body []byte) (calsync.RemoteEvent, error) {
 	var ev *graphEvent
-	if err := json.Unmarshal(body, &ev); err != nil {
+	if err := decode(body, &ev); err != nil {
 		return calsync.RemoteEvent{}, err
 	}
 	if ev == nil {

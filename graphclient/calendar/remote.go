@@ -2,7 +2,6 @@ package calendar
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -457,7 +456,7 @@ func (r *Remote) read(ctx context.Context, info *abs.RequestInformation, v any, 
 	if len(body) == 0 {
 		return graphclient.EmptyAnswer(op)
 	}
-	if err := json.Unmarshal(body, v); err != nil {
+	if err := decode(body, v); err != nil {
 		e := badAnswer(op, "Microsoft Graph sent an answer that could not be read")
 		e.Err = err
 		return e
