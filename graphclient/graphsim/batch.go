@@ -27,7 +27,7 @@ type batchItem struct {
 // one at a time"), answering 424 for an item that depends on a failed one.
 // A dependsOn that is not an array of ids, names an unknown id or closes a
 // cycle makes the batch malformed: 400 for the whole batch, none of it run.
-func (s *Sim) serveBatch(c *gctx, rec *RequestRecord) {
+func (s *Sim) serveBatch(c *gctx, rec *RequestRecord, itemsStart time.Time) {
 	m, ok := c.decodeObject()
 	if !ok {
 		return
@@ -107,7 +107,7 @@ func (s *Sim) serveBatch(c *gctx, rec *RequestRecord) {
 		c.fail(400, "BadRequest", fmt.Sprintf("Batch request '%s' depends on itself through dependsOn.", cyclic.id))
 		return
 	} else if order != nil {
-		s.serveSequential(c, rec, order)
+		s.serveSequential(c, rec, order, itemsStart)
 		return
 	}
 
@@ -121,7 +121,7 @@ func (s *Sim) serveBatch(c *gctx, rec *RequestRecord) {
 	for _, it := range items {
 		wg.Go(func() {
 			sem <- struct{}{}
-			_, out, irec := s.runBatchItem(c, it, reqID)
+			_, out, irec, _ := s.runBatchItem(c, it, reqID, time.Time{})
 			<-sem
 			mu.Lock()
 			resps = append(resps, out)
@@ -181,7 +181,7 @@ func runOrder(items []*batchItem, byID map[string]*batchItem) (order []*batchIte
 // runOrder): an item whose dependency failed (any status of 400 or more,
 // a 424 included) is answered 424 without running. Responses come back in
 // the order the items ran.
-func (s *Sim) serveSequential(c *gctx, rec *RequestRecord, order []*batchItem) {
+func (s *Sim) serveSequential(c *gctx, rec *RequestRecord, order []*batchItem, at time.Time) {
 	reqID := c.w.Header().Get("request-id")
 	status := map[string]int{}
 	resps := make([]any, 0, len(order))
@@ -197,7 +197,16 @@ func (s *Sim) serveSequential(c *gctx, rec *RequestRecord, order []*batchItem) {
 			st, out = failedDependency(it)
 			irec = RequestRecord{Method: it.method, Path: it.url, Status: st, Endpoint: it.method + " (failed dependency)"}
 		} else {
-			st, out, irec = s.runBatchItem(c, it, reqID)
+			var took time.Duration
+			st, out, irec, took = s.runBatchItem(c, it, reqID, at)
+			// The next item starts when this one ended in the model, or
+			// now if it ended sooner (turned away at once): the
+			// simulator's own time and its timers' lateness on a busy
+			// machine do not add up over a chain.
+			at = at.Add(took)
+			if now := time.Now(); now.Before(at) {
+				at = now
+			}
 		}
 		status[strings.ToLower(it.id)] = st
 		resps = append(resps, out)
@@ -213,12 +222,14 @@ func failedDependency(it *batchItem) (int, map[string]any) {
 }
 
 // runBatchItem executes one item through the Graph handler, so every rule
-// (auth, throttling, faults, validation) applies per item.
-func (s *Sim) runBatchItem(c *gctx, it *batchItem, reqID string) (int, map[string]any, RequestRecord) {
+// (auth, throttling, faults, validation) applies per item. The item starts
+// at start in the latency model (zero: now); took is its time there, the
+// service time it was given or a fault's latency.
+func (s *Sim) runBatchItem(c *gctx, it *batchItem, reqID string, start time.Time) (_ int, _ map[string]any, _ RequestRecord, took time.Duration) {
 	u, err := url.Parse("/v1.0/" + strings.TrimPrefix(it.url, "/"))
 	irec := RequestRecord{Method: it.method}
 	if err != nil {
-		return 400, itemError(it.id, 400, "BadRequest", "Invalid url."), irec
+		return 400, itemError(it.id, 400, "BadRequest", "Invalid url."), irec, 0
 	}
 	irec.Path, irec.Query = u.Path, u.RawQuery
 	req := httptest.NewRequest(strings.ToUpper(it.method), u.String(), bytes.NewReader(it.body))
@@ -247,17 +258,21 @@ func (s *Sim) runBatchItem(c *gctx, it *batchItem, reqID string) (int, map[strin
 		case f.After && (f.Drop || f.Status != 0):
 			lost := httptest.NewRecorder()
 			lost.Header().Set("request-id", reqID)
-			irec.Endpoint = s.serveGraph(lost, req, it.body, &irec, s.opts.BatchItemLatency)
+			irec.Endpoint = s.serveGraph(lost, req, it.body, &irec, s.opts.BatchItemLatency, start)
 			time.Sleep(f.Latency)
 			s.writeItemFault(sw, f)
+			took = s.opts.BatchItemLatency + f.Latency
 		case f.Drop || f.Status != 0:
 			time.Sleep(f.Latency)
 			s.writeItemFault(sw, f)
+			took = f.Latency
 		default:
-			irec.Endpoint = s.serveGraph(sw, req, it.body, &irec, s.opts.BatchItemLatency+f.Latency)
+			took = s.opts.BatchItemLatency + f.Latency
+			irec.Endpoint = s.serveGraph(sw, req, it.body, &irec, took, start)
 		}
 	} else {
-		irec.Endpoint = s.serveGraph(sw, req, it.body, &irec, s.opts.BatchItemLatency)
+		took = s.opts.BatchItemLatency
+		irec.Endpoint = s.serveGraph(sw, req, it.body, &irec, took, start)
 	}
 	if irec.Endpoint == "" {
 		irec.Endpoint = req.Method + " " + u.Path
@@ -282,7 +297,7 @@ func (s *Sim) runBatchItem(c *gctx, it *batchItem, reqID string) (int, map[strin
 			out["body"] = string(b)
 		}
 	}
-	return status, out, irec
+	return status, out, irec, took
 }
 
 // writeItemFault answers a batch item for a fault: a dropped item answers

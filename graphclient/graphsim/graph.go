@@ -86,11 +86,16 @@ func requestBase(r *http.Request) string {
 // serveGraph serves /v1.0/...; it returns the endpoint name for the log.
 // service is the request's service time (Options.Latency, or
 // BatchItemLatency for a batch item, plus the Latency of a fault that let it
-// through). A request spends it holding its mailbox concurrency slot
-// (facts §7), so a slow request counts as in flight for all of it; an
-// unauthenticated or throttled request is answered at once. A $batch spends
-// it before its items run, holding no slot: its items hold their own.
-func (s *Sim) serveGraph(w http.ResponseWriter, r *http.Request, body []byte, rec *RequestRecord, service time.Duration) string {
+// through), its serving included, counted from start (zero: now; a
+// chained batch item starts when the item before it ended in the model). A
+// request spends it holding its mailbox concurrency slot (facts §7), so a
+// slow request counts as in flight for all of it; an unauthenticated or
+// throttled request is answered at once. A $batch spends it before its
+// items run, holding no slot: its items hold their own.
+func (s *Sim) serveGraph(w http.ResponseWriter, r *http.Request, body []byte, rec *RequestRecord, service time.Duration, start time.Time) string {
+	if start.IsZero() {
+		start = time.Now()
+	}
 	rel := strings.TrimPrefix(r.URL.Path, "/v1.0")
 	c := &gctx{s: s, w: w, r: r, body: body, q: r.URL.Query(), prefer: parsePrefer(r.Header), base: requestBase(r)}
 	if base := r.Header.Get("X-Graphsim-Base"); base != "" && r.RemoteAddr == batchRemote {
@@ -105,8 +110,8 @@ func (s *Sim) serveGraph(w http.ResponseWriter, r *http.Request, body []byte, re
 			s.methodNotAllowed(c, "/v1.0/$batch")
 			return r.Method + " /v1.0/$batch"
 		}
-		time.Sleep(service)
-		s.serveBatch(c, rec)
+		sleepRest(start, service)
+		s.serveBatch(c, rec, start.Add(service))
 		return "POST /v1.0/$batch"
 	}
 	release, ok := s.admit(c)
@@ -114,8 +119,20 @@ func (s *Sim) serveGraph(w http.ResponseWriter, r *http.Request, body []byte, re
 		return r.Method + " /v1.0" + rel
 	}
 	defer release()
-	time.Sleep(service)
+	// The service time is the request's whole time in the mailbox: the
+	// simulator's own work counts towards it and only the rest is slept,
+	// so that on a busy machine its CPU time does not lengthen what the
+	// latency model says a request takes (the answer is written into w
+	// meanwhile, but its end leaves only when the handler returns).
+	defer sleepRest(start, service)
 	return s.route(c)
+}
+
+// sleepRest sleeps what is left of d since start.
+func sleepRest(start time.Time, d time.Duration) {
+	if rest := d - time.Since(start); rest > 0 {
+		time.Sleep(rest)
+	}
 }
 
 const batchRemote = "graphsim-batch"

@@ -520,7 +520,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var endpoint string
 	switch {
 	case r.URL.Path == "/v1.0" || strings.HasPrefix(r.URL.Path, "/v1.0/"):
-		endpoint = s.serveGraph(out, r, body, &rec, service)
+		endpoint = s.serveGraph(out, r, body, &rec, service, time.Time{})
 	default:
 		time.Sleep(service)
 		endpoint = s.serveIdentity(out, r, body)
