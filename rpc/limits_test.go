@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -270,5 +271,20 @@ func TestDecodeParamsIsCaseExact(t *testing.T) {
 		if e.Kind != calsync.KindInvalidInput || e.Field != field {
 			t.Errorf("%s: got %v (field %q), want invalid input at %s", in, err, e.Field, field)
 		}
+	}
+}
+
+// A value of the wrong type names its field as the other errors do, with
+// the index of the element in brackets.
+func TestDecodeParamsNamesTypeErrors(t *testing.T) {
+	var p struct {
+		Events []struct {
+			AllDay bool `json:"allDay"`
+		} `json:"events"`
+	}
+	err := DecodeParams(json.RawMessage(`{"events":[{"allDay":true},{"allDay":"yes"}]}`), &p)
+	var e *calsync.Error
+	if !errors.As(err, &e) || e.Field != "events[1].allDay" {
+		t.Fatalf("got %#v, want an invalid-input error naming events[1].allDay", err)
 	}
 }
