@@ -1,9 +1,11 @@
 package calsync
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Attendees and organizers come from Microsoft 365 into Oro. Writing
@@ -74,25 +76,61 @@ type Who struct {
 // canonical is the attendees group's compared value: addresses folded to
 // lower case, attendees in address order, display names left out (Exchange
 // fills them in from the directory).
-func (w *Who) canonical() string {
-	var b strings.Builder
+func (w *Who) canonical() string { return string(w.appendCanonical(nil)) }
+
+// sum is the attendees group's hash, built on the stack for the usual
+// numbers of attendees.
+func (w *Who) sum() sum64 {
+	var b [256]byte
+	h := newFNV64()
+	h.write(w.appendCanonical(b[:0]))
+	return h.sum()
+}
+
+// appendCanonical appends canonical's value to b. Each attendee's key
+// (address, type, response) is built into one buffer and sorted as a span
+// of it, rather than as a string of its own.
+func (w *Who) appendCanonical(b []byte) []byte {
 	if w.own {
-		b.WriteString("oro:")
+		b = append(b, "oro:"...)
 	}
-	b.WriteString(strings.ToLower(w.OrganizerEmail))
+	b = appendLower(b, w.OrganizerEmail)
 	if w.IsOrganizer {
-		b.WriteString(" (me)")
+		b = append(b, " (me)"...)
 	}
-	keys := make([]string, len(w.Attendees))
-	for i, a := range w.Attendees {
-		keys[i] = strings.ToLower(a.Email) + " " + a.Type + " " + a.Status
+	type span struct{ from, to int }
+	var keyBuf [512]byte
+	var spanBuf [16]span
+	keys, spans := keyBuf[:0], spanBuf[:0]
+	for _, a := range w.Attendees {
+		from := len(keys)
+		keys = appendLower(keys, a.Email)
+		keys = append(append(append(append(keys, ' '), a.Type...), ' '), a.Status...)
+		spans = append(spans, span{from, len(keys)})
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		b.WriteByte(';')
-		b.WriteString(k)
+	slices.SortFunc(spans, func(x, y span) int { return bytes.Compare(keys[x.from:x.to], keys[y.from:y.to]) })
+	for _, k := range spans {
+		b = append(append(b, ';'), keys[k.from:k.to]...)
 	}
-	return b.String()
+	return b
+}
+
+// appendLower appends strings.ToLower(s), without building it when s is
+// ASCII (as addresses are).
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return append(b, strings.ToLower(s)...)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // invitees is the hash of the part of an attendee list that Oro writes:
@@ -146,7 +184,7 @@ func (p *pairInput) fillWho() {
 		return
 	}
 	p.oroC.Who = nil
-	p.oroC.whoHash = p.pulledHash(fieldWho, func(r *RemoteEvent) string { return shortHash(r.who().canonical()) })
+	p.oroC.whoHash = p.pulledHash(fieldWho, func(r *RemoteEvent) string { return r.who().sum().String() })
 	if !p.writeWho || p.readOnly() != "" {
 		return
 	}
@@ -158,7 +196,7 @@ func (p *pairInput) fillWho() {
 	case p.remoteS == remotePresent && mine == invitees(p.remote.Attendees, p.remote.OrganizerEmail):
 		// Oro holds what Microsoft 365 holds (its responses are
 		// Microsoft's)
-		p.oroC.whoHash = shortHash(p.remote.who().canonical())
+		p.oroC.whoHash = p.remote.who().sum().String()
 		return
 	case !ok && p.link() != nil:
 		// a link made before attendees were written, which recorded no

@@ -3,6 +3,7 @@ package calsync
 import (
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -118,7 +119,11 @@ func TestDigestPinned(t *testing.T) {
 		// the overall hash compared with a link made before the later
 		// groups were synchronized
 		d := tc.c.digest()
-		fmt.Fprintf(&b, " legacy=%s", d.against(&Link{Fields: map[string]string{fieldTitle: "", fieldDescription: "", fieldLocation: "", fieldWhen: ""}}))
+		legacy := d.over(func(i int) bool { return i < legacyGroups }).String()
+		fmt.Fprintf(&b, " legacy=%s", legacy)
+		if !d.matches(&Link{Fields: fields, Hash: all}) || !d.matches(&Link{Fields: map[string]string{fieldTitle: "", fieldDescription: "", fieldLocation: "", fieldWhen: ""}, Hash: legacy}) {
+			t.Errorf("%s: the digest does not match its own link, or a legacy one", tc.name)
+		}
 		if w := tc.c.Who; w != nil {
 			fmt.Fprintf(&b, " who=%s invitees=%s", shortHash(w.canonical()), invitees(w.Attendees, w.OrganizerEmail))
 		}
@@ -193,5 +198,53 @@ func BenchmarkTransactionID(b *testing.B) {
 				TransactionID(id, uid, "")
 			}
 		})
+	}
+}
+
+// TestHashPieces checks the pieces the hashes are fed without building
+// their input against what they stand for, on random strings of the
+// characters that matter: line endings, ASCII and Unicode white space,
+// upper case, non-ASCII and invalid UTF-8.
+func TestHashPieces(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pieces := []string{"a", "Z", "\r", "\n", "\r\n", " ", "\t", "\u00a0", "\u0085", "É", "ß", "İ", "\xff", "\xe2\x80", "@"}
+	random := func() string {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		return b.String()
+	}
+	for range 20000 {
+		s := random()
+		h := newFNV64()
+		h.writeNormalized(s)
+		if got, want := h.sum().String(), shortHash(NormalizeText(s)); got != want {
+			t.Fatalf("writeNormalized(%q) = %s, NormalizeText hashes to %s", s, got, want)
+		}
+		if got, want := string(appendLower([]byte("x"), s)), "x"+strings.ToLower(s); got != want {
+			t.Fatalf("appendLower(%q) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+// TestCanonicalOrder checks the attendees group's value for lists longer
+// than canonical's buffers on the stack: the organizer, then each
+// attendee's key in order.
+func TestCanonicalOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	w := &Who{OrganizerEmail: "Boss@Example.com", IsOrganizer: true}
+	var keys []string
+	for i := range 100 {
+		a := Attendee{Email: fmt.Sprintf("User%d@Example.COM", rng.IntN(60)), Type: []string{attendeeRequired, attendeeOptional}[i%2], Status: []string{"none", "accepted"}[rng.IntN(2)]}
+		w.Attendees = append(w.Attendees, a)
+		keys = append(keys, strings.ToLower(a.Email)+" "+a.Type+" "+a.Status)
+	}
+	slices.Sort(keys)
+	if got, want := w.canonical(), "boss@example.com (me);"+strings.Join(keys, ";"); got != want {
+		t.Fatalf("canonical:\n got %s\nwant %s", got, want)
+	}
+	if got, want := w.sum().String(), shortHash(w.canonical()); got != want {
+		t.Fatalf("sum %s, canonical hashes to %s", got, want)
 	}
 }

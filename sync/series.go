@@ -191,7 +191,7 @@ func (s *SeriesInfo) text() string {
 // original start and the hash of its content (the first groups).
 func exceptionText(orig time.Time, c content) string {
 	d := c.digest()
-	return orig.UTC().Format(time.RFC3339) + "=" + d.over(func(i int) bool { return i < legacyGroups })
+	return orig.UTC().Format(time.RFC3339) + "=" + d.over(func(i int) bool { return i < legacyGroups }).String()
 }
 
 // seriesText joins the exceptions' texts and the cancelled occurrences'

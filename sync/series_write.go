@@ -173,18 +173,18 @@ func (e *engine) seriesExceptions(ctx context.Context, ps *pass, p *pairInput, x
 	for _, g := range []string{fieldRecurrence, fieldWhen} {
 		i := slices.Index(fieldGroups[:], g)
 		switch {
-		case od.fields[i] != l.Fields[g]:
+		case !od.fields[i].is(l.Fields[g]):
 			// Oro cleared the series' exceptions; Microsoft 365 resets
 			// them when the new pattern or time is written
 			all(KindUnavailable, ReasonRecurring, "not written yet: the series' pattern or time changed in Oro; its exceptions are written next run, over the new pattern")
 			return
-		case rd.fields[i] != l.Fields[g] && e.cfg.dir.Pulls():
+		case !rd.fields[i].is(l.Fields[g]) && e.cfg.dir.Pulls():
 			all(KindConflict, ReasonRecurring, "not written: the series' pattern or time changed in Microsoft 365, which resets its exceptions; Oro receives the series as Microsoft 365 now holds it")
 			return
 		}
 	}
 	iSeries := slices.Index(fieldGroups[:], fieldSeries)
-	msChanged := rd.fields[iSeries] != l.Fields[fieldSeries]
+	msChanged := !rd.fields[iSeries].is(l.Fields[fieldSeries])
 	if msChanged && oroSeriesHash(xs) == l.Fields[fieldSeries] {
 		// Oro's exceptions are those last synced (a full call sends them
 		// all, changed or not): no Oro change, nothing to write over
@@ -568,9 +568,9 @@ func (p *pairInput) rebaseSeries(h string) {
 	l.ChangeKey = ""
 	var d digest
 	for i, f := range fieldGroups {
-		d.fields[i], d.set[i] = l.Fields[f]
+		d.fields[i].text, d.set[i] = l.Fields[f]
 	}
-	l.Hash = d.over(func(i int) bool { return d.set[i] })
+	l.Hash = d.over(func(i int) bool { return d.set[i] }).String()
 	o := *p.oro
 	o.Link = &l
 	p.oro, p.oroD = &o, nil

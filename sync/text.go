@@ -16,3 +16,21 @@ func NormalizeText(s string) string {
 	s = strings.ReplaceAll(s, "\r", "\n")
 	return strings.TrimRightFunc(s, unicode.IsSpace)
 }
+
+// writeNormalized feeds h NormalizeText(s) without building it (a
+// description read from Graph, or typed in a browser, has CRLFs): trailing
+// white space first, which is the same before the line endings change (CR
+// and LF are white space, and ASCII), then each line ending as LF.
+func (h *fnv64) writeNormalized(s string) {
+	s = strings.TrimRightFunc(s, unicode.IsSpace)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\r' {
+			c = '\n'
+			if i+1 < len(s) && s[i+1] == '\n' {
+				i++
+			}
+		}
+		h.writeByte(c)
+	}
+}
