@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"hash/fnv"
 	"strconv"
 	"strings"
@@ -488,12 +487,22 @@ func newLink(r *RemoteEvent, c content, now time.Time) *Link {
 // spaces or quotes. Earlier versions set v5-style UUID transactionIds
 // (legacyTransactionID), which carry no Oro id.
 func TransactionID(oroID, uid, replaces string) string {
-	h := fnv.New64a()
-	h.Write([]byte(oroID + "\x00" + uid + "\x00" + replaces))
-	sum := h.Sum64()
-	n, err := strconv.ParseUint(oroID, 10, 63)
-	if err != nil || strconv.FormatUint(n, 10) != oroID {
-		return fmt.Sprintf("%s%s.%016x", txPrefix, base64.RawURLEncoding.EncodeToString([]byte(oroID)), sum)
+	h := newFNV64()
+	h.writeString(oroID)
+	h.writeByte(0)
+	h.writeString(uid)
+	h.writeByte(0)
+	h.writeString(replaces)
+	sum := uint64(h.sum())
+	n, ok := oroNumber(oroID)
+	if !ok {
+		// the fallback: prefix, the id in base64url, ".", the hash
+		b := make([]byte, 0, len(txPrefix)+base64.RawURLEncoding.EncodedLen(len(oroID))+1+16)
+		b = base64.RawURLEncoding.AppendEncode(append(b, txPrefix...), []byte(oroID))
+		var be [8]byte
+		binary.BigEndian.PutUint64(be[:], sum)
+		b = hex.AppendEncode(append(b, '.'), be[:]) // 16 hex digits
+		return string(b)
 	}
 	hash := sum >> (64 - txHashBits)
 	hi := txMagic<<48 | hash>>11<<16 | 0x8<<12 | hash&0x7ff<<1 | n>>62
@@ -502,6 +511,17 @@ func TransactionID(oroID, uid, replaces string) string {
 	binary.BigEndian.PutUint64(b[:8], hi)
 	binary.BigEndian.PutUint64(b[8:], lo)
 	return formatUUID(b)
+}
+
+// oroNumber reads an Oro id that is a decimal integer in canonical form
+// (no sign, no leading zero) up to 2^63-1. Its digits are checked first:
+// strconv's error for any other id would be built only to be dropped.
+func oroNumber(id string) (uint64, bool) {
+	if id == "" || id[0] == '0' && len(id) > 1 || strings.Trim(id, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(id, 10, 63)
+	return n, err == nil
 }
 
 const (
