@@ -299,10 +299,13 @@ func (e entry) equal(o entry) bool {
 }
 
 func (e entry) String() string {
-	if e.n > 0 {
-		return string(e.b[:e.n])
+	switch {
+	case e.n == 0:
+		return e.text
+	case string(e.b[:e.n]) == emptyHash:
+		return emptyHash // not built again, see emptySum
 	}
-	return e.text
+	return string(e.b[:e.n])
 }
 
 // writeTo feeds the entry to h.

@@ -215,6 +215,9 @@ func TestHashPieces(t *testing.T) {
 		}
 		return b.String()
 	}
+	if h := newFNV64(); h.sum() != emptySum || shortHash("") != emptyHash || sumEntry(emptySum).String() != emptyHash {
+		t.Fatalf("the empty value hashes to %s, not emptySum", shortHash(""))
+	}
 	for range 20000 {
 		s := random()
 		h := newFNV64()

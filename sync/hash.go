@@ -42,7 +42,20 @@ func (h fnv64) sum() sum64 { return sum64(h) }
 type sum64 uint64
 
 // String is s as hosts store it.
-func (s sum64) String() string { return strconv.FormatUint(uint64(s), 16) }
+func (s sum64) String() string {
+	if s == emptySum {
+		return emptyHash
+	}
+	return strconv.FormatUint(uint64(s), 16)
+}
+
+// emptySum is the hash of an empty value, as most events' description,
+// location and attendees are; links hold its text (emptyHash) so often
+// that it is not built each time.
+const (
+	emptySum  sum64 = 0xcbf29ce484222325
+	emptyHash       = "cbf29ce484222325"
+)
 
 // appendText appends s as hosts store it.
 func (s sum64) appendText(b []byte) []byte { return strconv.AppendUint(b, uint64(s), 16) }
