@@ -1,7 +1,6 @@
 package calsync
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -87,9 +86,8 @@ func (w *Who) sum() sum64 {
 	return h.sum()
 }
 
-// appendCanonical appends canonical's value to b. Each attendee's key
-// (address, type, response) is built into one buffer and sorted as a span
-// of it, rather than as a string of its own.
+// appendCanonical appends canonical's value to b: the organizer, then
+// each attendee's key (address, type, response) in order.
 func (w *Who) appendCanonical(b []byte) []byte {
 	if w.own {
 		b = append(b, "oro:"...)
@@ -98,21 +96,15 @@ func (w *Who) appendCanonical(b []byte) []byte {
 	if w.IsOrganizer {
 		b = append(b, " (me)"...)
 	}
-	type span struct{ from, to int }
-	var keyBuf [512]byte
-	var spanBuf [16]span
-	keys, spans := keyBuf[:0], spanBuf[:0]
+	var buf [512]byte
+	var spans [16]span
+	ks := keys{buf: buf[:0], spans: spans[:0]}
 	for _, a := range w.Attendees {
-		from := len(keys)
-		keys = appendLower(keys, a.Email)
-		keys = append(append(append(append(keys, ' '), a.Type...), ' '), a.Status...)
-		spans = append(spans, span{from, len(keys)})
+		ks.buf = appendLower(ks.buf, a.Email)
+		ks.buf = append(append(append(append(ks.buf, ' '), a.Type...), ' '), a.Status...)
+		ks = ks.end()
 	}
-	slices.SortFunc(spans, func(x, y span) int { return bytes.Compare(keys[x.from:x.to], keys[y.from:y.to]) })
-	for _, k := range spans {
-		b = append(append(b, ';'), keys[k.from:k.to]...)
-	}
-	return b
+	return ks.appendSorted(b, ";")
 }
 
 // appendLower appends strings.ToLower(s), without building it when s is

@@ -196,10 +196,9 @@ func (c content) appendWhen(b []byte) []byte {
 // digits): the size of the buffer on the stack it is built in.
 const whenLen = len("T2006-01-02T15:04:05Z/2006-01-02T15:04:05Z")
 
-// fieldSum is the hash of c.field(name). The groups every event has are
-// fed to the hash as they are (the description as NormalizeText leaves it)
-// or built in a buffer on the stack (when, attendees); the ones only a
-// series has are built by field.
+// fieldSum is the hash of c.field(name), fed to the hash as it is (the
+// description as NormalizeText leaves it) or built in a buffer on the
+// stack; only a series' pattern is built by field.
 func (c content) fieldSum(name string) sum64 {
 	h := newFNV64()
 	switch name {
@@ -212,6 +211,10 @@ func (c content) fieldSum(name string) sum64 {
 	case fieldWho:
 		if c.Who != nil {
 			return c.Who.sum()
+		}
+	case fieldSeries:
+		if c.Series != nil {
+			return c.Series.sum()
 		}
 	case fieldWhen:
 		var b [whenLen]byte

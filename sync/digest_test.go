@@ -128,7 +128,7 @@ func TestDigestPinned(t *testing.T) {
 			fmt.Fprintf(&b, " who=%s invitees=%s", shortHash(w.canonical()), invitees(w.Attendees, w.OrganizerEmail))
 		}
 		if s := tc.c.Series; s != nil {
-			fmt.Fprintf(&b, " series=%s exception=%s", shortHash(s.text()), exceptionText(s.Exceptions[0].OriginalStart, tc.c))
+			fmt.Fprintf(&b, " series=%s exception=%s", shortHash(s.text()), appendExceptionText(nil, s.Exceptions[0].OriginalStart, tc.c))
 		}
 		check(t, want, tc.name, b.String())
 	}

@@ -1,6 +1,10 @@
 package calsync
 
-import "strconv"
+import (
+	"bytes"
+	"slices"
+	"strconv"
+)
 
 // The content hashes (Link.Hash, Link.Fields, the transactionId's) are
 // 64-bit FNV-1a hashes, as hash/fnv's New64a computes them; hosts store
@@ -64,6 +68,37 @@ func (s sum64) appendText(b []byte) []byte { return strconv.AppendUint(b, uint64
 func (s sum64) is(h string) bool {
 	var b [16]byte
 	return string(s.appendText(b[:0])) == h
+}
+
+// keys are the parts of a compared value that it holds sorted (the
+// attendees', a series' exceptions), built one after another in one
+// buffer (append to buf, then end) and sorted as spans of it, rather than
+// as a string each. The caller gives buf and spans room on its stack; the
+// methods take and return keys by value so that it stays there (a method
+// appending through a pointer moves the room to the heap).
+type keys struct {
+	buf   []byte
+	spans []span
+	next  int // where the key being built starts
+}
+
+type span struct{ from, to int }
+
+// end ends the key appended to buf since the last one.
+func (k keys) end() keys {
+	k.spans = append(k.spans, span{k.next, len(k.buf)})
+	k.next = len(k.buf)
+	return k
+}
+
+// appendSorted appends the keys to b in order (as strings sort), each
+// after sep.
+func (k keys) appendSorted(b []byte, sep string) []byte {
+	slices.SortFunc(k.spans, func(x, y span) int { return bytes.Compare(k.buf[x.from:x.to], k.buf[y.from:y.to]) })
+	for _, s := range k.spans {
+		b = append(append(b, sep...), k.buf[s.from:s.to]...)
+	}
+	return b
 }
 
 // shortHash is the hash of s, as hosts store it.

@@ -225,7 +225,10 @@ func (e *engine) seriesExceptions(ctx context.Context, ps *pass, p *pairInput, x
 // be read. It equals the link's only when xs are the exceptions both sides
 // held when it was made.
 func oroSeriesHash(xs []*Event) string {
-	var ex, cs []string
+	var exBuf, cancelledBuf [256]byte
+	var exSpans, cancelledSpans [8]span
+	ex := keys{buf: exBuf[:0], spans: exSpans[:0]}
+	cancelled := keys{buf: cancelledBuf[:0], spans: cancelledSpans[:0]}
 	for _, x := range xs {
 		if x.Deleted {
 			continue
@@ -235,16 +238,21 @@ func oroSeriesHash(xs []*Event) string {
 			return ""
 		}
 		if x.IsCancelled {
-			cs = append(cs, t.UTC().Format(time.RFC3339))
+			cancelled.buf = t.UTC().AppendFormat(cancelled.buf, time.RFC3339)
+			cancelled = cancelled.end()
 			continue
 		}
 		c, cerr := parseContent(*x)
 		if cerr != nil {
 			return ""
 		}
-		ex = append(ex, exceptionText(t, c))
+		ex.buf = appendExceptionText(ex.buf, t, c)
+		ex = ex.end()
 	}
-	return shortHash(seriesText(ex, cs))
+	var b [512]byte
+	h := newFNV64()
+	h.write(appendSeriesText(b[:0], ex, cancelled))
+	return h.sum().String()
 }
 
 // planExceptions compares each Oro exception with what the series read
@@ -519,7 +527,7 @@ func (e *engine) applyExceptions(ctx context.Context, ps *pass, p *pairInput, to
 		// Oro held what the link recorded, and now holds what Microsoft 365
 		// holds after our writes: the link records that, so our writes are
 		// not pulled back as Microsoft's change
-		p.rebaseSeries(shortHash(after.Series.text()))
+		p.rebaseSeries(after.Series.sum().String())
 	}
 }
 
