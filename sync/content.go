@@ -264,8 +264,8 @@ type digest struct {
 // hash, see whoHash; a rebased link's, see rebaseSeries) is text. The zero
 // entry is "".
 type entry struct {
-	b    [len("M-9223372036854775808")]byte // the longest: a reminder's, see reminderField
-	n    uint8                              // of b; 0 for text
+	b    [maxReminderField]byte // the longest computed entry
+	n    uint8                  // of b; 0 for text
 	text string
 }
 

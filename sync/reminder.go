@@ -109,9 +109,12 @@ func oroReminder(rs []Reminder) int {
 // Link.Fields (the value itself, short and not secret: an Oro event sent
 // without reminders takes it from there).
 func reminderField(m int) string {
-	var b [len("M-9223372036854775808")]byte
+	var b [maxReminderField]byte
 	return string(appendReminderField(b[:0], m))
 }
+
+// maxReminderField is the longest reminderField: of math.MinInt minutes.
+const maxReminderField = len("M-9223372036854775808")
 
 // appendReminderField appends reminderField(m) to b.
 func appendReminderField(b []byte, m int) []byte {

@@ -187,6 +187,7 @@ func (s *SeriesInfo) sum() sum64 {
 	return h.sum()
 }
 
+// appendText appends text's value to b.
 func (s *SeriesInfo) appendText(b []byte) []byte {
 	var exBuf, cancelledBuf [256]byte
 	var exSpans, cancelledSpans [8]span

@@ -17,20 +17,20 @@ func NormalizeText(s string) string {
 	return strings.TrimRightFunc(s, unicode.IsSpace)
 }
 
-// writeNormalized feeds h NormalizeText(s) without building it (a
-// description read from Graph, or typed in a browser, has CRLFs): trailing
-// white space first, which is the same before the line endings change (CR
-// and LF are white space, and ASCII), then each line ending as LF.
+// writeNormalized feeds h NormalizeText(s) without building it, as
+// NormalizeText does for a description with CRs: the trailing white space
+// goes first, which is the same before the line endings change (CR and LF
+// are white space, and ASCII), then each line ending is fed as LF.
 func (h *fnv64) writeNormalized(s string) {
 	s = strings.TrimRightFunc(s, unicode.IsSpace)
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '\r' {
-			c = '\n'
-			if i+1 < len(s) && s[i+1] == '\n' {
-				i++
-			}
+	for {
+		cr := strings.IndexByte(s, '\r')
+		if cr < 0 {
+			h.writeString(s)
+			return
 		}
-		h.writeByte(c)
+		h.writeString(s[:cr])
+		h.writeByte('\n')
+		s = strings.TrimPrefix(s[cr+1:], "\n")
 	}
 }
