@@ -177,9 +177,10 @@ func countPresent(items map[string]*RemoteEvent) int {
 // appendSeriesText).
 func (s *SeriesInfo) text() string { return string(s.appendText(nil)) }
 
-// sum is the series group's hash. Its buffers are on the heap (the
-// exceptions' hashes make text recursive, which escape analysis does not
-// follow), but one each rather than a string per exception.
+// sum is the series group's hash. Its buffer and the exceptions' keys are
+// on the heap (an exception's hash makes text recursive, which escape
+// analysis does not see through): one each rather than a string per
+// exception.
 func (s *SeriesInfo) sum() sum64 {
 	var b [512]byte
 	h := newFNV64()
