@@ -315,7 +315,7 @@ func (e *engine) done(ctx context.Context, ps *pass, pl *planned, ev *RemoteEven
 	if single && pl.singleRest(ev) {
 		return true, nil
 	}
-	if pl.d.write == WriteCreate && remoteContent(ev).hash() != pl.d.target.hash() {
+	if pl.d.write == WriteCreate && remoteContent(ev).digest().all != pl.d.target.digest().all {
 		// Graph answered a repeated transactionId with the event an
 		// unrecorded run created, changed since: decide again against it
 		cp := *ev

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Attendees and organizers come from Microsoft 365 into Oro. Writing
@@ -74,25 +75,54 @@ type Who struct {
 // canonical is the attendees group's compared value: addresses folded to
 // lower case, attendees in address order, display names left out (Exchange
 // fills them in from the directory).
-func (w *Who) canonical() string {
-	var b strings.Builder
+func (w *Who) canonical() string { return string(w.appendCanonical(nil)) }
+
+// sum is the attendees group's hash, built on the stack for the usual
+// numbers of attendees.
+func (w *Who) sum() sum64 {
+	var b [256]byte
+	h := newFNV64()
+	h.write(w.appendCanonical(b[:0]))
+	return h.sum()
+}
+
+// appendCanonical appends canonical's value to b: the organizer, then
+// each attendee's key (address, type, response) in order.
+func (w *Who) appendCanonical(b []byte) []byte {
 	if w.own {
-		b.WriteString("oro:")
+		b = append(b, "oro:"...)
 	}
-	b.WriteString(strings.ToLower(w.OrganizerEmail))
+	b = appendLower(b, w.OrganizerEmail)
 	if w.IsOrganizer {
-		b.WriteString(" (me)")
+		b = append(b, " (me)"...)
 	}
-	keys := make([]string, len(w.Attendees))
-	for i, a := range w.Attendees {
-		keys[i] = strings.ToLower(a.Email) + " " + a.Type + " " + a.Status
+	var buf [512]byte
+	var spans [16]span
+	ks := keys{buf: buf[:0], spans: spans[:0]}
+	for _, a := range w.Attendees {
+		ks.buf = appendLower(ks.buf, a.Email)
+		ks.buf = append(append(append(append(ks.buf, ' '), a.Type...), ' '), a.Status...)
+		ks = ks.end()
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		b.WriteByte(';')
-		b.WriteString(k)
+	return ks.appendSorted(b, ";")
+}
+
+// appendLower appends strings.ToLower(s), without building it when s is
+// ASCII (as addresses are).
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return append(b, strings.ToLower(s)...)
+		}
 	}
-	return b.String()
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // invitees is the hash of the part of an attendee list that Oro writes:
@@ -146,7 +176,7 @@ func (p *pairInput) fillWho() {
 		return
 	}
 	p.oroC.Who = nil
-	p.oroC.whoHash = p.pulledHash(fieldWho, func(r *RemoteEvent) string { return shortHash(r.who().canonical()) })
+	p.oroC.whoHash = p.pulledHash(fieldWho, func(r *RemoteEvent) string { return r.who().sum().String() })
 	if !p.writeWho || p.readOnly() != "" {
 		return
 	}
@@ -158,7 +188,7 @@ func (p *pairInput) fillWho() {
 	case p.remoteS == remotePresent && mine == invitees(p.remote.Attendees, p.remote.OrganizerEmail):
 		// Oro holds what Microsoft 365 holds (its responses are
 		// Microsoft's)
-		p.oroC.whoHash = shortHash(p.remote.who().canonical())
+		p.oroC.whoHash = p.remote.who().sum().String()
 		return
 	case !ok && p.link() != nil:
 		// a link made before attendees were written, which recorded no

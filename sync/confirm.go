@@ -99,7 +99,7 @@ func (e *engine) readFor(p *pairInput) *read {
 		// round this call reads
 		orFind := p.oro != nil && p.oro.Deleted && p.link() != nil && e.cfg.dir.Pushes()
 		return &read{p: p, id: remoteIDOf(p.link(), p.remote), orFind: orFind}
-	case p.remoteS == remoteUnknown && p.remote == nil && p.link() != nil && !p.oro.Deleted && p.oroDigest().against(p.link()) != p.link().Hash &&
+	case p.remoteS == remoteUnknown && p.remote == nil && p.link() != nil && !p.oro.Deleted && !p.oroDigest().matches(p.link()) &&
 		(!e.cfg.dir.Pushes() || p.readOnly() != "" || p.link().ETag == "" || p.oroC.Who != nil && p.oroC.Who.own || p.seriesMadeSingle()):
 		// an Oro edit that will not be pushed (microsoft_to_oro, or an
 		// event we do not organize), or whose link records no version of

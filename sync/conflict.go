@@ -96,12 +96,12 @@ func merge(p *pairInput, cfg planConfig, rcont content) decision {
 		if !ok && i >= legacyGroups {
 			continue // a link that predates the group: the copy's stays
 		}
-		if p.oroDigest().fields[i] != b { // Oro changed it (alone, or both did: fallback)
+		if !p.oroDigest().fields[i].is(b) { // Oro changed it (alone, or both did: fallback)
 			target.setField(f, p.oroC)
 		}
 	}
 	d := decision{target: target, reason: ReasonConflictMerged, conflict: merged}
-	th := target.hash()
+	th := target.digest().all
 	if th != p.remoteDigest().all {
 		w := pushEdit(p, cfg, target, ReasonConflictMerged, merged)
 		if w.write == "" { // cannot write Microsoft (not organizer, invalid): its copy stays, as pushEdit says

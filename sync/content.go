@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"hash/fnv"
 	"strconv"
 	"strings"
@@ -176,10 +175,54 @@ func (c content) field(name string) string {
 		b, _ := json.Marshal(c.Recurrence)
 		return string(b)
 	}
+	var b [whenLen]byte
+	return string(c.appendWhen(b[:0]))
+}
+
+// appendWhen appends the when group's value: D and the dates of an all-day
+// event, T and the instants of a timed one.
+func (c content) appendWhen(b []byte) []byte {
+	kind, layout := byte('T'), time.RFC3339
 	if c.AllDay {
-		return "D" + c.Start.Format(dateLayout) + "/" + c.End.Format(dateLayout)
+		kind, layout = 'D', dateLayout
 	}
-	return "T" + c.Start.Format(time.RFC3339) + "/" + c.End.Format(time.RFC3339)
+	b = append(b, kind)
+	b = c.Start.AppendFormat(b, layout)
+	b = append(b, '/')
+	return c.End.AppendFormat(b, layout)
+}
+
+// whenLen is the length of a timed event's when group (with years of four
+// digits): the size of the buffer on the stack it is built in.
+const whenLen = len("T2006-01-02T15:04:05Z/2006-01-02T15:04:05Z")
+
+// fieldSum is the hash of c.field(name), fed to the hash as it is (the
+// description as NormalizeText leaves it) or built in a buffer on the
+// stack; only a series' pattern is built by field.
+func (c content) fieldSum(name string) sum64 {
+	h := newFNV64()
+	switch name {
+	case fieldTitle:
+		h.writeString(c.Title)
+	case fieldDescription:
+		h.writeNormalized(c.Description)
+	case fieldLocation:
+		h.writeString(c.Location)
+	case fieldWho:
+		if c.Who != nil {
+			return c.Who.sum()
+		}
+	case fieldSeries:
+		if c.Series != nil {
+			return c.Series.sum()
+		}
+	case fieldWhen:
+		var b [whenLen]byte
+		h.write(c.appendWhen(b[:0]))
+	default:
+		h.writeString(c.field(name))
+	}
+	return h.sum()
 }
 
 // setField copies one field group from src.
@@ -204,43 +247,94 @@ func (c *content) setField(name string, src content) {
 	}
 }
 
-// shortHash is the 64-bit FNV-1a hash of s in hex (as hash/fnv's New64a
-// computes it, without its allocations).
-func shortHash(s string) string {
-	const offset, prime = 14695981039346656037, 1099511628211
-	h := uint64(offset)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= prime
-	}
-	return strconv.FormatUint(h, 16)
-}
-
 // digest holds a content's hashes: one per field group (in fieldGroups'
 // order; the reminder's is its value, see reminderField), whether the
 // group has a value (the later groups may be unset), and the overall one
 // over the set groups, as Link.Fields and Link.Hash store them.
 type digest struct {
-	fields [len(fieldGroups)]string
+	fields [len(fieldGroups)]entry
 	set    [len(fieldGroups)]bool
-	all    string
+	all    sum64
+}
+
+// entry is a field group's Link.Fields entry in a digest. One computed
+// here (a hash, the reminder's value) is held in its text form in b, so
+// that a digest allocates nothing and its entries are compared and hashed
+// as hosts store them; one taken as it is from a link (a pull-only group's
+// hash, see whoHash; a rebased link's, see rebaseSeries) is text. The zero
+// entry is "".
+type entry struct {
+	b    [maxReminderField]byte // the longest computed entry
+	n    uint8                  // of b; 0 for text
+	text string
+}
+
+// sumEntry and reminderEntry are the entries of a hash and of a reminder.
+func sumEntry(s sum64) entry {
+	var e entry
+	e.n = uint8(len(s.appendText(e.b[:0])))
+	return e
+}
+
+func reminderEntry(m int) entry {
+	var e entry
+	e.n = uint8(len(appendReminderField(e.b[:0], m)))
+	return e
+}
+
+// is reports whether the entry is s.
+func (e entry) is(s string) bool {
+	if e.n > 0 {
+		return string(e.b[:e.n]) == s
+	}
+	return e.text == s
+}
+
+// equal reports whether e and o are the same entry, however each is held.
+func (e entry) equal(o entry) bool {
+	switch {
+	case e.n > 0 && o.n > 0:
+		return string(e.b[:e.n]) == string(o.b[:o.n])
+	case e.n > 0:
+		return e.is(o.text)
+	}
+	return o.is(e.text)
+}
+
+func (e entry) String() string {
+	switch {
+	case e.n == 0:
+		return e.text
+	case string(e.b[:e.n]) == emptyHash:
+		return emptyHash // not built again, see emptySum
+	}
+	return string(e.b[:e.n])
+}
+
+// writeTo feeds the entry to h.
+func (e entry) writeTo(h *fnv64) {
+	if e.n > 0 {
+		h.write(e.b[:e.n])
+		return
+	}
+	h.writeString(e.text)
 }
 
 // fieldHash is the Link.Fields entry of group i; "" for an unset group.
-func (c content) fieldHash(i int) string {
+func (c content) fieldHash(i int) entry {
 	switch fieldGroups[i] {
 	case fieldReminder:
-		return reminderField(c.Reminder)
+		return reminderEntry(c.Reminder)
 	case fieldWho:
 		if c.Who == nil {
-			return c.whoHash
+			return entry{text: c.whoHash}
 		}
 	case fieldSeries:
 		if c.Series == nil {
-			return c.seriesHash
+			return entry{text: c.seriesHash}
 		}
 	}
-	return shortHash(c.field(fieldGroups[i]))
+	return sumEntry(c.fieldSum(fieldGroups[i]))
 }
 
 // isSet reports whether group i has a value.
@@ -271,37 +365,32 @@ func (c content) digest() digest {
 	return d
 }
 
-// over is the overall hash of the groups in.
-func (d *digest) over(in func(int) bool) string {
-	var all strings.Builder
-	all.Grow(len(fieldGroups) * 32)
+// over is the overall hash of the groups in: the hash of "group=entry;"
+// for each, in fieldGroups' order (fed to it, not built).
+func (d *digest) over(in func(int) bool) sum64 {
+	h := newFNV64()
 	for i, f := range fieldGroups {
 		if !in(i) {
 			continue
 		}
-		all.WriteString(f)
-		all.WriteByte('=')
-		all.WriteString(d.fields[i])
-		all.WriteByte(';')
+		h.writeString(f)
+		h.writeByte('=')
+		d.fields[i].writeTo(&h)
+		h.writeByte(';')
 	}
-	return shortHash(all.String())
+	return h.sum()
 }
 
-// against is the overall hash to compare with l's Hash: over the groups l
+// matches reports whether l's Hash is the overall hash over the groups l
 // has, so that a link made before a group was synchronized compares the
 // groups it knows (upgrading changes nothing by itself).
-func (d *digest) against(l *Link) string {
-	same := true
+func (d *digest) matches(l *Link) bool {
 	for i, f := range fieldGroups {
 		if _, ok := l.Fields[f]; ok != d.set[i] {
-			same = false
-			break
+			return d.over(func(j int) bool { _, ok := l.Fields[fieldGroups[j]]; return ok }).is(l.Hash)
 		}
 	}
-	if same {
-		return d.all
-	}
-	return d.over(func(i int) bool { _, ok := l.Fields[fieldGroups[i]]; return ok })
+	return d.all.is(l.Hash)
 }
 
 // hashes returns the per-field hashes (as Link.Fields) and the overall
@@ -311,14 +400,14 @@ func (c content) hashes() (map[string]string, string) {
 	m := make(map[string]string, len(fieldGroups))
 	for i, f := range fieldGroups {
 		if d.set[i] {
-			m[f] = d.fields[i]
+			m[f] = d.fields[i].String()
 		}
 	}
-	return m, d.all
+	return m, d.all.String()
 }
 
 // hash is the overall content hash, as stored in Link.Hash.
-func (c content) hash() string { return c.digest().all }
+func (c content) hash() string { return c.digest().all.String() }
 
 // event renders c as an Oro event.
 func (c content) event() Event {
@@ -404,12 +493,22 @@ func newLink(r *RemoteEvent, c content, now time.Time) *Link {
 // spaces or quotes. Earlier versions set v5-style UUID transactionIds
 // (legacyTransactionID), which carry no Oro id.
 func TransactionID(oroID, uid, replaces string) string {
-	h := fnv.New64a()
-	h.Write([]byte(oroID + "\x00" + uid + "\x00" + replaces))
-	sum := h.Sum64()
-	n, err := strconv.ParseUint(oroID, 10, 63)
-	if err != nil || strconv.FormatUint(n, 10) != oroID {
-		return fmt.Sprintf("%s%s.%016x", txPrefix, base64.RawURLEncoding.EncodeToString([]byte(oroID)), sum)
+	h := newFNV64()
+	h.writeString(oroID)
+	h.writeByte(0)
+	h.writeString(uid)
+	h.writeByte(0)
+	h.writeString(replaces)
+	sum := uint64(h.sum())
+	n, ok := oroNumber(oroID)
+	if !ok {
+		// the fallback: prefix, the id in base64url, ".", the hash
+		b := make([]byte, 0, len(txPrefix)+base64.RawURLEncoding.EncodedLen(len(oroID))+1+16)
+		b = base64.RawURLEncoding.AppendEncode(append(b, txPrefix...), []byte(oroID))
+		var be [8]byte
+		binary.BigEndian.PutUint64(be[:], sum)
+		b = hex.AppendEncode(append(b, '.'), be[:]) // 16 hex digits
+		return string(b)
 	}
 	hash := sum >> (64 - txHashBits)
 	hi := txMagic<<48 | hash>>11<<16 | 0x8<<12 | hash&0x7ff<<1 | n>>62
@@ -418,6 +517,17 @@ func TransactionID(oroID, uid, replaces string) string {
 	binary.BigEndian.PutUint64(b[:8], hi)
 	binary.BigEndian.PutUint64(b[8:], lo)
 	return formatUUID(b)
+}
+
+// oroNumber reads an Oro id that is a decimal integer in canonical form
+// (no sign, no leading zero) up to 2^63-1. Its digits are checked first:
+// strconv's error for any other id would be built only to be dropped.
+func oroNumber(id string) (uint64, bool) {
+	if id == "" || id[0] == '0' && len(id) > 1 || strings.Trim(id, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(id, 10, 63)
+	return n, err == nil
 }
 
 const (

@@ -63,7 +63,7 @@ func (e *engine) operation(t *tally, pl *planned, cur, written *RemoteEvent) (Op
 	var link *Link
 	if cur != nil && d.write != WriteDelete {
 		link = newLink(cur, d.target, e.opts.Now())
-		if written == nil && pl.p.remoteDigest().all != link.Hash {
+		if written == nil && !pl.p.remoteDigest().all.is(link.Hash) {
 			// the base is not what the copy holds (an edit left alone):
 			// the link records no version of the copy, so an Oro edit
 			// reads the copy before writing (see readFor) instead of

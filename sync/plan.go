@@ -74,7 +74,7 @@ func (p *pairInput) oroChange() change {
 	case p.link() == nil: // ours: what we created is the base
 		oro, _ := p.lostEdits()
 		return oro
-	case p.oroDigest().against(p.link()) == p.link().Hash:
+	case p.oroDigest().matches(p.link()):
 		return unchanged
 	}
 	return edited
@@ -94,7 +94,7 @@ func (p *pairInput) remoteChange() change {
 		return ms
 	case p.link() == nil:
 		return created
-	case p.remoteDigest().against(p.link()) == p.link().Hash:
+	case p.remoteDigest().matches(p.link()):
 		return unchanged
 	}
 	return edited
@@ -377,7 +377,7 @@ func pushEdit(p *pairInput, cfg planConfig, target content, reason Reason, confl
 		if f == fieldWho && target.Who != nil && target.Who.own || f == fieldSeries && target.Recurrence == nil {
 			continue // Oro's own attendees; a single event holds no exceptions
 		}
-		if i := slices.Index(fieldGroups[:], f); cur.isSet(i) && d.target.fieldHash(i) != cur.fieldHash(i) {
+		if i := slices.Index(fieldGroups[:], f); cur.isSet(i) && !d.target.fieldHash(i).equal(cur.fieldHash(i)) {
 			d.target.setField(f, cur)
 			pulled = true
 		}
@@ -428,7 +428,7 @@ func changedFields(a, b content, l *Link) []string {
 func changedFieldsVsBase(a content, base map[string]string) []string {
 	var out []string
 	for i, f := range fieldGroups {
-		if b, ok := base[f]; ok && a.fieldHash(i) != b || !ok && i < legacyGroups {
+		if b, ok := base[f]; ok && !a.fieldHash(i).is(b) || !ok && i < legacyGroups {
 			out = append(out, graphFields[f]...)
 		}
 	}

@@ -18,7 +18,7 @@ import (
 // its reminder counts as unchanged since the link. A link made before
 // reminders were synchronized has no "reminder" entry in Link.Fields; its
 // Hash covers the other groups only, so upgrading changes nothing until
-// the event changes for another reason (see digest.legacy).
+// the event changes for another reason (see digest.matches).
 
 // Reminder is one Oro reminder, as Oro's REST API spells it.
 type Reminder struct {
@@ -109,13 +109,22 @@ func oroReminder(rs []Reminder) int {
 // Link.Fields (the value itself, short and not secret: an Oro event sent
 // without reminders takes it from there).
 func reminderField(m int) string {
+	var b [maxReminderField]byte
+	return string(appendReminderField(b[:0], m))
+}
+
+// maxReminderField is the longest reminderField: of math.MinInt minutes.
+const maxReminderField = len("M-9223372036854775808")
+
+// appendReminderField appends reminderField(m) to b.
+func appendReminderField(b []byte, m int) []byte {
 	switch m {
 	case ReminderUnset:
-		return ""
+		return b
 	case ReminderOff:
-		return "off"
+		return append(b, "off"...)
 	}
-	return "M" + strconv.Itoa(m)
+	return strconv.AppendInt(append(b, 'M'), int64(m), 10)
 }
 
 // parseReminderField reads a Link.Fields reminder entry; ReminderUnset for

@@ -172,42 +172,54 @@ func countPresent(items map[string]*RemoteEvent) int {
 	return n
 }
 
-// text is the series group's compared value: the pattern, each
-// exception (its original start and content) and each cancelled
-// occurrence, in order (see seriesText).
-func (s *SeriesInfo) text() string {
-	ex := make([]string, len(s.Exceptions))
+// text is the series group's compared value: each exception (its
+// original start and content) and each cancelled occurrence, in order (see
+// appendSeriesText).
+func (s *SeriesInfo) text() string { return string(s.appendText(nil)) }
+
+// sum is the series group's hash. Its buffer and the exceptions' keys are
+// on the heap (an exception's hash makes text recursive, which escape
+// analysis does not see through): one each rather than a string per
+// exception.
+func (s *SeriesInfo) sum() sum64 {
+	var b [512]byte
+	h := newFNV64()
+	h.write(s.appendText(b[:0]))
+	return h.sum()
+}
+
+// appendText appends text's value to b.
+func (s *SeriesInfo) appendText(b []byte) []byte {
+	var exBuf, cancelledBuf [256]byte
+	var exSpans, cancelledSpans [8]span
+	ex := keys{buf: exBuf[:0], spans: exSpans[:0]}
 	for i := range s.Exceptions {
-		ex[i] = exceptionText(s.Exceptions[i].OriginalStart, remoteContent(&s.Exceptions[i]))
+		ex.buf = appendExceptionText(ex.buf, s.Exceptions[i].OriginalStart, remoteContent(&s.Exceptions[i]))
+		ex = ex.end()
 	}
-	cs := make([]string, len(s.Cancelled))
-	for i, t := range s.Cancelled {
-		cs[i] = t.UTC().Format(time.RFC3339)
+	cancelled := keys{buf: cancelledBuf[:0], spans: cancelledSpans[:0]}
+	for _, t := range s.Cancelled {
+		cancelled.buf = t.UTC().AppendFormat(cancelled.buf, time.RFC3339)
+		cancelled = cancelled.end()
 	}
-	return seriesText(ex, cs)
+	return appendSeriesText(b, ex, cancelled)
 }
 
-// exceptionText is an exception's part of the series group's value: its
-// original start and the hash of its content (the first groups).
-func exceptionText(orig time.Time, c content) string {
+// appendExceptionText appends an exception's part of the series group's
+// value: its original start and the hash of its content (the first
+// groups).
+func appendExceptionText(b []byte, orig time.Time, c content) []byte {
 	d := c.digest()
-	return orig.UTC().Format(time.RFC3339) + "=" + d.over(func(i int) bool { return i < legacyGroups })
+	b = append(orig.UTC().AppendFormat(b, time.RFC3339), '=')
+	return d.over(func(i int) bool { return i < legacyGroups }).appendText(b)
 }
 
-// seriesText joins the exceptions' texts and the cancelled occurrences'
-// original starts (RFC 3339, UTC), each in order, into the series group's
-// value. It sorts them in place.
-func seriesText(exceptions, cancelled []string) string {
-	var b strings.Builder
-	slices.Sort(exceptions)
-	for _, x := range exceptions {
-		b.WriteString("|x" + x)
-	}
-	slices.Sort(cancelled)
-	for _, x := range cancelled {
-		b.WriteString("|c" + x)
-	}
-	return b.String()
+// appendSeriesText appends the series group's value: the exceptions'
+// texts and the cancelled occurrences' original starts (RFC 3339, UTC),
+// each in order. It sorts them in place.
+func appendSeriesText(b []byte, exceptions, cancelled keys) []byte {
+	b = exceptions.appendSorted(b, "|x")
+	return cancelled.appendSorted(b, "|c")
 }
 
 // fillSeries gives an Oro event the series group's value it is known to
@@ -231,7 +243,7 @@ func (p *pairInput) fillSeries() {
 		if !r.unit() {
 			return ""
 		}
-		return shortHash(r.Series.text())
+		return r.Series.sum().String()
 	})
 }
 

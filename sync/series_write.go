@@ -173,18 +173,18 @@ func (e *engine) seriesExceptions(ctx context.Context, ps *pass, p *pairInput, x
 	for _, g := range []string{fieldRecurrence, fieldWhen} {
 		i := slices.Index(fieldGroups[:], g)
 		switch {
-		case od.fields[i] != l.Fields[g]:
+		case !od.fields[i].is(l.Fields[g]):
 			// Oro cleared the series' exceptions; Microsoft 365 resets
 			// them when the new pattern or time is written
 			all(KindUnavailable, ReasonRecurring, "not written yet: the series' pattern or time changed in Oro; its exceptions are written next run, over the new pattern")
 			return
-		case rd.fields[i] != l.Fields[g] && e.cfg.dir.Pulls():
+		case !rd.fields[i].is(l.Fields[g]) && e.cfg.dir.Pulls():
 			all(KindConflict, ReasonRecurring, "not written: the series' pattern or time changed in Microsoft 365, which resets its exceptions; Oro receives the series as Microsoft 365 now holds it")
 			return
 		}
 	}
 	iSeries := slices.Index(fieldGroups[:], fieldSeries)
-	msChanged := rd.fields[iSeries] != l.Fields[fieldSeries]
+	msChanged := !rd.fields[iSeries].is(l.Fields[fieldSeries])
 	if msChanged && oroSeriesHash(xs) == l.Fields[fieldSeries] {
 		// Oro's exceptions are those last synced (a full call sends them
 		// all, changed or not): no Oro change, nothing to write over
@@ -225,7 +225,10 @@ func (e *engine) seriesExceptions(ctx context.Context, ps *pass, p *pairInput, x
 // be read. It equals the link's only when xs are the exceptions both sides
 // held when it was made.
 func oroSeriesHash(xs []*Event) string {
-	var ex, cs []string
+	var exBuf, cancelledBuf [256]byte
+	var exSpans, cancelledSpans [8]span
+	ex := keys{buf: exBuf[:0], spans: exSpans[:0]}
+	cancelled := keys{buf: cancelledBuf[:0], spans: cancelledSpans[:0]}
 	for _, x := range xs {
 		if x.Deleted {
 			continue
@@ -235,16 +238,21 @@ func oroSeriesHash(xs []*Event) string {
 			return ""
 		}
 		if x.IsCancelled {
-			cs = append(cs, t.UTC().Format(time.RFC3339))
+			cancelled.buf = t.UTC().AppendFormat(cancelled.buf, time.RFC3339)
+			cancelled = cancelled.end()
 			continue
 		}
 		c, cerr := parseContent(*x)
 		if cerr != nil {
 			return ""
 		}
-		ex = append(ex, exceptionText(t, c))
+		ex.buf = appendExceptionText(ex.buf, t, c)
+		ex = ex.end()
 	}
-	return shortHash(seriesText(ex, cs))
+	var b [512]byte
+	h := newFNV64()
+	h.write(appendSeriesText(b[:0], ex, cancelled))
+	return h.sum().String()
 }
 
 // planExceptions compares each Oro exception with what the series read
@@ -519,7 +527,7 @@ func (e *engine) applyExceptions(ctx context.Context, ps *pass, p *pairInput, to
 		// Oro held what the link recorded, and now holds what Microsoft 365
 		// holds after our writes: the link records that, so our writes are
 		// not pulled back as Microsoft's change
-		p.rebaseSeries(shortHash(after.Series.text()))
+		p.rebaseSeries(after.Series.sum().String())
 	}
 }
 
@@ -568,9 +576,9 @@ func (p *pairInput) rebaseSeries(h string) {
 	l.ChangeKey = ""
 	var d digest
 	for i, f := range fieldGroups {
-		d.fields[i], d.set[i] = l.Fields[f]
+		d.fields[i].text, d.set[i] = l.Fields[f]
 	}
-	l.Hash = d.over(func(i int) bool { return d.set[i] })
+	l.Hash = d.over(func(i int) bool { return d.set[i] }).String()
 	o := *p.oro
 	o.Link = &l
 	p.oro, p.oroD = &o, nil
