@@ -138,10 +138,8 @@ func (v *Validator) Check(name string, params json.RawMessage) (json.RawMessage,
 	if err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(params))
-	dec.UseNumber()
-	var inst any
-	if err := dec.Decode(&inst); err != nil {
+	inst, err := decode(params)
+	if err != nil {
 		return nil, &ParamError{Message: "params: " + err.Error()}
 	}
 	if f := v.checker.check(sch, inst, nil); f != nil {
