@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"math/big"
@@ -47,6 +48,38 @@ type fail struct {
 	msg  string
 	null bool // the failure of a {"type":"null"} alternative
 }
+
+// loc is a location in the instance: the checker builds one on its stack
+// for each value it descends into, and writes out the path only for a
+// failure, so that checking valid params costs no path (nor an Itoa per
+// array item).
+type loc struct {
+	up    *loc // nil at the params object
+	key   string
+	index int // an array item's index; -1 for an object member (key)
+}
+
+// member is the location of the member k of the object at l.
+func (l *loc) member(k string) loc { return loc{up: l, key: k, index: -1} }
+
+// path is the members and item indexes from the params object to l.
+func (l *loc) path() []string {
+	n := 0
+	for at := l; at != nil; at = at.up {
+		n++
+	}
+	p := make([]string, n)
+	for at := l; at != nil; at = at.up {
+		n--
+		if p[n] = at.key; at.index >= 0 {
+			p[n] = strconv.Itoa(at.index)
+		}
+	}
+	return p
+}
+
+// failAt is a failure at l.
+func failAt(l *loc, msg string) *fail { return &fail{path: l.path(), msg: msg} }
 
 // lint refuses schemas that use keywords the checker does not know.
 func (c *checker) lint(s any, seen map[string]bool) error {
@@ -106,7 +139,10 @@ func (c *checker) resolve(ref string) (any, error) {
 		return nil, fmt.Errorf("$ref %q: only references inside the document are supported", ref)
 	}
 	var cur any = c.root
-	for _, tok := range strings.Split(ref[2:], "/") {
+	// Cut, not Split, which allocates: a sync.run follows two $refs per event.
+	for rest, more := ref[2:], true; more; {
+		var tok string
+		tok, rest, more = strings.Cut(rest, "/")
 		tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
 		switch n := cur.(type) {
 		case map[string]any:
@@ -144,21 +180,22 @@ func (c *checker) regexp(p string) (*regexp.Regexp, error) {
 	return re, nil
 }
 
-// check validates inst (decoded with UseNumber) against s; nil means valid.
-func (c *checker) check(s any, inst any, path []string) *fail {
+// check validates inst (decoded with UseNumber), found at at, against s;
+// nil means valid.
+func (c *checker) check(s any, inst any, at *loc) *fail {
 	if b, ok := s.(bool); ok {
 		if b {
 			return nil
 		}
-		return &fail{path: path, msg: "not allowed"}
+		return failAt(at, "not allowed")
 	}
 	m := s.(map[string]any)
 	if ref, ok := m["$ref"].(string); ok { // draft-07: $ref replaces its siblings
 		t, err := c.resolve(ref)
 		if err != nil {
-			return &fail{path: path, msg: err.Error()}
+			return failAt(at, err.Error())
 		}
-		return c.check(t, inst, path)
+		return c.check(t, inst, at)
 	}
 	if t, ok := m["type"]; ok {
 		var want []string
@@ -171,7 +208,7 @@ func (c *checker) check(s any, inst any, path []string) *fail {
 			}
 		}
 		if !slices.ContainsFunc(want, func(w string) bool { return hasType(inst, w) }) {
-			return &fail{path: path, msg: fmt.Sprintf("got %s, want %s", typeOf(inst), strings.Join(want, " or ")), null: len(want) == 1 && want[0] == "null"}
+			return &fail{path: at.path(), msg: fmt.Sprintf("got %s, want %s", typeOf(inst), strings.Join(want, " or ")), null: len(want) == 1 && want[0] == "null"}
 		}
 	}
 	if e, ok := m["enum"].([]any); ok && !slices.ContainsFunc(e, func(x any) bool { return equal(x, inst) }) {
@@ -180,48 +217,47 @@ func (c *checker) check(s any, inst any, path []string) *fail {
 			b, _ := json.Marshal(x)
 			opts = append(opts, strings.ReplaceAll(string(b), `"`, "'"))
 		}
-		return &fail{path: path, msg: "value must be one of " + strings.Join(opts, ", ")}
+		return failAt(at, "value must be one of "+strings.Join(opts, ", "))
 	}
 	if cv, ok := m["const"]; ok && !equal(cv, inst) {
 		b, _ := json.Marshal(cv)
-		return &fail{path: path, msg: "value must be " + string(b)}
+		return failAt(at, "value must be "+string(b))
 	}
 	switch v := inst.(type) {
 	case json.Number:
-		x := rat(v)
-		if lim, ok := m["minimum"].(json.Number); ok && x.Cmp(rat(lim)) < 0 {
-			return &fail{path: path, msg: fmt.Sprintf("minimum: got %s, want %s", v, lim)}
+		if lim, ok := m["minimum"].(json.Number); ok && compare(v, lim) < 0 {
+			return failAt(at, fmt.Sprintf("minimum: got %s, want %s", v, lim))
 		}
-		if lim, ok := m["maximum"].(json.Number); ok && x.Cmp(rat(lim)) > 0 {
-			return &fail{path: path, msg: fmt.Sprintf("maximum: got %s, want %s", v, lim)}
+		if lim, ok := m["maximum"].(json.Number); ok && compare(v, lim) > 0 {
+			return failAt(at, fmt.Sprintf("maximum: got %s, want %s", v, lim))
 		}
 	case string:
 		n := utf8.RuneCountInString(v)
 		if lim, ok := m["minLength"].(json.Number); ok && int64(n) < intOf(lim) {
-			return &fail{path: path, msg: fmt.Sprintf("minLength: got %d, want %s", n, lim)}
+			return failAt(at, fmt.Sprintf("minLength: got %d, want %s", n, lim))
 		}
 		if lim, ok := m["maxLength"].(json.Number); ok && int64(n) > intOf(lim) {
-			return &fail{path: path, msg: fmt.Sprintf("maxLength: got %d, want %s", n, lim)}
+			return failAt(at, fmt.Sprintf("maxLength: got %d, want %s", n, lim))
 		}
 		if f, _ := m["format"].(string); f == "date-time" && !isDateTime(v) {
-			return &fail{path: path, msg: "not a date-time (RFC 3339, e.g. 2026-03-05T09:00:00Z)"}
+			return failAt(at, "not a date-time (RFC 3339, e.g. 2026-03-05T09:00:00Z)")
 		}
 		if p, ok := m["pattern"].(string); ok {
 			re, err := c.regexp(p)
 			if err != nil || !re.MatchString(v) {
-				return &fail{path: path, msg: fmt.Sprintf("does not match pattern %q", p)}
+				return failAt(at, fmt.Sprintf("does not match pattern %q", p))
 			}
 		}
 	case []any:
 		if lim, ok := m["minItems"].(json.Number); ok && int64(len(v)) < intOf(lim) {
-			return &fail{path: path, msg: fmt.Sprintf("minItems: got %d, want %s", len(v), lim)}
+			return failAt(at, fmt.Sprintf("minItems: got %d, want %s", len(v), lim))
 		}
 		if lim, ok := m["maxItems"].(json.Number); ok && int64(len(v)) > intOf(lim) {
-			return &fail{path: path, msg: fmt.Sprintf("maxItems: got %d, want %s", len(v), lim)}
+			return failAt(at, fmt.Sprintf("maxItems: got %d, want %s", len(v), lim))
 		}
 		if items, ok := m["items"]; ok {
 			for i, x := range v {
-				if f := c.check(items, x, append(path, strconv.Itoa(i))); f != nil {
+				if f := c.check(items, x, &loc{up: at, index: i}); f != nil {
 					return f
 				}
 			}
@@ -230,34 +266,45 @@ func (c *checker) check(s any, inst any, path []string) *fail {
 		if req, ok := m["required"].([]any); ok {
 			for _, r := range req {
 				if _, ok := v[r.(string)]; !ok {
-					return &fail{path: append(path, r.(string)), msg: "missing, and required"}
+					l := at.member(r.(string))
+					return failAt(&l, "missing, and required")
 				}
 			}
 		}
 		props, _ := m["properties"].(map[string]any)
-		names := make([]string, 0, len(v))
-		for k := range v {
-			names = append(names, k)
-		}
-		slices.Sort(names) // report the same failure every time
-		for _, k := range names {
+		ap, hasAP := m["additionalProperties"]
+		// Report the same failure every time: that of the first failing
+		// member in the order of their names. The members are checked in
+		// the map's order, without sorting their names, and those named
+		// after a failing one are skipped.
+		var first *fail
+		var firstKey string
+		for k, x := range v {
+			if first != nil && k > firstKey {
+				continue
+			}
+			var f *fail
+			l := at.member(k)
 			if ps, ok := props[k]; ok {
-				if f := c.check(ps, v[k], append(path, k)); f != nil {
-					return f
-				}
-			} else if ap, ok := m["additionalProperties"]; ok {
+				f = c.check(ps, x, &l)
+			} else if hasAP {
 				if ap == false {
-					return &fail{path: append(path, k), msg: "unknown member"}
-				}
-				if f := c.check(ap, v[k], append(path, k)); f != nil {
-					return f
+					f = failAt(&l, "unknown member")
+				} else {
+					f = c.check(ap, x, &l)
 				}
 			}
+			if f != nil {
+				first, firstKey = f, k
+			}
+		}
+		if first != nil {
+			return first
 		}
 	}
 	if all, ok := m["allOf"].([]any); ok {
 		for _, s := range all {
-			if f := c.check(s, inst, path); f != nil {
+			if f := c.check(s, inst, at); f != nil {
 				return f
 			}
 		}
@@ -266,7 +313,7 @@ func (c *checker) check(s any, inst any, path []string) *fail {
 		var best *fail
 		matched := 0
 		for _, s := range one {
-			f := c.check(s, inst, slices.Clip(path))
+			f := c.check(s, inst, at)
 			if f == nil {
 				matched++
 				continue
@@ -280,7 +327,7 @@ func (c *checker) check(s any, inst any, path []string) *fail {
 		case matched == 0:
 			return best
 		case matched > 1:
-			return &fail{path: path, msg: "matches more than one alternative of oneOf"}
+			return failAt(at, "matches more than one alternative of oneOf")
 		}
 	}
 	return nil
@@ -290,6 +337,9 @@ func hasType(v any, t string) bool {
 	switch t {
 	case "integer":
 		n, ok := v.(json.Number)
+		if _, small := smallInt(n); small {
+			return true
+		}
 		return ok && rat(n).IsInt()
 	case "number":
 		_, ok := v.(json.Number)
@@ -340,6 +390,42 @@ func rat(n json.Number) *big.Rat {
 	return r
 }
 
+// compare compares numbers by value: as int64s when both are plain
+// integers of at most 18 digits, as the params' numbers are, else exactly,
+// as rationals.
+func compare(a, b json.Number) int {
+	if x, ok := smallInt(a); ok {
+		if y, ok := smallInt(b); ok {
+			return cmp.Compare(x, y)
+		}
+	}
+	return rat(a).Cmp(rat(b))
+}
+
+// smallInt is the value of n if it is a plain integer (-?[0-9]+, no
+// fraction or exponent) of at most 18 digits, which an int64 holds.
+func smallInt(n json.Number) (int64, bool) {
+	s := string(n)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	if len(s) == 0 || len(s) > 18 {
+		return 0, false
+	}
+	var x int64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		x = x*10 + int64(s[i]-'0')
+	}
+	if neg {
+		x = -x
+	}
+	return x, true
+}
+
 func intOf(n json.Number) int64 {
 	i, _ := n.Int64()
 	return i
@@ -350,7 +436,7 @@ func equal(a, b any) bool {
 	switch a := a.(type) {
 	case json.Number:
 		b, ok := b.(json.Number)
-		return ok && rat(a).Cmp(rat(b)) == 0
+		return ok && compare(a, b) == 0
 	case []any:
 		b, ok := b.([]any)
 		return ok && slices.EqualFunc(a, b, equal)

@@ -130,3 +130,50 @@ func without(m map[string]any, k string) map[string]any {
 	delete(c, k)
 	return c
 }
+
+// The checker reports the failure of the first failing member in the order
+// of their names, whatever the order in which it checks them, and the
+// same one every time.
+func TestFirstFailureInNameOrder(t *testing.T) {
+	v, err := NewValidator(OpenRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ members, field, msg string }{
+		{`"events":[{"zz":1,"title":5,"aa":2,"start":7}]`, "events[0].aa", "unknown member"},
+		{`"events":[{"title":5,"start":7,"location":[]}]`, "events[0].location", "got array, want string"},
+		{`"events":[{"title":"t","start":7},{"id":1}]`, "events[0].start", "got number, want string"},
+		{`"events":[{"id":"1"},{"id":"2","link":{"v":2,"remoteId":"/"}},{"id":3}]`, "events[1].link.remoteId", `does not match pattern "^[A-Za-z0-9_=-]+$"`},
+		{`"events":[{"id":"1","link":{"remoteId":"/","zz":1}}]`, "events[0].link.v", "missing, and required"},
+		{`"events":[{"id":1}],"zzz":1`, "events[0].id", "got number, want string"},
+		{`"events":[{"id":1}],"app":{"tenant":"common","clientId":"6731de76-14a6-49ae-97bc-6eba6914391e","redirectUri":"https://oro.example.com/cb"}`, "app.clientSecret", "missing, and required"},
+		{`"state":{"v":1,"sent":[{"at":"2026-03-01T10:00:00Z","n":1},{"at":"2026-03-01T10:00:00Z","n":0,"x":1}]}`, "state.sent[1].n", "minimum: got 0, want 1"},
+	} {
+		params := json.RawMessage(syncRun(c.members))
+		for range 20 { // Go's map order differs from one range to the next
+			_, err := v.Check("sync.run", params)
+			pe, ok := err.(*ParamError)
+			if !ok || pe.Field != c.field || pe.Message != c.msg {
+				t.Fatalf("%s: got %v, want %s: %s", c.members, err, c.field, c.msg)
+			}
+		}
+	}
+}
+
+// Numbers are compared as int64s when both are small plain integers and as
+// rationals otherwise: the verdicts are the rationals'.
+func TestCompareNumbers(t *testing.T) {
+	nums := []json.Number{"0", "-0", "1", "-1", "1.0", "1.5", "-1.5", "2", "10", "1e1", "1E1", "1e+1", "10.0", "100e-1", "999", "1000", "1e400", "-1e400", "1e-400",
+		"999999999999999999", "1000000000000000000", "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+		"123456789012345678901234567890", "007", "-007"}
+	for _, a := range nums {
+		if got, want := hasType(a, "integer"), rat(a).IsInt(); got != want {
+			t.Errorf("hasType(%s, integer) = %v, want %v", a, got, want)
+		}
+		for _, b := range nums {
+			if got, want := compare(a, b), rat(a).Cmp(rat(b)); got != want {
+				t.Errorf("compare(%s, %s) = %d, want %d", a, b, got, want)
+			}
+		}
+	}
+}
