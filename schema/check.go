@@ -49,37 +49,41 @@ type fail struct {
 	null bool // the failure of a {"type":"null"} alternative
 }
 
-// loc is a location in the instance: the checker builds one on its stack
-// for each value it descends into, and writes out the path only for a
-// failure, so that checking valid params costs no path (nor an Itoa per
-// array item).
-type loc struct {
-	up    *loc // nil at the params object
-	key   string
-	index int // an array item's index; -1 for an object member (key)
+// walk is one check of an instance. Its steps locate the value being
+// checked: pushed and popped as the walk descends, and written out as a
+// path only for a failure, so that checking valid params costs no path
+// (nor an Itoa per array item).
+type walk struct {
+	*checker
+	at []step
 }
 
-// member is the location of the member k of the object at l.
-func (l *loc) member(k string) loc { return loc{up: l, key: k, index: -1} }
+// step is an object member (index -1) or an array item.
+type step struct {
+	key   string
+	index int
+}
 
-// path is the members and item indexes from the params object to l.
-func (l *loc) path() []string {
-	n := 0
-	for at := l; at != nil; at = at.up {
-		n++
-	}
-	p := make([]string, n)
-	for at := l; at != nil; at = at.up {
-		n--
-		if p[n] = at.key; at.index >= 0 {
-			p[n] = strconv.Itoa(at.index)
+// enter pushes a step and returns the number of steps to go back to.
+func (w *walk) enter(key string, index int) int {
+	w.at = append(w.at, step{key, index})
+	return len(w.at) - 1
+}
+
+// path is the members and item indexes from the params object to the value
+// being checked.
+func (w *walk) path() []string {
+	p := make([]string, len(w.at))
+	for i, s := range w.at {
+		if p[i] = s.key; s.index >= 0 {
+			p[i] = strconv.Itoa(s.index)
 		}
 	}
 	return p
 }
 
-// failAt is a failure at l.
-func failAt(l *loc, msg string) *fail { return &fail{path: l.path(), msg: msg} }
+// fail is a failure of the value being checked.
+func (w *walk) fail(msg string) *fail { return &fail{path: w.path(), msg: msg} }
 
 // lint refuses schemas that use keywords the checker does not know.
 func (c *checker) lint(s any, seen map[string]bool) error {
@@ -180,22 +184,22 @@ func (c *checker) regexp(p string) (*regexp.Regexp, error) {
 	return re, nil
 }
 
-// check validates inst (decoded with UseNumber), found at at, against s;
-// nil means valid.
-func (c *checker) check(s any, inst any, at *loc) *fail {
+// check validates inst (decoded with UseNumber), the value at w's steps,
+// against s; nil means valid.
+func (w *walk) check(s any, inst any) *fail {
 	if b, ok := s.(bool); ok {
 		if b {
 			return nil
 		}
-		return failAt(at, "not allowed")
+		return w.fail("not allowed")
 	}
 	m := s.(map[string]any)
 	if ref, ok := m["$ref"].(string); ok { // draft-07: $ref replaces its siblings
-		t, err := c.resolve(ref)
+		t, err := w.resolve(ref)
 		if err != nil {
-			return failAt(at, err.Error())
+			return w.fail(err.Error())
 		}
-		return c.check(t, inst, at)
+		return w.check(t, inst)
 	}
 	if t, ok := m["type"]; ok {
 		var want []string
@@ -208,7 +212,7 @@ func (c *checker) check(s any, inst any, at *loc) *fail {
 			}
 		}
 		if !slices.ContainsFunc(want, func(w string) bool { return hasType(inst, w) }) {
-			return &fail{path: at.path(), msg: fmt.Sprintf("got %s, want %s", typeOf(inst), strings.Join(want, " or ")), null: len(want) == 1 && want[0] == "null"}
+			return &fail{path: w.path(), msg: fmt.Sprintf("got %s, want %s", typeOf(inst), strings.Join(want, " or ")), null: len(want) == 1 && want[0] == "null"}
 		}
 	}
 	if e, ok := m["enum"].([]any); ok && !slices.ContainsFunc(e, func(x any) bool { return equal(x, inst) }) {
@@ -217,47 +221,49 @@ func (c *checker) check(s any, inst any, at *loc) *fail {
 			b, _ := json.Marshal(x)
 			opts = append(opts, strings.ReplaceAll(string(b), `"`, "'"))
 		}
-		return failAt(at, "value must be one of "+strings.Join(opts, ", "))
+		return w.fail("value must be one of " + strings.Join(opts, ", "))
 	}
 	if cv, ok := m["const"]; ok && !equal(cv, inst) {
 		b, _ := json.Marshal(cv)
-		return failAt(at, "value must be "+string(b))
+		return w.fail("value must be " + string(b))
 	}
 	switch v := inst.(type) {
 	case json.Number:
 		if lim, ok := m["minimum"].(json.Number); ok && compare(v, lim) < 0 {
-			return failAt(at, fmt.Sprintf("minimum: got %s, want %s", v, lim))
+			return w.fail(fmt.Sprintf("minimum: got %s, want %s", v, lim))
 		}
 		if lim, ok := m["maximum"].(json.Number); ok && compare(v, lim) > 0 {
-			return failAt(at, fmt.Sprintf("maximum: got %s, want %s", v, lim))
+			return w.fail(fmt.Sprintf("maximum: got %s, want %s", v, lim))
 		}
 	case string:
 		n := utf8.RuneCountInString(v)
 		if lim, ok := m["minLength"].(json.Number); ok && int64(n) < intOf(lim) {
-			return failAt(at, fmt.Sprintf("minLength: got %d, want %s", n, lim))
+			return w.fail(fmt.Sprintf("minLength: got %d, want %s", n, lim))
 		}
 		if lim, ok := m["maxLength"].(json.Number); ok && int64(n) > intOf(lim) {
-			return failAt(at, fmt.Sprintf("maxLength: got %d, want %s", n, lim))
+			return w.fail(fmt.Sprintf("maxLength: got %d, want %s", n, lim))
 		}
 		if f, _ := m["format"].(string); f == "date-time" && !isDateTime(v) {
-			return failAt(at, "not a date-time (RFC 3339, e.g. 2026-03-05T09:00:00Z)")
+			return w.fail("not a date-time (RFC 3339, e.g. 2026-03-05T09:00:00Z)")
 		}
 		if p, ok := m["pattern"].(string); ok {
-			re, err := c.regexp(p)
+			re, err := w.regexp(p)
 			if err != nil || !re.MatchString(v) {
-				return failAt(at, fmt.Sprintf("does not match pattern %q", p))
+				return w.fail(fmt.Sprintf("does not match pattern %q", p))
 			}
 		}
 	case []any:
 		if lim, ok := m["minItems"].(json.Number); ok && int64(len(v)) < intOf(lim) {
-			return failAt(at, fmt.Sprintf("minItems: got %d, want %s", len(v), lim))
+			return w.fail(fmt.Sprintf("minItems: got %d, want %s", len(v), lim))
 		}
 		if lim, ok := m["maxItems"].(json.Number); ok && int64(len(v)) > intOf(lim) {
-			return failAt(at, fmt.Sprintf("maxItems: got %d, want %s", len(v), lim))
+			return w.fail(fmt.Sprintf("maxItems: got %d, want %s", len(v), lim))
 		}
 		if items, ok := m["items"]; ok {
 			for i, x := range v {
-				if f := c.check(items, x, &loc{up: at, index: i}); f != nil {
+				back := w.enter("", i)
+				f := w.check(items, x)
+				if w.at = w.at[:back]; f != nil {
 					return f
 				}
 			}
@@ -266,8 +272,7 @@ func (c *checker) check(s any, inst any, at *loc) *fail {
 		if req, ok := m["required"].([]any); ok {
 			for _, r := range req {
 				if _, ok := v[r.(string)]; !ok {
-					l := at.member(r.(string))
-					return failAt(&l, "missing, and required")
+					return &fail{path: append(w.path(), r.(string)), msg: "missing, and required"}
 				}
 			}
 		}
@@ -284,17 +289,17 @@ func (c *checker) check(s any, inst any, at *loc) *fail {
 				continue
 			}
 			var f *fail
-			l := at.member(k)
+			back := w.enter(k, -1)
 			if ps, ok := props[k]; ok {
-				f = c.check(ps, x, &l)
+				f = w.check(ps, x)
 			} else if hasAP {
 				if ap == false {
-					f = failAt(&l, "unknown member")
+					f = w.fail("unknown member")
 				} else {
-					f = c.check(ap, x, &l)
+					f = w.check(ap, x)
 				}
 			}
-			if f != nil {
+			if w.at = w.at[:back]; f != nil {
 				first, firstKey = f, k
 			}
 		}
@@ -304,7 +309,7 @@ func (c *checker) check(s any, inst any, at *loc) *fail {
 	}
 	if all, ok := m["allOf"].([]any); ok {
 		for _, s := range all {
-			if f := c.check(s, inst, at); f != nil {
+			if f := w.check(s, inst); f != nil {
 				return f
 			}
 		}
@@ -313,7 +318,7 @@ func (c *checker) check(s any, inst any, at *loc) *fail {
 		var best *fail
 		matched := 0
 		for _, s := range one {
-			f := c.check(s, inst, at)
+			f := w.check(s, inst)
 			if f == nil {
 				matched++
 				continue
@@ -327,7 +332,7 @@ func (c *checker) check(s any, inst any, at *loc) *fail {
 		case matched == 0:
 			return best
 		case matched > 1:
-			return failAt(at, "matches more than one alternative of oneOf")
+			return w.fail("matches more than one alternative of oneOf")
 		}
 	}
 	return nil

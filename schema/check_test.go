@@ -177,3 +177,54 @@ func TestCompareNumbers(t *testing.T) {
 		}
 	}
 }
+
+// A walk leaves its steps as it found them, failure or not: the
+// alternatives of a oneOf and allOf are checked one after another from the
+// same steps.
+func TestWalkLeavesNoSteps(t *testing.T) {
+	v, err := NewValidator(OpenRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Methods []struct {
+			Name     string `json:"name"`
+			Examples []struct {
+				Params []struct {
+					Name  string          `json:"name"`
+					Value json.RawMessage `json:"value"`
+				} `json:"params"`
+			} `json:"examples"`
+		} `json:"methods"`
+	}
+	if err := json.Unmarshal(OpenRPC, &doc); err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, m := range doc.Methods {
+		sch, err := v.paramsSchema(m.Name, v.methods[m.Name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ex := range m.Examples {
+			params := map[string]any{}
+			for _, p := range ex.Params {
+				if params[p.Name], err = decode(p.Value); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, inst := range mutations(params) {
+				w := &walk{checker: v.checker, at: []step{{"root", -1}}}
+				if w.check(sch, inst) != nil {
+					failed++
+				}
+				if len(w.at) != 1 {
+					t.Fatalf("%s: the walk ended with steps %v", m.Name, w.at)
+				}
+			}
+		}
+	}
+	if failed < 100 {
+		t.Fatalf("only %d failures", failed)
+	}
+}

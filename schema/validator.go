@@ -142,7 +142,7 @@ func (v *Validator) Check(name string, params json.RawMessage) (json.RawMessage,
 	if err != nil {
 		return nil, &ParamError{Message: "params: " + err.Error()}
 	}
-	if f := v.checker.check(sch, inst, nil); f != nil {
+	if f := (&walk{checker: v.checker}).check(sch, inst); f != nil {
 		return nil, &ParamError{Field: fieldPath(f.path), Message: f.msg}
 	}
 	return params, nil
