@@ -40,6 +40,127 @@ type checker struct {
 
 	mu      sync.Mutex
 	regexps map[string]*regexp.Regexp
+
+	targets map[string]*node // the compiled targets of $refs; guarded by the Validator's mu
+}
+
+// node is a schema compiled for checking: its keywords looked up once,
+// when its method is first checked, not at every value (a sync.run checks
+// 5,000 events against the same schemas, and looking up each keyword of a
+// schema in its map was a third of the check). Absent keywords are nil.
+type node struct {
+	boolean  *bool // a boolean schema's value; nil for an object schema
+	ref      *node // the target of $ref, which replaces its siblings
+	refErr   error // a $ref that does not resolve
+	typed    bool  // type is present: the value must be of one of types
+	types    []string
+	enum     []any
+	hasEnum  bool
+	constant any
+	hasConst bool
+
+	minimum, maximum, minLength, maxLength, minItems, maxItems *json.Number
+
+	dateTime bool // format is date-time
+	pattern  *string
+	re       *regexp.Regexp // pattern compiled, or reErr
+	reErr    error
+
+	items      *node
+	required   []string
+	properties map[string]*node
+	additional *node // additionalProperties, unless it is false:
+	closed     bool  // additionalProperties is false
+	allOf      []*node
+	oneOf      []*node
+}
+
+// compile compiles the schema s (linted: every keyword supported, every
+// $ref resolves). A $ref compiles to a node that refers to its target's,
+// compiled once and shared, which lets a schema refer to itself
+// (SyncEvent's exceptions).
+func (c *checker) compile(s any) *node {
+	if b, ok := s.(bool); ok {
+		return &node{boolean: &b}
+	}
+	m := s.(map[string]any)
+	if ref, ok := m["$ref"].(string); ok { // draft-07: $ref replaces its siblings
+		if n, ok := c.targets[ref]; ok {
+			return n
+		}
+		t, err := c.resolve(ref)
+		if err != nil {
+			return &node{refErr: err}
+		}
+		if c.targets == nil {
+			c.targets = map[string]*node{}
+		}
+		n := new(node) // its ref is set last: the target may refer back to it
+		c.targets[ref] = n
+		n.ref = c.compile(t)
+		return n
+	}
+	n := new(node)
+	if t, ok := m["type"]; ok {
+		n.typed = true
+		switch t := t.(type) {
+		case string:
+			n.types = []string{t}
+		case []any:
+			for _, x := range t {
+				n.types = append(n.types, x.(string))
+			}
+		}
+	}
+	n.enum, n.hasEnum = m["enum"].([]any)
+	n.constant, n.hasConst = m["const"]
+	for _, l := range []struct {
+		name string
+		to   **json.Number
+	}{{"minimum", &n.minimum}, {"maximum", &n.maximum}, {"minLength", &n.minLength}, {"maxLength", &n.maxLength}, {"minItems", &n.minItems}, {"maxItems", &n.maxItems}} {
+		if lim, ok := m[l.name].(json.Number); ok {
+			*l.to = &lim
+		}
+	}
+	if f, _ := m["format"].(string); f == "date-time" {
+		n.dateTime = true
+	}
+	if p, ok := m["pattern"].(string); ok {
+		n.pattern = &p
+		n.re, n.reErr = c.regexp(p)
+	}
+	if items, ok := m["items"]; ok {
+		n.items = c.compile(items)
+	}
+	if req, ok := m["required"].([]any); ok {
+		for _, r := range req {
+			n.required = append(n.required, r.(string))
+		}
+	}
+	if props, ok := m["properties"].(map[string]any); ok {
+		n.properties = make(map[string]*node, len(props))
+		for k, p := range props {
+			n.properties[k] = c.compile(p)
+		}
+	}
+	if ap, ok := m["additionalProperties"]; ok {
+		if ap == false {
+			n.closed = true
+		} else {
+			n.additional = c.compile(ap)
+		}
+	}
+	if all, ok := m["allOf"].([]any); ok {
+		for _, s := range all {
+			n.allOf = append(n.allOf, c.compile(s))
+		}
+	}
+	if one, ok := m["oneOf"].([]any); ok {
+		for _, s := range one {
+			n.oneOf = append(n.oneOf, c.compile(s))
+		}
+	}
+	return n
 }
 
 // fail is a validation failure at a path of the instance.
@@ -143,7 +264,6 @@ func (c *checker) resolve(ref string) (any, error) {
 		return nil, fmt.Errorf("$ref %q: only references inside the document are supported", ref)
 	}
 	var cur any = c.root
-	// Cut, not Split, which allocates: a sync.run follows two $refs per event.
 	for rest, more := ref[2:], true; more; {
 		var tok string
 		tok, rest, more = strings.Cut(rest, "/")
@@ -185,99 +305,81 @@ func (c *checker) regexp(p string) (*regexp.Regexp, error) {
 }
 
 // check validates inst (decoded with UseNumber), the value at w's steps,
-// against s; nil means valid.
-func (w *walk) check(s any, inst any) *fail {
-	if b, ok := s.(bool); ok {
-		if b {
+// against n; nil means valid.
+func (w *walk) check(n *node, inst any) *fail {
+	if n.boolean != nil {
+		if *n.boolean {
 			return nil
 		}
 		return w.fail("not allowed")
 	}
-	m := s.(map[string]any)
-	if ref, ok := m["$ref"].(string); ok { // draft-07: $ref replaces its siblings
-		t, err := w.resolve(ref)
-		if err != nil {
-			return w.fail(err.Error())
-		}
-		return w.check(t, inst)
+	if n.ref != nil {
+		return w.check(n.ref, inst)
 	}
-	if t, ok := m["type"]; ok {
-		var want []string
-		switch t := t.(type) {
-		case string:
-			want = []string{t}
-		case []any:
-			for _, x := range t {
-				want = append(want, x.(string))
-			}
-		}
-		if !slices.ContainsFunc(want, func(w string) bool { return hasType(inst, w) }) {
-			return &fail{path: w.path(), msg: fmt.Sprintf("got %s, want %s", typeOf(inst), strings.Join(want, " or ")), null: len(want) == 1 && want[0] == "null"}
-		}
+	if n.refErr != nil {
+		return w.fail(n.refErr.Error())
 	}
-	if e, ok := m["enum"].([]any); ok && !slices.ContainsFunc(e, func(x any) bool { return equal(x, inst) }) {
+	if n.typed && !slices.ContainsFunc(n.types, func(w string) bool { return hasType(inst, w) }) {
+		return &fail{path: w.path(), msg: fmt.Sprintf("got %s, want %s", typeOf(inst), strings.Join(n.types, " or ")), null: len(n.types) == 1 && n.types[0] == "null"}
+	}
+	if n.hasEnum && !slices.ContainsFunc(n.enum, func(x any) bool { return equal(x, inst) }) {
 		var opts []string
-		for _, x := range e {
+		for _, x := range n.enum {
 			b, _ := json.Marshal(x)
 			opts = append(opts, strings.ReplaceAll(string(b), `"`, "'"))
 		}
 		return w.fail("value must be one of " + strings.Join(opts, ", "))
 	}
-	if cv, ok := m["const"]; ok && !equal(cv, inst) {
-		b, _ := json.Marshal(cv)
+	if n.hasConst && !equal(n.constant, inst) {
+		b, _ := json.Marshal(n.constant)
 		return w.fail("value must be " + string(b))
 	}
 	switch v := inst.(type) {
 	case json.Number:
-		if lim, ok := m["minimum"].(json.Number); ok && compare(v, lim) < 0 {
-			return w.fail(fmt.Sprintf("minimum: got %s, want %s", v, lim))
+		if lim := n.minimum; lim != nil && compare(v, *lim) < 0 {
+			return w.fail(fmt.Sprintf("minimum: got %s, want %s", v, *lim))
 		}
-		if lim, ok := m["maximum"].(json.Number); ok && compare(v, lim) > 0 {
-			return w.fail(fmt.Sprintf("maximum: got %s, want %s", v, lim))
+		if lim := n.maximum; lim != nil && compare(v, *lim) > 0 {
+			return w.fail(fmt.Sprintf("maximum: got %s, want %s", v, *lim))
 		}
 	case string:
-		n := utf8.RuneCountInString(v)
-		if lim, ok := m["minLength"].(json.Number); ok && int64(n) < intOf(lim) {
-			return w.fail(fmt.Sprintf("minLength: got %d, want %s", n, lim))
-		}
-		if lim, ok := m["maxLength"].(json.Number); ok && int64(n) > intOf(lim) {
-			return w.fail(fmt.Sprintf("maxLength: got %d, want %s", n, lim))
-		}
-		if f, _ := m["format"].(string); f == "date-time" && !isDateTime(v) {
-			return w.fail("not a date-time (RFC 3339, e.g. 2026-03-05T09:00:00Z)")
-		}
-		if p, ok := m["pattern"].(string); ok {
-			re, err := w.regexp(p)
-			if err != nil || !re.MatchString(v) {
-				return w.fail(fmt.Sprintf("does not match pattern %q", p))
+		if n.minLength != nil || n.maxLength != nil {
+			c := utf8.RuneCountInString(v)
+			if lim := n.minLength; lim != nil && int64(c) < intOf(*lim) {
+				return w.fail(fmt.Sprintf("minLength: got %d, want %s", c, *lim))
+			}
+			if lim := n.maxLength; lim != nil && int64(c) > intOf(*lim) {
+				return w.fail(fmt.Sprintf("maxLength: got %d, want %s", c, *lim))
 			}
 		}
+		if n.dateTime && !isDateTime(v) {
+			return w.fail("not a date-time (RFC 3339, e.g. 2026-03-05T09:00:00Z)")
+		}
+		if n.pattern != nil && (n.reErr != nil || !n.re.MatchString(v)) {
+			return w.fail(fmt.Sprintf("does not match pattern %q", *n.pattern))
+		}
 	case []any:
-		if lim, ok := m["minItems"].(json.Number); ok && int64(len(v)) < intOf(lim) {
-			return w.fail(fmt.Sprintf("minItems: got %d, want %s", len(v), lim))
+		if lim := n.minItems; lim != nil && int64(len(v)) < intOf(*lim) {
+			return w.fail(fmt.Sprintf("minItems: got %d, want %s", len(v), *lim))
 		}
-		if lim, ok := m["maxItems"].(json.Number); ok && int64(len(v)) > intOf(lim) {
-			return w.fail(fmt.Sprintf("maxItems: got %d, want %s", len(v), lim))
+		if lim := n.maxItems; lim != nil && int64(len(v)) > intOf(*lim) {
+			return w.fail(fmt.Sprintf("maxItems: got %d, want %s", len(v), *lim))
 		}
-		if items, ok := m["items"]; ok {
+		if n.items != nil {
 			for i, x := range v {
 				back := w.enter("", i)
-				f := w.check(items, x)
+				f := w.check(n.items, x)
 				if w.at = w.at[:back]; f != nil {
 					return f
 				}
 			}
 		}
 	case map[string]any:
-		if req, ok := m["required"].([]any); ok {
-			for _, r := range req {
-				if _, ok := v[r.(string)]; !ok {
-					return &fail{path: append(w.path(), r.(string)), msg: "missing, and required"}
-				}
+		for _, r := range n.required {
+			if _, ok := v[r]; !ok {
+				return &fail{path: append(w.path(), r), msg: "missing, and required"}
 			}
 		}
-		props, _ := m["properties"].(map[string]any)
-		ap, hasAP := m["additionalProperties"]
 		// Report the same failure every time: that of the first failing
 		// member in the order of their names. The members are checked in
 		// the map's order, without sorting their names, and those named
@@ -290,14 +392,12 @@ func (w *walk) check(s any, inst any) *fail {
 			}
 			var f *fail
 			back := w.enter(k, -1)
-			if ps, ok := props[k]; ok {
-				f = w.check(ps, x)
-			} else if hasAP {
-				if ap == false {
-					f = w.fail("unknown member")
-				} else {
-					f = w.check(ap, x)
-				}
+			if p, ok := n.properties[k]; ok {
+				f = w.check(p, x)
+			} else if n.closed {
+				f = w.fail("unknown member")
+			} else if n.additional != nil {
+				f = w.check(n.additional, x)
 			}
 			if w.at = w.at[:back]; f != nil {
 				first, firstKey = f, k
@@ -307,17 +407,15 @@ func (w *walk) check(s any, inst any) *fail {
 			return first
 		}
 	}
-	if all, ok := m["allOf"].([]any); ok {
-		for _, s := range all {
-			if f := w.check(s, inst); f != nil {
-				return f
-			}
+	for _, s := range n.allOf {
+		if f := w.check(s, inst); f != nil {
+			return f
 		}
 	}
-	if one, ok := m["oneOf"].([]any); ok {
+	if n.oneOf != nil {
 		var best *fail
 		matched := 0
-		for _, s := range one {
+		for _, s := range n.oneOf {
 			f := w.check(s, inst)
 			if f == nil {
 				matched++

@@ -20,7 +20,7 @@ type Validator struct {
 
 	mu      sync.Mutex // guards checker and linted
 	checker *checker
-	linted  map[string]map[string]any
+	linted  map[string]*node
 }
 
 type method struct {
@@ -50,7 +50,7 @@ func NewValidator(doc []byte) (*Validator, error) {
 	if err := json.Unmarshal(doc, &d); err != nil {
 		return nil, fmt.Errorf("schema: reading the OpenRPC document: %w", err)
 	}
-	v := &Validator{doc: doc, methods: map[string]method{}, linted: map[string]map[string]any{}}
+	v := &Validator{doc: doc, methods: map[string]method{}, linted: map[string]*node{}}
 	for i, m := range d.Methods {
 		if _, dup := v.methods[m.Name]; dup {
 			return nil, fmt.Errorf("schema: method %s is described twice", m.Name)
@@ -233,7 +233,7 @@ func (m method) countItems(params []byte) error {
 // paramsSchema builds, once per method, the schema of its params object:
 // each descriptor's schema under its name, the required ones required,
 // nothing else allowed; and refuses schemas the checker cannot evaluate.
-func (v *Validator) paramsSchema(name string, m method) (map[string]any, error) {
+func (v *Validator) paramsSchema(name string, m method) (*node, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if s, ok := v.linted[name]; ok {
@@ -260,8 +260,9 @@ func (v *Validator) paramsSchema(name string, m method) (map[string]any, error) 
 	if err := v.checker.lint(s, map[string]bool{}); err != nil {
 		return nil, fmt.Errorf("schema: params of %s: %w", name, err)
 	}
-	v.linted[name] = s
-	return s, nil
+	n := v.checker.compile(s)
+	v.linted[name] = n
+	return n, nil
 }
 
 // fieldPath writes a JSON location the way the engine names fields:
