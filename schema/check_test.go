@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -226,5 +227,40 @@ func TestWalkLeavesNoSteps(t *testing.T) {
 	}
 	if failed < 100 {
 		t.Fatalf("only %d failures", failed)
+	}
+}
+
+// dateTimeShaped matches what the regular expression it replaced matches,
+// on date-times and on every string one edit away from one.
+func TestDateTimeShaped(t *testing.T) {
+	re := regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$`)
+	seeds := []string{"2026-03-05T09:00:00Z", "2026-03-05t09:00:00z", "2026-03-05T09:00:00.5+01:00", "2026-03-05T09:00:00.123456789-12:30", "", "x", "2026-03-05"}
+	var cases []string
+	for _, s := range seeds {
+		cases = append(cases, s)
+		for i := 0; i <= len(s); i++ {
+			for _, c := range "09aTtZz:.-+ é\x00" {
+				cases = append(cases, s[:i]+string(c)+s[i:]) // inserted
+				if i < len(s) {
+					cases = append(cases, s[:i]+string(c)+s[i+1:]) // replaced
+				}
+			}
+			if i < len(s) {
+				cases = append(cases, s[:i]+s[i+1:]) // deleted
+			}
+		}
+	}
+	matched := 0
+	for _, s := range cases {
+		want := re.MatchString(s)
+		if got := dateTimeShaped(s); got != want {
+			t.Errorf("dateTimeShaped(%q) = %v, the expression says %v", s, got, want)
+		}
+		if want {
+			matched++
+		}
+	}
+	if matched < 100 || matched == len(cases) {
+		t.Fatalf("%d of %d cases match: too few of one kind", matched, len(cases))
 	}
 }
