@@ -52,16 +52,7 @@ type member struct {
 	value any
 }
 
-func (p *parser) space() {
-	for p.i < len(p.s) {
-		switch p.s[p.i] {
-		case ' ', '\t', '\r', '\n':
-			p.i++
-		default:
-			return
-		}
-	}
-}
+func (p *parser) space() { p.i = spaceEnd(p.s, p.i) }
 
 // next consumes c (after white space) if it comes next.
 func (p *parser) next(c byte) bool {
@@ -168,80 +159,28 @@ func (p *parser) array() (any, bool) {
 // encoding/json, which resolves escapes (surrogate pairs too) and replaces
 // invalid UTF-8 its own way.
 func (p *parser) str() (string, bool) {
-	start := p.i + 1
-	ascii := true
-	for j := start; j < len(p.s); j++ {
-		switch c := p.s[j]; {
-		case c == '"':
-			p.i = j + 1
-			if s := p.s[start:j]; ascii || utf8.ValidString(s) {
-				return s, true
-			}
-			return p.unquote(start-1, j+1)
-		case c == '\\':
-			for j += 2; j < len(p.s); j++ { // past the backslash and the byte it escapes
-				switch p.s[j] {
-				case '\\':
-					j++ // the escaped byte
-				case '"':
-					p.i = j + 1
-					return p.unquote(start-1, j+1)
-				}
-			}
-			return "", false
-		case c < ' ':
-			return "", false
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
+	start := p.i
+	end, escaped, ascii, ok := stringEnd(p.s, start)
+	if !ok {
+		return "", false
 	}
-	return "", false
-}
-
-// unquote decodes the string literal s[from:to] with encoding/json.
-func (p *parser) unquote(from, to int) (string, bool) {
+	p.i = end
+	if s := p.s[start+1 : end-1]; !escaped && (ascii || utf8.ValidString(s)) {
+		return s, true
+	}
 	var s string
-	if err := json.Unmarshal([]byte(p.s[from:to]), &s); err != nil {
+	if json.Unmarshal([]byte(p.s[start:end]), &s) != nil {
 		return "", false
 	}
 	return s, true
 }
 
-// number parses a number as JSON spells it: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
 func (p *parser) number() (any, bool) {
 	start := p.i
-	if p.s[p.i] == '-' {
-		p.i++
-	}
-	switch {
-	case p.i < len(p.s) && p.s[p.i] == '0':
-		p.i++
-	case !p.digits():
+	end, ok := numberEnd(p.s, start)
+	if !ok {
 		return nil, false
 	}
-	if p.i < len(p.s) && p.s[p.i] == '.' {
-		p.i++
-		if !p.digits() {
-			return nil, false
-		}
-	}
-	if p.i < len(p.s) && (p.s[p.i] == 'e' || p.s[p.i] == 'E') {
-		p.i++
-		if p.i < len(p.s) && (p.s[p.i] == '+' || p.s[p.i] == '-') {
-			p.i++
-		}
-		if !p.digits() {
-			return nil, false
-		}
-	}
-	return json.Number(p.s[start:p.i]), true
-}
-
-// digits consumes one or more decimal digits.
-func (p *parser) digits() bool {
-	start := p.i
-	for p.i < len(p.s) && '0' <= p.s[p.i] && p.s[p.i] <= '9' {
-		p.i++
-	}
-	return p.i > start
+	p.i = end
+	return json.Number(p.s[start:end]), true
 }

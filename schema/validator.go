@@ -128,10 +128,7 @@ func (v *Validator) Check(name string, params json.RawMessage) (json.RawMessage,
 	if len(m.params) == 0 {
 		return noMembers(name, params)
 	}
-	if err := m.countItems(params); err != nil {
-		return nil, err
-	}
-	if err := measure(params); err != nil {
+	if err := m.precheck(params); err != nil {
 		return nil, err
 	}
 	sch, err := v.paramsSchema(name, m)
@@ -221,13 +218,18 @@ func (m method) countItems(params []byte) error {
 			n := 0
 			jsonscan.Elements(v, func([]byte) bool { n++; return n <= p.maxItems })
 			if n > p.maxItems {
-				err = &ParamError{Field: name, Message: fmt.Sprintf("maxItems: more than %d", p.maxItems)}
+				err = tooManyItems(p)
 				return false
 			}
 		}
 		return true
 	})
 	return err
+}
+
+// tooManyItems is the error for an array param over its maxItems.
+func tooManyItems(p param) error {
+	return &ParamError{Field: p.Name, Message: fmt.Sprintf("maxItems: more than %d", p.maxItems)}
 }
 
 // paramsSchema builds, once per method, the schema of its params object:
