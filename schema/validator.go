@@ -12,15 +12,15 @@ import (
 
 // Validator checks the params of calls against the methods of one OpenRPC
 // document (with the checker of check.go). The document is decoded and each
-// method's schemas are linted on first use, so a process that only answers
-// rpc.discover never pays for it. It is safe for concurrent use.
+// method's schemas are linted and compiled on first use, so a process that
+// only answers rpc.discover never pays for it. It is safe for concurrent use.
 type Validator struct {
 	doc     []byte
 	methods map[string]method
 
-	mu      sync.Mutex // guards checker and linted
-	checker *checker
-	linted  map[string]*node
+	mu       sync.Mutex // guards checker and compiled
+	checker  *checker
+	compiled map[string]*node // the params schema of each method checked so far
 }
 
 type method struct {
@@ -50,7 +50,7 @@ func NewValidator(doc []byte) (*Validator, error) {
 	if err := json.Unmarshal(doc, &d); err != nil {
 		return nil, fmt.Errorf("schema: reading the OpenRPC document: %w", err)
 	}
-	v := &Validator{doc: doc, methods: map[string]method{}, linted: map[string]*node{}}
+	v := &Validator{doc: doc, methods: map[string]method{}, compiled: map[string]*node{}}
 	for i, m := range d.Methods {
 		if _, dup := v.methods[m.Name]; dup {
 			return nil, fmt.Errorf("schema: method %s is described twice", m.Name)
@@ -234,11 +234,12 @@ func tooManyItems(p param) error {
 
 // paramsSchema builds, once per method, the schema of its params object:
 // each descriptor's schema under its name, the required ones required,
-// nothing else allowed; and refuses schemas the checker cannot evaluate.
+// nothing else allowed; refuses schemas the checker cannot evaluate, and
+// compiles the rest.
 func (v *Validator) paramsSchema(name string, m method) (*node, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if s, ok := v.linted[name]; ok {
+	if s, ok := v.compiled[name]; ok {
 		return s, nil
 	}
 	if v.checker == nil {
@@ -263,7 +264,7 @@ func (v *Validator) paramsSchema(name string, m method) (*node, error) {
 		return nil, fmt.Errorf("schema: params of %s: %w", name, err)
 	}
 	n := v.checker.compile(s)
-	v.linted[name] = n
+	v.compiled[name] = n
 	return n, nil
 }
 
