@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -34,14 +33,12 @@ var supported = map[string]bool{
 	"description": true, "title": true, "default": true, "examples": true, "format": true, "$comment": true,
 }
 
-// checker validates instances against schemas of one document.
+// checker lints and compiles the schemas of one document. Its methods are
+// called with the Validator's mu held; the nodes it compiles are only read.
 type checker struct {
-	root any // the whole OpenRPC document, for $ref
-
-	mu      sync.Mutex
-	regexps map[string]*regexp.Regexp
-
-	targets map[string]*node // the compiled targets of $refs; guarded by the Validator's mu
+	root    any                       // the whole OpenRPC document, for $ref
+	regexps map[string]*regexp.Regexp // the patterns compiled so far
+	targets map[string]*node          // the compiled targets of $refs
 }
 
 // node is a schema compiled for checking: its keywords looked up once,
@@ -175,7 +172,6 @@ type fail struct {
 // path only for a failure, so that checking valid params costs no path
 // (nor an Itoa per array item).
 type walk struct {
-	*checker
 	at []step
 }
 
@@ -288,8 +284,6 @@ func (c *checker) resolve(ref string) (any, error) {
 }
 
 func (c *checker) regexp(p string) (*regexp.Regexp, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if re, ok := c.regexps[p]; ok {
 		return re, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"sync"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -215,7 +216,7 @@ func TestWalkLeavesNoSteps(t *testing.T) {
 				}
 			}
 			for _, inst := range mutations(params) {
-				w := &walk{checker: v.checker, at: []step{{"root", -1}}}
+				w := &walk{at: []step{{"root", -1}}}
 				if w.check(sch, inst) != nil {
 					failed++
 				}
@@ -263,4 +264,36 @@ func TestDateTimeShaped(t *testing.T) {
 	if matched < 100 || matched == len(cases) {
 		t.Fatalf("%d of %d cases match: too few of one kind", matched, len(cases))
 	}
+}
+
+// Checks may run at once, each method's first compiling its schemas while
+// others check against theirs (run with -race).
+func TestCheckConcurrently(t *testing.T) {
+	v, err := NewValidator(OpenRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := []struct{ method, params string }{
+		{"sync.run", string(syncRunEvents(50))},
+		{"sync.run", syncRun(`"events":[{"id":1}]`)},
+		{"settings.resolve", `{"cascade":{"user":{"direction":"both"}}}`},
+		{"settings.resolve", `{"cascade":{"user":{"direction":"up"}}}`},
+	}
+	want := make([]string, len(calls))
+	for i, c := range calls {
+		_, err := v.Check(c.method, json.RawMessage(c.params))
+		want[i] = fmt.Sprint(err)
+	}
+	v, _ = NewValidator(OpenRPC)
+	var wg sync.WaitGroup
+	for range 4 {
+		for i, c := range calls {
+			wg.Go(func() {
+				if _, err := v.Check(c.method, json.RawMessage(c.params)); fmt.Sprint(err) != want[i] {
+					t.Errorf("%s: got %v, want %s", c.method, err, want[i])
+				}
+			})
+		}
+	}
+	wg.Wait()
 }

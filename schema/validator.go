@@ -139,7 +139,7 @@ func (v *Validator) Check(name string, params json.RawMessage) (json.RawMessage,
 	if err != nil {
 		return nil, &ParamError{Message: "params: " + err.Error()}
 	}
-	if f := (&walk{checker: v.checker}).check(sch, inst); f != nil {
+	if f := new(walk).check(sch, inst); f != nil {
 		return nil, &ParamError{Field: fieldPath(f.path), Message: f.msg}
 	}
 	return params, nil
