@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"sync"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -129,4 +131,169 @@ func without(m map[string]any, k string) map[string]any {
 	c := with(m, k, nil)
 	delete(c, k)
 	return c
+}
+
+// The checker reports the failure of the first failing member in the order
+// of their names, whatever the order in which it checks them, and the
+// same one every time.
+func TestFirstFailureInNameOrder(t *testing.T) {
+	v, err := NewValidator(OpenRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ members, field, msg string }{
+		{`"events":[{"zz":1,"title":5,"aa":2,"start":7}]`, "events[0].aa", "unknown member"},
+		{`"events":[{"title":5,"start":7,"location":[]}]`, "events[0].location", "got array, want string"},
+		{`"events":[{"title":"t","start":7},{"id":1}]`, "events[0].start", "got number, want string"},
+		{`"events":[{"id":"1"},{"id":"2","link":{"v":2,"remoteId":"/"}},{"id":3}]`, "events[1].link.remoteId", `does not match pattern "^[A-Za-z0-9_=-]+$"`},
+		{`"events":[{"id":"1","link":{"remoteId":"/","zz":1}}]`, "events[0].link.v", "missing, and required"},
+		{`"events":[{"id":1}],"zzz":1`, "events[0].id", "got number, want string"},
+		{`"events":[{"id":1}],"app":{"tenant":"common","clientId":"6731de76-14a6-49ae-97bc-6eba6914391e","redirectUri":"https://oro.example.com/cb"}`, "app.clientSecret", "missing, and required"},
+		{`"state":{"v":1,"sent":[{"at":"2026-03-01T10:00:00Z","n":1},{"at":"2026-03-01T10:00:00Z","n":0,"x":1}]}`, "state.sent[1].n", "minimum: got 0, want 1"},
+	} {
+		params := json.RawMessage(syncRun(c.members))
+		for range 20 { // Go's map order differs from one range to the next
+			_, err := v.Check("sync.run", params)
+			pe, ok := err.(*ParamError)
+			if !ok || pe.Field != c.field || pe.Message != c.msg {
+				t.Fatalf("%s: got %v, want %s: %s", c.members, err, c.field, c.msg)
+			}
+		}
+	}
+}
+
+// Numbers are compared as int64s when both are small plain integers and as
+// rationals otherwise: the verdicts are the rationals'.
+func TestCompareNumbers(t *testing.T) {
+	nums := []json.Number{"0", "-0", "1", "-1", "1.0", "1.5", "-1.5", "2", "10", "1e1", "1E1", "1e+1", "10.0", "100e-1", "999", "1000", "1e400", "-1e400", "1e-400",
+		"999999999999999999", "1000000000000000000", "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809",
+		"123456789012345678901234567890", "007", "-007"}
+	for _, a := range nums {
+		if got, want := hasType(a, "integer"), rat(a).IsInt(); got != want {
+			t.Errorf("hasType(%s, integer) = %v, want %v", a, got, want)
+		}
+		for _, b := range nums {
+			if got, want := compare(a, b), rat(a).Cmp(rat(b)); got != want {
+				t.Errorf("compare(%s, %s) = %d, want %d", a, b, got, want)
+			}
+		}
+	}
+}
+
+// A walk leaves its steps as it found them, failure or not: the
+// alternatives of a oneOf and allOf are checked one after another from the
+// same steps.
+func TestWalkLeavesNoSteps(t *testing.T) {
+	v, err := NewValidator(OpenRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Methods []struct {
+			Name     string `json:"name"`
+			Examples []struct {
+				Params []struct {
+					Name  string          `json:"name"`
+					Value json.RawMessage `json:"value"`
+				} `json:"params"`
+			} `json:"examples"`
+		} `json:"methods"`
+	}
+	if err := json.Unmarshal(OpenRPC, &doc); err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, m := range doc.Methods {
+		sch, err := v.paramsSchema(m.Name, v.methods[m.Name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ex := range m.Examples {
+			params := map[string]any{}
+			for _, p := range ex.Params {
+				if params[p.Name], err = decode(p.Value); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, inst := range mutations(params) {
+				w := &walk{at: []step{{"root", -1}}}
+				if w.check(sch, inst) != nil {
+					failed++
+				}
+				if len(w.at) != 1 {
+					t.Fatalf("%s: the walk ended with steps %v", m.Name, w.at)
+				}
+			}
+		}
+	}
+	if failed < 100 {
+		t.Fatalf("only %d failures", failed)
+	}
+}
+
+// dateTimeShaped matches what the regular expression it replaced matches,
+// on date-times and on every string one edit away from one.
+func TestDateTimeShaped(t *testing.T) {
+	re := regexp.MustCompile(`^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$`)
+	seeds := []string{"2026-03-05T09:00:00Z", "2026-03-05t09:00:00z", "2026-03-05T09:00:00.5+01:00", "2026-03-05T09:00:00.123456789-12:30", "", "x", "2026-03-05"}
+	var cases []string
+	for _, s := range seeds {
+		cases = append(cases, s)
+		for i := 0; i <= len(s); i++ {
+			for _, c := range "09aTtZz:.-+ é\x00" {
+				cases = append(cases, s[:i]+string(c)+s[i:]) // inserted
+				if i < len(s) {
+					cases = append(cases, s[:i]+string(c)+s[i+1:]) // replaced
+				}
+			}
+			if i < len(s) {
+				cases = append(cases, s[:i]+s[i+1:]) // deleted
+			}
+		}
+	}
+	matched := 0
+	for _, s := range cases {
+		want := re.MatchString(s)
+		if got := dateTimeShaped(s); got != want {
+			t.Errorf("dateTimeShaped(%q) = %v, the expression says %v", s, got, want)
+		}
+		if want {
+			matched++
+		}
+	}
+	if matched < 100 || matched == len(cases) {
+		t.Fatalf("%d of %d cases match: too few of one kind", matched, len(cases))
+	}
+}
+
+// Checks may run at once, each method's first compiling its schemas while
+// others check against theirs (run with -race).
+func TestCheckConcurrently(t *testing.T) {
+	v, err := NewValidator(OpenRPC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := []struct{ method, params string }{
+		{"sync.run", string(syncRunEvents(50))},
+		{"sync.run", syncRun(`"events":[{"id":1}]`)},
+		{"settings.resolve", `{"cascade":{"user":{"direction":"both"}}}`},
+		{"settings.resolve", `{"cascade":{"user":{"direction":"up"}}}`},
+	}
+	want := make([]string, len(calls))
+	for i, c := range calls {
+		_, err := v.Check(c.method, json.RawMessage(c.params))
+		want[i] = fmt.Sprint(err)
+	}
+	v, _ = NewValidator(OpenRPC)
+	var wg sync.WaitGroup
+	for range 4 {
+		for i, c := range calls {
+			wg.Go(func() {
+				if _, err := v.Check(c.method, json.RawMessage(c.params)); fmt.Sprint(err) != want[i] {
+					t.Errorf("%s: got %v, want %s", c.method, err, want[i])
+				}
+			})
+		}
+	}
+	wg.Wait()
 }

@@ -12,15 +12,15 @@ import (
 
 // Validator checks the params of calls against the methods of one OpenRPC
 // document (with the checker of check.go). The document is decoded and each
-// method's schemas are linted on first use, so a process that only answers
-// rpc.discover never pays for it. It is safe for concurrent use.
+// method's schemas are linted and compiled on first use, so a process that
+// only answers rpc.discover never pays for it. It is safe for concurrent use.
 type Validator struct {
 	doc     []byte
 	methods map[string]method
 
-	mu      sync.Mutex // guards checker and linted
-	checker *checker
-	linted  map[string]map[string]any
+	mu       sync.Mutex // guards checker and compiled
+	checker  *checker
+	compiled map[string]*node // the params schema of each method checked so far
 }
 
 type method struct {
@@ -50,7 +50,7 @@ func NewValidator(doc []byte) (*Validator, error) {
 	if err := json.Unmarshal(doc, &d); err != nil {
 		return nil, fmt.Errorf("schema: reading the OpenRPC document: %w", err)
 	}
-	v := &Validator{doc: doc, methods: map[string]method{}, linted: map[string]map[string]any{}}
+	v := &Validator{doc: doc, methods: map[string]method{}, compiled: map[string]*node{}}
 	for i, m := range d.Methods {
 		if _, dup := v.methods[m.Name]; dup {
 			return nil, fmt.Errorf("schema: method %s is described twice", m.Name)
@@ -128,23 +128,18 @@ func (v *Validator) Check(name string, params json.RawMessage) (json.RawMessage,
 	if len(m.params) == 0 {
 		return noMembers(name, params)
 	}
-	if err := m.countItems(params); err != nil {
-		return nil, err
-	}
-	if err := measure(params); err != nil {
+	if err := m.precheck(params); err != nil {
 		return nil, err
 	}
 	sch, err := v.paramsSchema(name, m)
 	if err != nil {
 		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(params))
-	dec.UseNumber()
-	var inst any
-	if err := dec.Decode(&inst); err != nil {
+	inst, err := decode(params)
+	if err != nil {
 		return nil, &ParamError{Message: "params: " + err.Error()}
 	}
-	if f := v.checker.check(sch, inst, nil); f != nil {
+	if f := new(walk).check(sch, inst); f != nil {
 		return nil, &ParamError{Field: fieldPath(f.path), Message: f.msg}
 	}
 	return params, nil
@@ -223,7 +218,7 @@ func (m method) countItems(params []byte) error {
 			n := 0
 			jsonscan.Elements(v, func([]byte) bool { n++; return n <= p.maxItems })
 			if n > p.maxItems {
-				err = &ParamError{Field: name, Message: fmt.Sprintf("maxItems: more than %d", p.maxItems)}
+				err = tooManyItems(p)
 				return false
 			}
 		}
@@ -232,13 +227,19 @@ func (m method) countItems(params []byte) error {
 	return err
 }
 
+// tooManyItems is the error for an array param over its maxItems.
+func tooManyItems(p param) error {
+	return &ParamError{Field: p.Name, Message: fmt.Sprintf("maxItems: more than %d", p.maxItems)}
+}
+
 // paramsSchema builds, once per method, the schema of its params object:
 // each descriptor's schema under its name, the required ones required,
-// nothing else allowed; and refuses schemas the checker cannot evaluate.
-func (v *Validator) paramsSchema(name string, m method) (map[string]any, error) {
+// nothing else allowed; refuses schemas the checker cannot evaluate, and
+// compiles the rest.
+func (v *Validator) paramsSchema(name string, m method) (*node, error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if s, ok := v.linted[name]; ok {
+	if s, ok := v.compiled[name]; ok {
 		return s, nil
 	}
 	if v.checker == nil {
@@ -262,8 +263,9 @@ func (v *Validator) paramsSchema(name string, m method) (map[string]any, error) 
 	if err := v.checker.lint(s, map[string]bool{}); err != nil {
 		return nil, fmt.Errorf("schema: params of %s: %w", name, err)
 	}
-	v.linted[name] = s
-	return s, nil
+	n := v.checker.compile(s)
+	v.compiled[name] = n
+	return n, nil
 }
 
 // fieldPath writes a JSON location the way the engine names fields:
