@@ -8,7 +8,8 @@
 // occurrences in a span (instances, for the ids an Oro exception is
 // written to) and the lookup by our extended property. They are sent through the session's
 // request adapter, so its middleware and error mapping apply, but the answers
-// are decoded with encoding/json into graphEvent, which holds only what the
+// are decoded by encoding/json's rules (go-json-experiment/json's v1
+// package, see decode) into graphEvent, which holds only what the
 // mapping reads: the SDK's parser and models cost several times the CPU and
 // allocations per event. Writes go through JSON $batch requests that this
 // package builds itself on the same adapter, because the SDK's batch helper

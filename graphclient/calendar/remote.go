@@ -437,7 +437,7 @@ var odataError = abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscri
 // headers as its Get) through the session's adapter, so its middleware
 // (authentication, retry, redirects, the ImmutableId preference, the answer
 // guard) and its error mapping apply as to any SDK call, and decodes the
-// answer into v with encoding/json instead of the SDK's models: the guard
+// answer into v by encoding/json's rules (decode) instead of the SDK's models: the guard
 // hands it the answer's bytes (graphclient.WithAnswer), which the SDK would
 // otherwise copy again. An answer without a body (a 204, an empty 200) is graphclient.EmptyAnswer; one
 // that does not decode into v (a field of the wrong type) is Microsoft's
