@@ -11,29 +11,39 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
+// examples is what the checker tests read of the OpenRPC document: each
+// method's params and the params of its examples.
+type examples struct {
+	Methods []struct {
+		Name   string `json:"name"`
+		Params []struct {
+			Name     string `json:"name"`
+			Required bool   `json:"required"`
+		} `json:"params"`
+		Examples []struct {
+			Params []struct {
+				Name  string          `json:"name"`
+				Value json.RawMessage `json:"value"`
+			} `json:"params"`
+		} `json:"examples"`
+	} `json:"methods"`
+}
+
+func readExamples(t *testing.T) examples {
+	t.Helper()
+	var doc examples
+	if err := json.Unmarshal(OpenRPC, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
 // The Validator's checker must agree with santhosh-tekuri/jsonschema on
 // every method: the examples' params and many mutations of them (each value
 // replaced by values of other types and out-of-range ones, members removed,
 // unknown members added).
 func TestCheckerAgreesWithJSONSchemaLibrary(t *testing.T) {
-	var doc struct {
-		Methods []struct {
-			Name   string `json:"name"`
-			Params []struct {
-				Name     string `json:"name"`
-				Required bool   `json:"required"`
-			} `json:"params"`
-			Examples []struct {
-				Params []struct {
-					Name  string          `json:"name"`
-					Value json.RawMessage `json:"value"`
-				} `json:"params"`
-			} `json:"examples"`
-		} `json:"methods"`
-	}
-	if err := json.Unmarshal(OpenRPC, &doc); err != nil {
-		t.Fatal(err)
-	}
+	doc := readExamples(t)
 	v, err := NewValidator(OpenRPC)
 	if err != nil {
 		t.Fatal(err)
@@ -188,20 +198,7 @@ func TestWalkLeavesNoSteps(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var doc struct {
-		Methods []struct {
-			Name     string `json:"name"`
-			Examples []struct {
-				Params []struct {
-					Name  string          `json:"name"`
-					Value json.RawMessage `json:"value"`
-				} `json:"params"`
-			} `json:"examples"`
-		} `json:"methods"`
-	}
-	if err := json.Unmarshal(OpenRPC, &doc); err != nil {
-		t.Fatal(err)
-	}
+	doc := readExamples(t)
 	failed := 0
 	for _, m := range doc.Methods {
 		sch, err := v.paramsSchema(m.Name, v.methods[m.Name])
