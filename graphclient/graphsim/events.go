@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -959,6 +960,35 @@ var (
 // CRLF (docs user-list-messages.md, get_messages_in_text: "Welcome to the
 // Support group!\r\n").
 func htmlToText(h string) string {
+	texts.Lock()
+	t, ok := texts.m[h]
+	texts.Unlock()
+	if ok {
+		return t
+	}
+	t = convertHTML(h)
+	texts.Lock()
+	if len(texts.m) >= maxTexts {
+		clear(texts.m)
+	}
+	texts.m[h] = t
+	texts.Unlock()
+	return t
+}
+
+// texts keeps the text of bodies htmlToText converted: every read of an
+// event in text converts its stored HTML again, with four regular
+// expressions, which was a seventh of serving a delta page. It is cleared
+// when it holds maxTexts bodies.
+var texts = struct {
+	sync.Mutex
+	m map[string]string
+}{m: map[string]string{}}
+
+const maxTexts = 100_000
+
+// convertHTML is htmlToText's conversion.
+func convertHTML(h string) string {
 	h = srcNLRe.ReplaceAllString(h, "$1$2")
 	if m := bodyRe.FindStringSubmatch(h); m != nil {
 		h = m[1]
