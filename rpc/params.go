@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	jsonv1 "github.com/go-json-experiment/json/v1"
+	"github.com/oro-msync/oro-msync/schema"
 	"github.com/oro-msync/oro-msync/schema/jsonscan"
 	calsync "github.com/oro-msync/oro-msync/sync"
 )
@@ -37,28 +38,12 @@ func DecodeParams(params json.RawMessage, v any) error {
 	if err := jsonv1.Unmarshal(params, v); err != nil {
 		var te *jsonv1.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return calsync.Invalid(bracketed(te.Field), "%v", err)
+			// the decoder's path (events.1.allDay) named as the checker names it
+			return calsync.Invalid(schema.FieldPath(strings.Split(te.Field, ".")), "%v", err)
 		}
 		return calsync.Invalid("", "%v", err)
 	}
 	return nil
-}
-
-// bracketed writes a decoder's field path (events.3.start) as the other
-// errors name fields (events[3].start).
-func bracketed(path string) string {
-	var b strings.Builder
-	for seg := range strings.SplitSeq(path, ".") {
-		switch {
-		case seg != "" && strings.Trim(seg, "0123456789") == "":
-			b.WriteString("[" + seg + "]")
-		case b.Len() > 0:
-			b.WriteString("." + seg)
-		default:
-			b.WriteString(seg)
-		}
-	}
-	return b.String()
 }
 
 var (

@@ -362,8 +362,8 @@ func TestFieldPathNamesArrayItems(t *testing.T) {
 		{[]string{"a", "1", "2", "b"}, "a[1][2].b"},
 		{nil, ""},
 	} {
-		if got := fieldPath(c.path); got != c.want {
-			t.Errorf("fieldPath(%q) = %q, want %q", c.path, got, c.want)
+		if got := FieldPath(c.path); got != c.want {
+			t.Errorf("FieldPath(%q) = %q, want %q", c.path, got, c.want)
 		}
 	}
 }

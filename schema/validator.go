@@ -140,7 +140,7 @@ func (v *Validator) Check(name string, params json.RawMessage) (json.RawMessage,
 		return nil, &ParamError{Message: "params: " + err.Error()}
 	}
 	if f := new(walk).check(sch, inst); f != nil {
-		return nil, &ParamError{Field: fieldPath(f.path), Message: f.msg}
+		return nil, &ParamError{Field: FieldPath(f.path), Message: f.msg}
 	}
 	return params, nil
 }
@@ -268,9 +268,9 @@ func (v *Validator) paramsSchema(name string, m method) (*node, error) {
 	return n, nil
 }
 
-// fieldPath writes a JSON location the way the engine names fields:
+// FieldPath writes a JSON location the way the engine names fields:
 // members joined by dots, array items as [N] (events[3].start).
-func fieldPath(path []string) string {
+func FieldPath(path []string) string {
 	var b strings.Builder
 	for _, p := range path {
 		if p != "" && strings.Trim(p, "0123456789") == "" {
