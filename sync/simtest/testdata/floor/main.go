@@ -281,7 +281,7 @@ func batch(graph string, events []oroEvent, ops []operation) {
 			Properties: []property{{ID: "String {6E1F9C52-3A7D-4B08-9E25-C41D7A80B3F6} Name OroEventId", Value: e.ID}}}
 		w.Body.ContentType, w.Body.Content, w.Location.DisplayName = "text", e.Description, e.Location
 		items[i] = batchItem{ID: strconv.Itoa(i), Method: "POST", URL: "/me/events", Body: w,
-			Headers: map[string]string{"Prefer": `IdType="ImmutableId", outlook.timezone="UTC"`, "Content-Type": "application/json"}}
+			Headers: map[string]string{"Prefer": `IdType="ImmutableId", outlook.timezone="UTC", outlook.body-content-type="text"`, "Content-Type": "application/json"}}
 		if i > 0 {
 			items[i].DependsOn = []string{strconv.Itoa(i - 1)}
 		}
