@@ -16,8 +16,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	jsonv1 "github.com/go-json-experiment/json/v1"
 )
 
 // Options configures a Sim. The zero value is a faithful simulator with real
@@ -707,7 +705,7 @@ func (s *Sim) graphError(w http.ResponseWriter, status int, code, msg string) {
 const odataJSON = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := jsonv1.Marshal(v)
+	b, err := appendJSON(make([]byte, 0, 1024), v)
 	if err != nil {
 		panic(err) // our own values always marshal
 	}
