@@ -57,6 +57,7 @@ final class ScaleCommand extends Command
     /** @var list<array{process:Process,sidecarPid:int}> */
     private array $consumers = [];
     private OutputInterface $log;
+    private float $started;
 
     public function __construct(private readonly Container $c)
     {
@@ -76,6 +77,7 @@ final class ScaleCommand extends Command
     protected function execute(InputInterface $in, OutputInterface $out): int
     {
         $this->log = $out instanceof ConsoleOutputInterface ? $out->getErrorOutput() : $out;
+        $this->started = microtime(true);
         try {
             $figures = $this->measure(
                 (int) $in->getOption('users'),
@@ -112,7 +114,7 @@ final class ScaleCommand extends Command
         }
         $sim = new GraphSimControl($this->c->config->authorityUrl);
 
-        $this->log->writeln("seeding $users users × $events events");
+        $this->progress("seeding $users users × $events events");
         $tag = bin2hex(random_bytes(3));
         $day0 = (int) (floor(time() / 86400) + 1) * 86400; // tomorrow, 00:00 UTC
         $us = [];
@@ -120,7 +122,7 @@ final class ScaleCommand extends Command
             $upn = "scale-$tag-$n@contoso.example";
             $sim->addUser($upn, "Scale $n");
             $id = (int) $db->value('INSERT INTO oro_user (organization_id, username, email) VALUES (1, ?, ?) RETURNING id', ["scale-$tag-$n", $upn]);
-            $u = ['id' => $id, 'upn' => $upn, 'oro' => [], 'ms' => []];
+            $u = ['n' => $n, 'id' => $id, 'upn' => $upn, 'oro' => [], 'ms' => []];
             for ($i = 0; $i < $oroN; $i++) {
                 $u['oro'][] = $this->c->events()->create($id, self::oroEvent("oro $n.$i", $day0 + $i * 3600));
             }
@@ -129,6 +131,7 @@ final class ScaleCommand extends Command
             }
             $us[$id] = $u;
         }
+        $this->progress('connecting');
         $cm = $this->c->connectionManager();
         foreach ($us as $id => $u) {
             $session = $cm->start($u['upn']);
@@ -137,14 +140,14 @@ final class ScaleCommand extends Command
         }
         $sim->resetRequests();
 
-        $this->log->writeln("starting $consumers consumers");
+        $this->progress("starting $consumers consumers");
         for ($k = 1; $k <= $consumers; $k++) {
             $this->consumers[] = $this->startConsumer("scale-c$k", $timeout);
         }
 
         $runs = [];
         $wall = 0.0;
-        $this->log->writeln('first sync');
+        $this->progress('first sync');
         [$rows, $took] = $this->round($us, $timeout);
         $wall += $took;
         $this->check($rows, 'first sync', $oroN, $msN);
@@ -153,7 +156,7 @@ final class ScaleCommand extends Command
         $sim->resetRequests();
 
         for ($r = 0; $r < $rounds; $r++) {
-            $this->log->writeln('round ' . ($r + 1));
+            $this->progress('round ' . ($r + 1));
             foreach ($us as $u) {
                 $this->edit($sim, $u, $r, $day0 + 86400 * 10 + $r * 3600);
             }
@@ -174,6 +177,7 @@ final class ScaleCommand extends Command
             $consumerRss = max($consumerRss, self::peakRssMb((int) $k['process']->getPid()));
             $sidecarRss = max($sidecarRss, self::peakRssMb($k['sidecarPid']));
         }
+        $this->progress('stopping the consumers, comparing both sides');
         $this->stopConsumers();
         $syncs = (int) $db->value('SELECT count(*) FROM msync_sync_run WHERE user_id IN (' . implode(',', array_keys($us)) . ')');
         if ($syncs !== $users * ($rounds + 1)) {
@@ -235,6 +239,12 @@ final class ScaleCommand extends Command
         ];
     }
 
+    /** A line on stderr, with the seconds since the start. */
+    private function progress(string $what): void
+    {
+        $this->log->writeln(sprintf('%7.1f s  %s', microtime(true) - $this->started, $what));
+    }
+
     /** Starts a consumer and reads its sidecar's pid from its first line. */
     private function startConsumer(string $name, float $timeout): array
     {
@@ -286,13 +296,17 @@ final class ScaleCommand extends Command
         }
         $deadline = microtime(true) + $timeout;
         while (true) {
-            $rows = $db->all("SELECT *, round(EXTRACT(EPOCH FROM finished_at - started_at) * 1000)::int AS run_ms FROM msync_sync_run WHERE id > ? AND user_id IN ($ids) AND finished_at IS NOT NULL ORDER BY id", [$mark]);
-            foreach ($rows as $row) {
-                if ($row['outcome'] !== 'completed') {
-                    throw new \RuntimeException(sprintf('user %d: %s run #%d ended %s: %s', $row['user_id'], $row['mode'], $row['id'], $row['outcome'], $row['detail']));
-                }
+            // a light query while the consumers work; the rows once done
+            $st = $db->one(
+                "SELECT count(DISTINCT user_id) AS done, min(id) FILTER (WHERE outcome <> 'completed') AS failed
+                   FROM msync_sync_run WHERE id > ? AND user_id IN ($ids) AND finished_at IS NOT NULL",
+                [$mark]
+            );
+            if ($st['failed'] !== null) {
+                $row = $db->one('SELECT * FROM msync_sync_run WHERE id = ?', [$st['failed']]);
+                throw new \RuntimeException(sprintf('user %d: %s run #%d ended %s: %s', $row['user_id'], $row['mode'], $row['id'], $row['outcome'], $row['detail']));
             }
-            if (count(array_unique(array_column($rows, 'user_id'))) === count($us)) {
+            if ((int) $st['done'] === count($us)) {
                 break;
             }
             foreach ($this->consumers as $k) {
@@ -301,10 +315,15 @@ final class ScaleCommand extends Command
                 }
             }
             if (microtime(true) > $deadline) {
-                throw new \RuntimeException(sprintf('after %.0f s, %d of %d users synced', $timeout, count(array_unique(array_column($rows, 'user_id'))), count($us)));
+                throw new \RuntimeException(sprintf('after %.0f s, %d of %d users synced', $timeout, $st['done'], count($us)));
             }
             usleep(20000);
         }
+        $rows = $db->all(
+            "SELECT *, round(EXTRACT(EPOCH FROM finished_at - started_at) * 1000)::int AS run_ms
+               FROM msync_sync_run WHERE id > ? AND user_id IN ($ids) AND finished_at IS NOT NULL ORDER BY id",
+            [$mark]
+        );
         $took = (float) $db->value("SELECT EXTRACT(EPOCH FROM max(finished_at) - ?::timestamptz) FROM msync_sync_run WHERE id > ? AND user_id IN ($ids)", [$start, $mark]);
         return [$rows, $took];
     }
@@ -336,13 +355,13 @@ final class ScaleCommand extends Command
         $events = $this->c->events();
         for ($j = 0; $j < self::EDITED; $j++) {
             $i = self::EDITED * $r + $j;
-            $events->update($u['oro'][$i], ['title' => "oro {$u['id']}.$i, round $r"]);
-            $sim->updateEvent($u['upn'], $u['ms'][$i], ['subject' => "ms {$u['id']}.$i, round $r"]);
+            $events->update($u['oro'][$i], ['title' => "oro {$u['n']}.$i, round $r"]);
+            $sim->updateEvent($u['upn'], $u['ms'][$i], ['subject' => "ms {$u['n']}.$i, round $r"]);
         }
         $events->delete($u['oro'][count($u['oro']) - 1 - $r]);
         $sim->deleteEvent($u['upn'], $u['ms'][count($u['ms']) - 1 - $r]);
-        $events->create($u['id'], self::oroEvent("oro new {$u['id']}.$r", $at));
-        $sim->createEvent($u['upn'], self::outlookEvent("ms new {$u['id']}.$r", $at + 1800));
+        $events->create($u['id'], self::oroEvent("oro new {$u['n']}.$r", $at));
+        $sim->createEvent($u['upn'], self::outlookEvent("ms new {$u['n']}.$r", $at + 1800));
     }
 
     /** Fails unless Oro and Outlook hold the same $want live events (subject, start, end), nothing pending. */
