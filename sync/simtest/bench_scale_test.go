@@ -27,6 +27,10 @@ var (
 	scaleRounds = flag.Int("scale-rounds", 3, "BenchmarkScale: incremental rounds after the first sync, each after edits on both sides")
 )
 
+// scaleLatency is the simulator's latency model of the scale runs
+// (BenchmarkScale, BenchmarkScaleHost).
+var scaleLatency = graphsim.Options{Latency: 5 * time.Millisecond, BatchItemLatency: 2 * time.Millisecond}
+
 // Per user: the weekly series among the Outlook events, and the
 // occurrences of each.
 const (
@@ -61,7 +65,7 @@ const (
 // minutes per mailbox (graph-facts §7). An idle sync costs one request, so
 // that is an upper bound.
 //
-//	go test ./sync/simtest/ -run '^$' -bench Scale -benchtime 1x
+//	go test ./sync/simtest/ -run '^$' -bench 'Scale$' -benchtime 1x
 func BenchmarkScale(b *testing.B) {
 	procs, users, rounds := *scaleProcs, *scaleUsers, *scaleRounds
 	oroN := *scaleEvents / 3
@@ -71,7 +75,7 @@ func BenchmarkScale(b *testing.B) {
 		b.Fatalf("-scale-procs %d, -scale-users %d, -scale-rounds %d, -scale-events %d: too few", procs, users, rounds, *scaleEvents)
 	}
 	bin := sidecarBinary(b)
-	opts := graphsim.Options{Latency: 5 * time.Millisecond, BatchItemLatency: 2 * time.Millisecond}
+	opts := scaleLatency
 	var (
 		full, incr    []time.Duration
 		wall          time.Duration

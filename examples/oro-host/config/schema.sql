@@ -136,7 +136,11 @@ CREATE TABLE msync_sync_run (
     -- when this run scheduled the next one (the sidecar's nextSyncAt, a
     -- back-off, or now to continue a round)
     next_sync_at timestamptz,
-    detail      text
+    detail      text,
+    -- how long the sync.run call took as the consumer waited for it, and
+    -- the result's stats as they came (pushed, pulled, graphRequests, ...)
+    call_ms     int,
+    stats       jsonb
 );
 
 -- Push (README "Push"): the user's change-notification subscription. The

@@ -99,21 +99,24 @@ final class SyncProcessor
         }
         $runId = (int) $this->db->value('INSERT INTO msync_sync_run (user_id, consumer, mode) VALUES (?, ?, ?) RETURNING id', [$userId, $this->consumerName, $mode]);
 
+        $callStart = hrtime(true);
         try {
             // the sidecar stops at the budget; the deadline is a safety net
             $res = $this->sidecar->call('sync.run', $params, $this->timeBudgetSeconds + 15);
         } catch (\OroMsyncError $e) {
-            return $this->failed($userId, $runId, $e);
+            return $this->failed($userId, $runId, $e, self::msSince($callStart));
         } catch (\OroMsyncProcessError $e) {
+            $callMs = self::msSince($callStart);
             // dead or stuck sidecar: the client restarts it on the next call
             try {
                 return $this->backOff($userId, self::RETRY_DELAY_MS, 'unavailable', null);
             } finally {
-                $this->finishRun($runId, 'sidecar_failed', $e->getMessage(), $userId);
+                $this->finishRun($runId, 'sidecar_failed', $e->getMessage(), $userId, $callMs);
             }
         }
+        $callMs = self::msSince($callStart);
 
-        return $this->db->transactional(function () use ($userId, $runId, $res, $events, $hwm, $mode) {
+        return $this->db->transactional(function () use ($userId, $runId, $res, $events, $hwm, $mode, $callMs) {
             $applier = new ResultApplier($this->db, $userId, $hwm);
             foreach ($res['operations'] as $op) {
                 $applier->apply($op);
@@ -145,7 +148,7 @@ final class SyncProcessor
             foreach ($res['issues'] as $is) {
                 $detail[] = sprintf('issue %s %s/%s: %s', isset($is['oroId']) ? '#' . $is['oroId'] : ($is['remoteId'] ?? ''), $is['kind'], $is['reason'], $is['message']);
             }
-            $this->finishRun($runId, $res['status'] . (isset($res['reason']) ? ':' . $res['reason'] : ''), implode("\n", $detail), $userId);
+            $this->finishRun($runId, $res['status'] . (isset($res['reason']) ? ':' . $res['reason'] : ''), implode("\n", $detail), $userId, $callMs, $res['stats'] ?? null);
             if ($this->beforeCommit !== null) {
                 ($this->beforeCommit)($userId, $res);
             }
@@ -273,7 +276,7 @@ final class SyncProcessor
     }
 
     /** An error reply: store rotated tokens, then alert, back off or give up, by kind. */
-    private function failed(int $userId, int $runId, \OroMsyncError $e): string
+    private function failed(int $userId, int $runId, \OroMsyncError $e, int $callMs): string
     {
         if ($e->tokens() !== null) {
             // Microsoft rotated the refresh token before the call failed: the
@@ -284,7 +287,7 @@ final class SyncProcessor
         try {
             return $this->failedKind($userId, $e, $kind);
         } finally {
-            $this->finishRun($runId, 'error:' . $kind, $e->getMessage(), $userId);
+            $this->finishRun($runId, 'error:' . $kind, $e->getMessage(), $userId, $callMs);
         }
     }
 
@@ -325,14 +328,22 @@ final class SyncProcessor
         return self::REQUEUE;
     }
 
-    /** Records how the run ended and, once the schedule is stored, when the next one may start. */
-    private function finishRun(int $runId, string $outcome, string $detail, ?int $userId = null): void
+    /**
+     * Records how the run ended, how long its call took, the result's stats
+     * and, once the schedule is stored, when the next one may start.
+     */
+    private function finishRun(int $runId, string $outcome, string $detail, int $userId, int $callMs, ?array $stats = null): void
     {
         $this->db->exec(
-            'UPDATE msync_sync_run SET finished_at = clock_timestamp(), outcome = ?, detail = ?,
+            'UPDATE msync_sync_run SET finished_at = clock_timestamp(), outcome = ?, detail = ?, call_ms = ?, stats = ?,
                     next_sync_at = (SELECT next_sync_at FROM msync_sync_state WHERE user_id = ?) WHERE id = ?',
-            [$outcome, $detail, $userId, $runId]
+            [$outcome, $detail, $callMs, $stats === null ? null : json_encode($stats, JSON_THROW_ON_ERROR), $userId, $runId]
         );
+    }
+
+    private static function msSince(int $hrtime): int
+    {
+        return (int) round((hrtime(true) - $hrtime) / 1e6);
     }
 
     private static function bool(mixed $v): bool

@@ -7,6 +7,7 @@ namespace OroHost\Tests\Support;
 use OroHost\Config\HostConfig;
 use OroHost\Connect\HeadlessBrowser;
 use OroHost\Container;
+use OroHost\Simulator\GraphSimControl;
 use PHPUnit\Framework\TestCase;
 use Symfony\Component\Process\Process;
 
@@ -23,6 +24,7 @@ abstract class E2ETestCase extends TestCase
 
     protected Container $c;
     protected string $sim;
+    protected GraphSimControl $simControl;
     protected string $tmp;
     /** @var array<string,string> the host's environment for its processes */
     protected array $env;
@@ -37,6 +39,7 @@ abstract class E2ETestCase extends TestCase
         $this->tmp = sys_get_temp_dir() . '/orohost-e2e-' . getmypid() . '-' . bin2hex(random_bytes(3));
         mkdir($this->tmp, 0775, true);
         [$this->simProcess, $this->sim] = Infra::startSimulator($this->tmp . '/graphsim.log');
+        $this->simControl = new GraphSimControl($this->sim);
         $this->dbName = 'orohost_e2e_' . getmypid() . '_' . bin2hex(random_bytes(3));
         Infra::createDatabase($this->dbName);
         $this->env = [
@@ -148,7 +151,7 @@ abstract class E2ETestCase extends TestCase
     protected function user(string $name): int
     {
         $email = "$name@contoso.example";
-        $this->simCall('POST', '/_sim/users', ['upn' => $email, 'displayName' => ucfirst($name), 'mail' => $email]);
+        $this->simControl->addUser($email, ucfirst($name));
         return (int) $this->db()->value('INSERT INTO oro_user (organization_id, username, email) VALUES (1, ?, ?) RETURNING id', [$name, $email]);
     }
 
@@ -166,25 +169,16 @@ abstract class E2ETestCase extends TestCase
         return $cm->finish($userId, $session, $cb['code'], $cb['state']);
     }
 
+    /** A request to the simulator's control API; an answer of 300 or more fails the test. */
     protected function simCall(string $method, string $path, ?array $body = null): mixed
     {
-        $ctx = stream_context_create(['http' => [
-            'method' => $method,
-            'header' => "Content-Type: application/json\r\n",
-            'content' => $body === null ? '' : json_encode($body),
-            'ignore_errors' => true,
-            'timeout' => 10,
-        ]]);
-        $out = file_get_contents($this->sim . $path, false, $ctx);
-        $status = (int) explode(' ', $http_response_header[0] ?? 'HTTP/1.1 0')[1];
-        $this->assertLessThan(300, $status, "$method $path: $out");
-        return $out === '' ? null : json_decode($out, true);
+        return $this->simControl->call($method, $path, $body);
     }
 
     /** The mailbox as the simulator holds it. */
     protected function outlook(int $userId): array
     {
-        return $this->simCall('GET', '/_sim/users/' . rawurlencode($this->upn($userId)) . '/events')['value'];
+        return $this->simControl->events($this->upn($userId));
     }
 
     protected function outlookSubjects(int $userId): array
@@ -199,21 +193,21 @@ abstract class E2ETestCase extends TestCase
     {
         $start = gmdate('Y-m-d', time() + $day * 86400) . sprintf('T%02d:00:00', $hour);
         $end = gmdate('Y-m-d', time() + $day * 86400) . sprintf('T%02d:30:00', $hour);
-        return $this->simCall('POST', '/_sim/users/' . rawurlencode($this->upn($userId)) . '/events', [
+        return $this->simControl->createEvent($this->upn($userId), [
             'subject' => $subject,
             'start' => ['dateTime' => $start, 'timeZone' => 'UTC'],
             'end' => ['dateTime' => $end, 'timeZone' => 'UTC'],
-        ])['id'];
+        ]);
     }
 
     protected function outlookUpdate(int $userId, string $id, array $patch): void
     {
-        $this->simCall('PATCH', '/_sim/users/' . rawurlencode($this->upn($userId)) . '/events/' . rawurlencode($id), $patch);
+        $this->simControl->updateEvent($this->upn($userId), $id, $patch);
     }
 
     protected function outlookDelete(int $userId, string $id): void
     {
-        $this->simCall('DELETE', '/_sim/users/' . rawurlencode($this->upn($userId)) . '/events/' . rawurlencode($id));
+        $this->simControl->deleteEvent($this->upn($userId), $id);
     }
 
     /** Creates an event in Oro, as a user does (change log, debounced sync). */
