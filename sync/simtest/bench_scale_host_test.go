@@ -1,7 +1,6 @@
 package simtest
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
@@ -144,7 +143,13 @@ func scaleHostRun(b *testing.B, sidecar, simBin string) map[string]float64 {
 	}
 	b.Cleanup(func() { exec.Command(rabbitmqctl(), "-q", "delete_vhost", name).Run() })
 
-	authority := startGraphsim(b, simBin, filepath.Join(dir, "graphsim.log"))
+	log, err := os.Create(filepath.Join(dir, "graphsim.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { log.Close() })
+	authority := startGraphsim(b, simBin, log,
+		"--latency", scaleLatency.Latency.String(), "--batch-item-latency", scaleLatency.BatchItemLatency.String()).Authority
 	env := append(os.Environ(),
 		"OROHOST_DSN=pgsql:host="+hostPGHost+";port=5432;dbname="+name,
 		"OROHOST_DB_USER="+hostPGRole, "OROHOST_DB_PASSWORD="+hostPGRole,
@@ -194,33 +199,6 @@ func scaleHostRun(b *testing.B, sidecar, simBin string) map[string]float64 {
 		}
 	}
 	return figures
-}
-
-// startGraphsim starts the built simulator under BenchmarkScale's latency
-// model, its log in logFile, and returns its base URL.
-func startGraphsim(b *testing.B, bin, logFile string) string {
-	log, err := os.Create(logFile)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { log.Close() })
-	cmd := exec.Command(bin, "--auto-consent",
-		"--latency", scaleLatency.Latency.String(), "--batch-item-latency", scaleLatency.BatchItemLatency.String())
-	cmd.Stderr = log
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadBytes('\n')
-	var urls struct{ Authority string }
-	if err != nil || json.Unmarshal(line, &urls) != nil || urls.Authority == "" {
-		b.Fatalf("graphsim did not start: %v %s", err, line)
-	}
-	return urls.Authority
 }
 
 // psql runs one statement in database db as the host's role.

@@ -34,6 +34,31 @@ func build(t *testing.T, dir, pkg string) string {
 	return out
 }
 
+// graphsimURLs is the first line a started cmd/graphsim prints.
+type graphsimURLs struct{ Authority, Graph, Control string }
+
+// startGraphsim starts the built simulator bin with --auto-consent and
+// args, its log going to stderr (nil: discarded), stops it when tb ends and
+// returns the URLs it printed.
+func startGraphsim(tb testing.TB, bin string, stderr io.Writer, args ...string) graphsimURLs {
+	tb.Helper()
+	cmd := exec.Command(bin, append([]string{"--auto-consent"}, args...)...)
+	cmd.Stderr = stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	var urls graphsimURLs
+	if err := json.NewDecoder(out).Decode(&urls); err != nil || urls.Authority == "" {
+		tb.Fatalf("graphsim did not start: its first line: %+v, %v", urls, err)
+	}
+	return urls
+}
+
 // sidecar is a running oro-msync speaking newline-delimited JSON-RPC.
 type sidecar struct {
 	t   *testing.T
@@ -95,19 +120,7 @@ func TestEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	simBin, sidecarBin := build(t, dir, "cmd/graphsim"), build(t, dir, "cmd/oro-msync")
 
-	sim := exec.Command(simBin, "--auto-consent")
-	simOut, err := sim.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sim.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Process.Kill(); _ = sim.Wait() })
-	var urls struct{ Authority, Graph, Control string }
-	if err := json.NewDecoder(simOut).Decode(&urls); err != nil {
-		t.Fatalf("graphsim's first line: %v", err)
-	}
+	urls := startGraphsim(t, simBin, nil)
 
 	var stderr bytes.Buffer
 	cmd := exec.Command(sidecarBin, "--authority-url", urls.Authority, "--graph-url", urls.Graph)
