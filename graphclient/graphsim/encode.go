@@ -34,7 +34,8 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 			return appendFloat(dst, v), nil
 		}
 	case map[string]any:
-		keys := make([]string, 0, len(v))
+		var arr [48]string // a rendered event (its widest map) fits
+		keys := arr[:0]
 		for k := range v {
 			keys = append(keys, k)
 		}
@@ -91,6 +92,14 @@ func appendFloat(dst []byte, f float64) []byte {
 	return dst
 }
 
+// plain holds the ASCII bytes a JSON string carries as they are.
+var plain = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string with encoding/json's escapes.
 func appendString(dst []byte, s string) []byte {
 	const hex = "0123456789abcdef"
@@ -99,7 +108,7 @@ func appendString(dst []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if plain[c] {
 				i++
 				continue
 			}

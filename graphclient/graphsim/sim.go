@@ -704,12 +704,24 @@ func (s *Sim) graphError(w http.ResponseWriter, status int, code, msg string) {
 
 const odataJSON = "application/json; odata.metadata=minimal; odata.streaming=true; IEEE754Compatible=false; charset=utf-8"
 
+// answerBufs keeps writeJSON's buffers: a delta page of 200 events is
+// about 300 KB, which growing from nothing copies several times over.
+var answerBufs = sync.Pool{New: func() any { return new([]byte) }}
+
+// maxKeptAnswer is the largest buffer answerBufs keeps.
+const maxKeptAnswer = 4 << 20
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := appendJSON(make([]byte, 0, 1024), v)
+	buf := answerBufs.Get().(*[]byte)
+	b, err := appendJSON((*buf)[:0], v)
 	if err != nil {
 		panic(err) // our own values always marshal
 	}
 	w.Header().Set("Content-Type", odataJSON)
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+	if cap(b) <= maxKeptAnswer {
+		*buf = b
+		answerBufs.Put(buf)
+	}
 }
