@@ -11,7 +11,7 @@ import (
 // randomValue builds a value of the kinds the simulator's answers hold,
 // with strings that need every kind of escape.
 func randomValue(r *rand.Rand, depth int) any {
-	k := r.IntN(10)
+	k := r.IntN(11)
 	if depth > 3 {
 		k = r.IntN(5)
 	}
@@ -38,6 +38,25 @@ func randomValue(r *rand.Rand, depth int) any {
 			s = append(s, randomValue(r, depth+1))
 		}
 		return s
+	case 9:
+		if r.IntN(2) == 0 {
+			m := map[string]string{}
+			for range r.IntN(4) {
+				m[randomString(r)] = randomString(r)
+			}
+			return m
+		}
+		// what a batch item's body is: JSON as some encoder wrote it,
+		// spaced or not
+		b, _ := json.Marshal(randomValue(r, depth+1))
+		if r.IntN(2) == 0 {
+			var spaced bytes.Buffer
+			_ = json.Indent(&spaced, b, " ", "\t")
+			b = spaced.Bytes()
+		}
+		b = bytes.ReplaceAll(b, []byte(`\u003c`), []byte("<"))
+		b = bytes.ReplaceAll(b, []byte(`\u2028`), []byte("\u2028"))
+		return json.RawMessage(b)
 	default:
 		return []string{"a", "<b>"} // not one of appendJSON's kinds
 	}
@@ -80,7 +99,7 @@ func TestAppendJSONAsEncodingJSON(t *testing.T) {
 			t.Fatalf("%#v:\n got %s\nwant %s", v, got, want)
 		}
 	}
-	for _, bad := range []any{math.NaN(), math.Inf(1), map[string]any{"x": math.Inf(-1)}, []any{func() {}}} {
+	for _, bad := range []any{math.NaN(), math.Inf(1), map[string]any{"x": math.Inf(-1)}, []any{func() {}}, json.RawMessage(`{"a":`)} {
 		if _, err := appendJSON(nil, bad); err == nil {
 			t.Errorf("%v: no error", bad)
 		}
