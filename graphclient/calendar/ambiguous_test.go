@@ -13,7 +13,7 @@ import (
 
 // TestCreateAnswerLost: creates that Graph performed but whose answer was
 // lost (the $batch connection dropped, or an item answered 504 after the
-// write) are looked up by Oro id, not sent again: whether Graph deduplicates
+// write, or the batch's answer could not be read) are looked up by Oro id, not sent again: whether Graph deduplicates
 // the transactionId (graph-facts §3, UNCONFIRMED) must not matter. With the
 // dedupe switched to 409 or left on, exactly one event exists per create
 // and the results carry it; lookups keep the mailbox within 4 requests.
@@ -28,6 +28,8 @@ func TestCreateAnswerLost(t *testing.T) {
 			[]graphsim.Fault{{Method: "POST", Path: "/v1.0/$batch", Drop: true, After: true}}, 20},
 		{"batch performed, answered 503", 5,
 			[]graphsim.Fault{{Method: "POST", Path: "/v1.0/$batch", Status: 503, After: true}}, 5},
+		{"batch performed, its answer unreadable", 4,
+			[]graphsim.Fault{{Method: "POST", Path: "/v1.0/$batch", Status: 200, Body: `{"responses":{"id":"0","status":201}}`, After: true}}, 4},
 		{"items performed, answered 504", 6,
 			[]graphsim.Fault{{Method: "POST", Path: "/v1.0/me/events", Count: 2, Status: 504, After: true}}, 2},
 		{"batch performed, connection dropped, first lookup dropped too", 3,

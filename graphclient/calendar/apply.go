@@ -222,24 +222,13 @@ func (a *applier) run() error {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
+		now := time.Now()
+		// what is queued goes first; the writes feed hands over are
+		// prepared while those batches fly
+		a.launch(now)
 		if a.fatal == nil {
 			a.topUp()
-		}
-		now := time.Now()
-		for a.fatal == nil && a.ctx.Err() == nil && a.inflight < chains {
-			jobs, chained, sp := a.next(now)
-			if len(jobs) == 0 {
-				break
-			}
-			a.inflight++
-			f := &flight{spend: sp}
-			if chained {
-				a.flying[f] = flyingBatch{sent: now, items: len(jobs)}
-			}
-			go func() {
-				a.r.fly(a.ctx, f, jobs, chained, func() { a.landed <- f })
-				a.done <- f
-			}()
+			a.launch(now)
 		}
 		if !a.busy() && (len(a.queue) == 0 && !a.more || a.fatal != nil || a.ctx.Err() != nil) {
 			break
@@ -288,6 +277,25 @@ func (a *applier) run() error {
 		a.each(calsync.WriteResult{Key: j.w.Key, Err: err})
 	}
 	return nil
+}
+
+// launch sends batches from the queue while fewer than Concurrency fly.
+func (a *applier) launch(now time.Time) {
+	for a.fatal == nil && a.ctx.Err() == nil && a.inflight < a.r.opts.Concurrency {
+		jobs, chained, sp := a.next(now)
+		if len(jobs) == 0 {
+			return
+		}
+		a.inflight++
+		f := &flight{spend: sp}
+		if chained {
+			a.flying[f] = flyingBatch{sent: now, items: len(jobs)}
+		}
+		go func() {
+			a.r.fly(a.ctx, f, jobs, chained, func() { a.landed <- f })
+			a.done <- f
+		}()
+	}
 }
 
 // topUp asks feed for writes while fewer wait than two rounds of chains
@@ -481,10 +489,10 @@ type verdict struct {
 func (r *Remote) fly(ctx context.Context, f *flight, jobs []*job, chained bool, landed func()) {
 	send, verdicts, found := r.lookUp(ctx, jobs)
 	f.notSent = len(jobs) - len(send)
-	var answers map[string]batchItemResponse
+	var body []byte
 	var err error
 	if len(send) > 0 {
-		answers, err = r.sendBatch(ctx, send, chained)
+		body, err = r.sendBatch(ctx, send, chained)
 	}
 	f.answered = time.Now()
 	if err != nil {
@@ -497,6 +505,14 @@ func (r *Remote) fly(ctx context.Context, f *flight, jobs []*job, chained bool, 
 	}
 	if err != nil {
 		f.failed = send
+		return
+	}
+	answers, err := decodeAnswers(body)
+	if err != nil {
+		unreadable := &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.batch", Message: "unreadable batch response", Err: err}
+		for _, j := range send {
+			f.verdicts = append(f.verdicts, verdict{j: j, retry: unreadable})
+		}
 		return
 	}
 	f.reached = true
@@ -733,12 +749,13 @@ func itemError(a batchItemResponse) error {
 	return &abs.ApiError{Message: "batch item failed with status " + strconv.Itoa(a.Status), ResponseStatusCode: a.Status, ResponseHeaders: h}
 }
 
-// sendBatch sends one $batch request and returns the item answers by id.
+// sendBatch sends one $batch request and returns its answer as read (fly
+// decodes it once the mailbox slot is free again).
 // A chained batch's items each depend on the one before, so Graph runs them
 // one at a time and the batch holds one mailbox slot; an unordered batch
 // holds as many as Graph runs of it at once (at most 4). The caller spent
 // the request budget.
-func (r *Remote) sendBatch(ctx context.Context, jobs []*job, chained bool) (map[string]batchItemResponse, error) {
+func (r *Remote) sendBatch(ctx context.Context, jobs []*job, chained bool) ([]byte, error) {
 	payload := encodeBatch(jobs, chained)
 	ri := abs.NewRequestInformation()
 	ri.Method = abs.POST
@@ -767,11 +784,7 @@ func (r *Remote) sendBatch(ctx context.Context, jobs []*job, chained bool) (map[
 	if answer.Body != nil {
 		body = answer.Body
 	}
-	out, err := decodeAnswers(body)
-	if err != nil {
-		return nil, &calsync.Error{Kind: calsync.KindUnavailable, Op: "graph.batch", Message: "unreadable batch response", Err: err}
-	}
-	return out, nil
+	return body, nil
 }
 
 // encodeBatch writes the body of a $batch request carrying jobs, chained
