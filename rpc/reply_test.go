@@ -199,24 +199,6 @@ func largeSyncResult(n int) calsync.Result {
 	return r
 }
 
-// compact writes what json.Marshal(json.RawMessage(doc)) writes, for any
-// valid JSON.
-func FuzzCompact(f *testing.F) {
-	f.Add(schema.OpenRPC)
-	f.Add([]byte(" {\"a\" : [ 1 , -2.5e3, true,null ] ,\n\t\"b\":\"<&>\u2028\u2029 \\\" \\\\\" }\r\n"))
-	f.Add([]byte(`"\\" `))
-	f.Add([]byte(`["\"", "\u2028", "é\t"]`))
-	f.Fuzz(func(t *testing.T, doc []byte) {
-		want, err := json.Marshal(json.RawMessage(doc))
-		if err != nil {
-			return // not valid JSON: compact's input must be
-		}
-		if got := compact(nil, doc); string(got) != string(want) {
-			t.Fatalf("compact(%q) = %q, want %q", doc, got, want)
-		}
-	})
-}
-
 // A result that encoding/json refuses is answered as internal: the
 // request still gets exactly one well-formed reply.
 func TestUnencodableResult(t *testing.T) {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/oro-msync/oro-msync/schema"
+	"github.com/oro-msync/oro-msync/schema/jsonscan"
 	calsync "github.com/oro-msync/oro-msync/sync"
 	"github.com/rs/zerolog"
 	"github.com/sourcegraph/jsonrpc2"
@@ -261,7 +262,7 @@ func (s *server) params() (*schema.Validator, error) {
 // discover answers rpc.discover: the OpenRPC document, encoded on first
 // use (compact, as every message is) and then copied as is.
 func (s *server) discover(context.Context, json.RawMessage) (any, error) {
-	s.discoveryOnce.Do(func() { s.discovery = compact(make([]byte, 0, len(s.schema)), s.schema) })
+	s.discoveryOnce.Do(func() { s.discovery = jsonscan.Compact(make([]byte, 0, len(s.schema)), s.schema) })
 	return s.discovery, nil
 }
 

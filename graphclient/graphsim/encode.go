@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/oro-msync/oro-msync/schema/jsonscan"
 )
 
 // appendJSON appends v encoded as encoding/json encodes it (map keys
@@ -41,7 +43,7 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 		if !json.Valid(v) {
 			break // encoding/json's error
 		}
-		return appendCompact(dst, v), nil
+		return jsonscan.Compact(dst, v), nil
 	case map[string]string:
 		m := make(map[string]any, len(v))
 		for k, s := range v {
@@ -86,45 +88,6 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 	}
 	b, err := json.Marshal(v)
 	return append(dst, b...), err
-}
-
-// appendCompact appends the valid JSON src as encoding/json writes a
-// json.RawMessage: without the whitespace between tokens, and with <, >,
-// & and U+2028, U+2029 in its strings escaped (a batch item's body, which
-// writeJSON wrote already, passes through as it is).
-func appendCompact(dst, src []byte) []byte {
-	const hex = "0123456789abcdef"
-	inString, escaped := false, false
-	start := 0
-	for i := 0; i < len(src); i++ {
-		c := src[i]
-		switch {
-		case !inString:
-			switch c {
-			case ' ', '\t', '\n', '\r':
-				dst = append(dst, src[start:i]...)
-				start = i + 1
-			case '"':
-				inString = true
-			}
-		case escaped:
-			escaped = false
-		case c == '\\':
-			escaped = true
-		case c == '"':
-			inString = false
-		case c == '<' || c == '>' || c == '&':
-			dst = append(dst, src[start:i]...)
-			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			start = i + 1
-		case c == 0xe2 && i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xa8:
-			dst = append(dst, src[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[src[i+2]&0xf])
-			i += 2
-			start = i + 1
-		}
-	}
-	return append(dst, src[start:]...)
 }
 
 // appendFloat formats f as encoding/json does: the shortest representation,

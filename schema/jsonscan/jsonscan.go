@@ -9,6 +9,9 @@
 // check it. On input that is not, it never panics, but what it reports is
 // unspecified.
 //
+// Compact writes such input back without the white space between its
+// tokens, escaped as encoding/json escapes it.
+//
 // This package must not import anything of the project.
 package jsonscan
 
