@@ -165,6 +165,9 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, opts Options) error
 		outFailed: make(chan error, 1),
 	}
 	s.slow.run = s.runSlow
+	// rpc.discover is most often a host's first request: its answer is
+	// made ready on another core while the first request is read
+	go s.discoveryOnce.Do(s.compactSchema)
 	s.stream = newStream(fr, fw, opts, s.inflight.Wait, func(err error) {
 		select {
 		case s.outFailed <- err:
@@ -262,8 +265,14 @@ func (s *server) params() (*schema.Validator, error) {
 // discover answers rpc.discover: the OpenRPC document, encoded on first
 // use (compact, as every message is) and then copied as is.
 func (s *server) discover(context.Context, json.RawMessage) (any, error) {
-	s.discoveryOnce.Do(func() { s.discovery = jsonscan.Compact(make([]byte, 0, len(s.schema)), s.schema) })
+	s.discoveryOnce.Do(s.compactSchema)
 	return s.discovery, nil
+}
+
+// compactSchema makes the rpc.discover answer: the schema compacted once,
+// as the reply carries it.
+func (s *server) compactSchema() {
+	s.discovery = jsonscan.Compact(make([]byte, 0, len(s.schema)), s.schema)
 }
 
 // call is one request on its way from Handle to its reply.
