@@ -57,6 +57,9 @@ var scaleHostFigures = []struct{ key, unit string }{
 	{"mailboxRequestsPerIncrSync", "mailbox-req/incr-sync"},
 	{"mailboxRequestsPerUserDay", "mailbox-req/user/day"},
 	{"mailboxBudgetPercent", "mailbox-budget-%"},
+	{"idleSyncP50Ms", "idle-p50-ms"},
+	{"idleMailboxRequestsPerSync", "idle-mailbox-req/sync"},
+	{"idleMailboxRequestsPerUserDay", "idle-mailbox-req/user/day"},
 	{"throttled", "429s"},
 }
 
@@ -70,7 +73,7 @@ var scaleHostFigures = []struct{ key, unit string }{
 // (bin/console oro:message-queue:consume, each with its long-lived built
 // sidecar), lets the scheduler enqueue every user and waits for each one's
 // first sync, then runs -scale-host-rounds incremental rounds after edits
-// on both sides. See ScaleCommand for what it measures and what fails it
+// on both sides and one idle round (nothing edited). See ScaleCommand for what it measures and what fails it
 // (any run not completed, any issue, any 429, sides that differ).
 //
 // It reports every figure the command prints: syncs and events per second
@@ -78,7 +81,9 @@ var scaleHostFigures = []struct{ key, unit string }{
 // timed it and of the whole run (request built, call, result applied and
 // committed), the peak RSS of the consumer PHP processes and of their
 // sidecars, Graph requests and mailbox requests per incremental sync and
-// per user and day at a 15-minute interval against the mailbox budget.
+// per user and day at a 15-minute interval against the mailbox budget, and
+// for the idle round the p50 of its call and its mailbox requests per sync
+// and per user and day (the budget's use when nobody edits anything).
 //
 // Without php, psql, rabbitmqctl, PostgreSQL or RabbitMQ it is skipped;
 // under CI=true that fails.

@@ -26,7 +26,8 @@ use Symfony\Component\Process\Process;
  * every user and waits until each one's first sync is recorded
  * (msync_sync_run), then runs --rounds incremental rounds: edits on both
  * sides (in Oro two events edited, one created, one deleted; in Outlook the
- * same), every user scheduled, and a wait until each one has a newer run.
+ * same), every user scheduled, and a wait until each one has a newer run;
+ * and last an idle round, with nothing edited anywhere.
  *
  * It prints one JSON line on stdout (progress goes to stderr): syncs and
  * events (pushed plus pulled) per second of the rounds' wall time, the
@@ -39,11 +40,16 @@ use Symfony\Component\Process\Process;
  * requests in the simulator's log) and the mailbox requests (a batch's
  * items one by one, as Microsoft's limits count them) with what they come
  * to per user and day at a 15-minute interval against Microsoft's budget of
- * 10,000 requests per 10 minutes per mailbox.
+ * 10,000 requests per 10 minutes per mailbox. The idle round gives the
+ * same for a sync that finds nothing to do (p50 of its call, mailbox
+ * requests per sync and per user-day): the lower bound of that budget's
+ * use, the edited rounds' being the upper one. The idle round is left out of
+ * every other figure.
  *
  * It fails (exit 1, the reason on stderr, no JSON) on a run that is not
  * `completed`, on any issue, on a run that did not push and pull exactly
- * what changed, on a user synced other than once per round, on any 429 in
+ * what changed (nothing, in the idle round), on a user synced other than
+ * once per round, on any 429 in
  * the simulator's log, and when Oro's and Outlook's live events of a user
  * differ (subject, start and end) at the end.
  */
@@ -167,6 +173,16 @@ final class ScaleCommand extends Command
         }
         $log = $sim->requests();
         $throttled += self::throttled($log);
+
+        // what a sync costs when nobody changed anything: the lower bound
+        // of the requests per user-day, where the edited rounds give the
+        // upper one
+        $sim->resetRequests();
+        $this->progress('idle round');
+        [$idleRows] = $this->round($us, $timeout);
+        $this->check($idleRows, 'idle round', 0, 0);
+        $idleLog = $sim->requests();
+        $throttled += self::throttled($idleLog);
         if ($throttled > 0) {
             throw new \RuntimeException("the simulator answered 429 to $throttled requests: no mailbox is synced twice at once, so Microsoft's limits must never be reached");
         }
@@ -179,10 +195,11 @@ final class ScaleCommand extends Command
         }
         $this->progress('stopping the consumers, comparing both sides');
         $this->stopConsumers();
-        $syncs = (int) $db->value('SELECT count(*) FROM msync_sync_run WHERE user_id IN (' . implode(',', array_keys($us)) . ')');
-        if ($syncs !== $users * ($rounds + 1)) {
-            throw new \RuntimeException(sprintf('%d runs recorded, want %d (one per user and round)', $syncs, $users * ($rounds + 1)));
+        $recorded = (int) $db->value('SELECT count(*) FROM msync_sync_run WHERE user_id IN (' . implode(',', array_keys($us)) . ')');
+        if ($recorded !== $users * ($rounds + 2)) {
+            throw new \RuntimeException(sprintf('%d runs recorded, want %d (one per user and round, the idle one included)', $recorded, $users * ($rounds + 2)));
         }
+        $syncs = count($runs);
         foreach ($us as $u) {
             $this->compareSides($sim, $u, $events);
         }
@@ -201,15 +218,11 @@ final class ScaleCommand extends Command
                 $graphReq += array_sum($stats['graphRequests'] ?? []);
             }
         }
-        $http = $mailbox = 0;
-        foreach ($log as $rec) {
-            if (str_starts_with($rec['path'], '/v1.0')) {
-                $http++;
-                $mailbox += max(1, count($rec['batchItems'] ?? []));
-            }
-        }
+        [$http, $mailbox] = self::graphRequests($log);
         $incrN = max(count($incr), 1);
         $perDay = $mailbox / $incrN * 24 * 4; // a sync every 15 minutes
+        [, $idleMailbox] = self::graphRequests($idleLog);
+        $idlePerSync = $idleMailbox / count($idleRows);
         return [
             'users' => $users,
             'consumers' => $consumers,
@@ -235,6 +248,9 @@ final class ScaleCommand extends Command
             'mailboxRequestsPerIncrSync' => round($mailbox / $incrN, 2),
             'mailboxRequestsPerUserDay' => round($perDay, 1),
             'mailboxBudgetPercent' => round(100 * $perDay / (10000 * 144), 4),
+            'idleSyncP50Ms' => self::percentile(array_map(fn ($r) => (int) $r['call_ms'], $idleRows), 50),
+            'idleMailboxRequestsPerSync' => round($idlePerSync, 2),
+            'idleMailboxRequestsPerUserDay' => round($idlePerSync * 24 * 4, 1),
             'throttled' => $throttled,
         ];
     }
@@ -394,6 +410,24 @@ final class ScaleCommand extends Command
         if ($pending > 0) {
             throw new \RuntimeException("{$u['upn']}: $pending Oro changes or tombstones left unsynced");
         }
+    }
+
+    /**
+     * The Graph requests of a simulator log: HTTP requests, and mailbox
+     * requests (a batch's items one by one, as Microsoft's limits count them).
+     *
+     * @return array{int,int}
+     */
+    private static function graphRequests(array $log): array
+    {
+        $http = $mailbox = 0;
+        foreach ($log as $rec) {
+            if (str_starts_with($rec['path'], '/v1.0')) {
+                $http++;
+                $mailbox += max(1, count($rec['batchItems'] ?? []));
+            }
+        }
+        return [$http, $mailbox];
     }
 
     /** A 429 anywhere in the log, batch items included. */

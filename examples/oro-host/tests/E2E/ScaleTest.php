@@ -9,8 +9,8 @@ use OroHost\Tests\Support\E2ETestCase;
 /**
  * The scale run (oro-host:bench:scale, which BenchmarkScaleHost runs at
  * size) at its smallest: three users, two consumers, ten events each, one
- * incremental round. Its figures are what the runs recorded; and it fails
- * when Microsoft throttles.
+ * incremental round and an idle one. Its figures are what the runs
+ * recorded; and it fails when Microsoft throttles.
  */
 final class ScaleTest extends E2ETestCase
 {
@@ -48,20 +48,24 @@ final class ScaleTest extends E2ETestCase
         $this->assertGreaterThanOrEqual($f['httpRequestsPerIncrSync'] + 3, $f['mailboxRequestsPerIncrSync']);
         $this->assertEqualsWithDelta($f['mailboxRequestsPerIncrSync'] * 96, $f['mailboxRequestsPerUserDay'], 0.1);
         $this->assertEqualsWithDelta(100 * $f['mailboxRequestsPerUserDay'] / 1440000, $f['mailboxBudgetPercent'], 0.0001);
+        // a sync that finds nothing reads one delta page
+        $this->assertEquals(1, $f['idleMailboxRequestsPerSync']);
+        $this->assertEquals(96, $f['idleMailboxRequestsPerUserDay']);
+        $this->assertGreaterThan(0, $f['idleSyncP50Ms']);
 
         // what the host recorded, read here on its own
         $users = array_map('intval', array_column($this->db()->all('SELECT id FROM oro_user ORDER BY id'), 'id'));
         $this->assertCount(3, $users);
         foreach ($users as $u) {
             $runs = $this->runs($u);
-            $this->assertSame(['full', 'incremental'], array_column($runs, 'mode'));
-            $this->assertSame(['completed', 'completed'], array_column($runs, 'outcome'));
+            $this->assertSame(['full', 'incremental', 'incremental'], array_column($runs, 'mode'), 'the first sync, the edited round, the idle round');
+            $this->assertSame(['completed', 'completed', 'completed'], array_column($runs, 'outcome'));
             foreach ($runs as $run) {
                 $this->assertNotNull($run['call_ms']);
                 $this->assertLessThanOrEqual((float) $this->db()->value('SELECT EXTRACT(EPOCH FROM finished_at - started_at) * 1000 FROM msync_sync_run WHERE id = ?', [$run['id']]), (int) $run['call_ms']);
             }
             $stats = array_map(fn ($r) => json_decode($r['stats'], true), $runs);
-            $this->assertSame([[3, 7], [4, 4]], array_map(fn ($s) => [$s['pushed'], $s['pulled']], $stats));
+            $this->assertSame([[3, 7], [4, 4], [0, 0]], array_map(fn ($s) => [$s['pushed'], $s['pulled']], $stats));
             $titles = $this->oroTitles($u);
             $this->assertCount(10, $titles);
             $this->assertSame($titles, $this->outlookSubjects($u));
