@@ -88,14 +88,15 @@ func floorSync(b *testing.B, mode string, oro, ms int, every time.Duration) {
 	b.ReportMetric(wall, "wall-s")
 }
 
-// buildProgram builds the program in dir (relative to this package) into the
-// benchmark's temporary directory.
-func buildProgram(b *testing.B, dir string) string {
-	bin := filepath.Join(b.TempDir(), filepath.Base(dir))
+// buildProgram builds the program in dir (relative to this package),
+// static as it is shipped, into tb's temporary directory.
+func buildProgram(tb testing.TB, dir string) string {
+	tb.Helper()
+	bin := filepath.Join(tb.TempDir(), filepath.Base(dir))
 	build := exec.Command("go", "build", "-o", bin, dir)
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("%v\n%s", err, out)
+		tb.Fatalf("go build %s: %v\n%s", dir, err, out)
 	}
 	return bin
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,17 +21,6 @@ const (
 	simSecret   = "graphsim-secret"
 	simRedirect = "http://localhost:8400/oauth/callback"
 )
-
-// build compiles a command of the module into dir.
-func build(t *testing.T, dir, pkg string) string {
-	t.Helper()
-	out := filepath.Join(dir, filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", out, "github.com/oro-msync/oro-msync/"+pkg)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
-	}
-	return out
-}
 
 // graphsimURLs is the first line a started cmd/graphsim prints.
 type graphsimURLs struct{ Authority, Graph, Control string }
@@ -117,8 +105,7 @@ func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binaries")
 	}
-	dir := t.TempDir()
-	simBin, sidecarBin := build(t, dir, "cmd/graphsim"), build(t, dir, "cmd/oro-msync")
+	simBin, sidecarBin := buildProgram(t, "../../cmd/graphsim"), buildProgram(t, "../../cmd/oro-msync")
 
 	urls := startGraphsim(t, simBin, nil)
 
