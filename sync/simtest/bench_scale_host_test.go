@@ -20,6 +20,7 @@ var (
 	scaleHostUsers     = flag.Int("scale-host-users", 40, "BenchmarkScaleHost: users, each with a mailbox of their own")
 	scaleHostConsumers = flag.Int("scale-host-consumers", 4, "BenchmarkScaleHost: the reference host's consumer processes, each with its long-lived sidecar")
 	scaleHostEvents    = flag.Int("scale-host-events", 100, "BenchmarkScaleHost: events per user at the start, a third made in Oro, the rest in Outlook")
+	scaleHostSeries    = flag.Int("scale-host-series", 1, "BenchmarkScaleHost: weekly series per user on each side, among the events")
 	scaleHostRounds    = flag.Int("scale-host-rounds", 2, "BenchmarkScaleHost: incremental rounds after the first sync, each after edits on both sides")
 )
 
@@ -69,12 +70,14 @@ var scaleHostFigures = []struct{ key, unit string }{
 // and RabbitMQ vhost, against one built cmd/graphsim under BenchmarkScale's
 // latency model (scaleLatency), adds -scale-host-users users with
 // -scale-host-events events each (a third made in Oro, the rest in
-// Outlook), connects them, starts -scale-host-consumers consumer processes
-// (bin/console oro:message-queue:consume, each with its long-lived built
-// sidecar), lets the scheduler enqueue every user and waits for each one's
-// first sync, then runs -scale-host-rounds incremental rounds after edits
-// on both sides and one idle round (nothing edited). See ScaleCommand for what it measures and what fails it
-// (any run not completed, any issue, any 429, sides that differ).
+// Outlook; -scale-host-series of each side's are weekly series), connects
+// them, starts -scale-host-consumers consumer processes (bin/console
+// oro:message-queue:consume, each with its long-lived built sidecar), lets
+// the scheduler enqueue every user and waits for each one's first sync,
+// then runs -scale-host-rounds incremental rounds after edits on both
+// sides and one idle round (nothing edited). See ScaleCommand for what it
+// measures and what fails it (any run not completed, any issue, any 429,
+// sides that differ).
 //
 // It reports every figure the command prints: syncs and events per second
 // of the rounds' wall time, p50/p99 of the sync.run call as the consumers
@@ -178,14 +181,14 @@ func scaleHostRun(b *testing.B, sidecar, simBin string) map[string]float64 {
 	console("oro-host:install")
 	out := console("oro-host:bench:scale",
 		fmt.Sprint("--users=", *scaleHostUsers), fmt.Sprint("--consumers=", *scaleHostConsumers),
-		fmt.Sprint("--events=", *scaleHostEvents), fmt.Sprint("--rounds=", *scaleHostRounds))
+		fmt.Sprint("--events=", *scaleHostEvents), fmt.Sprint("--series=", *scaleHostSeries), fmt.Sprint("--rounds=", *scaleHostRounds))
 
 	var figures map[string]float64
 	if err := json.Unmarshal(bytes.TrimSpace(out), &figures); err != nil {
 		b.Fatalf("oro-host:bench:scale printed no line of figures: %v\n%s", err, out)
 	}
 	known := map[string]bool{}
-	sizes := map[string]int{"users": *scaleHostUsers, "consumers": *scaleHostConsumers, "eventsPerUser": *scaleHostEvents, "rounds": *scaleHostRounds}
+	sizes := map[string]int{"users": *scaleHostUsers, "consumers": *scaleHostConsumers, "eventsPerUser": *scaleHostEvents, "seriesPerSide": *scaleHostSeries, "rounds": *scaleHostRounds}
 	for k, want := range sizes {
 		if got, ok := figures[k]; !ok || int(got) != want {
 			b.Fatalf("%s: %v, want %d", k, got, want)

@@ -20,7 +20,9 @@ use Symfony\Component\Process\Process;
  * (cmd/graphsim --auto-consent, OROHOST_AUTHORITY_URL), it adds --users
  * users, each with a mailbox, and --events events each (a third made in Oro
  * through CalendarEventManager, so with change-log rows; the rest in
- * Outlook through the simulator's control API), connects them (the sign-in
+ * Outlook through the simulator's control API; --series of each side's are
+ * weekly series of half a year, begun a week before, whose occurrences a
+ * calendarView delta round lists one by one), connects them (the sign-in
  * played headless), starts --consumers consumer processes (bin/console
  * oro:message-queue:consume, each with its long-lived sidecar), schedules
  * every user and waits until each one's first sync is recorded
@@ -76,6 +78,7 @@ final class ScaleCommand extends Command
             ->addOption('users', null, InputOption::VALUE_REQUIRED, 'users, each with a mailbox of their own', '40')
             ->addOption('consumers', null, InputOption::VALUE_REQUIRED, 'consumer processes (each with its sidecar)', '4')
             ->addOption('events', null, InputOption::VALUE_REQUIRED, 'events per user at the start (a third made in Oro, the rest in Outlook)', '100')
+            ->addOption('series', null, InputOption::VALUE_REQUIRED, 'weekly series per user on each side, among the events (half a year of occurrences each)', '1')
             ->addOption('rounds', null, InputOption::VALUE_REQUIRED, 'incremental rounds after the first sync', '2')
             ->addOption('timeout', null, InputOption::VALUE_REQUIRED, 'seconds each round may take', '600');
     }
@@ -89,6 +92,7 @@ final class ScaleCommand extends Command
                 (int) $in->getOption('users'),
                 (int) $in->getOption('consumers'),
                 (int) $in->getOption('events'),
+                (int) $in->getOption('series'),
                 (int) $in->getOption('rounds'),
                 (float) $in->getOption('timeout'),
             );
@@ -103,13 +107,15 @@ final class ScaleCommand extends Command
         return 0;
     }
 
-    private function measure(int $users, int $consumers, int $events, int $rounds, float $timeout): array
+    private function measure(int $users, int $consumers, int $events, int $series, int $rounds, float $timeout): array
     {
-        $oroN = intdiv($events, 3);
-        $msN = $events - $oroN;
+        // on each side, $series of its events are weekly series, the rest
+        // single events; the rounds edit and delete single events only
+        $oroN = intdiv($events, 3) - $series;
+        $msN = $events - intdiv($events, 3) - $series;
         // each round edits two events on each side and deletes one
-        if ($users < 1 || $consumers < 1 || $rounds < 0 || min($oroN, $msN) < (self::EDITED + 1) * max($rounds, 1)) {
-            throw new \InvalidArgumentException("--users $users, --consumers $consumers, --events $events, --rounds $rounds: too few");
+        if ($users < 1 || $consumers < 1 || $rounds < 0 || $series < 0 || min($oroN, $msN) < (self::EDITED + 1) * max($rounds, 1)) {
+            throw new \InvalidArgumentException("--users $users, --consumers $consumers, --events $events, --series $series, --rounds $rounds: too few");
         }
         if ($this->c->config->authorityUrl === null) {
             throw new \RuntimeException('OROHOST_AUTHORITY_URL must name the simulator (cmd/graphsim --auto-consent)');
@@ -135,6 +141,11 @@ final class ScaleCommand extends Command
             for ($i = 0; $i < $msN; $i++) {
                 $u['ms'][] = $sim->createEvent($upn, self::outlookEvent("ms $n.$i", $day0 + $i * 3600 + 1800));
             }
+            for ($i = 0; $i < $series; $i++) {
+                $at = $day0 - 7 * 86400 + $i * 86400 + 7 * 3600; // begun last week, 07:00 UTC
+                $this->c->events()->create($id, self::oroSeries("oro weekly $n.$i", $at));
+                $sim->createEvent($upn, self::outlookSeries("ms weekly $n.$i", $at + 1800));
+            }
             $us[$id] = $u;
         }
         $this->progress('connecting');
@@ -156,7 +167,7 @@ final class ScaleCommand extends Command
         $this->progress('first sync');
         [$rows, $took] = $this->round($us, $timeout);
         $wall += $took;
-        $this->check($rows, 'first sync', $oroN, $msN);
+        $this->check($rows, 'first sync', $oroN + $series, $msN + $series);
         $runs = array_merge($runs, $rows);
         $throttled = self::throttled($sim->requests());
         $sim->resetRequests();
@@ -227,6 +238,7 @@ final class ScaleCommand extends Command
             'users' => $users,
             'consumers' => $consumers,
             'eventsPerUser' => $events,
+            'seriesPerSide' => $series,
             'rounds' => $rounds,
             'syncs' => $syncs,
             'wallSeconds' => round($wall, 3),
@@ -445,6 +457,27 @@ final class ScaleCommand extends Command
     private static function oroEvent(string $title, int $start): array
     {
         return ['title' => $title, 'start' => gmdate('Y-m-d\TH:i:s+00:00', $start), 'end' => gmdate('Y-m-d\TH:i:s+00:00', $start + 1800)];
+    }
+
+    /** Occurrences of a seeded series: half a year of weeks. */
+    private const OCCURRENCES = 26;
+
+    /** A weekly series in Oro from $start (UTC), half an hour long. */
+    private static function oroSeries(string $title, int $start): array
+    {
+        return self::oroEvent($title, $start) + ['recurrence' => [
+            'recurrenceType' => 'weekly', 'interval' => 1, 'dayOfWeek' => [strtolower(gmdate('l', $start))],
+            'startTime' => gmdate('Y-m-d\TH:i:s+00:00', $start), 'occurrences' => self::OCCURRENCES, 'timeZone' => 'UTC',
+        ]];
+    }
+
+    /** A weekly series in Outlook from $start (UTC), twenty minutes long. */
+    private static function outlookSeries(string $subject, int $start): array
+    {
+        return self::outlookEvent($subject, $start) + ['recurrence' => [
+            'pattern' => ['type' => 'weekly', 'interval' => 1, 'daysOfWeek' => [strtolower(gmdate('l', $start))]],
+            'range' => ['type' => 'numbered', 'startDate' => gmdate('Y-m-d', $start), 'numberOfOccurrences' => self::OCCURRENCES],
+        ]];
     }
 
     private static function outlookEvent(string $subject, int $start): array

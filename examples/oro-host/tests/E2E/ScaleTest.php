@@ -8,13 +8,14 @@ use OroHost\Tests\Support\E2ETestCase;
 
 /**
  * The scale run (oro-host:bench:scale, which BenchmarkScaleHost runs at
- * size) at its smallest: three users, two consumers, ten events each, one
- * incremental round and an idle one. Its figures are what the runs
+ * size) at its smallest: three users, two consumers, thirteen events each
+ * (a weekly series among them on each side), one incremental round and an
+ * idle one. Its figures are what the runs
  * recorded; and it fails when Microsoft throttles.
  */
 final class ScaleTest extends E2ETestCase
 {
-    private const SIZE = ['--users=3', '--consumers=2', '--events=10', '--rounds=1', '--timeout=60'];
+    private const SIZE = ['--users=3', '--consumers=2', '--events=13', '--series=1', '--rounds=1', '--timeout=60'];
 
     public function testPrintsTheFiguresOfWhatTheConsumersSynced(): void
     {
@@ -25,11 +26,12 @@ final class ScaleTest extends E2ETestCase
         $this->assertCount(1, $lines, 'one line on stdout: ' . $p->getOutput());
         $f = json_decode($lines[0], true, 8, JSON_THROW_ON_ERROR);
 
-        $this->assertSame([3, 2, 10, 1], [$f['users'], $f['consumers'], $f['eventsPerUser'], $f['rounds']]);
+        $this->assertSame([3, 2, 13, 1, 1], [$f['users'], $f['consumers'], $f['eventsPerUser'], $f['seriesPerSide'], $f['rounds']]);
         $this->assertSame(6, $f['syncs'], 'one first sync and one incremental sync per user');
-        // the first sync pushes the 3 Oro events and pulls the 7 Outlook
-        // ones; the round pushes 4 Oro changes and pulls 4 Outlook changes
-        $this->assertSame(3 * (10 + 8), $f['eventsMoved']);
+        // the first sync pushes the 4 Oro events (3 single, 1 series) and
+        // pulls the 9 Outlook ones (8 and 1); the round pushes 4 Oro changes
+        // and pulls 4 Outlook changes
+        $this->assertSame(3 * (13 + 8), $f['eventsMoved']);
         $this->assertSame(0, $f['throttled']);
         // over the wall time (rounded to the ms, so within 1 %)
         $this->assertEqualsWithDelta($f['syncs'] / $f['wallSeconds'], $f['syncsPerSecond'], $f['syncsPerSecond'] / 100);
@@ -65,9 +67,9 @@ final class ScaleTest extends E2ETestCase
                 $this->assertLessThanOrEqual((float) $this->db()->value('SELECT EXTRACT(EPOCH FROM finished_at - started_at) * 1000 FROM msync_sync_run WHERE id = ?', [$run['id']]), (int) $run['call_ms']);
             }
             $stats = array_map(fn ($r) => json_decode($r['stats'], true), $runs);
-            $this->assertSame([[3, 7], [4, 4], [0, 0]], array_map(fn ($s) => [$s['pushed'], $s['pulled']], $stats));
+            $this->assertSame([[4, 9], [4, 4], [0, 0]], array_map(fn ($s) => [$s['pushed'], $s['pulled']], $stats));
             $titles = $this->oroTitles($u);
-            $this->assertCount(10, $titles);
+            $this->assertCount(13, $titles, 'a series is one event on each side');
             $this->assertSame($titles, $this->outlookSubjects($u));
         }
         $this->assertSame(2, (int) $this->db()->value('SELECT count(DISTINCT consumer) FROM msync_sync_run'), 'both consumers synced');
