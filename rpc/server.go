@@ -262,8 +262,8 @@ func (s *server) params() (*schema.Validator, error) {
 	return s.validator, s.validatorErr
 }
 
-// discover answers rpc.discover: the OpenRPC document, encoded on first
-// use (compact, as every message is) and then copied as is.
+// discover answers rpc.discover: the OpenRPC document, compacted once (as
+// every message is; Serve starts it at once) and then copied as is.
 func (s *server) discover(context.Context, json.RawMessage) (any, error) {
 	s.discoveryOnce.Do(s.compactSchema)
 	return s.discovery, nil

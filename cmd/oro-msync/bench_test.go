@@ -14,7 +14,7 @@ import (
 
 // Benchmarks through real processes and pipes:
 //
-//	go test -run XXX -bench 'Start|Requests' -benchtime 200x ./cmd/oro-msync/
+//	go test -run XXX -bench 'Start|Requests' -benchtime 300x ./cmd/oro-msync/
 //	go test -run XXX -bench LargeReply -benchtime 10x -count 6 ./cmd/oro-msync/
 //
 // BenchmarkStart runs, in turn, the sidecar answering rpc.discover, a Go

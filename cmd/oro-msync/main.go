@@ -147,7 +147,7 @@ func run(args []string, getenv func(string) string) int {
 		log.Error().Err(err).Msg("cannot set up stdout")
 		return 1
 	}
-	ctx, stop := catchSignals()
+	ctx, stop, caught := catchSignals()
 	defer stop()
 
 	env := api.Env{AuthorityURL: c.authorityURL, GraphURL: c.graphURL, Version: buildVersion(), Logger: log}
@@ -155,7 +155,7 @@ func run(args []string, getenv func(string) string) int {
 	if getenv("OROMSYNC_TEST_HOOKS") == "1" {
 		methods = append(methods, testHooks()...)
 	}
-	err = rpc.Serve(ctx, os.Stdin, out, rpc.Options{
+	err = rpc.Serve(ctx, os.Stdin, afterSignals{out, caught}, rpc.Options{
 		Framing:         c.framing,
 		MaxMessageBytes: c.maxMessageBytes,
 		MaxConcurrent:   c.maxConcurrent,
@@ -180,19 +180,23 @@ func run(args []string, getenv func(string) string) int {
 }
 
 // catchSignals returns a context cancelled by the first SIGTERM or SIGINT,
-// and the function that stops catching them; until then later ones are
-// caught too (the drain after the first is not cut short). They are caught
-// from a goroutine: signal.Notify waits until the runtime has started its
-// signal-mask thread (runtime.ensureSigM), which took 0.7–1.2 ms of a
-// start that answers rpc.discover in about 14. A signal that comes before
-// that thread runs, before any request was answered, ends the process as
-// it would have without a handler.
-func catchSignals() (context.Context, func()) {
+// the function that stops catching them (until then later ones are caught
+// too: the drain after the first is not cut short), and a channel closed
+// once they are caught. They are caught from a goroutine: signal.Notify
+// waits until the runtime has started its signal-mask thread
+// (runtime.ensureSigM), which took 0.7–1.2 ms of a start that answers
+// rpc.discover in about 14, and the first request is read meanwhile. No
+// reply is written before they are caught (afterSignals), so a host that
+// signals the sidecar after an answer always gets the drain; a signal
+// before the first answer ends the process, as it would without a handler.
+func catchSignals() (context.Context, func(), <-chan struct{}) {
 	ctx, cancel := context.WithCancel(context.Background())
+	caught := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
 		sigs := make(chan os.Signal, 1)
 		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+		close(caught)
 		defer signal.Stop(sigs)
 		select {
 		case <-sigs:
@@ -201,7 +205,19 @@ func catchSignals() (context.Context, func()) {
 		case <-done:
 		}
 	}()
-	return ctx, func() { close(done); cancel() }
+	return ctx, func() { close(done); cancel() }, caught
+}
+
+// afterSignals is the protocol's output, written to only once the signals
+// are caught (see catchSignals).
+type afterSignals struct {
+	w      io.Writer
+	caught <-chan struct{}
+}
+
+func (a afterSignals) Write(p []byte) (int, error) {
+	<-a.caught
+	return a.w.Write(p)
 }
 
 // logLevels are the values of --log-level. zerolog.ParseLevel is not used:

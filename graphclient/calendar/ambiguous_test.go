@@ -13,10 +13,11 @@ import (
 
 // TestCreateAnswerLost: creates that Graph performed but whose answer was
 // lost (the $batch connection dropped, or an item answered 504 after the
-// write, or the batch's answer could not be read) are looked up by Oro id, not sent again: whether Graph deduplicates
-// the transactionId (graph-facts §3, UNCONFIRMED) must not matter. With the
-// dedupe switched to 409 or left on, exactly one event exists per create
-// and the results carry it; lookups keep the mailbox within 4 requests.
+// write, or the batch's answer could not be read) are looked up by Oro id,
+// not sent again: whether Graph deduplicates the transactionId
+// (graph-facts §3, UNCONFIRMED) must not matter. With the dedupe switched
+// to 409 or left on, exactly one event exists per create and the results
+// carry it; lookups keep the mailbox within 4 requests.
 func TestCreateAnswerLost(t *testing.T) {
 	cases := []struct {
 		name   string

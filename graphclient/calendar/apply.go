@@ -218,18 +218,20 @@ type flyingBatch struct {
 // over has its result, waiting for Retry-After (or the request budget) when
 // nothing is ready.
 func (a *applier) run() error {
-	chains := a.r.opts.Concurrency
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		now := time.Now()
-		// what is queued goes first; the writes feed hands over are
-		// prepared while those batches fly
-		a.launch(now)
+		// What is queued goes first, and the writes feed hands over are
+		// prepared while those batches fly. While feed may have more, the
+		// queue holds at least a round of full batches here (topUp filled
+		// it to two), so no batch goes short or unordered for want of a
+		// topUp first.
+		a.launch(time.Now())
 		if a.fatal == nil {
 			a.topUp()
-			a.launch(now)
+			a.launch(time.Now())
 		}
+		now := time.Now()
 		if !a.busy() && (len(a.queue) == 0 && !a.more || a.fatal != nil || a.ctx.Err() != nil) {
 			break
 		}
@@ -237,7 +239,7 @@ func (a *applier) run() error {
 			continue // all sent (or answered): feed has the next writes
 		}
 		var wake <-chan time.Time
-		if at, ok := a.wakeAt(now); ok && a.fatal == nil && a.inflight < chains {
+		if at, ok := a.wakeAt(now); ok && a.fatal == nil && a.inflight < a.r.opts.Concurrency {
 			timer.Reset(max(at.Sub(now), 0))
 			wake = timer.C
 		}

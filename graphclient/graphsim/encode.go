@@ -45,31 +45,9 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 		}
 		return jsonscan.Compact(dst, v), nil
 	case map[string]string:
-		m := make(map[string]any, len(v))
-		for k, s := range v {
-			m[k] = s
-		}
-		return appendJSON(dst, m)
+		return appendObject(dst, v, func(dst []byte, s string) ([]byte, error) { return appendString(dst, s), nil })
 	case map[string]any:
-		var arr [48]string // a rendered event (its widest map) fits
-		keys := arr[:0]
-		for k := range v {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		dst = append(dst, '{')
-		for i, k := range keys {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendString(dst, k)
-			dst = append(dst, ':')
-			var err error
-			if dst, err = appendJSON(dst, v[k]); err != nil {
-				return dst, err
-			}
-		}
-		return append(dst, '}'), nil
+		return appendObject(dst, v, appendJSON)
 	case []any:
 		if v == nil {
 			return append(dst, "null"...), nil
@@ -88,6 +66,33 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 	}
 	b, err := json.Marshal(v)
 	return append(dst, b...), err
+}
+
+// appendObject appends m as a JSON object, its keys sorted, each value
+// written by value; a nil map is null, as encoding/json writes it.
+func appendObject[V any](dst []byte, m map[string]V, value func([]byte, V) ([]byte, error)) ([]byte, error) {
+	if m == nil {
+		return append(dst, "null"...), nil
+	}
+	var arr [48]string // a rendered event (its widest map) fits
+	keys := arr[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	dst = append(dst, '{')
+	for i, k := range keys {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, k)
+		dst = append(dst, ':')
+		var err error
+		if dst, err = value(dst, m[k]); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, '}'), nil
 }
 
 // appendFloat formats f as encoding/json does: the shortest representation,

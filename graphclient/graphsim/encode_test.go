@@ -75,7 +75,8 @@ func randomString(r *rand.Rand) string {
 // for random values and for rendered events.
 func TestAppendJSONAsEncodingJSON(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	values := []any{math.MaxInt64, int64(-3), 1e20, 1e-6, 0.000001234, -1e21, []any(nil), map[string]any{}}
+	values := []any{math.MaxInt64, int64(-3), 1e20, 1e-6, 0.000001234, -1e21, []any(nil), map[string]any{},
+		map[string]any(nil), map[string]string(nil), map[string]any{"a": map[string]string(nil)}, json.RawMessage(nil)}
 	for range 5000 {
 		values = append(values, randomValue(r, 0))
 	}

@@ -143,7 +143,15 @@ func scaleHostRun(b *testing.B, sidecar, simBin string) map[string]float64 {
 	if out, err := psql("postgres", `CREATE DATABASE "`+name+`"`); err != nil {
 		b.Fatalf("create database: %v %s", err, out)
 	}
-	b.Cleanup(func() { psql("postgres", `DROP DATABASE IF EXISTS "`+name+`" WITH (FORCE)`) })
+	b.Cleanup(func() {
+		if _, err := psql("postgres", `DROP DATABASE IF EXISTS "`+name+`" WITH (FORCE)`); err != nil {
+			// FORCE is refused when an autovacuum worker is in the
+			// database (another role's session): ours are ended, and a
+			// plain DROP waits for it to leave
+			psql("postgres", `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '`+name+`' AND usename = current_user AND pid <> pg_backend_pid()`)
+			psql("postgres", `DROP DATABASE IF EXISTS "`+name+`"`)
+		}
+	})
 	for _, args := range [][]string{{"add_vhost", name}, {"set_permissions", "-p", name, "guest", ".*", ".*", ".*"}} {
 		if out, err := exec.Command(rabbitmqctl(), append([]string{"-q"}, args...)...).CombinedOutput(); err != nil {
 			b.Fatalf("rabbitmqctl %s: %v %s", args[0], err, out)

@@ -45,8 +45,8 @@ use Symfony\Component\Process\Process;
  * 10,000 requests per 10 minutes per mailbox. The idle round gives the
  * same for a sync that finds nothing to do (p50 of its call, mailbox
  * requests per sync and per user-day): the lower bound of that budget's
- * use, the edited rounds' being the upper one. The idle round is left out of
- * every other figure.
+ * use, the edited rounds' being the upper one. Of the other figures only
+ * the 429s and the peak RSS include the idle round.
  *
  * It fails (exit 1, the reason on stderr, no JSON) on a run that is not
  * `completed`, on any issue, on a run that did not push and pull exactly

@@ -128,6 +128,13 @@ final class SyncProcessor
             }
             [$nextAt, $nextMode, $now] = $this->schedule($res, $mode);
             $guard = ($res['reason'] ?? null) === 'mass_delete_guard' ? json_encode(['guards' => $res['guards'] ?? [], 'issues' => count($res['issues'])]) : null;
+            // The row is locked first, in a statement of its own, so that the
+            // UPDATE's snapshot (a new one: READ COMMITTED) holds every Oro
+            // edit whose debounce (CalendarEventManager::changed) took the
+            // row before us. Blocked on that row in the UPDATE itself,
+            // PostgreSQL would re-read the row but not the change log, and
+            // the edit would wait for the next scheduled sync.
+            $this->db->value('SELECT 1 FROM msync_sync_state WHERE user_id = ? FOR UPDATE', [$userId]);
             $this->db->exec(
                 "UPDATE msync_sync_state SET state = ?, next_mode = ?, last_status = ?, last_reason = ?, last_error_kind = NULL,
                         last_sync_at = now(), run_count = run_count + 1, mass_delete_pending = ?,

@@ -10,8 +10,8 @@ use OroHost\Tests\Support\E2ETestCase;
  * The scale run (oro-host:bench:scale, which BenchmarkScaleHost runs at
  * size) at its smallest: three users, two consumers, thirteen events each
  * (a weekly series among them on each side), one incremental round and an
- * idle one. Its figures are what the runs
- * recorded; and it fails when Microsoft throttles.
+ * idle one. Its figures are what the runs recorded; and it fails when
+ * Microsoft throttles.
  */
 final class ScaleTest extends E2ETestCase
 {

@@ -132,6 +132,18 @@ final class Infra
     public static function dropDatabase(string $name): void
     {
         $admin = new \PDO(self::pgBase() . ';dbname=postgres', self::PG_USER, self::PG_PASSWORD, [\PDO::ATTR_ERRMODE => \PDO::ERRMODE_EXCEPTION]);
-        $admin->exec("DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)");
+        try {
+            $admin->exec("DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)");
+        } catch (\PDOException $e) {
+            // 42501: FORCE would end a session of another role, which is an
+            // autovacuum worker in a test database (a big test's tables
+            // get analysed). Our own sessions are ended, and a plain DROP
+            // asks autovacuum to leave and waits for all of them (5 s).
+            if ($e->getCode() !== '42501') {
+                throw $e;
+            }
+            $admin->prepare('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ? AND usename = current_user AND pid <> pg_backend_pid()')->execute([$name]);
+            $admin->exec("DROP DATABASE IF EXISTS \"$name\"");
+        }
     }
 }
