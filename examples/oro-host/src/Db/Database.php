@@ -48,9 +48,16 @@ final class Database
         return $st->rowCount();
     }
 
-    /** Runs $fn in one transaction; rolls back on any exception. */
+    /**
+     * Runs $fn in one transaction; rolls back on any exception. Inside a
+     * transaction already begun on this connection, $fn joins it (the
+     * caller commits or rolls back).
+     */
     public function transactional(callable $fn): mixed
     {
+        if ($this->pdo->inTransaction()) {
+            return $fn($this);
+        }
         $this->pdo->beginTransaction();
         try {
             $result = $fn($this);

@@ -4,9 +4,16 @@ declare(strict_types=1);
 
 namespace OroHost\Tests\E2E;
 
+use OroHost\Calendar\CalendarEventManager;
+use OroHost\Db\Database;
 use OroHost\Tests\Support\E2ETestCase;
 
-/** Three consumers, ten users, every job queued three times: no user is synced twice at once. */
+/**
+ * Three consumers, ten users, every job queued three times: no user is
+ * synced twice at once. And an Oro edit that commits while a run waits to
+ * record its end is synced after the debounce, not at the next scheduled
+ * sync.
+ */
 final class ConcurrencyTest extends E2ETestCase
 {
     public function testThreeConsumersTenUsersNoUserSyncedTwiceConcurrently(): void
@@ -68,5 +75,38 @@ final class ConcurrencyTest extends E2ETestCase
             $this->assertSame(1, (int) $this->db()->value("SELECT count(*) FROM msync_sync_run WHERE user_id = ? AND mode = 'full'", [$u]), "user $n: one full run");
         }
         $this->assertSame(0, $this->c->queue()->depth());
+    }
+
+    public function testAnEditCommittedWhileARunEndsIsSyncedAfterTheDebounce(): void
+    {
+        $ada = $this->user('ada');
+        $this->connect($ada);
+        $id = $this->oroCreate($ada, 'Standup', 1);
+        $this->drain();
+        $this->assertInSync($ada, ['Standup']);
+
+        // the edit, on a connection of its own, holds the user's sync state
+        // (its debounce) and is not committed yet when a run ends
+        $cfg = $this->c->config;
+        $edit = new Database($cfg->dsn, $cfg->dbUser, $cfg->dbPassword);
+        $this->makeDue($ada);
+        $edit->pdo->beginTransaction();
+        (new CalendarEventManager($edit, $cfg->debounceSeconds))->update($id, ['title' => 'Standup (moved)']);
+        $this->c->queue()->publish($ada);
+        $p = $this->startConsumer('c1');
+        $deadline = microtime(true) + 30;
+        while ((int) $this->db()->value("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'") === 0) {
+            $this->assertLessThan($deadline, microtime(true), 'the run never waited for the edit: ' . $p->getOutput() . $p->getErrorOutput());
+            $this->assertTrue($p->isRunning(), 'the consumer ended without waiting for the edit: ' . $p->getOutput() . $p->getErrorOutput());
+            usleep(20000);
+        }
+        $edit->pdo->commit();
+        $p->wait();
+        $this->assertSame(0, $p->getExitCode(), $p->getOutput() . $p->getErrorOutput());
+
+        $due = (float) $this->db()->value('SELECT EXTRACT(EPOCH FROM next_sync_at - clock_timestamp()) FROM msync_sync_state WHERE user_id = ?', [$ada]);
+        $this->assertLessThan($cfg->debounceSeconds + 1, $due, 'the edit waits for the next scheduled sync');
+        $this->drain();
+        $this->assertInSync($ada, ['Standup (moved)']);
     }
 }
