@@ -154,6 +154,11 @@ const maxAnswerBytes = 64 << 20
 type answerGuard struct{}
 
 func (answerGuard) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.Response, error) {
+	// inside the retry handler: once per attempt
+	a, handOver := req.Context().Value(answerKey{}).(*Answer)
+	if handOver {
+		a.Attempts++
+	}
 	resp, err := p.Next(req, i)
 	if err != nil {
 		return resp, err
@@ -176,7 +181,6 @@ func (answerGuard) Intercept(p khttp.Pipeline, i int, req *http.Request) (*http.
 	// an answer handed over is checked by its reader, which decodes it
 	// with encoding/json, refusing anything but one complete value of
 	// the type it wants: here only that it looks like an object
-	a, handOver := req.Context().Value(answerKey{}).(*Answer)
 	handOver = handOver && status < 300 && body != nil
 	object := jsonObject
 	if handOver {
@@ -210,6 +214,9 @@ type Answer struct {
 	// Body is the answer's body once the request succeeded with one: a
 	// complete JSON object (see answerGuard); nil otherwise.
 	Body []byte
+	// Attempts is how often the request was sent: more than once when the
+	// retry handler sent it again after a 429, 503 or 504 (shouldRetry).
+	Attempts int
 }
 
 type answerKey struct{}

@@ -2,6 +2,7 @@ package calendar
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +122,44 @@ func TestReadWaitsForBudget(t *testing.T) {
 	}
 	if n := f.throttled(); n != 0 {
 		t.Errorf("%d requests throttled, want 0", n)
+	}
+}
+
+// TestBudgetCountsEveryRequestSent: the request budget counts what the
+// mailbox was sent, as Microsoft's limit does: a delta read that the SDK's
+// retry handler sent again after a 503 counts twice, and a lookup by Oro id
+// that takes two pages counts two.
+func TestBudgetCountsEveryRequestSent(t *testing.T) {
+	f := newFixture(t, graphsim.Options{})
+	r := New(f.session, Options{Now: f.sim.Now})
+	sent := func() int {
+		n := 0
+		for _, m := range r.SentRequests() {
+			n += m.N
+		}
+		return n
+	}
+	ctx := context.Background()
+
+	f.sim.AddFault(graphsim.Fault{Method: "GET", Path: "/v1.0/me/calendarView/delta*", Status: 503, Header: http.Header{"Retry-After": {"0"}}})
+	if _, err := r.Delta(ctx, window, ""); err != nil {
+		t.Fatal(err)
+	}
+	if n, seen := sent(), f.graphItems(); n != 2 || seen != 2 {
+		t.Errorf("a delta page answered 503 and sent again: %d requests counted, %d seen by Graph; want 2 and 2", n, seen)
+	}
+
+	ws := creates(12) // more than a page of the lookup (the simulator's 10)
+	for i := range ws {
+		ws[i].OroID = "oro-dup"
+	}
+	mustOK(t, apply(t, r, ws))
+	before, seen := sent(), f.graphItems()
+	found, err := r.FindByOroID(ctx, "oro-dup")
+	if err != nil || len(found) != len(ws) {
+		t.Fatalf("found %d events (%v), want %d", len(found), err, len(ws))
+	}
+	if n, pages := sent()-before, f.graphItems()-seen; n != 2 || pages != 2 {
+		t.Errorf("a lookup of %d events: %d requests counted, %d pages served; want 2 and 2", len(ws), n, pages)
 	}
 }

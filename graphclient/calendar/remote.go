@@ -34,7 +34,8 @@ type Options struct {
 	// doubles with each attempt. Default 1s.
 	Backoff time.Duration
 	// RequestBudget is how many requests the Remote sends to the mailbox in
-	// any 10 minutes, each batch item counting as one (Microsoft's limit:
+	// any 10 minutes, each batch item counting as one, and a read the SDK's
+	// retry handler sent again counting each time (Microsoft's limit:
 	// 10,000 per 10 minutes per app per mailbox). Writes beyond it are not
 	// sent and answer throttled. Default 10,000; negative: no budget.
 	RequestBudget int
@@ -392,13 +393,16 @@ func (r *Remote) FindByOroID(ctx context.Context, oroID string) (_ []calsync.Rem
 		QueryParameters: &users.ItemEventsRequestBuilderGetQueryParameters{Filter: &filter, Expand: []string{expandOroID}},
 	}
 	var out []calsync.RemoteEvent
-	for range maxFindPages {
+	for page := range maxFindPages {
 		cfg.Headers = prefer()
 		info, err := b.ToGetRequestInformation(ctx, cfg)
 		if err != nil {
 			return nil, classify(err, "graph.findEvent")
 		}
 		r.count(KindFind)
+		if page > 0 {
+			r.slots.budget.record(1) // the slot's request was the first page
+		}
 		var resp graphEventPage
 		if err := r.read(ctx, info, &resp, "graph.findEvent"); err != nil {
 			return nil, named(graphclient.ClassifyRead(err), "graph.findEvent")
@@ -446,6 +450,8 @@ var odataError = abs.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscri
 func (r *Remote) read(ctx context.Context, info *abs.RequestInformation, v any, op string) error {
 	ctx, answer := graphclient.WithAnswer(ctx)
 	raw, err := r.adapter.SendPrimitive(ctx, info, "[]byte", odataError)
+	// the caller spent one request; the SDK's retries were sent too
+	r.slots.budget.record(answer.Attempts - 1)
 	if err != nil {
 		return err
 	}

@@ -194,6 +194,25 @@ func (b *budget) settle(sp *spend, unsent int) {
 	}
 }
 
+// record counts n requests sent now beyond those taken: a read's retries
+// by the SDK's retry handler (a 503 or 504 may have been performed, and
+// Microsoft's limit counts what it was sent). They may take the budget
+// past its limit. It accepts a nil budget.
+func (b *budget) record(n int) {
+	if b == nil || n <= 0 {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	at := b.now()
+	b.expire(at)
+	b.sent = append(b.sent, &spend{at: at, n: n})
+	b.used += n
+	if at.After(b.last) {
+		b.last = at
+	}
+}
+
 // left returns how many requests may still be sent now.
 func (b *budget) left() int {
 	b.mu.Lock()
