@@ -383,29 +383,21 @@ func (r *Remote) FindByOroID(ctx context.Context, oroID string) (_ []calsync.Rem
 	}
 	filter := "singleValueExtendedProperties/Any(ep: ep/id eq '" + OroIDPropertyID +
 		"' and ep/value eq '" + strings.ReplaceAll(oroID, "'", "''") + "')"
-	release, err := r.slots.acquire(ctx, 1)
-	if err != nil {
-		return nil, classify(err, "graph.findEvent")
-	}
-	defer release()
 	b := r.client.Me().Events()
 	cfg := &users.ItemEventsRequestBuilderGetRequestConfiguration{
 		QueryParameters: &users.ItemEventsRequestBuilderGetQueryParameters{Filter: &filter, Expand: []string{expandOroID}},
 	}
 	var out []calsync.RemoteEvent
-	for page := range maxFindPages {
+	for range maxFindPages {
 		cfg.Headers = prefer()
 		info, err := b.ToGetRequestInformation(ctx, cfg)
 		if err != nil {
 			return nil, classify(err, "graph.findEvent")
 		}
-		r.count(KindFind)
-		if page > 0 {
-			r.slots.budget.record(1) // the slot's request was the first page
-		}
+		// each page under a slot of its own, spending the budget
 		var resp graphEventPage
-		if err := r.read(ctx, info, &resp, "graph.findEvent"); err != nil {
-			return nil, named(graphclient.ClassifyRead(err), "graph.findEvent")
+		if err := r.readOne(ctx, info, KindFind, &resp, "graph.findEvent"); err != nil {
+			return nil, err
 		}
 		for _, ev := range resp.Value {
 			e, cerr := fromGraphChecked(ev, "graph.findEvent")
