@@ -51,9 +51,9 @@ use Symfony\Component\Process\Process;
  * It fails (exit 1, the reason on stderr, no JSON) on a run that is not
  * `completed`, on any issue, on a run that did not push and pull exactly
  * what changed (nothing, in the idle round), on a user synced other than
- * once per round, on any 429 in
- * the simulator's log, and when Oro's and Outlook's live events of a user
- * differ (subject, start and end) at the end.
+ * once per round, on any 429 in the simulator's log, and when Oro's and
+ * Outlook's live events of a user differ (subject, start and end) at the
+ * end.
  */
 final class ScaleCommand extends Command
 {
